@@ -1,0 +1,34 @@
+"""VAT breakdown per (category, rate): VAT is computed on each base, never summed per line."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from .model import VAT_CATEGORIES, PricedLine, VatRow
+from .money import ZERO, percent_of
+
+
+def vat_breakdown(lines: Iterable[PricedLine], places: int = 2) -> tuple[VatRow, ...]:
+    """One row per (category, rate), standard rates first, highest rate first (BR-CO-17)."""
+    bases: dict[tuple[str, Decimal], Decimal] = {}
+    reasons: dict[tuple[str, Decimal], str | None] = {}
+    for line in lines:
+        key = (line.vat_category, line.vat_rate.normalize())
+        bases[key] = bases.get(key, ZERO) + line.net
+        reasons.setdefault(key, line.vat_exemption_reason)
+    order = sorted(bases, key=lambda k: (VAT_CATEGORIES.index(k[0]), -k[1]))
+    return tuple(
+        VatRow(
+            category=category,
+            rate=_display_rate(rate),
+            base=bases[(category, rate)],
+            amount=percent_of(bases[(category, rate)], rate, places),
+            exemption_reason=reasons[(category, rate)],
+        )
+        for category, rate in order
+    )
+
+
+def _display_rate(rate: Decimal) -> Decimal:
+    """20 -> 20.00, 5.5 -> 5.50: the two decimals rates carry on French invoices and in CII."""
+    return rate.quantize(Decimal("0.01")) if -rate.as_tuple().exponent <= 2 else rate
