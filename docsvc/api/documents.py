@@ -1,0 +1,29 @@
+"""Billing systems: issue and validate documents."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+
+from ..schemas.resources import DocumentResourceSchema, ValidationResultSchema
+from .body import json_body
+
+bp = Blueprint("documents", __name__)
+
+
+def service():
+    return current_app.extensions["docsvc.service"]
+
+
+@bp.post("/v1/documents")
+def issue_document():
+    resource, created = service().issue(json_body())
+    response = jsonify(DocumentResourceSchema().dump(resource))
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/v1/documents/{resource['id']}"
+    return response
+
+
+@bp.post("/v1/documents/validate")
+def validate_document():
+    validated = service().validate(json_body())
+    return jsonify(ValidationResultSchema().dump(
+        {"totals": validated.totals(), "document": validated.document_json()}))

@@ -1,0 +1,56 @@
+"""Every error leaves as RFC 9457 problem+json; no stack trace or library message leaks."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ..errors import ServiceError
+
+log = logging.getLogger("docsvc")
+
+PROBLEM = "application/problem+json"
+TYPE_BASE = "https://docsvc.dev/problems/"
+
+
+def problem(status: int, title: str, detail: str, slug: str, headers: dict | None = None, **extra):
+    body = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = PROBLEM
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class BadRequestBody(HTTPException):
+    """A body that is not JSON of the right shape (415) or not JSON at all (400)."""
+
+    def __init__(self, code: int, description: str):
+        super().__init__(description)
+        self.code = code
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        headers = {"Retry-After": "5"} if exc.status == 503 else None
+        return problem(exc.status, exc.title, exc.detail, exc.slug, headers, **exc.extra)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        slug = {413: "too-large", 415: "unsupported-media-type", 404: "not-found",
+                405: "method-not-allowed", 400: "bad-request"}.get(exc.code, "http-error")
+        detail = exc.description
+        if exc.code == 413:
+            limit = app.config.get("MAX_CONTENT_LENGTH")
+            detail = f"The body exceeds DOCSVC_MAX_BODY_BYTES ({limit} bytes)."
+        return problem(exc.code or 500, exc.name, detail, slug)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return problem(500, "Internal error", "The service failed; nothing was archived for this request.",
+                       "internal")

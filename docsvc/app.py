@@ -1,0 +1,38 @@
+"""create_app(settings): builds the adapters, registers the blueprints. Nothing else."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from .api import archive as archive_api
+from .api import documents, errors, ops
+from .api.openapi import build_spec
+from .archive.filesystem import FilesystemArchive
+from .rendering import TemplateRegistry
+from .service import DocumentService
+from .settings import Settings
+
+
+def build_archive(settings: Settings):
+    return FilesystemArchive(settings.archive_path)
+
+
+def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = Flask("docsvc")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    service = DocumentService(archive or build_archive(settings), TemplateRegistry(list(settings.templates_dirs)),
+                              settings.retention_years)
+    app.extensions["docsvc.settings"] = settings
+    app.extensions["docsvc.service"] = service
+    app.extensions["docsvc.openapi"] = build_spec(settings.max_body_bytes)
+    metrics = ops.Metrics()
+    metrics.install(app)
+    app.extensions["docsvc.metrics"] = metrics
+    for blueprint in (documents.bp, archive_api.bp, ops.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    return app

@@ -1,0 +1,42 @@
+"""Where a document lives in the archive: derived from seller and number only.
+
+A retry of the same invoice computes the same keys, so it finds the original instead
+of writing a second one. Document ids are readable: `552100554-F-2026-0042`, with
+`/` in a number escaped as `~2F` so an id is always one URL path segment.
+"""
+from __future__ import annotations
+
+import re
+
+PREFIX = "documents"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def escape_number(number: str) -> str:
+    return _UNSAFE.sub(lambda m: "~%02X" % ord(m.group()), number)
+
+
+def document_id(seller_key: str, number: str) -> str:
+    return f"{seller_key}-{escape_number(number)}"
+
+
+def is_document_id(value: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z0-9]{2,16}-[A-Za-z0-9_.~-]{1,140}", value))
+
+
+def seller_of(doc_id: str) -> str:
+    return doc_id.split("-", 1)[0]
+
+
+def resource_key(doc_id: str) -> str:
+    return f"{PREFIX}/{seller_of(doc_id)}/{doc_id}/resource.json"
+
+
+def file_key(doc_id: str, render_id: str, extension: str) -> str:
+    """Files sit under a render id (hash of payload + template), so a retry that
+    re-renders the same thing lands on the same keys."""
+    return f"{PREFIX}/{seller_of(doc_id)}/{doc_id}/{render_id}/{doc_id}.{extension}"
+
+
+def seller_prefix(seller_key: str | None) -> str:
+    return f"{PREFIX}/{seller_key}/" if seller_key else f"{PREFIX}/"

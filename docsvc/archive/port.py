@@ -1,0 +1,54 @@
+"""What the service needs from an archive, whatever stores it."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+
+class AlreadyExists(Exception):
+    """put_once found an object at that key: the original stays as it is."""
+
+
+class NotFound(Exception):
+    pass
+
+
+class ArchiveUnavailable(Exception):
+    """The storage can't be reached or answered too slowly; the request may be retried."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    retain_until: date | None
+    retention_mode: str | None  # "read-only file", "COMPLIANCE", or None when unlocked
+
+
+class Archive(ABC):
+    """Write-once object storage. No method deletes or replaces an object."""
+
+    backend: str
+
+    @abstractmethod
+    def put_once(self, key: str, data: bytes, *, content_type: str,
+                 retain_until: date | None) -> StoredObject:
+        """Store `data` at `key` unless something is there already (then AlreadyExists)."""
+
+    @abstractmethod
+    def get(self, key: str) -> bytes:
+        """The stored bytes, exactly; NotFound if absent."""
+
+    @abstractmethod
+    def head(self, key: str) -> StoredObject | None:
+        """Size and retention of an object, or None when absent."""
+
+    @abstractmethod
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under `prefix`, in key order."""
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise ArchiveUnavailable, with a one-line reason, if the storage can't serve."""

@@ -1,0 +1,117 @@
+"""`docsvc serve | render | verify`: the commands scripts and operators rely on."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+from .settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"docsvc: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def serve(args) -> int:
+    """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing."""
+    from gunicorn.app.base import BaseApplication
+
+    settings = _settings()
+    from .app import create_app
+
+    create_app(settings)  # fail fast, in the parent, on a broken template or archive path
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", settings.workers or os.cpu_count() or 1)
+            self.cfg.set("timeout", 120)
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("loglevel", settings.log_level.lower())
+
+        def load(self):
+            return create_app(settings)
+
+    print(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})", flush=True)
+    Server().run()
+    return 0
+
+
+def render(args) -> int:
+    """Render a payload offline: no server, no archive."""
+    from .errors import InvalidPayload
+    from .rendering import TemplateRegistry
+    from .service import DocumentService
+
+    settings = _settings()
+    try:
+        raw = json.loads(Path(args.payload).read_bytes(), parse_float=Decimal)
+    except (OSError, ValueError) as exc:
+        print(f"docsvc render: cannot read {args.payload}: {exc}", file=sys.stderr)
+        return 2
+    service = DocumentService(archive=None, templates=TemplateRegistry(list(settings.templates_dirs)))
+    if isinstance(raw, dict):
+        raw["formats"] = [args.format]
+    try:
+        data, validated = service.render(raw, args.format)
+    except InvalidPayload as exc:
+        print(f"docsvc render: {exc.detail}", file=sys.stderr)
+        for path, messages in exc.errors.items():
+            for message in messages:
+                print(f"  {path}: {message}", file=sys.stderr)
+        return 1
+    out = Path(args.output or Path(args.payload).with_suffix("." + args.format).name)
+    out.write_bytes(data)
+    totals = validated.document.totals
+    print(f"{out}: {len(data)} bytes, net {totals.net_total}, VAT {totals.vat_total}, "
+          f"gross {totals.gross_total}, due {totals.amount_due} {validated.document.currency}")
+    return 0
+
+
+def verify(args) -> int:
+    from .app import create_app
+
+    service = create_app(_settings()).extensions["docsvc.service"]
+    from .errors import ServiceError
+
+    try:
+        report = service.verify(args.id)
+    except ServiceError as exc:
+        print(f"docsvc verify: {exc.detail}", file=sys.stderr)
+        return 2
+    for f in report["files"]:
+        state = "intact" if f["intact"] else f"ALTERED ({f['error'] or 'hash mismatch'})"
+        print(f"{f['format']:6} {state:10} sha256 {f['sha256']} retention {f['retention_mode']} "
+              f"until {f['retain_until']}")
+    print("intact" if report["intact"] else "NOT INTACT")
+    return 0 if report["intact"] else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="docsvc", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="start the HTTP service (gunicorn, one worker per core)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=serve)
+    p = sub.add_parser("render", help="render a payload offline, without server or archive")
+    p.add_argument("payload")
+    p.add_argument("-o", "--output")
+    p.add_argument("--format", default="pdf", choices=["pdf", "docx"])
+    p.set_defaults(func=render)
+    p = sub.add_parser("verify", help="re-read a document's files and check their SHA-256")
+    p.add_argument("id")
+    p.set_defaults(func=verify)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""marshmallow schemas: request payloads (load) and resources (dump)."""

@@ -1,0 +1,217 @@
+"""Response bodies, dumped through these schemas so the OpenAPI document cannot drift.
+
+`DocumentSchema` describes the enriched model exactly as templates receive it; the
+designer guide's render-context reference is generated from it.
+"""
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+Money = lambda **kw: fields.Decimal(as_string=True, **kw)  # noqa: E731 - one spelling everywhere
+
+
+class AddressOut(Schema):
+    lines = fields.List(fields.String())
+    postcode = fields.String()
+    city = fields.String()
+    country = fields.String()
+
+
+class PartyOut(Schema):
+    name = fields.String()
+    siren = fields.String(allow_none=True)
+    siret = fields.String(allow_none=True)
+    vat_id = fields.String(allow_none=True)
+    legal_form = fields.String(allow_none=True)
+    share_capital = Money(allow_none=True)
+    registration = fields.String(allow_none=True)
+    kind = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    address = fields.Nested(AddressOut)
+    delivery_address = fields.Nested(AddressOut, allow_none=True)
+
+
+class PricedLineOut(Schema):
+    id = fields.String()
+    description = fields.String()
+    quantity = Money()
+    unit = fields.String(metadata={"description": "UN/ECE Rec. 20 code"})
+    unit_price = Money()
+    gross = Money(metadata={"description": "round(quantity x unit_price)"})
+    discount_percent = Money(allow_none=True)
+    discount_amount = Money()
+    net = Money(metadata={"description": "gross - discount_amount"})
+    vat_category = fields.String()
+    vat_rate = Money()
+    vat_exemption_reason = fields.String(allow_none=True)
+
+
+class VatRowOut(Schema):
+    category = fields.String()
+    rate = Money()
+    base = Money()
+    amount = Money()
+    exemption_reason = fields.String(allow_none=True)
+
+
+class TotalsOut(Schema):
+    net_total = Money()
+    vat_total = Money()
+    gross_total = Money()
+    prepaid_total = Money()
+    retention_total = Money()
+    amount_due = Money()
+
+
+class TotalsWithBreakdownOut(TotalsOut):
+    vat_breakdown = fields.List(fields.Nested(VatRowOut))
+
+
+class EarlyPaymentDiscountOut(Schema):
+    percent = Money()
+    days = fields.Integer()
+
+
+class PaymentTermsOut(Schema):
+    terms_days = fields.Integer(allow_none=True)
+    means = fields.String(allow_none=True)
+    iban = fields.String(allow_none=True)
+    bic = fields.String(allow_none=True)
+    late_penalty_rate = Money(allow_none=True)
+    recovery_indemnity = Money(allow_none=True)
+    early_payment_discount = fields.Nested(EarlyPaymentDiscountOut, allow_none=True)
+
+
+class PaymentReceivedOut(Schema):
+    date = fields.Date()
+    amount = Money()
+    means = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+
+
+class InvoiceReferenceOut(Schema):
+    number = fields.String()
+    issue_date = fields.Date()
+
+
+class MentionOut(Schema):
+    code = fields.String(metadata={"description": "e.g. late_penalty, recovery_indemnity, vat_exemption"})
+    values = fields.Dict(metadata={"description": "the figures the mention quotes"})
+
+
+class DocumentSchema(Schema):
+    """The enriched model (`doc` in templates, `document` in responses)."""
+
+    type = fields.String()
+    type_code = fields.String(metadata={"description": "UNTDID 1001: 380, 381, 386"})
+    number = fields.String()
+    issue_date = fields.Date()
+    delivery_date = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    currency = fields.String()
+    currency_places = fields.Integer()
+    language = fields.String()
+    operation = fields.String(allow_none=True)
+    seller = fields.Nested(PartyOut)
+    buyer = fields.Nested(PartyOut)
+    lines = fields.List(fields.Nested(PricedLineOut))
+    vat_breakdown = fields.List(fields.Nested(VatRowOut))
+    totals = fields.Nested(TotalsOut)
+    payment = fields.Nested(PaymentTermsOut)
+    payments = fields.List(fields.Nested(PaymentReceivedOut))
+    payment_status = fields.String(metadata={"description": "paid | partially_paid | unpaid"})
+    corrects = fields.Nested(InvoiceReferenceOut, allow_none=True)
+    buyer_reference = fields.String(allow_none=True)
+    order_reference = fields.String(allow_none=True)
+    vat_on_debits = fields.Boolean()
+    notes = fields.List(fields.String())
+    mentions = fields.List(fields.Nested(MentionOut))
+
+
+class TemplateOut(Schema):
+    name = fields.String()
+    version = fields.String()
+    sha256 = fields.String()
+
+
+class FileOut(Schema):
+    format = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    url = fields.String()
+
+
+class ArchiveOut(Schema):
+    backend = fields.String()
+    retain_until = fields.Date(allow_none=True)
+
+
+class SellerRefOut(Schema):
+    name = fields.String()
+    siren = fields.String(allow_none=True)
+
+
+class BuyerRefOut(Schema):
+    name = fields.String()
+
+
+class DocumentResourceSchema(Schema):
+    id = fields.String()
+    type = fields.String()
+    number = fields.String()
+    seller = fields.Nested(SellerRefOut)
+    buyer = fields.Nested(BuyerRefOut)
+    issue_date = fields.Date()
+    created_at = fields.String(metadata={"description": "ISO 8601 UTC timestamp"})
+    template = fields.Nested(TemplateOut)
+    totals = fields.Nested(TotalsWithBreakdownOut)
+    document = fields.Nested(DocumentSchema)
+    files = fields.List(fields.Nested(FileOut))
+    archive = fields.Nested(ArchiveOut)
+    payload_sha256 = fields.String(metadata={"description": "SHA-256 of the canonical payload: a retry "
+                                                            "with the same payload gets 200, another gets 409"})
+
+
+class DocumentSummarySchema(DocumentResourceSchema):
+    class Meta:
+        exclude = ("document",)
+
+
+class SearchResultSchema(Schema):
+    count = fields.Integer()
+    items = fields.List(fields.Nested(DocumentSummarySchema))
+
+
+class ValidationResultSchema(Schema):
+    totals = fields.Nested(TotalsWithBreakdownOut)
+    document = fields.Nested(DocumentSchema)
+
+
+class FileCheckOut(Schema):
+    format = fields.String()
+    sha256 = fields.String(metadata={"description": "recorded at creation"})
+    actual_sha256 = fields.String(allow_none=True)
+    size = fields.Integer(allow_none=True)
+    intact = fields.Boolean()
+    retention_mode = fields.String(allow_none=True)
+    retain_until = fields.Date(allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class VerifyReportSchema(Schema):
+    id = fields.String()
+    intact = fields.Boolean()
+    checked_at = fields.String()
+    retain_until = fields.Date(allow_none=True)
+    files = fields.List(fields.Nested(FileCheckOut))
+
+
+class ProblemSchema(Schema):
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    existing = fields.String(metadata={"description": "409: the id of the existing original"})

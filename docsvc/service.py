@@ -1,0 +1,262 @@
+"""The use cases: orchestration only. Billing computes, rendering renders, the archive keeps."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from marshmallow import ValidationError
+
+from .archive import AlreadyExists, Archive, ArchiveUnavailable, NotFound
+from .archive import keys
+from .billing.document import enrich
+from .billing.mentions import missing_mentions
+from .billing.model import Document, InvoicePayload, as_plain
+from .errors import Conflict, DocumentNotFound, InvalidPayload, StorageUnavailable
+from .rendering import TemplateRegistry
+from .rendering.errors import TemplateNotFound
+from .schemas.codes import currency_places
+from .schemas.payload import flatten_errors, load_payload
+from .schemas.resources import DocumentResourceSchema, DocumentSchema, DocumentSummarySchema, TotalsOut, VatRowOut
+
+MEDIA_TYPES = {
+    "pdf": ("application/pdf", "pdf"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+}
+
+
+def canonical_json(value) -> bytes:
+    """Sorted keys, no spaces, decimals as written: the bytes a payload hash is taken of."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default).encode()
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def retention_end(issued: date, years: int) -> date:
+    """Issue date + N years; a 29 February rolls to 1 March so the period is never short."""
+    try:
+        return issued.replace(year=issued.year + years)
+    except ValueError:
+        return date(issued.year + years, 3, 1)
+
+
+@dataclass
+class Validated:
+    payload: InvoicePayload
+    document: Document
+
+    def totals(self) -> dict:
+        totals = TotalsOut().dump(self.document.totals)
+        totals["vat_breakdown"] = VatRowOut(many=True).dump(self.document.vat_breakdown)
+        return totals
+
+    def document_json(self) -> dict:
+        return DocumentSchema().dump(as_plain(self.document))
+
+
+class DocumentService:
+    def __init__(self, archive: Archive, templates: TemplateRegistry, retention_years: int = 10):
+        self.archive = archive
+        self.templates = templates
+        self.retention_years = retention_years
+
+    # ------------------------------------------------------------------ billing systems
+
+    def validate(self, raw) -> Validated:
+        """Load the payload, check legal mentions, compute every figure. No I/O."""
+        try:
+            payload = load_payload(raw)
+        except ValidationError as exc:
+            raise InvalidPayload(flatten_errors(exc.messages)) from None
+        missing = missing_mentions(payload)
+        if missing:
+            raise InvalidPayload(missing, "Mandatory mention(s) missing: " + ", ".join(sorted(missing)) + ".")
+        document = enrich(payload, currency_places(payload.currency))
+        if document.totals.prepaid_total > document.totals.gross_total:
+            raise InvalidPayload({"payments": [
+                f"Payments received ({document.totals.prepaid_total}) exceed the gross total "
+                f"({document.totals.gross_total})."]})
+        return Validated(payload, document)
+
+    def issue(self, raw) -> tuple[dict, bool]:
+        """Validate, render and archive once. Returns (resource, created)."""
+        validated = self.validate(raw)
+        payload = validated.payload
+        bundle = self._bundle(payload)
+        doc_id = keys.document_id(self._seller_key(payload), payload.number)
+        payload_sha = hashlib.sha256(canonical_json(raw)).hexdigest()
+
+        existing = self._resource_or_none(doc_id)
+        if existing is not None:
+            return self._retry_answer(existing, payload_sha), False
+
+        render_id = hashlib.sha256(f"{payload_sha}:{bundle.sha256}".encode()).hexdigest()[:16]
+        retain_until = retention_end(payload.issue_date, self.retention_years)
+        document_json = validated.document_json()
+        plain = as_plain(validated.document)
+        files = []
+        for fmt in payload.formats:
+            media_type, extension = MEDIA_TYPES[fmt]
+            key = keys.file_key(doc_id, render_id, extension)
+            data = bundle.render(fmt, plain)
+            data = self._put_or_reuse(key, data, media_type, retain_until)
+            files.append({"format": fmt, "media_type": media_type, "size": len(data),
+                          "sha256": hashlib.sha256(data).hexdigest(), "key": key,
+                          "url": f"/v1/documents/{doc_id}/files/{fmt}"})
+        resource = {
+            "id": doc_id,
+            "type": payload.type.value,
+            "number": payload.number,
+            "seller": {"name": payload.seller.name, "siren": payload.seller.siren},
+            "buyer": {"name": payload.buyer.name},
+            "issue_date": payload.issue_date.isoformat(),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "template": {"name": bundle.name, "version": bundle.version, "sha256": bundle.sha256},
+            "totals": validated.totals(),
+            "document": document_json,
+            "files": files,
+            "archive": {"backend": self.archive.backend, "retain_until": retain_until.isoformat()},
+            "payload_sha256": payload_sha,
+        }
+        try:
+            self._call(self.archive.put_once, keys.resource_key(doc_id), canonical_json(resource),
+                       content_type="application/json", retain_until=retain_until)
+        except AlreadyExists:  # a concurrent request won the race: answer as for a retry
+            return self._retry_answer(self.fetch(doc_id), payload_sha), False
+        return resource, True
+
+    def render(self, raw, fmt: str = "pdf") -> tuple[bytes, Validated]:
+        """Render without archiving (docsvc render, previews)."""
+        validated = self.validate(raw)
+        bundle = self._bundle(validated.payload)
+        return bundle.render(fmt, as_plain(validated.document)), validated
+
+    # ------------------------------------------------------------------ archivists
+
+    def fetch(self, doc_id: str) -> dict:
+        resource = self._resource_or_none(doc_id)
+        if resource is None:
+            raise DocumentNotFound(f"No document {doc_id}.")
+        return resource
+
+    def original(self, doc_id: str, fmt: str) -> tuple[bytes, dict]:
+        """The archived bytes of one format, exactly as stored, and their file record."""
+        resource = self.fetch(doc_id)
+        record = next((f for f in resource["files"] if f["format"] == fmt), None)
+        if record is None:
+            formats = ", ".join(f["format"] for f in resource["files"])
+            raise DocumentNotFound(f"Document {doc_id} has no {fmt} original (it has: {formats}).")
+        return self._call(self.archive.get, record["key"]), record
+
+    def search(self, seller: str | None = None, number: str | None = None, type: str | None = None,
+               date_from: date | None = None, date_to: date | None = None) -> list[dict]:
+        found = []
+        for key in self._call(lambda: list(self.archive.list(keys.seller_prefix(seller)))):
+            if not key.endswith("/resource.json"):
+                continue
+            resource = json.loads(self._call(self.archive.get, key))
+            issued = date.fromisoformat(resource["issue_date"])
+            if ((number and resource["number"] != number) or (type and resource["type"] != type)
+                    or (date_from and issued < date_from) or (date_to and issued > date_to)):
+                continue
+            found.append(resource)
+        found.sort(key=lambda r: (r["issue_date"], r["id"]))
+        return found
+
+    def verify(self, doc_id: str) -> dict:
+        """Re-read every file, recompute its SHA-256 against the one recorded at creation."""
+        resource = self.fetch(doc_id)
+        checks = []
+        for record in resource["files"]:
+            check = {"format": record["format"], "sha256": record["sha256"], "actual_sha256": None,
+                     "size": None, "intact": False, "retention_mode": None,
+                     "retain_until": resource["archive"]["retain_until"], "error": None}
+            try:
+                data = self._call(self.archive.get, record["key"])
+                head = self._call(self.archive.head, record["key"])
+            except DocumentNotFound:
+                check["error"] = "missing from the archive"
+            else:
+                check["actual_sha256"] = hashlib.sha256(data).hexdigest()
+                check["size"] = len(data)
+                check["intact"] = check["actual_sha256"] == record["sha256"] and len(data) == record["size"]
+                if head is not None:
+                    check["retention_mode"] = head.retention_mode
+                    if head.retain_until is not None:
+                        check["retain_until"] = head.retain_until.isoformat()
+            checks.append(check)
+        return {"id": doc_id, "intact": all(c["intact"] for c in checks) and bool(checks),
+                "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "retain_until": resource["archive"]["retain_until"], "files": checks}
+
+    def ready(self) -> None:
+        try:
+            self.archive.check()
+        except ArchiveUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from None
+
+    # ------------------------------------------------------------------ helpers
+
+    def _bundle(self, payload: InvoicePayload):
+        try:
+            bundle = self.templates.get(payload.template.name, payload.template.version)
+        except TemplateNotFound:
+            wanted = payload.template.name + (f" {payload.template.version}" if payload.template.version else "")
+            raise InvalidPayload({"template": [f"No published template {wanted}."]}) from None
+        unsupported = [f for f in payload.formats if f not in bundle.formats]
+        if unsupported:
+            raise InvalidPayload({"formats": [f"Template {bundle.name} {bundle.version} does not render "
+                                              f"{', '.join(unsupported)}."]})
+        return bundle
+
+    @staticmethod
+    def _seller_key(payload: InvoicePayload) -> str:
+        key = payload.seller.siren or payload.seller.vat_id
+        if not key:
+            raise InvalidPayload({"seller.siren": ["A SIREN (or, outside France, a VAT number) identifies "
+                                                   "the seller's numbering series."]})
+        return key
+
+    def _resource_or_none(self, doc_id: str) -> dict | None:
+        if not keys.is_document_id(doc_id):
+            return None
+        try:
+            return json.loads(self._call(self.archive.get, keys.resource_key(doc_id)))
+        except DocumentNotFound:
+            return None
+
+    @staticmethod
+    def _retry_answer(existing: dict, payload_sha: str) -> dict:
+        if existing.get("payload_sha256") != payload_sha:
+            raise Conflict(f"Invoice {existing['number']} of seller {existing['id'].split('-', 1)[0]} "
+                           f"was already issued with a different payload as {existing['id']}; "
+                           "an original is never replaced: issue a credit note or a new number.",
+                           existing=existing["id"])
+        return existing
+
+    def _put_or_reuse(self, key: str, data: bytes, media_type: str, retain_until: date) -> bytes:
+        """Write a file once; if a crashed earlier attempt already wrote this render, keep its bytes."""
+        try:
+            self._call(self.archive.put_once, key, data, content_type=media_type, retain_until=retain_until)
+            return data
+        except AlreadyExists:
+            return self._call(self.archive.get, key)
+
+    @staticmethod
+    def _call(fn, *args, **kwargs):
+        """Archive calls with storage failures turned into 503s and absences into 404s."""
+        try:
+            return fn(*args, **kwargs)
+        except NotFound as exc:
+            raise DocumentNotFound(f"Not in the archive: {exc}") from None
+        except ArchiveUnavailable as exc:
+            raise StorageUnavailable(str(exc)) from None

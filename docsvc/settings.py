@@ -1,0 +1,83 @@
+"""Every setting, read once from the environment, typed; bad ones stop start-up by name."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+KNOWN = {
+    "DOCSVC_ARCHIVE_URL", "DOCSVC_S3_ENDPOINT_URL", "DOCSVC_RETENTION_YEARS",
+    "DOCSVC_MAX_BODY_BYTES", "DOCSVC_TEMPLATES_DIR", "DOCSVC_LOG_LEVEL", "DOCSVC_WORKERS",
+}
+
+
+class SettingsError(Exception):
+    """Names each unknown or malformed setting."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    archive_url: str = field(default_factory=lambda: "file://" + str(Path("var/archive").resolve()))
+    s3_endpoint_url: str | None = None
+    retention_years: int = 10
+    max_body_bytes: int = 2 * 1024 * 1024
+    templates_dirs: tuple[Path, ...] = field(
+        default_factory=lambda: (Path(__file__).resolve().parent.parent / "templates",))
+    log_level: str = "INFO"
+    workers: int | None = None
+
+    @property
+    def archive_path(self) -> Path | None:
+        parsed = urlparse(self.archive_url)
+        return Path(parsed.path) if parsed.scheme == "file" else None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+        unknown = sorted(k for k in env if k.startswith("DOCSVC_") and k not in KNOWN)
+        problems += [f"{k}: unknown setting" for k in unknown]
+        values: dict = {}
+
+        def integer(name: str, attr: str, low: int, high: int) -> None:
+            if name in env:
+                try:
+                    value = int(env[name])
+                    if not low <= value <= high:
+                        raise ValueError
+                    values[attr] = value
+                except ValueError:
+                    problems.append(f"{name}: expected an integer from {low} to {high}, got {env[name]!r}")
+
+        url = env.get("DOCSVC_ARCHIVE_URL")
+        if url is not None:
+            parsed = urlparse(url)
+            if parsed.scheme == "file" and parsed.path.startswith("/") and not parsed.netloc:
+                values["archive_url"] = url
+            elif parsed.scheme == "s3" and parsed.netloc:
+                problems.append(f"DOCSVC_ARCHIVE_URL: s3:// archives are not available in this release ({url!r})")
+            else:
+                problems.append(f"DOCSVC_ARCHIVE_URL: expected file:///absolute/path or s3://bucket, got {url!r}")
+        if "DOCSVC_S3_ENDPOINT_URL" in env:
+            values["s3_endpoint_url"] = env["DOCSVC_S3_ENDPOINT_URL"]
+        integer("DOCSVC_RETENTION_YEARS", "retention_years", 1, 100)
+        integer("DOCSVC_MAX_BODY_BYTES", "max_body_bytes", 1024, 512 * 1024 * 1024)
+        integer("DOCSVC_WORKERS", "workers", 1, 256)
+        if "DOCSVC_TEMPLATES_DIR" in env:
+            dirs = tuple(Path(p) for p in env["DOCSVC_TEMPLATES_DIR"].split(os.pathsep) if p)
+            missing = [str(d) for d in dirs if not d.is_dir()]
+            if missing or not dirs:
+                problems.append(f"DOCSVC_TEMPLATES_DIR: not a folder: {', '.join(missing) or '(empty)'}")
+            else:
+                values["templates_dirs"] = dirs
+        level = env.get("DOCSVC_LOG_LEVEL")
+        if level is not None:
+            if level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"):
+                values["log_level"] = level.upper()
+            else:
+                problems.append(f"DOCSVC_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        if problems:
+            raise SettingsError("invalid settings: " + "; ".join(problems))
+        return cls(**values)
