@@ -1,0 +1,49 @@
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+
+
+def load_fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text(), parse_float=Decimal)
+
+
+@pytest.fixture
+def invoice_payload() -> dict:
+    return load_fixture("invoice")
+
+
+@pytest.fixture
+def credit_note_payload() -> dict:
+    return load_fixture("credit_note")
+
+
+def quote_example() -> dict:
+    """DOMAIN.md's worked quote D-2026-0007 as a plain invoice payload."""
+    party = {
+        "address": {"lines": ["14 rue des Tanneurs"], "postcode": "69007", "city": "Lyon", "country": "FR"},
+    }
+    return {
+        "type": "invoice", "number": "F-2026-0007", "issue_date": "2026-10-01",
+        "seller": {**party, "name": "Atelier Durand Rénovation", "siren": "912345675",
+                   "vat_id": "FR65912345675", "legal_form": "SARL", "share_capital": "20000.00"},
+        "buyer": {**party, "name": "SCI Les Tilleuls", "siren": "845123983"},
+        "operation": "mixed",
+        "lines": [
+            {"description": "Plomberie", "quantity": "1", "unit": "C62", "unit_price": "2400.00", "vat_rate": "10"},
+            {"description": "Chauffe-eau", "quantity": "1", "unit": "C62", "unit_price": "1850.00",
+             "discount": {"percent": "10"}, "vat_rate": "20"},
+            {"description": "Main-d'œuvre", "quantity": "12.5", "unit": "HUR", "unit_price": "52.00",
+             "vat_rate": "10"},
+        ],
+        "payment": {"terms_days": 30, "late_penalty_rate": "12.00"},
+    }
+
+
+@pytest.fixture
+def quote_payload() -> dict:
+    return quote_example()

@@ -1,0 +1,90 @@
+"""The archive contract: the same assertions for every adapter (filesystem today)."""
+import os
+import stat
+import threading
+from datetime import date
+
+import pytest
+
+from docsvc.archive import AlreadyExists, NotFound
+from docsvc.archive.filesystem import FilesystemArchive
+
+
+@pytest.fixture(params=["filesystem"])
+def archive(request, tmp_path):
+    return FilesystemArchive(tmp_path / "archive")
+
+
+def put(archive, key, data=b"x"):
+    return archive.put_once(key, data, content_type="application/pdf", retain_until=date(2036, 11, 20))
+
+
+def test_put_once_then_get_returns_the_same_bytes(archive):
+    data = bytes(range(256)) * 100
+    stored = put(archive, "documents/1/a.pdf", data)
+    assert stored.size == 25600
+    assert archive.get("documents/1/a.pdf") == data
+
+
+def test_an_original_is_never_replaced(archive):
+    put(archive, "documents/1/a.pdf", b"original")
+    with pytest.raises(AlreadyExists):
+        put(archive, "documents/1/a.pdf", b"forgery")
+    assert archive.get("documents/1/a.pdf") == b"original"
+
+
+def test_missing_key(archive):
+    with pytest.raises(NotFound):
+        archive.get("documents/none.pdf")
+    assert archive.head("documents/none.pdf") is None
+
+
+def test_list_is_ordered_and_scoped_to_the_prefix(archive):
+    for key in ("documents/2/b", "documents/1/a", "documents/1/c", "other/z"):
+        put(archive, key)
+    assert list(archive.list("documents/1/")) == ["documents/1/a", "documents/1/c"]
+    assert list(archive.list("documents/")) == ["documents/1/a", "documents/1/c", "documents/2/b"]
+    assert list(archive.list("nothing/")) == []
+
+
+def test_twenty_concurrent_writers_one_winner(archive):
+    outcomes = []
+
+    def attempt(i):
+        try:
+            put(archive, "documents/race.pdf", f"writer {i}".encode())
+            outcomes.append(("won", i))
+        except AlreadyExists:
+            outcomes.append(("lost", i))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [i for outcome, i in outcomes if outcome == "won"]
+    assert len(outcomes) == 20 and len(winners) == 1
+    assert archive.get("documents/race.pdf") == f"writer {winners[0]}".encode()
+
+
+def test_keys_cannot_escape_the_archive(archive):
+    for key in ("../etc/passwd", "documents/../../x", "/abs", "documents/.tmp/x", ""):
+        with pytest.raises(ValueError):
+            put(archive, key)
+
+
+def test_filesystem_files_are_read_only_and_no_temp_file_is_left(tmp_path):
+    archive = FilesystemArchive(tmp_path / "a")
+    put(archive, "documents/1/a.pdf", b"data")
+    mode = os.stat(tmp_path / "a" / "documents" / "1" / "a.pdf").st_mode
+    assert stat.S_IMODE(mode) == 0o444
+    assert archive.head("documents/1/a.pdf").retention_mode == "read-only file"
+    assert list((tmp_path / "a" / ".tmp").iterdir()) == []
+
+
+def test_check_reports_an_unusable_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    from docsvc.archive import ArchiveUnavailable
+    with pytest.raises(ArchiveUnavailable, match="not writable"):
+        FilesystemArchive(blocker / "archive").check()
