@@ -20,7 +20,7 @@ def vat_breakdown(lines: Iterable[PricedLine], places: int = 2) -> tuple[VatRow,
     return tuple(
         VatRow(
             category=category,
-            rate=_display_rate(rate),
+            rate=display_rate(rate),
             base=bases[(category, rate)],
             amount=percent_of(bases[(category, rate)], rate, places),
             exemption_reason=reasons[(category, rate)],
@@ -29,6 +29,6 @@ def vat_breakdown(lines: Iterable[PricedLine], places: int = 2) -> tuple[VatRow,
     )
 
 
-def _display_rate(rate: Decimal) -> Decimal:
+def display_rate(rate: Decimal) -> Decimal:
     """20 -> 20.00, 5.5 -> 5.50: the two decimals rates carry on French invoices and in CII."""
     return rate.quantize(Decimal("0.01")) if -rate.as_tuple().exponent <= 2 else rate

@@ -1,0 +1,26 @@
+# docsvc: slim Python, the libraries WeasyPrint links against, a non-root user.
+FROM python:3.11-slim-bookworm
+
+# libharfbuzz-subset0: without it WeasyPrint falls back to a slow font-subsetting path
+# (~490 ms instead of ~190 ms for a one-page invoice).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libfontconfig1 \
+      shared-mime-info fonts-dejavu-core fonts-inter \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 10001 docsvc
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY docsvc ./docsvc
+COPY templates ./templates
+COPY fixtures ./fixtures
+RUN pip install --no-cache-dir . && mkdir -p /data/archive && chown docsvc /data/archive
+
+USER docsvc
+ENV DOCSVC_ARCHIVE_URL=file:///data/archive \
+    DOCSVC_TEMPLATES_DIR=/app/templates
+VOLUME /data/archive
+EXPOSE 8000
+HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+CMD ["docsvc", "serve", "--host", "0.0.0.0", "--port", "8000"]
