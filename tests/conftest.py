@@ -47,3 +47,29 @@ def quote_example() -> dict:
 @pytest.fixture
 def quote_payload() -> dict:
     return quote_example()
+
+
+QUOTE = {
+    "number": "D-2026-0007", "date": "2026-10-01",
+    "lines": [
+        {"id": "L1", "description": "Plomberie", "quantity": "1", "unit_price": "2400.00", "vat_rate": "10"},
+        {"id": "L2", "description": "Chauffe-eau", "quantity": "1", "unit_price": "1850.00",
+         "discount": {"percent": "10"}, "vat_rate": "20"},
+        {"id": "L3", "description": "Main-d'œuvre", "quantity": "12.5", "unit": "HUR", "unit_price": "52.00",
+         "vat_rate": "10"},
+    ],
+}
+
+#: DOMAIN.md's 30 % deposit on D-2026-0007, as a later document lists it.
+DEPOSIT_30 = {"type": "deposit_invoice", "number": "FA-2026-0010", "issue_date": "2026-10-05",
+              "net_total": "1414.50", "gross_total": "1605.90",
+              "vat": [{"rate": "10", "base": "915.00", "amount": "91.50"},
+                      {"rate": "20", "base": "499.50", "amount": "99.90"}]}
+
+
+def cycle_payload(doc_type: str, number: str, **fields) -> dict:
+    """A document of the acompte / situation / solde cycle on DOMAIN.md's quote."""
+    raw = quote_example()
+    del raw["lines"]
+    raw.update({"type": doc_type, "number": number, "issue_date": "2026-10-05", "quote": QUOTE, **fields})
+    return raw

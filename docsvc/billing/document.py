@@ -1,23 +1,56 @@
-"""From a validated payload to the enriched document: every figure computed once, here."""
+"""From a validated payload to the enriched document: every figure computed once, here.
+
+Each document type has its body: which lines it bills and its VAT per rate. Totals,
+payments, schedule and mentions are then the same for all types.
+"""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from decimal import Decimal
 
+from . import cycle, wording
+from .cycle_model import FinalRecap, ProgressRecap, QuoteSummary, RateAmount, DepositRecap
 from .lines import price_line
 from .mentions import RECOVERY_INDEMNITY, is_b2b, mentions_for
-from .model import TYPE_CODES, Document, InvoicePayload
+from .model import TYPE_CODES, Document, DocumentType, InvoicePayload, PricedLine, VatRow
+from .money import HUNDRED, ZERO, round_money
 from .payments import due_date, payment_status, totals
+from .schedule import schedule
 from .vat import vat_breakdown
+
+
+class BillingError(ValueError):
+    """A payload that is well-formed but bills something impossible; errors by JSON path."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class Body:
+    """What a document type bills: its lines and VAT rows, and the recaps it shows."""
+
+    lines: tuple[PricedLine, ...]
+    vat_rows: tuple[VatRow, ...]
+    extras: dict
 
 
 def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
     """Price the lines, build the VAT breakdown and totals, and list the legal mentions."""
-    lines = tuple(price_line(line, currency_places) for line in payload.lines)
-    rows = vat_breakdown(lines, currency_places)
-    doc_totals = totals(rows, payload.payments, places=currency_places)
+    places = currency_places
+    body = BODIES[payload.type](payload, places)
+    retention = body.extras.get("retention")
+    doc_totals = totals(body.vat_rows, payload.payments, retention=retention.amount if retention else ZERO,
+                        places=places)
     terms = payload.payment
     if is_b2b(payload) and terms.recovery_indemnity is None:
         terms = replace(terms, recovery_indemnity=RECOVERY_INDEMNITY)
+    installments = ()
+    if payload.schedule is not None:
+        installments = schedule(doc_totals.amount_due, payload.schedule, places,
+                                retention.amount if retention else None,
+                                retention.release_date if retention else None)
     return Document(
         type=payload.type,
         type_code=TYPE_CODES[payload.type],
@@ -26,13 +59,13 @@ def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
         delivery_date=payload.delivery_date,
         due_date=due_date(payload.issue_date, payload.due_date, terms.terms_days),
         currency=payload.currency,
-        currency_places=currency_places,
+        currency_places=places,
         language=payload.language,
         operation=payload.operation,
         seller=payload.seller,
         buyer=payload.buyer,
-        lines=lines,
-        vat_breakdown=rows,
+        lines=body.lines,
+        vat_breakdown=body.vat_rows,
         totals=doc_totals,
         payment=terms,
         payments=payload.payments,
@@ -42,5 +75,156 @@ def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
         order_reference=payload.order_reference,
         vat_on_debits=payload.vat_on_debits,
         notes=payload.notes,
-        mentions=mentions_for(payload, rows),
+        mentions=mentions_for(payload, body.vat_rows),
+        schedule=installments,
+        **{k: v for k, v in body.extras.items()},
     )
+
+
+# ------------------------------------------------------------------ bodies
+
+
+def _plain(payload: InvoicePayload, places: int) -> Body:
+    lines = tuple(price_line(line, places) for line in payload.lines)
+    return Body(lines, vat_breakdown(lines, places), {})
+
+
+def _quote(payload: InvoicePayload, places: int) -> QuoteSummary:
+    lines = tuple(price_line(line, places) for line in payload.quote.lines)
+    rates = cycle.per_rate(lines, places)
+    net = sum((r.base for r in rates), ZERO)
+    vat = sum((r.vat for r in rates), ZERO)
+    return QuoteSummary(payload.quote.number, payload.quote.date, lines, rates, net, vat, net + vat)
+
+
+def _rows(rates) -> tuple[VatRow, ...]:
+    return tuple(VatRow(r.category, r.rate, r.base, r.vat) for r in rates if r.base or r.vat)
+
+
+def _computed_line(id: str, description: str, quantity: Decimal, amount: Decimal, rate: RateAmount) -> PricedLine:
+    """A line docsvc writes itself (a deposit, a deduction): quantity x a non-negative price."""
+    net = quantity * amount
+    return PricedLine(id=id, description=description, quantity=quantity, unit="C62", unit_price=amount,
+                      gross=net, discount_percent=None, discount_amount=ZERO * amount, net=net,
+                      vat_category=rate.category, vat_rate=rate.rate, vat_exemption_reason=None)
+
+
+def _deposit(payload: InvoicePayload, places: int) -> Body:
+    quote = _quote(payload, places)
+    request = payload.deposit
+    parts = cycle.deposit_per_rate(quote.per_rate, request, places)
+    gross = sum((p.gross for p in parts), ZERO)
+    previous = tuple(p for p in payload.previous_invoices if p.type == "deposit_invoice")
+    all_deposits = gross + sum((p.gross_total for p in previous), ZERO)
+    if gross <= 0:
+        raise BillingError({"deposit": [f"This deposit amounts to {gross} on quote {quote.number}."]})
+    if all_deposits > quote.gross_total:
+        raise BillingError({"deposit": [
+            f"The deposits of quote {quote.number} would reach {all_deposits}, more than the quote's "
+            f"gross total {quote.gross_total}."]})
+    lang = payload.language
+    percent = request.percent if request.percent is not None else (gross * HUNDRED / quote.gross_total).quantize(
+        Decimal("0.01"))
+    key = "deposit_percent" if request.percent is not None else "deposit_amount"
+    base_text = wording.text(key, lang, percent=percent, quote=quote.number, date=quote.date)
+    lines = []
+    for i, part in enumerate(p for p in parts if p.base):
+        suffix = wording.text("rate_suffix", lang, rate=part.rate) if len(parts) > 1 else ""
+        lines.append(_computed_line(f"A{i + 1}", base_text + suffix, Decimal(1), part.base, part))
+    recap = DepositRecap(quote.number, quote.date, percent, gross, request.basis if request.amount else "percent",
+                         parts, quote.per_rate, previous, all_deposits)
+    return Body(tuple(lines), _rows(parts), {"quote": quote, "deposit": recap,
+                                             "deposit_layout": payload.deposit_layout})
+
+
+def _progress(payload: InvoicePayload, places: int) -> Body:
+    quote = _quote(payload, places)
+    rows = cycle.progress_rows(quote.lines, payload.progress, places)
+    cumulative = cycle.works_per_rate(rows, "cumulative_amount")
+    before = cycle.works_per_rate(rows, "previous_amount")
+    quote_bases = {cycle.rate_key(r.category, r.rate): r.base for r in quote.per_rate}
+    deposits = cycle.deposit_bases(payload.previous_invoices)
+    unknown = [k for k in deposits if k not in quote_bases]
+    if unknown:
+        raise BillingError({"previous_invoices": [
+            f"A deposit was billed at VAT rate {k[1]} %, which quote {quote.number} does not use." for k in unknown]})
+    deducted = {cycle.rate_key(d.category, d.rate): d for d in cycle.deductions(
+        payload.deposit_deduction, deposits, quote_bases, cumulative, before, places)}
+    lang = payload.language
+    lines: list[PricedLine] = []
+    for row in rows:
+        if row.this_amount:
+            rate = RateAmount(row.vat_category, row.vat_rate, row.this_amount, ZERO)
+            lines.append(_computed_line(row.line_id, wording.text("progress_line", lang, description=row.description,
+                                                                  cumulative=row.cumulative_percent),
+                                        Decimal(1), row.this_amount, rate))
+    works, cum_rates, before_rates, vat_parts = [], [], [], []
+    for q in quote.per_rate:
+        key = cycle.rate_key(q.category, q.rate)
+        this = cumulative.get(key, ZERO) - before.get(key, ZERO)
+        deduction = deducted[key].amount if key in deducted else ZERO
+        if deduction:
+            lines.append(_computed_line(f"D{len(vat_parts) + 1}",
+                                        wording.text("deposit_deduction", lang, quote=quote.number)
+                                        + wording.text("rate_suffix", lang, rate=q.rate),
+                                        Decimal(-1), deduction, q))
+        base = this - deduction
+        if this or deduction:  # a rate whose works the deposit fully covers still has its (zero) row
+            vat_parts.append(RateAmount(q.category, q.rate, base, round_money(base * q.rate / HUNDRED, places)))
+        works.append(this)
+        for target, source in ((cum_rates, cumulative), (before_rates, before)):
+            w = source.get(key, ZERO)
+            target.append(RateAmount(q.category, q.rate, w, round_money(w * q.rate / HUNDRED, places)))
+    if not any(works):
+        raise BillingError({"progress": ["This situation bills no work: every line is at its previous progress."]})
+    previous_situations = tuple(p for p in payload.previous_invoices if p.type == "progress_invoice")
+    recap = ProgressRecap(
+        situation_number=len(previous_situations) + 1,
+        contract_net=quote.net_total,
+        cumulative_works=sum(cumulative.values(), ZERO),
+        previous_works=sum(before.values(), ZERO),
+        this_works=sum(works, ZERO),
+        previous_situations=previous_situations,
+        rows=rows,
+        deductions=tuple(deducted.values()),
+        deposit_deduction=payload.deposit_deduction,
+    )
+    extras = {"quote": quote, "progress": recap, "title_number": recap.situation_number}
+    if payload.retention is not None:
+        extras["retention"] = cycle.retention(payload.retention, cum_rates, before_rates, places)
+    rows = tuple(VatRow(r.category, r.rate, r.base, r.vat) for r in vat_parts)
+    return Body(tuple(lines), rows, extras)
+
+
+def _final(payload: InvoicePayload, places: int) -> Body:
+    quote = _quote(payload, places)
+    previous = payload.previous_invoices
+    billed = cycle.billed_per_rate(quote.per_rate, previous)
+    remaining = cycle.remaining_per_rate(quote.per_rate, previous)
+    over = [r for r in remaining if r.base < 0]
+    if over:
+        raise BillingError({"previous_invoices": [
+            f"More than quote {quote.number} was already billed at VAT {r.rate} % ({-r.base} over)." for r in over]})
+    lang = payload.language
+    lines = list(quote.lines)
+    for invoice in previous:
+        for part in invoice.vat:
+            if part.base:
+                rate = RateAmount(part.category, part.rate, part.base, part.amount)
+                lines.append(_computed_line(f"P{len(lines) + 1}",
+                                            wording.text("previous_deduction", lang, number=invoice.number,
+                                                         date=invoice.issue_date)
+                                            + wording.text("rate_suffix", lang, rate=part.rate),
+                                            Decimal(-1), part.base, rate))
+    recap = FinalRecap(quote.number, quote.date, quote.per_rate, previous, billed, remaining)
+    rows = tuple(VatRow(r.category, r.rate, r.base, r.vat) for r in remaining)
+    return Body(tuple(lines), rows, {"quote": quote, "final": recap})
+
+
+BODIES = {
+    DocumentType.INVOICE: _plain,
+    DocumentType.CREDIT_NOTE: _plain,
+    DocumentType.DEPOSIT_INVOICE: _deposit,
+    DocumentType.PROGRESS_INVOICE: _progress,
+    DocumentType.FINAL_INVOICE: _final,
+}

@@ -105,6 +105,7 @@ class PaymentReceived:
 class InvoiceReference:
     number: str
     issue_date: date
+    type: str | None = None  # the corrected document's type, when known
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,15 @@ class InvoicePayload:
     notes: tuple[str, ...] = ()
     template: TemplateRef = field(default_factory=TemplateRef)
     formats: tuple[str, ...] = ("pdf",)
+    # the acompte / situation / solde cycle (cycle_model.py)
+    quote: object | None = None  # Quote
+    deposit: object | None = None  # DepositRequest
+    deposit_layout: str = "summary"  # summary | detailed
+    progress: tuple = ()  # ProgressEntry...
+    previous_invoices: tuple = ()  # PreviousInvoice...
+    deposit_deduction: str = "progressive"  # full | progressive
+    retention: object | None = None  # Retention
+    schedule: object | None = None  # ScheduleRequest
 
 
 # ---------------------------------------------------------------- computed figures
@@ -217,6 +227,14 @@ class Document:
     vat_on_debits: bool
     notes: tuple[str, ...]
     mentions: tuple[Mention, ...]
+    title_number: int | None = None  # k of "Facture de situation n° k"
+    quote: object | None = None  # QuoteSummary
+    deposit: object | None = None  # DepositRecap
+    deposit_layout: str | None = None
+    progress: object | None = None  # ProgressRecap
+    retention: object | None = None  # RetentionFigures
+    final: object | None = None  # FinalRecap
+    schedule: tuple = ()  # Installment...
 
 
 def as_plain(value):

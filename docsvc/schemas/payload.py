@@ -25,13 +25,17 @@ from ..billing.model import (
     PaymentTerms,
     TemplateRef,
 )
-from ..billing.money import round_money
+from ..billing.cycle_model import DepositRequest, PreviousInvoice, ProgressEntry, Quote, Retention, ScheduleRequest, VatPart
+from ..billing.money import ZERO, round_money
 from .codes import codelists, currency_places, french_vat_key, iban_ok, siren_ok, siret_ok
 from .fields import Amount, Text
 
-#: Document types this release computes; the others are refused by name, not ignored.
-SUPPORTED_TYPES = (DocumentType.INVOICE.value, DocumentType.CREDIT_NOTE.value)
 ALL_TYPES = tuple(t.value for t in DocumentType)
+CYCLE_TYPES = ("deposit_invoice", "progress_invoice", "final_invoice")
+#: Which earlier documents each type may deduct or recap.
+PREVIOUS_ALLOWED = {"deposit_invoice": ("deposit_invoice",),
+                    "progress_invoice": ("deposit_invoice", "progress_invoice"),
+                    "final_invoice": ("deposit_invoice", "progress_invoice")}
 FORMATS = ("pdf", "docx")
 PAYMENT_MEANS = ("transfer", "card", "cheque", "direct_debit", "cash", "other")
 MAX_LINES = 10_000
@@ -197,10 +201,121 @@ class PaymentReceivedSchema(Base):
 class InvoiceReferenceSchema(Base):
     number = Text(max_length=35, required=True)
     issue_date = fields.Date(required=True)
+    type = fields.String(validate=validate.OneOf(ALL_TYPES[:-1]),
+                         metadata={"description": "The corrected document's type (a credit on a deposit...)."})
 
     @post_load
     def make(self, data, **kwargs):
         return InvoiceReference(**data)
+
+
+def _make_lines(lines: list[dict]) -> tuple[Line, ...]:
+    """Line ids default to positions from 1, so progress can name quote lines."""
+    return tuple(Line(id=line.pop("id", None) or str(i), **line) for i, line in enumerate(lines, start=1))
+
+
+class QuoteSchema(Base):
+    number = Text(max_length=35, required=True)
+    date = fields.Date(required=True)
+    lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1, max=MAX_LINES))
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Quote(data["number"], data["date"], _make_lines(data["lines"]))
+
+
+class DepositSchema(Base):
+    percent = Amount(max_places=4, validate=validate.Range(min=0, max=100, min_inclusive=False))
+    amount = Amount(max_places=2, validate=validate.Range(min=0, min_inclusive=False))
+    basis = fields.String(load_default="gross", validate=validate.OneOf(("gross", "net")),
+                          metadata={"description": "A fixed amount includes VAT (gross) or not (net)."})
+
+    @validates_schema
+    def exactly_one(self, data, **kwargs):
+        if ("percent" in data) == ("amount" in data):
+            raise ValidationError("Give either percent or amount.", "_schema")
+
+    @post_load
+    def make(self, data, **kwargs):
+        return DepositRequest(**data)
+
+
+class ProgressEntrySchema(Base):
+    line = Text(max_length=40, required=True, metadata={"description": "The quote line's id (or position)."})
+    percent = Amount(max_places=4, validate=validate.Range(min=0, max=100))
+    quantity = Amount(max_places=4, validate=validate.Range(min=0))
+    previous_percent = Amount(max_places=4, validate=validate.Range(min=0, max=100))
+    previous_quantity = Amount(max_places=4, validate=validate.Range(min=0))
+
+    @validates_schema
+    def one_way(self, data, **kwargs):
+        if ("percent" in data) == ("quantity" in data):
+            raise ValidationError("Give either percent or quantity.", "_schema")
+        if "previous_percent" in data and "previous_quantity" in data:
+            raise ValidationError("Give either previous_percent or previous_quantity.", "_schema")
+
+    @post_load
+    def make(self, data, **kwargs):
+        return ProgressEntry(**data)
+
+
+class VatPartSchema(Base):
+    rate = Amount(max_places=2, required=True, validate=validate.Range(min=0, max=100))
+    base = Amount(max_places=2, required=True)
+    amount = Amount(max_places=2, required=True)
+    category = fields.String(load_default="S", validate=validate.OneOf(VAT_CATEGORIES))
+
+    @post_load
+    def make(self, data, **kwargs):
+        return VatPart(**data)
+
+
+class PreviousInvoiceSchema(Base):
+    type = fields.String(required=True, validate=validate.OneOf(("deposit_invoice", "progress_invoice")))
+    number = Text(max_length=35, required=True)
+    issue_date = fields.Date(required=True)
+    net_total = Amount(max_places=2, required=True)
+    vat = fields.List(fields.Nested(VatPartSchema), required=True, validate=validate.Length(min=1))
+    gross_total = Amount(max_places=2, required=True)
+
+    @validates_schema
+    def adds_up(self, data, **kwargs):
+        parts = data.get("vat")
+        if parts is None or "net_total" not in data or "gross_total" not in data:
+            return
+        net = sum((p.base for p in parts), ZERO)
+        vat = sum((p.amount for p in parts), ZERO)
+        if net != data["net_total"]:
+            raise ValidationError(f"The VAT bases add up to {net}, not {data['net_total']}.", "net_total")
+        if net + vat != data["gross_total"]:
+            raise ValidationError(f"Net {net} + VAT {vat} = {net + vat}, not {data['gross_total']}.", "gross_total")
+
+    @post_load
+    def make(self, data, **kwargs):
+        data["vat"] = tuple(data["vat"])
+        return PreviousInvoice(**data)
+
+
+class RetentionSchema(Base):
+    percent = Amount(max_places=2, required=True, validate=validate.Range(
+        min=0, max=5, min_inclusive=False, error="A retention guarantee is at most 5 % (loi 71-584)."))
+    base = fields.String(load_default="works_gross", validate=validate.OneOf(("works_gross", "works_net")))
+    release_date = fields.Date(metadata={"description": "Acceptance of the works + 1 year."})
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Retention(**data)
+
+
+class ScheduleSchema(Base):
+    installments = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=120))
+    first_due_date = fields.Date(required=True)
+    period = fields.String(load_default="month", validate=validate.OneOf(("month", "quarter")))
+    end_of_month = fields.Boolean(load_default=False)
+
+    @post_load
+    def make(self, data, **kwargs):
+        return ScheduleRequest(**data)
 
 
 class TemplateRefSchema(Base):
@@ -233,8 +348,9 @@ class DocumentPayloadSchema(Base):
     operation = fields.String(validate=validate.OneOf(("goods", "services", "mixed")))
     vat_on_debits = fields.Boolean(load_default=False, metadata={
         "description": "Seller opted to pay VAT on debits: printed as a mention."})
-    lines = fields.List(fields.Nested(LineSchema), required=True,
-                        validate=validate.Length(min=1, max=MAX_LINES))
+    lines = fields.List(fields.Nested(LineSchema), validate=validate.Length(min=1, max=MAX_LINES),
+                        metadata={"description": "Required for invoice and credit_note; the cycle types "
+                                                 "bill from the quote."})
     payment = fields.Nested(PaymentTermsSchema, load_default=lambda: PaymentTerms())
     payments = fields.List(fields.Nested(PaymentReceivedSchema), load_default=list)
     corrects = fields.Nested(InvoiceReferenceSchema,
@@ -242,14 +358,21 @@ class DocumentPayloadSchema(Base):
     buyer_reference = Text(max_length=100)
     order_reference = Text(max_length=100)
     notes = fields.List(Text(max_length=1000), load_default=list, validate=validate.Length(max=20))
+    quote = fields.Nested(QuoteSchema, metadata={"description": "deposit, progress and final invoices"})
+    deposit = fields.Nested(DepositSchema)
+    deposit_layout = fields.String(load_default="summary", validate=validate.OneOf(("summary", "detailed")))
+    progress = fields.List(fields.Nested(ProgressEntrySchema), load_default=list)
+    previous_invoices = fields.List(fields.Nested(PreviousInvoiceSchema), load_default=list,
+                                    metadata={"description": "Deposits and situations already billed on the quote."})
+    deposit_deduction = fields.String(load_default="progressive", validate=validate.OneOf(("full", "progressive")))
+    retention = fields.Nested(RetentionSchema)
+    schedule = fields.Nested(ScheduleSchema)
 
     @validates_schema
     def coherent(self, data, **kwargs):
         errors: dict = {}
         doc_type = data.get("type")
-        if doc_type and doc_type not in SUPPORTED_TYPES:
-            errors["type"] = [f"{doc_type} is not available yet; this release issues "
-                              f"{' and '.join(SUPPORTED_TYPES)}."]
+        self._check_cycle(data, errors)
         if "facturx" in data.get("formats", ()):
             errors["formats"] = ["facturx is not available yet; this release renders pdf and docx."]
         elif len(set(data.get("formats", ()))) != len(data.get("formats", ())):
@@ -273,17 +396,72 @@ class DocumentPayloadSchema(Base):
         if errors:
             raise ValidationError(errors)
 
+    @staticmethod
+    def _check_cycle(data: dict, errors: dict) -> None:
+        """Which fields each type needs, and progress that never goes backwards or past 100 %."""
+        doc_type = data.get("type")
+        cycle = doc_type in CYCLE_TYPES
+        if not cycle and doc_type and "lines" not in data:
+            errors["lines"] = ["Missing data for required field."]
+        if cycle and "lines" in data:
+            errors["lines"] = [f"A {doc_type} bills from the quote: send quote.lines, not lines."]
+        if cycle and "quote" not in data:
+            errors["quote"] = [f"A {doc_type} needs the quote (number, date, lines)."]
+        for name, needed_by in (("deposit", "deposit_invoice"), ("retention", "progress_invoice")):
+            if name in data and doc_type != needed_by:
+                errors[name] = [f"Only a {needed_by} takes {name}."]
+        if doc_type == "deposit_invoice" and "deposit" not in data:
+            errors["deposit"] = ["A deposit invoice needs deposit: {percent} or {amount, basis}."]
+        if doc_type == "progress_invoice" and not data.get("progress"):
+            errors["progress"] = ["A progress invoice needs the progress of at least one quote line."]
+        if doc_type != "progress_invoice" and data.get("progress"):
+            errors["progress"] = ["Only a progress invoice takes progress."]
+        for i, previous in enumerate(data.get("previous_invoices", ())):
+            if previous.type not in PREVIOUS_ALLOWED.get(doc_type, ()):
+                errors.setdefault("previous_invoices", {})[i] = {"type": [
+                    f"A {doc_type} can't deduct a {previous.type}." if doc_type in PREVIOUS_ALLOWED
+                    else f"Only deposit, progress and final invoices list previous invoices."]}
+            if previous.number == data.get("number"):
+                errors.setdefault("previous_invoices", {})[i] = {"number": ["This is the document's own number."]}
+        quote = data.get("quote")
+        if quote is None or doc_type != "progress_invoice":
+            return
+        quote_lines = {line.id: line for line in quote.lines}
+        seen = set()
+        for i, entry in enumerate(data.get("progress", ())):
+            problems = []
+            line = quote_lines.get(entry.line)
+            if line is None:
+                problems.append(f"No quote line {entry.line!r} (quote lines: {', '.join(quote_lines)}).")
+            elif entry.line in seen:
+                problems.append(f"Line {entry.line} appears twice.")
+            else:
+                total = line.quantity
+                now = entry.percent if entry.percent is not None else entry.quantity * 100 / total
+                before = (entry.previous_percent if entry.previous_percent is not None
+                          else (entry.previous_quantity or ZERO) * 100 / total)
+                if now > 100:
+                    problems.append(f"Line {entry.line}: cumulative progress {now:.2f} % is past 100 %.")
+                if before > 100:
+                    problems.append(f"Line {entry.line}: previous progress is past 100 %.")
+                if now < before:
+                    problems.append(f"Line {entry.line}: progress goes backwards ({before:.2f} % before, "
+                                    f"{now:.2f} % now); a correction is a credit note.")
+            seen.add(entry.line)
+            if problems:
+                errors.setdefault("progress", {})[i] = {"line": problems}
+
     @post_load
     def make(self, data, **kwargs):
-        lines = tuple(
-            Line(id=line.pop("id", None) or str(i), **line) for i, line in enumerate(data.pop("lines"), start=1)
-        )
+        lines = _make_lines(data.pop("lines")) if "lines" in data else ()
         return InvoicePayload(
             type=DocumentType(data.pop("type")),
             lines=lines,
             payments=tuple(data.pop("payments")),
             notes=tuple(data.pop("notes")),
             formats=tuple(data.pop("formats")),
+            progress=tuple(data.pop("progress")),
+            previous_invoices=tuple(data.pop("previous_invoices")),
             **data,
         )
 

@@ -37,7 +37,7 @@ def test_valid_payload_loads_decimals_not_floats():
     (lambda p: p.update(due_date="2026-09-01"), "due_date", "Before the issue date"),
     (lambda p: p.update(currency="EUX"), "currency", "ISO 4217"),
     (lambda p: p.update(type="quote"), "type", "Must be one of"),
-    (lambda p: p.update(type="deposit_invoice"), "type", "not available yet"),
+    (lambda p: p.update(type="deposit_invoice"), "quote", "needs the quote"),
     (lambda p: p.update(formats=["pdf", "odt"]), "formats.1", "Must be one of"),
     (lambda p: p.update(number="F 2026"), "number", "letters, digits"),
     (lambda p: p.update(lines=[]), "lines", "between 1 and 10000"),

@@ -1,0 +1,216 @@
+"""Deposits, situations and final invoices, to the cent (DOMAIN.md).
+
+Every figure is computed per VAT rate. Cumulative figures are rounded, never the
+increments, so successive situations telescope: at 100 % each line and each deposit
+has been billed or deducted exactly once.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from .cycle_model import (
+    Deduction,
+    DepositRequest,
+    PreviousInvoice,
+    ProgressEntry,
+    ProgressRow,
+    RateAmount,
+    Retention,
+    RetentionFigures,
+)
+from .model import PricedLine
+from .money import HUNDRED, ZERO, quantum, round_money
+from .vat import display_rate, vat_breakdown
+
+Key = tuple[str, Decimal]  # (VAT category, rate)
+
+
+def rate_key(category: str, rate: Decimal) -> Key:
+    return category, rate.normalize()
+
+
+def per_rate(lines: Iterable[PricedLine], places: int = 2) -> tuple[RateAmount, ...]:
+    """A set of lines as base and VAT per rate (the quote's recap)."""
+    return tuple(RateAmount(r.category, r.rate, r.base, r.amount) for r in vat_breakdown(lines, places))
+
+
+def split_largest_remainder(total: Decimal, weights: Sequence[Decimal], places: int = 2) -> list[Decimal]:
+    """Split `total` in proportion to `weights` so the parts add up to it exactly.
+
+    Each part is first rounded down to the unit; the units left over go one by one to
+    the parts with the largest remainders (Hamilton's method).
+    """
+    unit = quantum(places)
+    weight_sum = sum(weights, ZERO)
+    if weight_sum == 0:
+        raise ValueError("cannot split over zero weights")
+    exact = [total * w / weight_sum for w in weights]
+    floors = [(e / unit).to_integral_value(rounding="ROUND_FLOOR") * unit for e in exact]
+    left = int(((total - sum(floors, ZERO)) / unit).to_integral_value())
+    order = sorted(range(len(weights)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += unit
+    return floors
+
+
+def base_for_gross(gross: Decimal, rate: Decimal, places: int = 2) -> Decimal:
+    """The base whose base + round(base x rate) equals `gross`, when one exists.
+
+    VAT must be round(base x rate) (BR-CO-17), so a gross amount is met exactly when a
+    base near gross / (1 + rate) gives it; otherwise the nearest base is kept.
+    """
+    unit = quantum(places)
+    first = round_money(gross * HUNDRED / (HUNDRED + rate), places)
+    for candidate in (first, first - unit, first + unit):
+        if candidate + round_money(candidate * rate / HUNDRED, places) == gross:
+            return candidate
+    return first
+
+
+def deposit_per_rate(quote: Sequence[RateAmount], request: DepositRequest,
+                     places: int = 2) -> tuple[RateAmount, ...]:
+    """A deposit split over the quote's VAT rates.
+
+    Percent: base_r = round(quote_base_r x p), VAT on it. Fixed net amount: split in
+    proportion to the quote's bases. Fixed gross amount: split in proportion to the
+    quote's gross per rate, then each part turned into base + VAT.
+    """
+    def vat_of(base: Decimal, rate: Decimal) -> Decimal:
+        return round_money(base * rate / HUNDRED, places)
+
+    if request.percent is not None:
+        bases = [round_money(q.base * request.percent / HUNDRED, places) for q in quote]
+        return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases))
+    if request.basis == "net":
+        bases = split_largest_remainder(request.amount, [q.base for q in quote], places)
+        return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases))
+    grosses = split_largest_remainder(request.amount, [q.gross for q in quote], places)
+    out = []
+    for q, g in zip(quote, grosses):
+        base = base_for_gross(g, q.rate, places)
+        out.append(RateAmount(q.category, q.rate, base, vat_of(base, q.rate)))
+    return tuple(out)
+
+
+def progress_rows(quote_lines: Sequence[PricedLine], entries: Sequence[ProgressEntry],
+                  places: int = 2) -> tuple[ProgressRow, ...]:
+    """The progress table: for every quote line, cumulative and previous amounts.
+
+    cumulative = round(line net x c), previous = round(line net x p), this = the difference.
+    A line without an entry keeps its previous progress (0 on the first situation).
+    """
+    by_line = {e.line: e for e in entries}
+    rows = []
+    for line in quote_lines:
+        entry = by_line.get(line.id, ProgressEntry(line=line.id))
+        cumulative = _fraction(entry.percent, entry.quantity, line.quantity)
+        previous = _fraction(entry.previous_percent, entry.previous_quantity, line.quantity)
+        if entry.percent is None and entry.quantity is None:
+            cumulative = previous
+        cum_amount = round_money(line.net * cumulative, places)
+        prev_amount = round_money(line.net * previous, places)
+        rows.append(ProgressRow(
+            line_id=line.id, description=line.description, vat_rate=line.vat_rate,
+            vat_category=line.vat_category, quote_amount=line.net,
+            previous_percent=_as_percent(previous), cumulative_percent=_as_percent(cumulative),
+            cumulative_amount=cum_amount, previous_amount=prev_amount, this_amount=cum_amount - prev_amount,
+        ))
+    return tuple(rows)
+
+
+def _fraction(percent: Decimal | None, quantity: Decimal | None, line_quantity: Decimal) -> Decimal:
+    if percent is not None:
+        return percent / HUNDRED
+    if quantity is not None:
+        return quantity / line_quantity
+    return ZERO
+
+
+def _as_percent(fraction: Decimal) -> Decimal:
+    return (fraction * HUNDRED).quantize(Decimal("0.01"))
+
+
+def works_per_rate(rows: Iterable[ProgressRow], attribute: str) -> dict[Key, Decimal]:
+    """Sum one column of the progress table per VAT rate."""
+    out: dict[Key, Decimal] = {}
+    for row in rows:
+        key = rate_key(row.vat_category, row.vat_rate)
+        out[key] = out.get(key, ZERO) + getattr(row, attribute)
+    return out
+
+
+def deposit_bases(previous: Iterable[PreviousInvoice]) -> dict[Key, Decimal]:
+    """D_r: the base of every deposit invoice of the quote, per rate."""
+    out: dict[Key, Decimal] = {}
+    for invoice in previous:
+        if invoice.type == "deposit_invoice":
+            for part in invoice.vat:
+                key = rate_key(part.category, part.rate)
+                out[key] = out.get(key, ZERO) + part.base
+    return out
+
+
+def deductions(mode: str, deposits: dict[Key, Decimal], quote: dict[Key, Decimal],
+               cumulative: dict[Key, Decimal], previous: dict[Key, Decimal],
+               places: int = 2) -> tuple[Deduction, ...]:
+    """Deposit deducted from this situation, per rate, `full` or `progressive`.
+
+    full: the deposit is deducted as soon as works allow, so what is deducted up to
+    situation k is min(D, cumulative works(k)); this situation takes the difference.
+    progressive: pro rata of progress, round(D x W(k) / Q) - round(D x W(k-1) / Q),
+    which telescopes to D exactly when the works reach the quote.
+    """
+    out = []
+    for key, deposit in deposits.items():
+        category, rate = key
+        cum, prev = cumulative.get(key, ZERO), previous.get(key, ZERO)
+        if mode == "full":
+            done_before, done_now = min(deposit, prev), min(deposit, cum)
+        else:
+            q = quote[key]
+            done_before = round_money(deposit * prev / q, places)
+            done_now = round_money(deposit * cum / q, places)
+        out.append(Deduction(category, display_rate(rate), deposit, done_before,
+                             done_now - done_before, deposit - done_now))
+    return tuple(out)
+
+
+def retention(request: Retention, cumulative_works: Sequence[RateAmount],
+              previous_works: Sequence[RateAmount], places: int = 2) -> RetentionFigures:
+    """Retention on this situation's works (incl. VAT by default).
+
+    Like the lines, it is the difference of two rounded cumulative figures, so the
+    retention withheld over every situation is exactly the percent of the whole works.
+    """
+    def base_of(rates: Sequence[RateAmount]) -> Decimal:
+        return sum((r.gross if request.base == "works_gross" else r.base for r in rates), ZERO)
+
+    cum_base, prev_base = base_of(cumulative_works), base_of(previous_works)
+    cumulative = round_money(cum_base * request.percent / HUNDRED, places)
+    before = round_money(prev_base * request.percent / HUNDRED, places)
+    return RetentionFigures(request.percent, request.base, cum_base - prev_base, cumulative - before,
+                            cumulative, request.release_date)
+
+
+def remaining_per_rate(quote: Sequence[RateAmount], previous: Iterable[PreviousInvoice]) -> tuple[RateAmount, ...]:
+    """What a final invoice bills per rate: the quote minus everything billed before.
+
+    VAT is taken by difference too, so over the whole cycle the buyer is charged the
+    quote's VAT exactly, never a cent twice.
+    """
+    billed = billed_per_rate(quote, previous)
+    return tuple(RateAmount(q.category, q.rate, q.base - b.base, q.vat - b.vat) for q, b in zip(quote, billed))
+
+
+def billed_per_rate(quote: Sequence[RateAmount], previous: Iterable[PreviousInvoice]) -> tuple[RateAmount, ...]:
+    """Bases and VAT already billed by earlier invoices, on the quote's rates."""
+    base: dict[Key, Decimal] = {}
+    vat: dict[Key, Decimal] = {}
+    for invoice in previous:
+        for part in invoice.vat:
+            key = rate_key(part.category, part.rate)
+            base[key] = base.get(key, ZERO) + part.base
+            vat[key] = vat.get(key, ZERO) + part.amount
+    return tuple(RateAmount(q.category, q.rate, base.get(rate_key(q.category, q.rate), ZERO),
+                            vat.get(rate_key(q.category, q.rate), ZERO)) for q in quote)

@@ -1,0 +1,180 @@
+"""The acompte / situation / solde cycle: what a payload says about the quote and what was billed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .model import Line
+
+
+@dataclass(frozen=True)
+class Quote:
+    number: str
+    date: date
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True)
+class DepositRequest:
+    """A deposit: a percent of the quote, or a fixed amount (gross by default)."""
+
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+    basis: str = "gross"  # gross | net
+
+
+@dataclass(frozen=True)
+class ProgressEntry:
+    """Cumulative progress of one quote line to date, and before this situation."""
+
+    line: str
+    percent: Decimal | None = None
+    quantity: Decimal | None = None
+    previous_percent: Decimal | None = None
+    previous_quantity: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class VatPart:
+    rate: Decimal
+    base: Decimal
+    amount: Decimal
+    category: str = "S"
+
+
+@dataclass(frozen=True)
+class PreviousInvoice:
+    """A deposit or situation already billed on the same quote."""
+
+    type: str  # deposit_invoice | progress_invoice
+    number: str
+    issue_date: date
+    net_total: Decimal
+    vat: tuple[VatPart, ...]
+    gross_total: Decimal
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Retenue de garantie (loi 71-584): at most 5 %, released a year after acceptance."""
+
+    percent: Decimal
+    base: str = "works_gross"  # works_gross | works_net
+    release_date: date | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    installments: int
+    first_due_date: date
+    period: str = "month"  # month | quarter
+    end_of_month: bool = False
+
+
+# ------------------------------------------------------------------ computed
+
+
+@dataclass(frozen=True)
+class QuoteSummary:
+    number: str
+    date: date
+    lines: tuple  # PricedLine...
+    per_rate: tuple  # RateAmount...
+    net_total: Decimal
+    vat_total: Decimal
+    gross_total: Decimal
+
+
+@dataclass(frozen=True)
+class RateAmount:
+    """A figure per VAT rate, the unit in which deposits and deductions are computed."""
+
+    category: str
+    rate: Decimal
+    base: Decimal
+    vat: Decimal
+
+    @property
+    def gross(self) -> Decimal:
+        return self.base + self.vat
+
+
+@dataclass(frozen=True)
+class DepositRecap:
+    quote_number: str
+    quote_date: date
+    percent: Decimal | None  # the deposit's share of the quote's gross, for display
+    amount: Decimal  # gross of this deposit
+    basis: str
+    per_rate: tuple[RateAmount, ...]
+    quote_totals: tuple[RateAmount, ...]
+    previous_deposits: tuple[PreviousInvoice, ...]
+    deposits_total: Decimal  # gross of every deposit of the quote, this one included
+
+
+@dataclass(frozen=True)
+class ProgressRow:
+    line_id: str
+    description: str
+    vat_rate: Decimal
+    vat_category: str
+    quote_amount: Decimal  # the quote line's net
+    previous_percent: Decimal
+    cumulative_percent: Decimal
+    cumulative_amount: Decimal
+    previous_amount: Decimal
+    this_amount: Decimal
+
+
+@dataclass(frozen=True)
+class Deduction:
+    """Deposit deducted from this situation, per VAT rate."""
+
+    category: str
+    rate: Decimal
+    deposit_base: Decimal  # D_r: every deposit's base at this rate
+    previously_deducted: Decimal
+    amount: Decimal  # deducted now
+    remaining: Decimal  # left to deduct on later situations
+
+
+@dataclass(frozen=True)
+class ProgressRecap:
+    situation_number: int
+    contract_net: Decimal
+    cumulative_works: Decimal
+    previous_works: Decimal
+    this_works: Decimal
+    previous_situations: tuple[PreviousInvoice, ...]
+    rows: tuple[ProgressRow, ...]
+    deductions: tuple[Deduction, ...]
+    deposit_deduction: str
+
+
+@dataclass(frozen=True)
+class RetentionFigures:
+    percent: Decimal
+    base_kind: str
+    base: Decimal
+    amount: Decimal
+    cumulative: Decimal  # every situation's retention, this one included
+    release_date: date | None
+
+
+@dataclass(frozen=True)
+class FinalRecap:
+    quote_number: str
+    quote_date: date
+    quote_totals: tuple[RateAmount, ...]
+    previous: tuple[PreviousInvoice, ...]
+    billed: tuple[RateAmount, ...]  # already billed per rate
+    remaining: tuple[RateAmount, ...]  # billed by this final invoice per rate
+
+
+@dataclass(frozen=True)
+class Installment:
+    number: int
+    due_date: date
+    amount: Decimal
+    kind: str = "installment"  # installment | retention

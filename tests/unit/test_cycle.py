@@ -1,0 +1,230 @@
+"""Deposits, situations, final invoices, retention and schedules, to the cent.
+
+DOMAIN.md's worked example first, then cases computed by hand in the comments.
+"""
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from marshmallow import ValidationError
+
+from docsvc.billing.cycle import split_largest_remainder
+from docsvc.billing.document import BillingError, enrich
+from docsvc.schemas.payload import flatten_errors, load_payload
+from tests.conftest import DEPOSIT_30, QUOTE, cycle_payload
+
+
+def doc_of(raw):
+    return enrich(load_payload(raw))
+
+
+def rates(doc):
+    return [(r.rate, r.base, r.amount) for r in doc.vat_breakdown]
+
+
+# ------------------------------------------------------------------ DOMAIN.md's worked example
+
+def test_deposit_30_percent():
+    doc = doc_of(cycle_payload("deposit_invoice", "FA-2026-0010", deposit={"percent": "30"}))
+    # 10 %: 3050.00 x 30 % = 915.00, VAT 91.50; 20 %: 1665.00 x 30 % = 499.50, VAT 99.90
+    assert rates(doc) == [(D("20.00"), D("499.50"), D("99.90")), (D("10.00"), D("915.00"), D("91.50"))]
+    # net 915.00 + 499.50 = 1414.50; VAT 91.50 + 99.90 = 191.40; gross 1605.90
+    assert (doc.totals.net_total, doc.totals.vat_total, doc.totals.gross_total) == (
+        D("1414.50"), D("191.40"), D("1605.90"))
+    assert doc.type_code == "386"
+    assert [ln.description for ln in doc.lines] == [
+        "Acompte de 30 % sur devis n° D-2026-0007 du 01/10/2026 (TVA 20 %)",
+        "Acompte de 30 % sur devis n° D-2026-0007 du 01/10/2026 (TVA 10 %)"]
+    assert doc.deposit.quote_number == "D-2026-0007" and doc.deposit.percent == D("30")
+    assert doc.quote.gross_total == D("5353.00")
+
+
+def test_final_invoice_after_the_deposit():
+    doc = doc_of(cycle_payload("final_invoice", "F-2026-0050", previous_invoices=[DEPOSIT_30]))
+    # remaining 10 %: 3050.00 - 915.00 = 2135.00, VAT 305.00 - 91.50 = 213.50
+    # remaining 20 %: 1665.00 - 499.50 = 1165.50, VAT 333.00 - 99.90 = 233.10
+    assert rates(doc) == [(D("20.00"), D("1165.50"), D("233.10")), (D("10.00"), D("2135.00"), D("213.50"))]
+    # net 3300.50, VAT 446.60, amount due 3747.10
+    assert (doc.totals.net_total, doc.totals.vat_total, doc.totals.amount_due) == (
+        D("3300.50"), D("446.60"), D("3747.10"))
+    # the lines are the whole quote, then the deposit deducted per rate: they add up to the bases
+    assert sum(ln.net for ln in doc.lines) == D("3300.50")
+    assert [ln.net for ln in doc.lines[3:]] == [D("-915.00"), D("-499.50")]
+    assert doc.final.previous[0].number == "FA-2026-0010"
+
+
+def test_situation_1_progressive_with_retention():
+    raw = cycle_payload("progress_invoice", "F-2026-0031", previous_invoices=[DEPOSIT_30],
+                        deposit_deduction="progressive",
+                        progress=[{"line": "L1", "percent": "40"}, {"line": "L2", "percent": "100"},
+                                  {"line": "L3", "percent": "0"}],
+                        retention={"percent": "5", "release_date": "2027-12-15"})
+    doc = doc_of(raw)
+    # works 10 %: L1 2400 x 40 % = 960.00 (L3 0); 20 %: L2 1665.00 x 100 % = 1665.00
+    assert doc.progress.this_works == D("2625.00")
+    # progressive deduction 10 %: round(915.00 x 960 / 3050) = 288.00; 20 %: 499.50 x 1665/1665 = 499.50
+    assert [(d.rate, d.amount, d.remaining) for d in doc.progress.deductions] == [
+        (D("10.00"), D("288.00"), D("627.00")), (D("20.00"), D("499.50"), D("0.00"))]
+    # bases 960 - 288 = 672.00 -> VAT 67.20; 1665 - 499.50 = 1165.50 -> VAT 233.10
+    assert sorted(rates(doc)) == [(D("10.00"), D("672.00"), D("67.20")), (D("20.00"), D("1165.50"), D("233.10"))]
+    # gross 672.00 + 67.20 + 1165.50 + 233.10 = 2137.80
+    assert doc.totals.gross_total == D("2137.80")
+    # retention 5 % of works incl. VAT: 960 + 96 + 1665 + 333 = 3054.00 -> 152.70
+    assert (doc.retention.base, doc.retention.amount) == (D("3054.00"), D("152.70"))
+    # amount due 2137.80 - 152.70 = 1985.10
+    assert doc.totals.retention_total == D("152.70")
+    assert doc.totals.amount_due == D("1985.10")
+    assert doc.title_number == 1 and doc.progress.situation_number == 1
+    row = doc.progress.rows[0]
+    assert (row.quote_amount, row.previous_percent, row.cumulative_percent, row.cumulative_amount,
+            row.previous_amount, row.this_amount) == (
+        D("2400.00"), D("0.00"), D("40.00"), D("960.00"), D("0.00"), D("960.00"))
+
+
+# ------------------------------------------------------------------ other cases, by hand
+
+def test_fixed_gross_deposit_over_three_rates():
+    quote = {"number": "D-9", "date": "2026-09-01", "lines": [
+        {"id": "a", "description": "a", "quantity": "1", "unit_price": "1000.00", "vat_rate": "20"},
+        {"id": "b", "description": "b", "quantity": "1", "unit_price": "1000.00", "vat_rate": "10"},
+        {"id": "c", "description": "c", "quantity": "1", "unit_price": "1000.00", "vat_rate": "5.5"}]}
+    doc = doc_of(cycle_payload("deposit_invoice", "FA-1", quote=quote, deposit={"amount": "1000.00"}))
+    # quote gross per rate: 1200.00, 1100.00, 1055.00 (sum 3355.00)
+    # 1000 x 1200/3355 = 357.6751 -> 357.67 (rem .0051); x 1100/3355 = 327.8688 -> 327.86 (rem .0088);
+    # x 1055/3355 = 314.4560 -> 314.45 (rem .0060); floors sum 999.98: the 2 cents go to the largest
+    # remainders, 10 % (.0088) then 5.5 % (.0060): grosses 357.67, 327.87, 314.46 = 1000.00
+    # 20 %: 357.67 / 1.2 = 298.058 -> 298.06, VAT 59.612 -> 59.61, 357.67 exactly
+    # 10 %: 327.87 / 1.1 = 298.064 -> 298.06, VAT 29.806 -> 29.81, 327.87 exactly
+    # 5.5 %: 314.46 / 1.055 = 298.066 -> 298.07, VAT 16.39385 -> 16.39, 314.46 exactly
+    assert rates(doc) == [(D("20.00"), D("298.06"), D("59.61")), (D("10.00"), D("298.06"), D("29.81")),
+                          (D("5.50"), D("298.07"), D("16.39"))]
+    assert doc.totals.gross_total == D("1000.00")
+
+
+def test_fixed_net_deposit():
+    doc = doc_of(cycle_payload("deposit_invoice", "FA-2", deposit={"amount": "1000.00", "basis": "net"}))
+    # split over bases 3050.00 (10 %) and 1665.00 (20 %), sum 4715.00:
+    # 1000 x 3050/4715 = 646.8717 -> 646.87 (rem .0017); 1000 x 1665/4715 = 353.1283 -> 353.12 (rem .0083)
+    # one cent left -> 20 %: 353.13. VAT 64.687 -> 64.69 and 70.626 -> 70.63
+    assert sorted(rates(doc)) == [(D("10.00"), D("646.87"), D("64.69")), (D("20.00"), D("353.13"), D("70.63"))]
+    assert doc.totals.net_total == D("1000.00")
+
+
+def test_deposits_can_never_exceed_the_quote():
+    # an earlier deposit: 2500.00 + 250.00 at 10 %, 1500.00 + 300.00 at 20 % = 4550.00 gross
+    big = dict(DEPOSIT_30, number="FA-0", net_total="4000.00", gross_total="4550.00",
+               vat=[{"rate": "10", "base": "2500.00", "amount": "250.00"},
+                    {"rate": "20", "base": "1500.00", "amount": "300.00"}])
+    raw = cycle_payload("deposit_invoice", "FA-1", deposit={"percent": "30"}, previous_invoices=[big])
+    # 4550.00 already + 1605.90 = 6155.90 > 5353.00
+    with pytest.raises(BillingError) as info:
+        doc_of(raw)
+    assert "6155.90" in info.value.errors["deposit"][0]
+
+
+def test_full_versus_progressive_deduction_over_three_situations():
+    # Works at 10 % on quote D-2026-0007: L1 2400.00 + L3 650.00 = 3050.00; deposit D = 915.00.
+    # Situation 1: L1 25 %, L3 0 % -> works 600.00.  Situation 2: L1 80 %, L3 50 % -> cumulative
+    # 1920.00 + 325.00 = 2245.00.  Situation 3: 100 % -> 3050.00.
+    steps = [({"L1": "25", "L3": "0"}, {}), ({"L1": "80", "L3": "50"}, {"L1": "25", "L3": "0"}),
+             ({"L1": "100", "L3": "100"}, {"L1": "80", "L3": "50"})]
+    expected = {
+        # full: min(915, 600) = 600.00; then min(915, 2245) - 600 = 315.00; then 0.00
+        "full": [D("600.00"), D("315.00"), D("0.00")],
+        # progressive: round(915 x 600/3050) = 180.00; round(915 x 2245/3050) = 673.50 -> 493.50;
+        #              915.00 - 673.50 = 241.50
+        "progressive": [D("180.00"), D("493.50"), D("241.50")],
+    }
+    for mode, amounts in expected.items():
+        got = []
+        for now, before in steps:
+            progress = [{"line": k, "percent": v, "previous_percent": before.get(k, "0")} for k, v in now.items()]
+            doc = doc_of(cycle_payload("progress_invoice", "S-1", previous_invoices=[DEPOSIT_30],
+                                       deposit_deduction=mode, progress=progress))
+            got.append(next(d.amount for d in doc.progress.deductions if d.rate == D("10.00")))
+        assert got == amounts, mode
+        assert sum(got) == D("915.00")
+
+
+def test_quantity_based_progress():
+    # L3: 12.5 h in the quote; 5 h done before, 10 h done now: cumulative round(650.00 x 10/12.5) = 520.00,
+    # previous round(650.00 x 5/12.5) = 260.00, this situation 260.00 (80 % and 40 %)
+    doc = doc_of(cycle_payload("progress_invoice", "S-2",
+                               progress=[{"line": "L3", "quantity": "10", "previous_quantity": "5"}]))
+    row = next(r for r in doc.progress.rows if r.line_id == "L3")
+    assert (row.cumulative_percent, row.previous_percent) == (D("80.00"), D("40.00"))
+    assert (row.cumulative_amount, row.previous_amount, row.this_amount) == (D("520.00"), D("260.00"), D("260.00"))
+    # no deposit: base 10 % = 260.00, VAT 26.00, gross 286.00
+    assert rates(doc) == [(D("10.00"), D("260.00"), D("26.00"))]
+    assert doc.totals.gross_total == D("286.00")
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"line": "L1", "percent": "30", "previous_percent": "40"}, "goes backwards"),
+    ({"line": "L1", "percent": "101"}, "less than or equal to 100"),
+    ({"line": "L3", "quantity": "13"}, "past 100 %"),
+    ({"line": "L9", "percent": "10"}, "No quote line 'L9'"),
+])
+def test_progress_never_goes_backwards_or_past_100(entry, message):
+    with pytest.raises(ValidationError) as info:
+        load_payload(cycle_payload("progress_invoice", "S-3", progress=[entry]))
+    errors = flatten_errors(info.value.messages)
+    assert any(message in m for path, ms in errors.items() if path.startswith("progress.0") for m in ms), errors
+
+
+def test_partial_credit_on_a_situation():
+    # A credit on situation S-1 for 2 h of labour billed but not done: 2 x 52.00 = 104.00 at 10 %,
+    # VAT 10.40, gross 114.40
+    raw = cycle_payload("credit_note", "A-3", corrects={"number": "S-1", "issue_date": "2026-10-05",
+                                                       "type": "progress_invoice"})
+    del raw["quote"]
+    raw["lines"] = [{"description": "Main-d'œuvre non réalisée", "quantity": "2", "unit": "HUR",
+                     "unit_price": "52.00", "vat_rate": "10"}]
+    doc = doc_of(raw)
+    assert (doc.totals.net_total, doc.totals.vat_total, doc.totals.gross_total) == (
+        D("104.00"), D("10.40"), D("114.40"))
+    assert doc.corrects.type == "progress_invoice" and doc.type_code == "381"
+
+
+def test_schedule_monthly_end_of_month_with_retention_instalment():
+    raw = cycle_payload("progress_invoice", "S-4", previous_invoices=[DEPOSIT_30],
+                        progress=[{"line": "L1", "percent": "40"}, {"line": "L2", "percent": "100"}],
+                        retention={"percent": "5", "release_date": "2027-12-15"},
+                        schedule={"installments": 3, "first_due_date": "2026-11-15", "end_of_month": True})
+    doc = doc_of(raw)
+    # amount due 1985.10 / 3 = 661.70 exactly; end of month: 30/11, 31/12, 31/01;
+    # then the retention 152.70 on its release date
+    assert [(i.due_date, i.amount, i.kind) for i in doc.schedule] == [
+        (date(2026, 11, 30), D("661.70"), "installment"), (date(2026, 12, 31), D("661.70"), "installment"),
+        (date(2027, 1, 31), D("661.70"), "installment"), (date(2027, 12, 15), D("152.70"), "retention")]
+
+
+def test_schedule_quarterly_remainder_on_the_last():
+    raw = cycle_payload("final_invoice", "F-9", previous_invoices=[DEPOSIT_30],
+                        schedule={"installments": 4, "first_due_date": "2026-01-31", "period": "quarter"})
+    doc = doc_of(raw)
+    # 3747.10 / 4 = 936.775 -> 936.77 x 3 = 2810.31; last 3747.10 - 2810.31 = 936.79
+    # quarterly from 31/01: 31/01, 30/04 (no 31st), 31/07, 31/10
+    assert [(i.due_date, i.amount) for i in doc.schedule] == [
+        (date(2026, 1, 31), D("936.77")), (date(2026, 4, 30), D("936.77")),
+        (date(2026, 7, 31), D("936.77")), (date(2026, 10, 31), D("936.79"))]
+
+
+def test_largest_remainder_split_adds_up():
+    # 100.00 in thirds: 33.333.. each -> 33.33 x 3 = 99.99, one cent to the first (ties by position)
+    assert split_largest_remainder(D("100.00"), [D(1)] * 3) == [D("33.34"), D("33.33"), D("33.33")]
+
+
+def test_cycle_field_rules():
+    raw = cycle_payload("deposit_invoice", "FA-3", deposit={"percent": "10"}, retention={"percent": "6"},
+                        previous_invoices=[dict(DEPOSIT_30, gross_total="1605.91")])
+    raw["lines"] = QUOTE["lines"]
+    with pytest.raises(ValidationError) as info:
+        load_payload(raw)
+    errors = flatten_errors(info.value.messages)
+    assert "retention.percent" in errors and "at most 5 %" in errors["retention.percent"][0]
+    assert "previous_invoices.0.gross_total" in errors  # 1414.50 + 191.40 = 1605.90, not 1605.91
+    raw = cycle_payload("progress_invoice", "S-5", progress=[{"line": "L1", "percent": "10"}],
+                        previous_invoices=[dict(DEPOSIT_30, number="S-5")])
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    assert errors == {"previous_invoices.0.number": ["This is the document's own number."]}
