@@ -11,7 +11,7 @@ from marshmallow import ValidationError
 
 from .archive import AlreadyExists, Archive, ArchiveUnavailable, NotFound
 from .archive import keys
-from .billing.document import enrich
+from .billing.document import BillingError, enrich
 from .billing.mentions import missing_mentions
 from .billing.model import Document, InvoicePayload, as_plain
 from .errors import Conflict, DocumentNotFound, InvalidPayload, StorageUnavailable
@@ -80,16 +80,77 @@ class DocumentService:
         missing = missing_mentions(payload)
         if missing:
             raise InvalidPayload(missing, "Mandatory mention(s) missing: " + ", ".join(sorted(missing)) + ".")
-        document = enrich(payload, currency_places(payload.currency))
+        try:
+            document = enrich(payload, currency_places(payload.currency))
+        except BillingError as exc:
+            raise InvalidPayload(exc.errors) from None
         if document.totals.prepaid_total > document.totals.gross_total:
             raise InvalidPayload({"payments": [
                 f"Payments received ({document.totals.prepaid_total}) exceed the gross total "
                 f"({document.totals.gross_total})."]})
         return Validated(payload, document)
 
+    def check_history(self, payload: InvoicePayload) -> None:
+        """Earlier documents the payload names must agree with their archived originals.
+
+        A previous invoice found in the archive must be of the same type, on the same quote,
+        with the same figures; a corrected invoice must have the date the payload says.
+        Invoices not in this archive (issued elsewhere) are taken as the payload states them.
+        """
+        if self.archive is None:
+            return
+        seller = payload.seller.siren or payload.seller.vat_id
+        if not seller:
+            return
+        errors: dict[str, list[str]] = {}
+        for i, previous in enumerate(payload.previous_invoices):
+            archived = self._resource_or_none(keys.document_id(seller, previous.number))
+            if archived is None:
+                continue
+            doc = archived["document"]
+            path = f"previous_invoices.{i}"
+            if archived["type"] != previous.type:
+                errors[f"{path}.type"] = [f"{previous.number} is archived as a {archived['type']}."]
+                continue
+            quote = (doc.get("quote") or {}).get("number")
+            if payload.quote is not None and quote != payload.quote.number:
+                errors[f"{path}.number"] = [f"{previous.number} was issued on quote {quote}, "
+                                            f"not {payload.quote.number}."]
+                continue
+            stated = {"issue_date": previous.issue_date.isoformat(), "net_total": str(previous.net_total),
+                      "gross_total": str(previous.gross_total),
+                      "vat": sorted((str(Decimal(v.rate).quantize(Decimal("0.01"))), str(v.base), str(v.amount))
+                                    for v in previous.vat)}
+            totals = archived["totals"]
+            kept = {"issue_date": archived["issue_date"], "net_total": totals["net_total"],
+                    "gross_total": totals["gross_total"],
+                    "vat": sorted((v["rate"], v["base"], v["amount"]) for v in totals["vat_breakdown"])}
+            differing = [k for k in stated if stated[k] != kept[k]]
+            if differing:
+                errors[path] = [f"{previous.number} differs from its archived original on "
+                                f"{', '.join(differing)}: archived " + ", ".join(
+                                    f"{k} {kept[k]}" for k in differing) + "."]
+        if payload.corrects is not None:
+            archived = self._resource_or_none(keys.document_id(seller, payload.corrects.number))
+            if archived is not None:
+                if archived["issue_date"] != payload.corrects.issue_date.isoformat():
+                    errors["corrects.issue_date"] = [f"{payload.corrects.number} was issued on "
+                                                     f"{archived['issue_date']}."]
+                if payload.corrects.type and payload.corrects.type != archived["type"]:
+                    errors["corrects.type"] = [f"{payload.corrects.number} is a {archived['type']}."]
+        if errors:
+            raise InvalidPayload(errors, "The payload disagrees with archived originals: "
+                                 + ", ".join(sorted(errors)) + ".")
+
+    def check(self, raw) -> Validated:
+        """validate() plus the checks against archived originals: what /validate answers."""
+        validated = self.validate(raw)
+        self.check_history(validated.payload)
+        return validated
+
     def issue(self, raw) -> tuple[dict, bool]:
         """Validate, render and archive once. Returns (resource, created)."""
-        validated = self.validate(raw)
+        validated = self.check(raw)
         payload = validated.payload
         bundle = self._bundle(payload)
         doc_id = keys.document_id(self._seller_key(payload), payload.number)

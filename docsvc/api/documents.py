@@ -24,6 +24,6 @@ def issue_document():
 
 @bp.post("/v1/documents/validate")
 def validate_document():
-    validated = service().validate(json_body())
+    validated = service().check(json_body())
     return jsonify(ValidationResultSchema().dump(
         {"totals": validated.totals(), "document": validated.document_json()}))

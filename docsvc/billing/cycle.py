@@ -86,11 +86,31 @@ def deposit_per_rate(quote: Sequence[RateAmount], request: DepositRequest,
         bases = split_largest_remainder(request.amount, [q.base for q in quote], places)
         return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases))
     grosses = split_largest_remainder(request.amount, [q.gross for q in quote], places)
-    out = []
-    for q, g in zip(quote, grosses):
-        base = base_for_gross(g, q.rate, places)
-        out.append(RateAmount(q.category, q.rate, base, vat_of(base, q.rate)))
-    return tuple(out)
+    bases = [base_for_gross(g, q.rate, places) for q, g in zip(quote, grosses)]
+    _settle_cent(bases, [q.rate for q in quote], request.amount, places)
+    return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases))
+
+
+def _settle_cent(bases: list[Decimal], rates: Sequence[Decimal], target: Decimal, places: int) -> None:
+    """Some gross parts have no base whose base + VAT meets them exactly (e.g. 10 % never
+    gives x.x5 + ...); move a cent of base between rates until the whole deposit does."""
+    unit = quantum(places)
+
+    def gross_of(bs):
+        return sum((b + round_money(b * r / HUNDRED, places) for b, r in zip(bs, rates)), ZERO)
+
+    for _ in range(len(bases) * 2):
+        diff = target - gross_of(bases)
+        if diff == 0:
+            return
+        step = unit if diff > 0 else -unit
+        for i in sorted(range(len(bases)), key=lambda i: rates[i]):
+            trial = bases[:i] + [bases[i] + step] + bases[i + 1:]
+            if abs(target - gross_of(trial)) < abs(diff):
+                bases[i] = trial[i]
+                break
+        else:
+            return
 
 
 def progress_rows(quote_lines: Sequence[PricedLine], entries: Sequence[ProgressEntry],

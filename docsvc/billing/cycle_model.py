@@ -1,7 +1,7 @@
 """The acompte / situation / solde cycle: what a payload says about the quote and what was billed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -94,10 +94,10 @@ class RateAmount:
     rate: Decimal
     base: Decimal
     vat: Decimal
+    gross: Decimal = field(init=False)
 
-    @property
-    def gross(self) -> Decimal:
-        return self.base + self.vat
+    def __post_init__(self):
+        object.__setattr__(self, "gross", self.base + self.vat)
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,13 @@ def _deposit(payload: InvoicePayload, places: int) -> Body:
     request = payload.deposit
     parts = cycle.deposit_per_rate(quote.per_rate, request, places)
     gross = sum((p.gross for p in parts), ZERO)
+    wanted = request.amount if request.amount is not None else None
+    if wanted is not None:
+        got = gross if request.basis == "gross" else sum((p.base for p in parts), ZERO)
+        if got != wanted:  # no split of base + round(VAT) meets it (BR-CO-17); say so, don't bill another amount
+            raise BillingError({"deposit.amount": [
+                f"{wanted} can't be billed exactly: VAT is rounded on each base, and the nearest amount "
+                f"this quote's rates allow is {got}."]})
     previous = tuple(p for p in payload.previous_invoices if p.type == "deposit_invoice")
     all_deposits = gross + sum((p.gross_total for p in previous), ZERO)
     if gross <= 0:
@@ -217,8 +224,7 @@ def _final(payload: InvoicePayload, places: int) -> Body:
                                             + wording.text("rate_suffix", lang, rate=part.rate),
                                             Decimal(-1), part.base, rate))
     recap = FinalRecap(quote.number, quote.date, quote.per_rate, previous, billed, remaining)
-    rows = tuple(VatRow(r.category, r.rate, r.base, r.vat) for r in remaining)
-    return Body(tuple(lines), rows, {"quote": quote, "final": recap})
+    return Body(tuple(lines), _rows(remaining), {"quote": quote, "final": recap})
 
 
 BODIES = {

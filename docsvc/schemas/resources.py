@@ -93,11 +93,117 @@ class PaymentReceivedOut(Schema):
 class InvoiceReferenceOut(Schema):
     number = fields.String()
     issue_date = fields.Date()
+    type = fields.String(allow_none=True)
 
 
 class MentionOut(Schema):
     code = fields.String(metadata={"description": "e.g. late_penalty, recovery_indemnity, vat_exemption"})
     values = fields.Dict(metadata={"description": "the figures the mention quotes"})
+
+
+class RateAmountOut(Schema):
+    category = fields.String()
+    rate = Money()
+    base = Money()
+    vat = Money()
+    gross = Money()
+
+
+class VatPartOut(Schema):
+    category = fields.String()
+    rate = Money()
+    base = Money()
+    amount = Money()
+
+
+class PreviousInvoiceOut(Schema):
+    type = fields.String()
+    number = fields.String()
+    issue_date = fields.Date()
+    net_total = Money()
+    vat = fields.List(fields.Nested(VatPartOut))
+    gross_total = Money()
+
+
+class QuoteSummaryOut(Schema):
+    number = fields.String()
+    date = fields.Date()
+    lines = fields.List(fields.Nested(PricedLineOut))
+    per_rate = fields.List(fields.Nested(RateAmountOut))
+    net_total = Money()
+    vat_total = Money()
+    gross_total = Money()
+
+
+class DepositRecapOut(Schema):
+    quote_number = fields.String()
+    quote_date = fields.Date()
+    percent = Money(allow_none=True, metadata={"description": "share of the quote's gross"})
+    amount = Money(metadata={"description": "gross of this deposit"})
+    basis = fields.String(metadata={"description": "percent | gross | net"})
+    per_rate = fields.List(fields.Nested(RateAmountOut))
+    quote_totals = fields.List(fields.Nested(RateAmountOut))
+    previous_deposits = fields.List(fields.Nested(PreviousInvoiceOut))
+    deposits_total = Money(metadata={"description": "gross of every deposit of the quote, this one included"})
+
+
+class ProgressRowOut(Schema):
+    line_id = fields.String()
+    description = fields.String()
+    vat_rate = Money()
+    vat_category = fields.String()
+    quote_amount = Money()
+    previous_percent = Money()
+    cumulative_percent = Money()
+    cumulative_amount = Money()
+    previous_amount = Money()
+    this_amount = Money()
+
+
+class DeductionOut(Schema):
+    category = fields.String()
+    rate = Money()
+    deposit_base = Money()
+    previously_deducted = Money()
+    amount = Money()
+    remaining = Money()
+
+
+class ProgressRecapOut(Schema):
+    situation_number = fields.Integer()
+    contract_net = Money()
+    cumulative_works = Money()
+    previous_works = Money()
+    this_works = Money()
+    previous_situations = fields.List(fields.Nested(PreviousInvoiceOut))
+    rows = fields.List(fields.Nested(ProgressRowOut))
+    deductions = fields.List(fields.Nested(DeductionOut))
+    deposit_deduction = fields.String()
+
+
+class RetentionOut(Schema):
+    percent = Money()
+    base_kind = fields.String()
+    base = Money()
+    amount = Money()
+    cumulative = Money()
+    release_date = fields.Date(allow_none=True)
+
+
+class FinalRecapOut(Schema):
+    quote_number = fields.String()
+    quote_date = fields.Date()
+    quote_totals = fields.List(fields.Nested(RateAmountOut))
+    previous = fields.List(fields.Nested(PreviousInvoiceOut))
+    billed = fields.List(fields.Nested(RateAmountOut))
+    remaining = fields.List(fields.Nested(RateAmountOut))
+
+
+class InstallmentOut(Schema):
+    number = fields.Integer()
+    due_date = fields.Date()
+    amount = Money()
+    kind = fields.String(metadata={"description": "installment | retention"})
 
 
 class DocumentSchema(Schema):
@@ -127,6 +233,14 @@ class DocumentSchema(Schema):
     vat_on_debits = fields.Boolean()
     notes = fields.List(fields.String())
     mentions = fields.List(fields.Nested(MentionOut))
+    title_number = fields.Integer(allow_none=True, metadata={"description": "k of 'Facture de situation n° k'"})
+    quote = fields.Nested(QuoteSummaryOut, allow_none=True)
+    deposit = fields.Nested(DepositRecapOut, allow_none=True)
+    deposit_layout = fields.String(allow_none=True)
+    progress = fields.Nested(ProgressRecapOut, allow_none=True)
+    retention = fields.Nested(RetentionOut, allow_none=True)
+    final = fields.Nested(FinalRecapOut, allow_none=True)
+    schedule = fields.List(fields.Nested(InstallmentOut))
 
 
 class TemplateOut(Schema):

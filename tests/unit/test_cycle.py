@@ -228,3 +228,15 @@ def test_cycle_field_rules():
                         previous_invoices=[dict(DEPOSIT_30, number="S-5")])
     errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
     assert errors == {"previous_invoices.0.number": ["This is the document's own number."]}
+
+
+def test_a_gross_amount_no_base_can_meet_is_refused_not_changed():
+    quote = {"number": "D-8", "date": "2026-09-01", "lines": [
+        {"description": "x", "quantity": "1", "unit_price": "3.28", "vat_rate": "8.5"}]}
+    # 3.38 gross at 8.5 %: base 3.11 -> VAT 0.26435 -> 0.26, gross 3.37; base 3.12 -> VAT 0.2652 -> 0.27, 3.39
+    with pytest.raises(BillingError) as info:
+        doc_of(cycle_payload("deposit_invoice", "FA-8", quote=quote, deposit={"amount": "3.38"}))
+    assert "3.38 can't be billed exactly" in info.value.errors["deposit.amount"][0]
+    # 3.39 is possible: base 3.12 + VAT 0.27
+    doc = doc_of(cycle_payload("deposit_invoice", "FA-8", quote=quote, deposit={"amount": "3.39"}))
+    assert rates(doc) == [(D("8.50"), D("3.12"), D("0.27"))]

@@ -104,3 +104,25 @@ def test_a_whole_cycle_bills_the_quote_exactly_once(cycle):
     assert abs(final.totals.vat_total) <= D("0.01") * len(situations) * 3
     assert sum(d.totals.gross_total for d in billed) == quote_doc.gross_total
     assert sum(d.totals.vat_total for d in billed) == quote_doc.vat_total
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.decimals(min_value=D("1.00"), max_value=D("20000"), places=2),
+                          st.sampled_from(RATES + ["2.1", "8.5"])), min_size=1, max_size=5),
+       st.decimals(min_value=D("0.01"), max_value=D("1"), places=2), st.sampled_from(["gross", "net"]))
+def test_a_fixed_deposit_is_the_amount_to_the_cent(quote_lines, share, basis):
+    lines = [{"description": "x", "quantity": "1", "unit_price": str(p), "vat_rate": r} for p, r in quote_lines]
+    quote = {"number": "D-1", "date": "2026-09-01", "lines": lines}
+    whole = enrich(load_payload(base_payload("deposit_invoice", "FA-0", quote, deposit={"percent": "100"})))
+    total = whole.totals.gross_total if basis == "gross" else whole.totals.net_total
+    amount = max((total * share).quantize(D("0.01")), D("0.01"))
+    try:
+        doc = enrich(load_payload(base_payload("deposit_invoice", "FA-1", quote,
+                                               deposit={"amount": str(amount), "basis": basis})))
+    except BillingError as exc:  # e.g. 3.38 at 8.5 % alone: 3.11 + 0.26 = 3.37, 3.12 + 0.27 = 3.39
+        assert basis == "gross" and "can't be billed exactly" in exc.errors["deposit.amount"][0]
+        return
+    figure = doc.totals.gross_total if basis == "gross" else doc.totals.net_total
+    assert figure == amount
+    for r in doc.vat_breakdown:  # and every VAT row is still round(base x rate) (BR-CO-17)
+        assert r.amount == (r.base * r.rate / 100).quantize(D("0.01"), rounding="ROUND_HALF_UP")
