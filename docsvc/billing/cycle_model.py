@@ -147,6 +147,7 @@ class ProgressRecap:
     previous_works: Decimal
     this_works: Decimal
     previous_situations: tuple[PreviousInvoice, ...]
+    previous_deposits: tuple[PreviousInvoice, ...]
     rows: tuple[ProgressRow, ...]
     deductions: tuple[Deduction, ...]
     deposit_deduction: str

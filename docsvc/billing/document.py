@@ -192,6 +192,7 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
         previous_works=sum(before.values(), ZERO),
         this_works=sum(works, ZERO),
         previous_situations=previous_situations,
+        previous_deposits=tuple(p for p in payload.previous_invoices if p.type == "deposit_invoice"),
         rows=rows,
         deductions=tuple(deducted.values()),
         deposit_deduction=payload.deposit_deduction,

@@ -380,6 +380,9 @@ class DocumentPayloadSchema(Base):
         issue = data.get("issue_date")
         if issue and data.get("due_date") and data["due_date"] < issue:
             errors["due_date"] = ["Before the issue date."]
+        terms = data.get("payment")
+        if terms is not None and terms.means == "transfer" and not terms.iban and doc_type != "credit_note":
+            errors["payment.iban"] = ["A transfer needs the account to pay to (EN 16931 BR-50)."]
         if doc_type == "credit_note" and "corrects" not in data:
             errors["corrects"] = ["A credit note must reference the invoice it corrects."]
         if doc_type and doc_type != "credit_note" and "corrects" in data:

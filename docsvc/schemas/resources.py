@@ -176,6 +176,7 @@ class ProgressRecapOut(Schema):
     previous_works = Money()
     this_works = Money()
     previous_situations = fields.List(fields.Nested(PreviousInvoiceOut))
+    previous_deposits = fields.List(fields.Nested(PreviousInvoiceOut))
     rows = fields.List(fields.Nested(ProgressRowOut))
     deductions = fields.List(fields.Nested(DeductionOut))
     deposit_deduction = fields.String()

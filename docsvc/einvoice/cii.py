@@ -1,0 +1,291 @@
+"""UN/CEFACT CII (Factur-X) XML built from the enriched document.
+
+Profile EN 16931, or EXTENDED when a progress or final invoice references more than
+one earlier invoice (EN 16931 allows one BT-25) or a retention needs its own payment
+term. Deposits already billed are deducted as negative-quantity lines at their own
+VAT rate, never as a prepaid amount, so the buyer deducts each VAT amount once.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from lxml import etree
+
+from ..billing.model import Document
+
+NS = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+    "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
+    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
+}
+PROFILES = {"en16931": "urn:cen.eu:en16931:2017",
+            "extended": "urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended"}
+#: UNTDID 4461 payment means.
+PAYMENT_MEANS = {"transfer": "58", "card": "48", "cheque": "20", "direct_debit": "59", "cash": "10",
+                 "other": "1"}
+
+
+def _q(prefix: str, name: str) -> str:
+    return f"{{{NS[prefix]}}}{name}"
+
+
+class _Builder:
+    def __init__(self):
+        self.root = etree.Element(_q("rsm", "CrossIndustryInvoice"), nsmap=NS)
+
+    @staticmethod
+    def add(parent, path: str, text=None, **attrs):
+        prefix, name = path.split(":")
+        el = etree.SubElement(parent, _q(prefix, name))
+        if text is not None:
+            el.text = str(text)
+        for key, value in attrs.items():
+            el.set(key, str(value))
+        return el
+
+
+def amount(value: Decimal, places: int = 2) -> str:
+    return f"{value:.{places}f}"
+
+
+def _rate(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _date(parent, b: _Builder, path: str, day: date, qualified: bool = False) -> None:
+    holder = b.add(parent, path)
+    b.add(holder, ("qdt" if qualified else "udt") + ":DateTimeString", day.strftime("%Y%m%d"), format="102")
+
+
+def profile_for(doc: Document) -> str:
+    """EXTENDED only where EN 16931 can't say it: several BT-25, or partial payment terms."""
+    several_terms = bool(doc.schedule) or (doc.retention is not None and bool(doc.retention.amount))
+    return "extended" if len(_references(doc)) > 1 or several_terms else "en16931"
+
+
+def _references(doc: Document) -> list[tuple[str, date]]:
+    """BT-25/BT-26: the invoice a credit note corrects, or the invoices a situation or a
+    final invoice deducts."""
+    if doc.corrects is not None:
+        return [(doc.corrects.number, doc.corrects.issue_date)]
+    if doc.final is not None:
+        return [(p.number, p.issue_date) for p in doc.final.previous]
+    if doc.progress is not None:
+        return [(p.number, p.issue_date) for p in doc.progress.previous_deposits]
+    return []
+
+
+def billing_frame(doc: Document) -> str:
+    """French "cadre de facturation" (BT-23): B goods, S services, M mixed; 1 to pay,
+    2 already paid, 4 a final invoice after deposits."""
+    letter = {"goods": "B", "services": "S", "mixed": "M"}.get(doc.operation or "", "M")
+    if doc.final is not None or (doc.progress is not None and doc.progress.previous_deposits):
+        return letter + "4"
+    return letter + ("2" if doc.payment_status == "paid" else "1")
+
+
+def type_code(doc: Document) -> str:
+    """UNTDID 1001 (BT-3): 380, 386 for a deposit, 381 for a credit note."""
+    return doc.type_code
+
+
+def build_cii(doc: Document) -> tuple[bytes, str]:
+    """The CII XML of a document and the Factur-X level it conforms to."""
+    level = profile_for(doc)
+    b = _Builder()
+    root = b.root
+    places = doc.currency_places
+    ctx = b.add(root, "rsm:ExchangedDocumentContext")
+    b.add(b.add(ctx, "ram:BusinessProcessSpecifiedDocumentContextParameter"), "ram:ID", billing_frame(doc))
+    b.add(b.add(ctx, "ram:GuidelineSpecifiedDocumentContextParameter"), "ram:ID", PROFILES[level])
+
+    header = b.add(root, "rsm:ExchangedDocument")
+    b.add(header, "ram:ID", doc.number)
+    b.add(header, "ram:TypeCode", type_code(doc))
+    _date(header, b, "ram:IssueDateTime", doc.issue_date)
+    for text, subject in _notes(doc):
+        note = b.add(header, "ram:IncludedNote")
+        b.add(note, "ram:Content", text)
+        if subject:
+            b.add(note, "ram:SubjectCode", subject)
+
+    tx = b.add(root, "rsm:SupplyChainTradeTransaction")
+    for line in doc.lines:
+        item = b.add(tx, "ram:IncludedSupplyChainTradeLineItem")
+        b.add(b.add(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", line.id)
+        b.add(b.add(item, "ram:SpecifiedTradeProduct"), "ram:Name", line.description)
+        agreement = b.add(item, "ram:SpecifiedLineTradeAgreement")
+        b.add(b.add(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", format(line.unit_price, "f"))
+        b.add(b.add(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity",
+              format(line.quantity, "f"), unitCode=line.unit)
+        settlement = b.add(item, "ram:SpecifiedLineTradeSettlement")
+        tax = b.add(settlement, "ram:ApplicableTradeTax")
+        b.add(tax, "ram:TypeCode", "VAT")
+        b.add(tax, "ram:CategoryCode", line.vat_category)
+        if line.vat_category != "O":
+            b.add(tax, "ram:RateApplicablePercent", _rate(line.vat_rate))
+        if line.discount_amount:
+            allowance = b.add(settlement, "ram:SpecifiedTradeAllowanceCharge")
+            b.add(b.add(allowance, "ram:ChargeIndicator"), "udt:Indicator", "false")
+            if line.discount_percent is not None:
+                b.add(allowance, "ram:CalculationPercent", _rate(line.discount_percent))
+                b.add(allowance, "ram:BasisAmount", amount(line.gross, places))
+            b.add(allowance, "ram:ActualAmount", amount(line.discount_amount, places))
+            b.add(allowance, "ram:Reason", "Remise")
+        b.add(b.add(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
+              "ram:LineTotalAmount", amount(line.net, places))
+
+    agreement = b.add(tx, "ram:ApplicableHeaderTradeAgreement")
+    if doc.buyer_reference:
+        b.add(agreement, "ram:BuyerReference", doc.buyer_reference)
+    _party(b, agreement, "ram:SellerTradeParty", doc.seller)
+    _party(b, agreement, "ram:BuyerTradeParty", doc.buyer)
+    if doc.order_reference:
+        b.add(b.add(agreement, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID", doc.order_reference)
+    if doc.quote is not None:
+        b.add(b.add(agreement, "ram:ContractReferencedDocument"), "ram:IssuerAssignedID", doc.quote.number)
+
+    delivery = b.add(tx, "ram:ApplicableHeaderTradeDelivery")
+    if doc.buyer.delivery_address is not None:
+        ship = b.add(delivery, "ram:ShipToTradeParty")
+        b.add(ship, "ram:Name", doc.buyer.name)
+        _address(b, ship, doc.buyer.delivery_address)
+    event = b.add(delivery, "ram:ActualDeliverySupplyChainEvent")
+    _date(event, b, "ram:OccurrenceDateTime", doc.delivery_date or doc.issue_date)
+
+    settlement = b.add(tx, "ram:ApplicableHeaderTradeSettlement")
+    b.add(settlement, "ram:InvoiceCurrencyCode", doc.currency)
+    terms = doc.payment
+    if terms.means and not (terms.means == "transfer" and not terms.iban):  # a transfer names its account
+        means = b.add(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+        b.add(means, "ram:TypeCode", PAYMENT_MEANS[terms.means])
+        if terms.iban:
+            b.add(b.add(means, "ram:PayeePartyCreditorFinancialAccount"), "ram:IBANID", terms.iban)
+            if terms.bic:
+                b.add(b.add(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"), "ram:BICID", terms.bic)
+    for row in doc.vat_breakdown:
+        tax = b.add(settlement, "ram:ApplicableTradeTax")
+        b.add(tax, "ram:CalculatedAmount", amount(row.amount, places))
+        b.add(tax, "ram:TypeCode", "VAT")
+        if row.exemption_reason:
+            b.add(tax, "ram:ExemptionReason", row.exemption_reason)
+        b.add(tax, "ram:BasisAmount", amount(row.base, places))
+        b.add(tax, "ram:CategoryCode", row.category)
+        if doc.vat_on_debits and row.category == "S":
+            b.add(tax, "ram:DueDateTypeCode", "5")
+        if row.category != "O":
+            b.add(tax, "ram:RateApplicablePercent", _rate(row.rate))
+    totals = doc.totals
+    due_now = totals.gross_total - totals.prepaid_total
+    for text, day, part in _payment_terms(doc, due_now):
+        pt = b.add(settlement, "ram:SpecifiedTradePaymentTerms")
+        if text:
+            b.add(pt, "ram:Description", text)
+        if day:
+            _date(pt, b, "ram:DueDateDateTime", day)
+        if part is not None:
+            b.add(pt, "ram:PartialPaymentAmount", amount(part, places))
+    sums = b.add(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
+    b.add(sums, "ram:LineTotalAmount", amount(sum((ln.net for ln in doc.lines), Decimal(0)), places))
+    b.add(sums, "ram:TaxBasisTotalAmount", amount(totals.net_total, places))
+    b.add(sums, "ram:TaxTotalAmount", amount(totals.vat_total, places), currencyID=doc.currency)
+    b.add(sums, "ram:GrandTotalAmount", amount(totals.gross_total, places))
+    if totals.prepaid_total:
+        b.add(sums, "ram:TotalPrepaidAmount", amount(totals.prepaid_total, places))
+    b.add(sums, "ram:DuePayableAmount", amount(due_now, places))
+    refs = _references(doc)
+    for number, day in refs:
+        ref = b.add(settlement, "ram:InvoiceReferencedDocument")
+        b.add(ref, "ram:IssuerAssignedID", number)
+        _date(ref, b, "ram:FormattedIssueDateTime", day, qualified=True)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True), level
+
+
+def _party(b: _Builder, parent, path: str, party) -> None:
+    el = b.add(parent, path)
+    b.add(el, "ram:Name", party.name)
+    if party.siren or party.siret:
+        legal = b.add(el, "ram:SpecifiedLegalOrganization")
+        b.add(legal, "ram:ID", party.siren or party.siret[:9], schemeID="0002")
+    _address(b, el, party.address)
+    if party.siren and party.address.country == "FR":  # the French directory address (BT-34/BT-49)
+        b.add(b.add(el, "ram:URIUniversalCommunication"), "ram:URIID", party.siren, schemeID="0225")
+    elif party.email:
+        b.add(b.add(el, "ram:URIUniversalCommunication"), "ram:URIID", party.email, schemeID="EM")
+    if party.vat_id:
+        b.add(b.add(el, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id, schemeID="VA")
+
+
+def _address(b: _Builder, parent, address) -> None:
+    el = b.add(parent, "ram:PostalTradeAddress")
+    b.add(el, "ram:PostcodeCode", address.postcode)
+    for path, text in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), address.lines):
+        b.add(el, path, text)
+    b.add(el, "ram:CityName", address.city)
+    b.add(el, "ram:CountryID", address.country)
+
+
+_NOTE_TEXT = {
+    "fr": {
+        "late_penalty": "Pénalités de retard : {rate} % par an, exigibles dès le lendemain de l'échéance.",
+        "recovery_indemnity": "Indemnité forfaitaire pour frais de recouvrement : {amount} € "
+                              "(art. L441-10 et D441-5 du Code de commerce).",
+        "no_early_payment_discount": "Pas d'escompte pour paiement anticipé.",
+        "early_payment_discount": "Escompte de {percent} % pour paiement sous {days} jours.",
+        "vat_on_debits": "Option pour le paiement de la TVA d'après les débits.",
+        "retention": "Retenue de garantie de {percent} % : {amount} €, libérée le {release}.",
+    },
+    "en": {
+        "late_penalty": "Late payment penalties: {rate}% a year from the day after the due date.",
+        "recovery_indemnity": "Fixed recovery indemnity: EUR {amount} (French Commercial Code L441-10, D441-5).",
+        "no_early_payment_discount": "No discount for early payment.",
+        "early_payment_discount": "{percent}% discount for payment within {days} days.",
+        "vat_on_debits": "VAT paid on debits.",
+        "retention": "Retention guarantee of {percent}%: EUR {amount}, released on {release}.",
+    },
+}
+_NOTE_SUBJECTS = {"late_penalty": "PMD", "recovery_indemnity": "PMT", "no_early_payment_discount": "AAB",
+                  "early_payment_discount": "AAB", "vat_on_debits": "TXD"}
+
+
+def _notes(doc: Document) -> list[tuple[str, str | None]]:
+    """Free text notes (BT-22) carrying the legal mentions, each with its UNTDID 4451 subject."""
+    texts = _NOTE_TEXT.get(doc.language, _NOTE_TEXT["fr"])
+    notes: list[tuple[str, str | None]] = [(text, "AAI") for text in doc.notes]
+    seller = doc.seller
+    identity = ", ".join(x for x in (
+        seller.name, seller.legal_form,
+        f"capital {seller.share_capital} {doc.currency}" if seller.share_capital is not None else None,
+        f"SIREN {seller.siren}" if seller.siren else None, seller.registration) if x)
+    notes.append((identity, "REG"))
+    for mention in doc.mentions:
+        if mention.code in texts:
+            notes.append((texts[mention.code].format(**{k: _plain(v) for k, v in mention.values.items()}),
+                          _NOTE_SUBJECTS[mention.code]))
+    if doc.retention is not None:
+        r = doc.retention
+        notes.append((texts["retention"].format(percent=_plain(r.percent), amount=_plain(r.amount),
+                                                release=r.release_date.isoformat() if r.release_date else "-"),
+                      "AAI"))
+    return notes
+
+
+def _plain(value) -> str:
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+
+
+def _payment_terms(doc: Document, due_now: Decimal) -> list[tuple[str | None, date | None, Decimal | None]]:
+    """One term with the due date, or (EXTENDED) one per instalment, retention included."""
+    if doc.schedule:
+        return [(None, i.due_date, i.amount) for i in doc.schedule]
+    if doc.retention is not None and doc.retention.amount:
+        return [(None, doc.due_date, doc.totals.amount_due),
+                ("Retenue de garantie" if doc.language == "fr" else "Retention guarantee",
+                 doc.retention.release_date, doc.retention.amount)]
+    text = None
+    if doc.payment.terms_days is not None:
+        text = (f"Paiement à {doc.payment.terms_days} jours" if doc.language == "fr"
+                else f"Payment within {doc.payment.terms_days} days")
+    return [(text, doc.due_date, None)]

@@ -1,0 +1,72 @@
+"""Factur-X XML: every fixture passes the XSD, the EN 16931 schematron and the French CTC
+rules, run locally with saxonche; deliberately broken XML fails with the expected rule ids."""
+import json
+
+import pytest
+from lxml import etree
+
+from docsvc.billing.document import enrich
+from docsvc.einvoice.cii import NS, build_cii
+from docsvc.einvoice.validate import validate
+from docsvc.schemas.payload import load_payload
+from tests.conftest import FIXTURES, load_fixture
+
+ALL = ["invoice", "credit_note"] + json.loads((FIXTURES / "cycle.json").read_text())
+
+
+def xml_of(name):
+    return build_cii(enrich(load_payload(load_fixture(name))))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_fixture_is_a_valid_e_invoice(name):
+    xml, level = xml_of(name)
+    failures = validate(xml, level, french_rules=True)
+    assert failures == [], [(f.rule, f.message) for f in failures]
+
+
+def test_type_codes_levels_and_references():
+    def root(name):
+        xml, level = xml_of(name)
+        return etree.fromstring(xml), level
+
+    tree, level = root("deposit_invoice")
+    assert tree.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "386" and level == "en16931"
+    tree, _ = root("credit_note")
+    assert tree.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "381"
+    assert tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == "F-2026-0142"
+    tree, level = root("final_invoice")
+    assert level == "extended"  # five earlier invoices referenced: EN 16931 allows one BT-25
+    assert [e.text for e in tree.iterfind(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", NS)] == [
+        "FA-2026-0101", "FA-2026-0105", "F-2026-0120", "F-2026-0131", "F-2026-0140"]
+    # deposits are deducted as negative lines, never as a prepaid amount: no VAT deducted twice
+    assert tree.find(".//ram:TotalPrepaidAmount", NS) is None
+    assert tree.findtext(".//ram:BusinessProcessSpecifiedDocumentContextParameter/ram:ID", namespaces=NS) == "M4"
+    seller = tree.find(".//ram:SellerTradeParty", NS)
+    assert seller.find("ram:SpecifiedLegalOrganization/ram:ID", NS).get("schemeID") == "0002"
+    assert seller.findtext("ram:SpecifiedLegalOrganization/ram:ID", namespaces=NS) == "912345675"
+
+
+def _tamper(xml: bytes, xpath: str, value=None, remove=False) -> bytes:
+    tree = etree.fromstring(xml)
+    node = tree.find(xpath, NS)
+    if remove:
+        node.getparent().remove(node)
+    elif value is not None and value.startswith("@"):
+        name, val = value[1:].split("=")
+        node.set(name, val)
+    else:
+        node.text = value
+    return etree.tostring(tree)
+
+
+@pytest.mark.parametrize("xpath, value, remove, rule", [
+    (".//ram:DuePayableAmount", "999.99", False, "BR-CO-16"),  # wrong total
+    (".//ram:SellerTradeParty/ram:SpecifiedTaxRegistration", None, True, "BR-S-02"),  # no seller VAT id
+    (".//ram:BilledQuantity", "@unitCode=ZZZZ", False, "FX-SCH-A-000613"),  # a bad unit code (Factur-X code list rule)
+    (".//ram:TaxBasisTotalAmount", "1.00", False, "BR-CO-13"),
+])
+def test_broken_xml_fails_with_the_expected_rule(xpath, value, remove, rule):
+    xml, level = xml_of("invoice")
+    failures = validate(_tamper(xml, xpath, value, remove), level)
+    assert rule in {f.rule for f in failures}, [(f.rule, f.message[:80]) for f in failures]
