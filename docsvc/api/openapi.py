@@ -12,11 +12,12 @@ from ..schemas.payload import DocumentPayloadSchema
 PROBLEM = {"application/problem+json": {"schema": "Problem"}}
 
 
-def _decimal_as_string_or_number(field, **kwargs):
+def _decimal_as_string_or_number(converter, field, ret, **kwargs):
     """Requests take decimals as strings or JSON numbers (API.md); say so instead of 'number'."""
     if isinstance(field, Amount):
-        return {"type": None, "format": None,
-                "oneOf": [{"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, {"type": "number"}]}
+        ret.pop("type", None)
+        ret.pop("format", None)
+        return {"oneOf": [{"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, {"type": "number"}]}
     if isinstance(field, Text):
         return {"maxLength": field.max_length, "minLength": 1}
     return {}

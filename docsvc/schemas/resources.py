@@ -10,6 +10,13 @@ from marshmallow import Schema, fields
 Money = lambda **kw: fields.Decimal(as_string=True, **kw)  # noqa: E731 - one spelling everywhere
 
 
+class Day(fields.Date):
+    """A date dumped as ISO 8601, whether it comes from the model or from an archived resource."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value if isinstance(value, str) else super()._serialize(value, attr, obj, **kwargs)
+
+
 class AddressOut(Schema):
     lines = fields.List(fields.String())
     postcode = fields.String()
@@ -84,7 +91,7 @@ class PaymentTermsOut(Schema):
 
 
 class PaymentReceivedOut(Schema):
-    date = fields.Date()
+    date = Day()
     amount = Money()
     means = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
@@ -92,7 +99,7 @@ class PaymentReceivedOut(Schema):
 
 class InvoiceReferenceOut(Schema):
     number = fields.String()
-    issue_date = fields.Date()
+    issue_date = Day()
     type = fields.String(allow_none=True)
 
 
@@ -119,7 +126,7 @@ class VatPartOut(Schema):
 class PreviousInvoiceOut(Schema):
     type = fields.String()
     number = fields.String()
-    issue_date = fields.Date()
+    issue_date = Day()
     net_total = Money()
     vat = fields.List(fields.Nested(VatPartOut))
     gross_total = Money()
@@ -127,7 +134,7 @@ class PreviousInvoiceOut(Schema):
 
 class QuoteSummaryOut(Schema):
     number = fields.String()
-    date = fields.Date()
+    date = Day()
     lines = fields.List(fields.Nested(PricedLineOut))
     per_rate = fields.List(fields.Nested(RateAmountOut))
     net_total = Money()
@@ -137,7 +144,7 @@ class QuoteSummaryOut(Schema):
 
 class DepositRecapOut(Schema):
     quote_number = fields.String()
-    quote_date = fields.Date()
+    quote_date = Day()
     percent = Money(allow_none=True, metadata={"description": "share of the quote's gross"})
     amount = Money(metadata={"description": "gross of this deposit"})
     basis = fields.String(metadata={"description": "percent | gross | net"})
@@ -188,12 +195,12 @@ class RetentionOut(Schema):
     base = Money()
     amount = Money()
     cumulative = Money()
-    release_date = fields.Date(allow_none=True)
+    release_date = Day(allow_none=True)
 
 
 class FinalRecapOut(Schema):
     quote_number = fields.String()
-    quote_date = fields.Date()
+    quote_date = Day()
     quote_totals = fields.List(fields.Nested(RateAmountOut))
     previous = fields.List(fields.Nested(PreviousInvoiceOut))
     billed = fields.List(fields.Nested(RateAmountOut))
@@ -202,7 +209,7 @@ class FinalRecapOut(Schema):
 
 class InstallmentOut(Schema):
     number = fields.Integer()
-    due_date = fields.Date()
+    due_date = Day()
     amount = Money()
     kind = fields.String(metadata={"description": "installment | retention"})
 
@@ -213,9 +220,9 @@ class DocumentSchema(Schema):
     type = fields.String()
     type_code = fields.String(metadata={"description": "UNTDID 1001: 380, 381, 386"})
     number = fields.String()
-    issue_date = fields.Date()
-    delivery_date = fields.Date(allow_none=True)
-    due_date = fields.Date(allow_none=True)
+    issue_date = Day()
+    delivery_date = Day(allow_none=True)
+    due_date = Day(allow_none=True)
     currency = fields.String()
     currency_places = fields.Integer()
     language = fields.String()
@@ -260,7 +267,7 @@ class FileOut(Schema):
 
 class ArchiveOut(Schema):
     backend = fields.String()
-    retain_until = fields.Date(allow_none=True)
+    retain_until = Day(allow_none=True)
 
 
 class SellerRefOut(Schema):
@@ -278,7 +285,7 @@ class DocumentResourceSchema(Schema):
     number = fields.String()
     seller = fields.Nested(SellerRefOut)
     buyer = fields.Nested(BuyerRefOut)
-    issue_date = fields.Date()
+    issue_date = Day()
     created_at = fields.String(metadata={"description": "ISO 8601 UTC timestamp"})
     template = fields.Nested(TemplateOut)
     totals = fields.Nested(TotalsWithBreakdownOut)
@@ -311,7 +318,7 @@ class FileCheckOut(Schema):
     size = fields.Integer(allow_none=True)
     intact = fields.Boolean()
     retention_mode = fields.String(allow_none=True)
-    retain_until = fields.Date(allow_none=True)
+    retain_until = Day(allow_none=True)
     error = fields.String(allow_none=True)
 
 
@@ -319,7 +326,7 @@ class VerifyReportSchema(Schema):
     id = fields.String()
     intact = fields.Boolean()
     checked_at = fields.String()
-    retain_until = fields.Date(allow_none=True)
+    retain_until = Day(allow_none=True)
     files = fields.List(fields.Nested(FileCheckOut))
 
 

@@ -1,0 +1,68 @@
+"""One template version: a folder with template.toml, HTML + CSS, DOCX, labels, assets.
+
+Loading a bundle compiles everything once (Jinja, CSS, fonts, the DOCX bytes); each
+render then only fills in a document. The SHA-256 of a canonical listing of the files
+identifies exactly what rendered an original.
+"""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from pathlib import Path
+
+from .docx import DocxEngine
+from .environment import make_environment
+from .errors import RenderError, UnsupportedFormat
+from .html_pdf import PdfEngine
+
+
+def bundle_files(path: Path) -> list[Path]:
+    return sorted((p for p in path.rglob("*") if p.is_file() and not any(
+        part.startswith(".") or part == "__pycache__" for part in p.relative_to(path).parts)),
+        key=lambda p: p.relative_to(path).as_posix())
+
+
+def bundle_sha256(path: Path) -> str:
+    """SHA-256 of "relative/path\\0sha256(bytes)\\n" for every file, in path order."""
+    listing = hashlib.sha256()
+    for file in bundle_files(path):
+        listing.update(f"{file.relative_to(path).as_posix()}\0{hashlib.sha256(file.read_bytes()).hexdigest()}\n"
+                       .encode())
+    return listing.hexdigest()
+
+
+class Bundle:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        manifest = tomllib.loads((self.path / "template.toml").read_text())
+        self.name: str = manifest["name"]
+        self.version: str = manifest["version"]
+        self.description: str = manifest.get("description", "")
+        self.formats: tuple[str, ...] = tuple(manifest.get("formats", ["pdf"]))
+        self.languages: tuple[str, ...] = tuple(manifest.get("languages", ["fr"]))
+        self.sha256 = bundle_sha256(self.path)
+        self.labels = {lang: tomllib.loads((self.path / "labels" / f"{lang}.toml").read_text())
+                       for lang in self.languages}
+        self.html_env = make_environment(autoescape=True)
+        self.html_template = self.html_env.from_string((self.path / "document.html").read_text())
+        self._pdf = PdfEngine(self.path, (self.path / "style.css").read_text()) if "pdf" in self.formats else None
+        self._docx = (DocxEngine((self.path / "document.docx").read_bytes(), make_environment(autoescape=False))
+                      if "docx" in self.formats else None)
+
+    def context(self, document: dict) -> dict:
+        """The render context: the enriched document, the labels of its language, the template."""
+        language = document["language"]
+        if language not in self.labels:
+            raise RenderError(f"template {self.name} {self.version} has no {language} labels")
+        return {"doc": document, "labels": self.labels[language],
+                "template": {"name": self.name, "version": self.version, "sha256": self.sha256}}
+
+    def html(self, document: dict) -> str:
+        return self.html_template.render(self.context(document))
+
+    def render(self, fmt: str, document: dict) -> bytes:
+        if fmt not in self.formats:
+            raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
+        if fmt == "pdf":
+            return self._pdf.render(self.html(document))
+        return self._docx.render(self.context(document))

@@ -1,0 +1,97 @@
+"""The sandboxed Jinja2 environment both engines share, with Babel formatting filters.
+
+Templates are semi-trusted: `SandboxedEnvironment` keeps them away from Python
+internals, and `StrictUndefined` turns a misspelt variable into an error at publish
+time instead of a blank on an issued invoice.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from jinja2 import StrictUndefined, pass_context
+from jinja2.sandbox import SandboxedEnvironment
+
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+SHORT_DATE = {"fr": "dd/MM/yyyy", "en": "dd/MM/yyyy"}
+
+
+def _lang(ctx) -> str:
+    return ctx["doc"]["language"]
+
+
+def _decimal(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+@pass_context
+def money(ctx, value, currency: str | None = None) -> str:
+    """1 234,56 € in French, €1,234.56 in English; the currency's own minor units."""
+    if value is None:
+        return ""
+    return format_currency(_decimal(value), currency or ctx["doc"]["currency"], locale=LOCALES[_lang(ctx)])
+
+
+@pass_context
+def long_date(ctx, value: date | None) -> str:
+    return format_date(value, "long", locale=LOCALES[_lang(ctx)]) if value else ""
+
+
+@pass_context
+def short_date(ctx, value: date | None) -> str:
+    return format_date(value, SHORT_DATE[_lang(ctx)], locale=LOCALES[_lang(ctx)]) if value else ""
+
+
+@pass_context
+def number(ctx, value) -> str:
+    """A quantity or a rate as given, without trailing zeros: 12,5 ; 1 ; 0,3333."""
+    if value is None:
+        return ""
+    normal = _decimal(value).normalize()
+    if normal == normal.to_integral():
+        normal = normal.quantize(Decimal(1))
+    return format_decimal(normal, locale=LOCALES[_lang(ctx)], decimal_quantization=False)
+
+
+@pass_context
+def percent(ctx, value) -> str:
+    """20 -> "20 %" (fr, with a no-break space) or "20%" (en); 5.5 -> "5,5 %"."""
+    if value is None:
+        return ""
+    return number(ctx, value) + ("\u00a0%" if _lang(ctx) == "fr" else "%")
+
+
+@pass_context
+def unit(ctx, code: str) -> str:
+    """UN/ECE Rec. 20 code to the short label a reader expects (HUR -> h)."""
+    return ctx["labels"].get("units", {}).get(code, code)
+
+
+@pass_context
+def mention(ctx, item: dict) -> str:
+    """A legal mention {code, values} as its sentence, figures formatted in the locale."""
+    wording = ctx["labels"]["mentions"][item["code"]]
+    values = {}
+    for key, value in (item.get("values") or {}).items():
+        if isinstance(value, date):
+            values[key] = long_date(ctx, value)
+        elif isinstance(value, (Decimal, int)) and key in ("rate", "percent"):
+            values[key] = percent(ctx, value)
+        elif isinstance(value, Decimal):
+            values[key] = money(ctx, value)
+        else:
+            values[key] = value
+    return wording.format(**values)
+
+
+FILTERS = {"money": money, "date": long_date, "short_date": short_date, "number": number,
+           "quantity": number, "percent": percent, "unit": unit, "mention": mention}
+
+
+def make_environment(loader=None, autoescape: bool = True) -> SandboxedEnvironment:
+    env = SandboxedEnvironment(loader=loader, autoescape=autoescape, undefined=StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(FILTERS)
+    return env

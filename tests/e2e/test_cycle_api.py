@@ -1,0 +1,84 @@
+"""The whole acompte / situation / solde story through the API, checked against the archive."""
+import json
+from decimal import Decimal as D
+
+from tests.conftest import DEPOSIT_30, FIXTURES, cycle_payload, load_fixture
+from tests.e2e.test_api import pdf_text, post
+
+STORY = json.loads((FIXTURES / "cycle.json").read_text())
+
+
+def test_the_story_issues_in_order_and_adds_up(client):
+    issued = {}
+    for name in STORY:
+        r = post(client, load_fixture(name))
+        assert r.status_code == 201, (name, r.json)
+        issued[name] = r.json
+    # the quote D-2026-0098: 10 %: 2850.00 + 64 x 58.00 (3712.00) + 48 x 96.50 (4632.00) + 4620.00
+    #   + 210 x 21.00 (4410.00) = 20224.00 -> VAT 2022.40
+    # 5.5 %: 72 x 64.00 (4608.00) + 9800.00 - 5 % (9310.00) = 13918.00 -> VAT 765.49 (765.49)
+    # 20 %: 6400.00 -> VAT 1280.00;  net 40542.00, VAT 4067.89, gross 44609.89
+    quote = issued["deposit_invoice"]["document"]["quote"]
+    assert (quote["net_total"], quote["vat_total"], quote["gross_total"]) == ("40542.00", "4067.89", "44609.89")
+    # the 30 % deposit: 20224.00 x 30 % = 6067.20 (VAT 606.72), 13918.00 x 30 % = 4175.40 (VAT 229.647 -> 229.65),
+    # 6400.00 x 30 % = 1920.00 (VAT 384.00) -> gross 6673.92 + 4405.05 + 2304.00 = 13382.97
+    assert issued["deposit_invoice"]["totals"]["gross_total"] == "13382.97"
+    assert issued["deposit_invoice_2"]["totals"]["gross_total"] == "5000.00"
+    billed_gross = sum(D(issued[n]["totals"]["gross_total"]) for n in STORY if n != "credit_note_progress")
+    billed_vat = sum(D(issued[n]["totals"]["vat_total"]) for n in STORY if n != "credit_note_progress")
+    # the whole cycle bills exactly the quote: 44609.89 gross, of which 4067.89 VAT
+    assert (billed_gross, billed_vat) == (D("44609.89"), D("4067.89"))
+    s1 = issued["progress_invoice_1"]["document"]
+    assert s1["title_number"] == 1 and s1["progress"]["situation_number"] == 1
+    assert issued["progress_invoice_3"]["document"]["progress"]["situation_number"] == 3
+    # every deposit deducted exactly once over the three situations, per rate
+    deducted = {}
+    for n in ("progress_invoice_1", "progress_invoice_2", "progress_invoice_3"):
+        for d in issued[n]["document"]["progress"]["deductions"]:
+            deducted[d["rate"]] = deducted.get(d["rate"], D(0)) + D(d["amount"])
+    deposits = {}
+    for n in ("deposit_invoice", "deposit_invoice_2"):
+        for v in issued[n]["totals"]["vat_breakdown"]:
+            deposits[v["rate"]] = deposits.get(v["rate"], D(0)) + D(v["base"])
+    # deposits per rate: 10 %: 6067.20 + 2266.76 = 8333.96; 20 %: 1920.00 + 717.33 = 2637.33;
+    # 5.5 %: 4175.40 + 1559.96 = 5735.36
+    assert deposits == {"10.00": D("8333.96"), "20.00": D("2637.33"), "5.50": D("5735.36")}
+    # progressive deduction telescopes: after situation 3, round(D x cumulative works / quote) per rate.
+    # 5.5 % works are complete: 5735.36 deducted in full.
+    # 10 %: works 2850 + 3712 + 4632 + 4620 + 90 % x 4410 (3969.00) = 19783.00 of 20224.00:
+    #       8333.96 x 19783 / 20224 = 8152.2326.. -> 8152.23
+    # 20 %: the kitchen at 50 %: 2637.33 x 3200 / 6400 = 1318.665 -> 1318.67
+    assert deducted == {"10.00": D("8152.23"), "20.00": D("1318.67"), "5.50": D("5735.36")}
+    final = issued["final_invoice"]["document"]["final"]
+    assert [p["number"] for p in final["previous"]] == [
+        "FA-2026-0101", "FA-2026-0105", "F-2026-0120", "F-2026-0131", "F-2026-0140"]
+    text = pdf_text(client.get(issued["final_invoice"]["files"][0]["url"]).data)
+    assert "D-2026-0098" in text and "FA-2026-0101" in text
+
+
+def test_a_previous_invoice_that_disagrees_with_the_archive_is_refused(client):
+    deposit = cycle_payload("deposit_invoice", "FA-2026-0010", deposit={"percent": "30"})
+    assert post(client, deposit).status_code == 201
+    wrong = dict(DEPOSIT_30, gross_total="1605.95", vat=[dict(DEPOSIT_30["vat"][0]),
+                                                          dict(DEPOSIT_30["vat"][1], amount="99.95")])
+    final = cycle_payload("final_invoice", "F-2026-0050", previous_invoices=[wrong])
+    r = post(client, final)
+    assert r.status_code == 422
+    assert "FA-2026-0010 differs from its archived original" in r.json["errors"]["previous_invoices.0"][0]
+    other_quote = cycle_payload("final_invoice", "F-2026-0051", previous_invoices=[DEPOSIT_30])
+    other_quote["quote"] = dict(other_quote["quote"], number="D-2026-0999")
+    r = post(client, other_quote)
+    assert r.status_code == 422
+    assert r.json["errors"]["previous_invoices.0.number"] == [
+        "FA-2026-0010 was issued on quote D-2026-0007, not D-2026-0999."]
+    ok = post(client, cycle_payload("final_invoice", "F-2026-0052", previous_invoices=[DEPOSIT_30]))
+    # remaining 3300.50 net + 446.60 VAT = 3747.10 (DOMAIN.md)
+    assert ok.status_code == 201 and ok.json["totals"]["amount_due"] == "3747.10"
+
+
+def test_deposit_total_over_the_quote_is_422(client):
+    big = dict(DEPOSIT_30, number="FA-0", net_total="4000.00", gross_total="4550.00",
+               vat=[{"rate": "10", "base": "2500.00", "amount": "250.00"},
+                    {"rate": "20", "base": "1500.00", "amount": "300.00"}])
+    r = post(client, cycle_payload("deposit_invoice", "FA-1", deposit={"percent": "30"}, previous_invoices=[big]))
+    assert r.status_code == 422 and "deposit" in r.json["errors"]
