@@ -58,7 +58,7 @@ def render(args) -> int:
         return 2
     service = DocumentService(archive=None, templates=TemplateRegistry(list(settings.templates_dirs)))
     if isinstance(raw, dict):
-        raw["formats"] = [args.format]
+        raw["formats"] = ["facturx" if args.format == "xml" else args.format]
     try:
         data, validated = service.render(raw, args.format)
     except InvalidPayload as exc:
@@ -67,7 +67,8 @@ def render(args) -> int:
             for message in messages:
                 print(f"  {path}: {message}", file=sys.stderr)
         return 1
-    out = Path(args.output or Path(args.payload).with_suffix("." + args.format).name)
+    suffix = {"facturx": ".pdf"}.get(args.format, "." + args.format)
+    out = Path(args.output or Path(args.payload).with_suffix(suffix).name)
     out.write_bytes(data)
     totals = validated.document.totals
     print(f"{out}: {len(data)} bytes, net {totals.net_total}, VAT {totals.vat_total}, "
@@ -104,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("render", help="render a payload offline, without server or archive")
     p.add_argument("payload")
     p.add_argument("-o", "--output")
-    p.add_argument("--format", default="pdf", choices=["pdf", "docx"])
+    p.add_argument("--format", default="pdf", choices=["pdf", "docx", "facturx", "xml"],
+                   help="facturx: PDF/A-3b with the CII XML embedded; xml: the CII XML alone")
     p.set_defaults(func=render)
     p = sub.add_parser("verify", help="re-read a document's files and check their SHA-256")
     p.add_argument("id")

@@ -12,8 +12,11 @@ from marshmallow import ValidationError
 from .archive import AlreadyExists, Archive, ArchiveUnavailable, NotFound
 from .archive import keys
 from .billing.document import BillingError, enrich
-from .billing.mentions import missing_mentions
+from .billing.mentions import is_b2b, missing_mentions
 from .billing.model import Document, InvoicePayload, as_plain
+from .einvoice import facturx
+from .einvoice.cii import build_cii
+from .einvoice.validate import validate as validate_einvoice
 from .errors import Conflict, DocumentNotFound, InvalidPayload, StorageUnavailable
 from .rendering import TemplateRegistry
 from .rendering.errors import TemplateNotFound
@@ -24,6 +27,8 @@ from .schemas.resources import DocumentResourceSchema, DocumentSchema, DocumentS
 MEDIA_TYPES = {
     "pdf": ("application/pdf", "pdf"),
     "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "facturx": ("application/pdf", "facturx.pdf"),
+    "xml": ("application/xml", "factur-x.xml"),  # the CII XML alone, archived with every Factur-X
 }
 
 
@@ -53,6 +58,7 @@ def retention_end(issued: date, years: int) -> date:
 class Validated:
     payload: InvoicePayload
     document: Document
+    einvoice: tuple[bytes, str] | None = None  # (CII XML, Factur-X level) when facturx is asked for
 
     def totals(self) -> dict:
         totals = TotalsOut().dump(self.document.totals)
@@ -143,10 +149,29 @@ class DocumentService:
                                  + ", ".join(sorted(errors)) + ".")
 
     def check(self, raw) -> Validated:
-        """validate() plus the checks against archived originals: what /validate answers."""
+        """validate() plus the checks against archived originals and, for Factur-X, the
+        official e-invoicing rules: what /validate answers, and what issue() relies on."""
         validated = self.validate(raw)
         self.check_history(validated.payload)
+        if "facturx" in validated.payload.formats:
+            validated.einvoice = self.einvoice(validated)
         return validated
+
+    @staticmethod
+    def einvoice(validated: Validated) -> tuple[bytes, str]:
+        """The CII XML, refused unless the XSD, the EN 16931 schematron and, between two
+        French businesses, the French CTC rules all pass."""
+        payload, document = validated.payload, validated.document
+        xml, level = build_cii(document)
+        french = payload.seller.address.country == "FR" and payload.buyer.address.country == "FR" and is_b2b(payload)
+        failures = validate_einvoice(xml, level, french_rules=french)
+        if failures:
+            raise InvalidPayload(
+                {"facturx": [f"{f.rule}: {f.message}" for f in failures]},
+                f"The e-invoice breaks {len(failures)} official rule(s): "
+                + ", ".join(sorted({f.rule for f in failures})) + ".",
+            ) from None
+        return xml, level
 
     def issue(self, raw) -> tuple[dict, bool]:
         """Validate, render and archive once. Returns (resource, created)."""
@@ -165,12 +190,14 @@ class DocumentService:
         document_json = validated.document_json()
         plain = as_plain(validated.document)
         files = []
-        for fmt in payload.formats:
+        formats = list(payload.formats) + (["xml"] if "facturx" in payload.formats else [])
+        for fmt in formats:
             media_type, extension = MEDIA_TYPES[fmt]
             key = keys.file_key(doc_id, render_id, extension)
-            data = bundle.render(fmt, plain)
+            data = self._render(bundle, fmt, plain, validated)
             data = self._put_or_reuse(key, data, media_type, retain_until)
             files.append({"format": fmt, "media_type": media_type, "size": len(data),
+                          "filename": f"{doc_id}.{extension}",
                           "sha256": hashlib.sha256(data).hexdigest(), "key": key,
                           "url": f"/v1/documents/{doc_id}/files/{fmt}"})
         resource = {
@@ -198,8 +225,21 @@ class DocumentService:
     def render(self, raw, fmt: str = "pdf") -> tuple[bytes, Validated]:
         """Render without archiving (docsvc render, previews)."""
         validated = self.validate(raw)
+        if fmt in ("facturx", "xml"):
+            validated.einvoice = self.einvoice(validated)
         bundle = self._bundle(validated.payload)
-        return bundle.render(fmt, as_plain(validated.document)), validated
+        return self._render(bundle, fmt, as_plain(validated.document), validated), validated
+
+    @staticmethod
+    def _render(bundle, fmt: str, plain: dict, validated: Validated) -> bytes:
+        if fmt == "xml":
+            return validated.einvoice[0]
+        data = bundle.render(fmt, plain)
+        if fmt == "facturx":
+            xml, level = validated.einvoice
+            title = bundle.labels[validated.document.language]["titles"][validated.document.type.value]
+            data = facturx.embed(data, xml, level, validated.document, title)
+        return data
 
     # ------------------------------------------------------------------ archivists
 
@@ -273,7 +313,7 @@ class DocumentService:
         except TemplateNotFound:
             wanted = payload.template.name + (f" {payload.template.version}" if payload.template.version else "")
             raise InvalidPayload({"template": [f"No published template {wanted}."]}) from None
-        unsupported = [f for f in payload.formats if f not in bundle.formats]
+        unsupported = [f for f in payload.formats if not bundle.supports(f)]
         if unsupported:
             raise InvalidPayload({"formats": [f"Template {bundle.name} {bundle.version} does not render "
                                               f"{', '.join(unsupported)}."]})

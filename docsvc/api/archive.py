@@ -28,7 +28,7 @@ def get_file(doc_id: str, fmt: str):
     etag = record["sha256"]
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    filename = f"{doc_id}.{fmt}"
+    filename = record.get("filename", f"{doc_id}.{fmt}")
     return Response(data, mimetype=record["media_type"], headers={
         "ETag": f'"{etag}"',
         "Content-Disposition": f'attachment; filename="{filename}"',

@@ -78,11 +78,12 @@ def build_spec(max_body_bytes: int) -> dict:
     spec.path("/v1/documents/{doc_id}/files/{format}", operations={"get": {
         "summary": "The original bytes, exactly as archived", "tags": ["archive"],
         "parameters": [doc_id, {"name": "format", "in": "path", "required": True,
-                                "schema": {"type": "string", "enum": ["pdf", "docx"]}}],
+                                "schema": {"type": "string", "enum": ["pdf", "docx", "facturx", "xml"]}}],
         "responses": {"200": {"description": "The original; ETag is its SHA-256",
                               "headers": {"ETag": {"schema": {"type": "string"}},
                                           "Content-Disposition": {"schema": {"type": "string"}}},
                               "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                                          "application/xml": {"schema": {"type": "string"}},
                                           "application/vnd.openxmlformats-officedocument."
                                           "wordprocessingml.document": {
                                               "schema": {"type": "string", "format": "binary"}}}},

@@ -148,10 +148,11 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
         b.add(b.add(agreement, "ram:ContractReferencedDocument"), "ram:IssuerAssignedID", doc.quote.number)
 
     delivery = b.add(tx, "ram:ApplicableHeaderTradeDelivery")
-    if doc.buyer.delivery_address is not None:
+    intra_eu = any(row.category == "K" for row in doc.vat_breakdown)
+    if doc.buyer.delivery_address is not None or intra_eu:  # BR-IC-12: an intra-EU supply names where it went
         ship = b.add(delivery, "ram:ShipToTradeParty")
         b.add(ship, "ram:Name", doc.buyer.name)
-        _address(b, ship, doc.buyer.delivery_address)
+        _address(b, ship, doc.buyer.delivery_address or doc.buyer.address)
     event = b.add(delivery, "ram:ActualDeliverySupplyChainEvent")
     _date(event, b, "ram:OccurrenceDateTime", doc.delivery_date or doc.issue_date)
 

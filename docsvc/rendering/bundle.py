@@ -60,9 +60,16 @@ class Bundle:
     def html(self, document: dict) -> str:
         return self.html_template.render(self.context(document))
 
+    def supports(self, fmt: str) -> bool:
+        """facturx is the PDF as PDF/A-3b, so any bundle that renders PDF renders it."""
+        return (fmt if fmt != "facturx" else "pdf") in self.formats
+
     def render(self, fmt: str, document: dict) -> bytes:
-        if fmt not in self.formats:
+        """pdf, docx, or facturx: the PDF/A-3b that the e-invoice XML is embedded into."""
+        if not self.supports(fmt):
             raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
         if fmt == "pdf":
             return self._pdf.render(self.html(document))
+        if fmt == "facturx":
+            return self._pdf.render(self.html(document), variant="pdf/a-3b")
         return self._docx.render(self.context(document))

@@ -51,6 +51,7 @@ class PdfEngine:
         self.fonts = FontConfiguration()
         self.css = CSS(string=css_text, base_url=BUNDLE_BASE, url_fetcher=self.fetcher, font_config=self.fonts)
 
-    def render(self, html: str) -> bytes:
+    def render(self, html: str, variant: str | None = None) -> bytes:
+        """`variant="pdf/a-3b"` for Factur-X: embedded fonts, sRGB output intent, XMP."""
         document = HTML(string=html, base_url=BUNDLE_BASE, url_fetcher=self.fetcher)
-        return document.write_pdf(stylesheets=[self.css], font_config=self.fonts)
+        return document.write_pdf(stylesheets=[self.css], font_config=self.fonts, pdf_variant=variant)

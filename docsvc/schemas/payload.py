@@ -36,7 +36,7 @@ CYCLE_TYPES = ("deposit_invoice", "progress_invoice", "final_invoice")
 PREVIOUS_ALLOWED = {"deposit_invoice": ("deposit_invoice",),
                     "progress_invoice": ("deposit_invoice", "progress_invoice"),
                     "final_invoice": ("deposit_invoice", "progress_invoice")}
-FORMATS = ("pdf", "docx")
+FORMATS = ("pdf", "docx", "facturx")
 PAYMENT_MEANS = ("transfer", "card", "cheque", "direct_debit", "cash", "other")
 MAX_LINES = 10_000
 SEMVER = r"^\d+\.\d+\.\d+$"
@@ -341,7 +341,7 @@ class DocumentPayloadSchema(Base):
     currency = fields.String(load_default="EUR", validate=_in_list("currencies", "ISO 4217 currency"))
     language = fields.String(load_default="fr", validate=validate.OneOf(("fr", "en")))
     template = fields.Nested(TemplateRefSchema, load_default=lambda: TemplateRef())
-    formats = fields.List(fields.String(validate=validate.OneOf(FORMATS + ("facturx",))),
+    formats = fields.List(fields.String(validate=validate.OneOf(FORMATS)),
                           load_default=lambda: ["pdf"], validate=validate.Length(min=1))
     seller = fields.Nested(PartySchema, required=True)
     buyer = fields.Nested(PartySchema, required=True)
@@ -373,9 +373,7 @@ class DocumentPayloadSchema(Base):
         errors: dict = {}
         doc_type = data.get("type")
         self._check_cycle(data, errors)
-        if "facturx" in data.get("formats", ()):
-            errors["formats"] = ["facturx is not available yet; this release renders pdf and docx."]
-        elif len(set(data.get("formats", ()))) != len(data.get("formats", ())):
+        if len(set(data.get("formats", ()))) != len(data.get("formats", ())):
             errors["formats"] = ["Each format once."]
         issue = data.get("issue_date")
         if issue and data.get("due_date") and data["due_date"] < issue:

@@ -258,7 +258,8 @@ class TemplateOut(Schema):
 
 
 class FileOut(Schema):
-    format = fields.String()
+    format = fields.String(metadata={"description": "pdf | docx | facturx (PDF/A-3b) | xml (the CII alone)"})
+    filename = fields.String()
     media_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
