@@ -53,7 +53,7 @@ def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
                                 retention.release_date if retention else None)
     return Document(
         type=payload.type,
-        type_code=TYPE_CODES[payload.type],
+        type_code=_type_code(payload),
         number=payload.number,
         issue_date=payload.issue_date,
         delivery_date=payload.delivery_date,
@@ -79,6 +79,13 @@ def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
         schedule=installments,
         **{k: v for k, v in body.extras.items()},
     )
+
+
+def _type_code(payload: InvoicePayload) -> str:
+    """UNTDID 1001: a credit note on a deposit invoice is 503 ("avoir d'acompte"), else 381."""
+    if payload.type == DocumentType.CREDIT_NOTE and payload.corrects and payload.corrects.type == "deposit_invoice":
+        return "503"
+    return TYPE_CODES[payload.type]
 
 
 # ------------------------------------------------------------------ bodies

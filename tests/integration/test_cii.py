@@ -70,3 +70,13 @@ def test_broken_xml_fails_with_the_expected_rule(xpath, value, remove, rule):
     xml, level = xml_of("invoice")
     failures = validate(_tamper(xml, xpath, value, remove), level)
     assert rule in {f.rule for f in failures}, [(f.rule, f.message[:80]) for f in failures]
+
+
+def test_a_credit_on_a_deposit_is_503_and_valid():
+    raw = load_fixture("credit_note")
+    raw["corrects"] = {"number": "FA-2026-0101", "issue_date": "2026-09-20", "type": "deposit_invoice"}
+    xml, level = build_cii(enrich(load_payload(raw)))
+    tree = etree.fromstring(xml)
+    assert tree.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "503"
+    assert tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == "FA-2026-0101"
+    assert validate(xml, level, french_rules=True) == []
