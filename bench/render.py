@@ -26,6 +26,9 @@ sys.path.insert(0, str(ROOT))
 
 from docsvc.billing.document import enrich  # noqa: E402
 from docsvc.billing.model import as_plain  # noqa: E402
+from docsvc.einvoice import facturx  # noqa: E402
+from docsvc.einvoice.cii import build_cii  # noqa: E402
+from docsvc.einvoice.validate import validate  # noqa: E402
 from docsvc.rendering import TemplateRegistry  # noqa: E402
 from docsvc.schemas.payload import load_payload  # noqa: E402
 
@@ -63,8 +66,13 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
-            document = as_plain(enrich(load_payload(payload(size))))
+            model = enrich(load_payload(payload(size)))
+            document = as_plain(model)
             pdf_ms = median_ms(lambda: bundle.render("pdf", document), args.runs)
+            xml, level = build_cii(model)
+            cii_ms = median_ms(lambda: validate(build_cii(model)[0], level, french_rules=True), args.runs)
+            pdf_a3 = bundle.render("facturx", document)
+            embed_ms = median_ms(lambda: facturx.embed(pdf_a3, xml, level, model, "Facture"), args.runs)
             docx_ms = median_ms(lambda: bundle.render("docx", document), args.runs)
             pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", bundle.render("pdf", document)))
             # the same HTML with the stylesheet inlined, fonts resolved from the bundle folder
@@ -79,14 +87,15 @@ def main() -> None:
             bundle.render("pdf", document)
             peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
             tracemalloc.stop()
-            rows.append((size, pages, pdf_ms, docx_ms, naive_ms, naive_ms / pdf_ms, peak_mb))
+            rows.append((size, pages, pdf_ms, docx_ms, naive_ms, naive_ms / pdf_ms, peak_mb, cii_ms, embed_ms))
             print(f"  measured {size} lines", file=sys.stderr)
     print(f"\nmedian of {args.runs} runs after a warm-up, Python {sys.version.split()[0]}")
     print("| lines | pages | docsvc PDF ms | docsvc DOCX ms | naive WeasyPrint, fresh process ms | naive / docsvc | "
-          "PDF peak Python MB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    for size, pages, pdf_ms, docx_ms, naive_ms, ratio, peak in rows:
-        print(f"| {size} | {pages} | {pdf_ms:.0f} | {docx_ms:.0f} | {naive_ms:.0f} | {ratio:.2f}x | {peak:.0f} |")
+          "PDF peak Python MB | Factur-X XML + XSD + schematrons ms | Factur-X embed ms |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size, pages, pdf_ms, docx_ms, naive_ms, ratio, peak, cii_ms, embed_ms in rows:
+        print(f"| {size} | {pages} | {pdf_ms:.0f} | {docx_ms:.0f} | {naive_ms:.0f} | {ratio:.2f}x | {peak:.0f} | "
+              f"{cii_ms:.0f} | {embed_ms:.0f} |")
 
 
 if __name__ == "__main__":
