@@ -6,11 +6,11 @@ import logging
 from flask import Flask
 
 from .api import archive as archive_api
-from .api import documents, errors, ops
+from .api import documents, errors, ops, templates
 from .api.openapi import build_spec
 from .archive.filesystem import FilesystemArchive
 from .rendering import TemplateRegistry
-from .service import DocumentService
+from .service import DocumentService, TemplateService
 from .settings import Settings
 
 
@@ -21,18 +21,22 @@ def build_archive(settings: Settings):
 def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for chatty in ("weasyprint", "fontTools"):  # per-step progress lines, not operator news
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     app = Flask("docsvc")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
-    service = DocumentService(archive or build_archive(settings), TemplateRegistry(list(settings.templates_dirs)),
-                              settings.retention_years)
+    archive = archive or build_archive(settings)
+    registry = TemplateRegistry(list(settings.templates_dirs), archive)
+    service = DocumentService(archive, registry, settings.retention_years)
+    app.extensions["docsvc.templates"] = TemplateService(registry, archive, settings.fixtures_dir)
     app.extensions["docsvc.settings"] = settings
     app.extensions["docsvc.service"] = service
     app.extensions["docsvc.openapi"] = build_spec(settings.max_body_bytes)
     metrics = ops.Metrics()
     metrics.install(app)
     app.extensions["docsvc.metrics"] = metrics
-    for blueprint in (documents.bp, archive_api.bp, ops.bp):
+    for blueprint in (documents.bp, archive_api.bp, templates.bp, ops.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
     return app

@@ -95,6 +95,32 @@ def verify(args) -> int:
     return 0 if report["intact"] else 1
 
 
+def templates(args) -> int:
+    """`docsvc templates list | publish DIR`: the same checks as the HTTP endpoint."""
+    from .app import create_app
+    from .errors import ServiceError
+    from .rendering.intake import pack
+
+    app = create_app(_settings())
+    service = app.extensions["docsvc.templates"]
+    if args.action == "list":
+        for item in service.registry.list():
+            print(f"{item['name']}: {', '.join(item['versions'])} (latest {item['latest']})")
+        return 0
+    folder = Path(args.dir)
+    name = args.name or folder.parent.name
+    try:
+        manifest = service.publish(name, pack(folder))
+    except ServiceError as exc:
+        print(f"docsvc templates publish: {exc.detail}", file=sys.stderr)
+        for where, messages in getattr(exc, "errors", {}).items():
+            for message in messages:
+                print(f"  {where}: {message}", file=sys.stderr)
+        return 1
+    print(f"published {manifest['name']} {manifest['version']} sha256 {manifest['sha256']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="docsvc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,7 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("verify", help="re-read a document's files and check their SHA-256")
     p.add_argument("id")
     p.set_defaults(func=verify)
+    p = sub.add_parser("templates", help="list or publish template versions")
+    p.add_argument("action", choices=["list", "publish"])
+    p.add_argument("dir", nargs="?", help="publish: the bundle folder (…/<name>/<version>)")
+    p.add_argument("--name", help="template name (default: the bundle folder's parent)")
+    p.set_defaults(func=templates)
     args = parser.parse_args(argv)
+    if args.command == "templates" and args.action == "publish" and not args.dir:
+        parser.error("templates publish needs the bundle folder")
     return args.func(args)
 
 

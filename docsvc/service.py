@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
@@ -361,3 +362,157 @@ class DocumentService:
             raise DocumentNotFound(f"Not in the archive: {exc}") from None
         except ArchiveUnavailable as exc:
             raise StorageUnavailable(str(exc)) from None
+
+
+class TemplateService:
+    """Template designers' use cases: list, publish (after every check), preview."""
+
+    def __init__(self, registry, archive, fixtures_dir):
+        self.registry = registry
+        self.archive = archive
+        self.fixtures_dir = fixtures_dir
+
+    def fixtures(self) -> dict[str, dict]:
+        """Every payload fixture by name (the cycle's order file excluded)."""
+        out = {}
+        for path in sorted(self.fixtures_dir.glob("*.json")):
+            raw = json.loads(path.read_text(), parse_float=Decimal)
+            if isinstance(raw, dict):
+                out[path.stem] = raw
+        return out
+
+    def describe(self, name: str, version: str | None = None) -> dict:
+        try:
+            bundle = self.registry.get(name, version)
+        except TemplateNotFound:
+            raise DocumentNotFound(f"No template {name}" + (f" {version}" if version else "") + ".") from None
+        published = self.registry.published(name).get((bundle.name, bundle.version))
+        return {"name": bundle.name, "version": bundle.version, "description": bundle.description,
+                "formats": list(bundle.formats) + (["facturx"] if "pdf" in bundle.formats else []),
+                "languages": list(bundle.languages), "sha256": bundle.sha256,
+                "source": "published" if published else "shipped",
+                "published_at": published["published_at"] if published else None}
+
+    def versions(self, name: str) -> dict:
+        versions = self.registry.versions(name)
+        if not versions:
+            raise DocumentNotFound(f"No template {name}.")
+        return {"name": name, "latest": versions[-1], "versions": [self.describe(name, v) for v in versions]}
+
+    def publish(self, name: str, data: bytes) -> dict:
+        """Accept a bundle only when its manifest is valid, every file compiles and every
+        fixture renders in every format it declares; then store it, never to change."""
+        import re
+        import shutil
+        import tempfile
+
+        from .rendering.bundle import Bundle, bundle_sha256
+        from .rendering.checks import check_bundle, render_error
+        from .rendering.intake import BundleRejected, unpack
+
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
+            raise InvalidPayload({"name": ["Lower-case letters, digits, - and _ only."]})
+        workdir = Path(tempfile.mkdtemp(prefix="docsvc-publish-"))
+        try:
+            folder = workdir / "bundle"
+            try:
+                unpack(data, folder)
+            except BundleRejected as exc:
+                raise _rejected(exc.problems) from None
+            version = _manifest_version(folder)
+            if version and version in self.registry.versions(name):
+                raise Conflict(f"Template {name} {version} exists; versions are immutable: publish a new version.",
+                               existing=f"{name}/{version}")
+            problems = check_bundle(folder, name)
+            if not problems:
+                try:
+                    bundle = Bundle(folder)
+                except Exception as exc:  # noqa: BLE001 - a designer's bundle can fail in any way; report it
+                    problems = [render_error("document.html", exc)]
+                else:
+                    problems = self._render_fixtures(bundle, render_error)
+            if problems:
+                raise _rejected(problems)
+            manifest = {"name": name, "version": version, "description": bundle.description,
+                        "formats": list(bundle.formats), "languages": list(bundle.languages),
+                        "sha256": bundle_sha256(folder),
+                        "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            from .rendering.registry import manifest_key, zip_key
+
+            try:
+                DocumentService._call(self.archive.put_once, zip_key(name, version), data,
+                                      content_type="application/zip", retain_until=None)
+            except AlreadyExists:
+                pass  # a publish that crashed before its manifest: the manifest below completes it
+            try:
+                DocumentService._call(self.archive.put_once, manifest_key(name, version), canonical_json(manifest),
+                                      content_type="application/json", retain_until=None)
+            except AlreadyExists:
+                raise Conflict(f"Template {name} {version} was published meanwhile.",
+                               existing=f"{name}/{version}") from None
+            return manifest
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _render_fixtures(self, bundle, render_error) -> list[dict]:
+        """Every fixture in every declared format and language; one report per distinct
+        error, naming the fixtures it broke."""
+        problems: dict[tuple, dict] = {}
+        for fixture, raw in self.fixtures().items():
+            for language in bundle.languages:
+                try:
+                    document = enrich(load_payload({**raw, "language": language}),
+                                      currency_places(raw.get("currency", "EUR")))
+                except (ValidationError, BillingError):
+                    continue  # not this bundle's fault
+                plain = as_plain(document)
+                for fmt in bundle.formats:
+                    try:
+                        bundle.render(fmt, plain)
+                    except Exception as exc:  # noqa: BLE001 - reported with file and line
+                        report = render_error("document.html" if fmt == "pdf" else "document.docx", exc)
+                        key = (report["file"], report["line"], report["message"])
+                        problems.setdefault(key, {**report, "fixtures": []})["fixtures"].append(
+                            f"{fixture} ({language}, {fmt})")
+        return [{**p, "message": f"{p['message']} — rendering {', '.join(p.pop('fixtures'))}"}
+                for p in problems.values()]
+
+    def preview(self, name: str, version: str, raw, fmt: str) -> bytes:
+        """Render a payload (or {"fixture": name}) with exactly that version; archive nothing."""
+        if isinstance(raw, dict) and set(raw) == {"fixture"}:
+            fixtures = self.fixtures()
+            if raw["fixture"] not in fixtures:
+                raise InvalidPayload({"fixture": [f"No fixture {raw['fixture']!r}; there are {', '.join(fixtures)}."]})
+            raw = fixtures[raw["fixture"]]
+        if isinstance(raw, dict):
+            raw = {**raw, "template": {"name": name, "version": version},
+                   "formats": [fmt if fmt in ("pdf", "docx", "facturx") else "pdf"]}
+        try:
+            bundle = self.registry.get(name, version)
+        except TemplateNotFound:
+            raise DocumentNotFound(f"No template {name} {version}.") from None
+        validated = DocumentService(None, self.registry).validate(raw)
+        plain = as_plain(validated.document)
+        if fmt == "html":
+            return bundle.html(plain).replace(
+                "</head>", f"<style>{(bundle.path / 'style.css').read_text()}</style></head>").encode()
+        if not bundle.supports(fmt):
+            raise InvalidPayload({"format": [f"Template {name} {version} does not render {fmt}."]})
+        return bundle.render(fmt, plain)
+
+
+def _manifest_version(folder) -> str | None:
+    import tomllib
+
+    try:
+        return str(tomllib.loads((folder / "template.toml").read_text()).get("version"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+
+
+def _rejected(problems: list[dict]) -> InvalidPayload:
+    errors: dict[str, list[str]] = {}
+    for p in problems:
+        where = p["file"] + (f":{p['line']}" if p.get("line") else "")
+        errors.setdefault(where, []).append(p["message"])
+    return InvalidPayload(errors, f"The bundle was not published: {len(problems)} problem(s).")

@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 KNOWN = {
     "DOCSVC_ARCHIVE_URL", "DOCSVC_S3_ENDPOINT_URL", "DOCSVC_RETENTION_YEARS",
     "DOCSVC_MAX_BODY_BYTES", "DOCSVC_TEMPLATES_DIR", "DOCSVC_LOG_LEVEL", "DOCSVC_WORKERS",
+    "DOCSVC_FIXTURES_DIR",
 }
 
 
@@ -25,6 +26,7 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     templates_dirs: tuple[Path, ...] = field(
         default_factory=lambda: (Path(__file__).resolve().parent.parent / "templates",))
+    fixtures_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "fixtures")
     log_level: str = "INFO"
     workers: int | None = None
 
@@ -72,6 +74,11 @@ class Settings:
                 problems.append(f"DOCSVC_TEMPLATES_DIR: not a folder: {', '.join(missing) or '(empty)'}")
             else:
                 values["templates_dirs"] = dirs
+        if "DOCSVC_FIXTURES_DIR" in env:
+            if Path(env["DOCSVC_FIXTURES_DIR"]).is_dir():
+                values["fixtures_dir"] = Path(env["DOCSVC_FIXTURES_DIR"])
+            else:
+                problems.append(f"DOCSVC_FIXTURES_DIR: not a folder: {env['DOCSVC_FIXTURES_DIR']}")
         level = env.get("DOCSVC_LOG_LEVEL")
         if level is not None:
             if level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"):

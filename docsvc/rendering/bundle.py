@@ -10,6 +10,8 @@ import hashlib
 import tomllib
 from pathlib import Path
 
+from jinja2 import FileSystemLoader
+
 from .docx import DocxEngine
 from .environment import make_environment
 from .errors import RenderError, UnsupportedFormat
@@ -43,8 +45,9 @@ class Bundle:
         self.sha256 = bundle_sha256(self.path)
         self.labels = {lang: tomllib.loads((self.path / "labels" / f"{lang}.toml").read_text())
                        for lang in self.languages}
-        self.html_env = make_environment(autoescape=True)
-        self.html_template = self.html_env.from_string((self.path / "document.html").read_text())
+        # loaded by name so errors carry "document.html" and the template's line number
+        self.html_env = make_environment(loader=FileSystemLoader(str(self.path)), autoescape=True)
+        self.html_template = self.html_env.get_template("document.html") if "pdf" in self.formats else None
         self._pdf = PdfEngine(self.path, (self.path / "style.css").read_text()) if "pdf" in self.formats else None
         self._docx = (DocxEngine((self.path / "document.docx").read_bytes(), make_environment(autoescape=False))
                       if "docx" in self.formats else None)
