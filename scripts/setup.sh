@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
-              libfontconfig1 shared-mime-info fonts-dejavu-core fonts-inter poppler-utils)
+              libfontconfig1 shared-mime-info fonts-dejavu-core fonts-inter poppler-utils
+              chromium)  # chromium: the designer page's browser test (driven by Playwright)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

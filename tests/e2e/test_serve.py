@@ -2,63 +2,13 @@
 import hashlib
 import json
 import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import load_fixture
-
-DOCSVC = str(Path(sys.executable).with_name("docsvc"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(method, url, body=None):
-    data = json.dumps(body, default=str).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
-@pytest.fixture
-def server(tmp_path):
-    port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")},
-           "DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}", "DOCSVC_WORKERS": "2"}
-    log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen([DOCSVC, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if call("GET", base + "/healthz")[0] == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("docsvc serve did not start: " + (tmp_path / "serve.log").read_text())
-    yield base
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+from tests.e2e.conftest import DOCSVC, call, free_port
 
 
 @pytest.mark.e2e

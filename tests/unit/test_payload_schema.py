@@ -68,3 +68,15 @@ def test_several_errors_are_reported_together():
 
 def test_body_must_be_an_object():
     assert errors_of([1, 2]) == {"$": ["The body must be a JSON object."]}
+
+
+def test_the_render_context_reference_matches_the_model_and_the_guide():
+    from docsvc.billing.model import Document
+    from docsvc.schemas.reference import refresh
+    from docsvc.schemas.resources import DocumentSchema
+    from tests.conftest import ROOT
+
+    # every field templates receive is described, and nothing else
+    assert set(DocumentSchema().fields) == set(Document.__dataclass_fields__)
+    guide = (ROOT / "docs" / "templates.md").read_text()
+    assert refresh(guide) == guide, "run: python -m docsvc.schemas.reference docs/templates.md"
