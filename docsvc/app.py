@@ -15,6 +15,17 @@ from .settings import Settings
 
 
 def build_archive(settings: Settings):
+    """The archive the settings name; an S3 bucket is checked (reachable, locked) at start-up."""
+    if settings.s3_location:
+        from .archive.s3 import S3Archive
+
+        bucket, prefix = settings.s3_location
+        archive = S3Archive(bucket, prefix, settings.s3_endpoint_url, settings.s3_allow_unlocked)
+        archive.check()  # raises ArchiveUnavailable with a one-line reason
+        if not archive.locked:
+            logging.getLogger("docsvc").warning("S3 bucket %s has no Object Lock: originals are NOT locked "
+                                                "(DOCSVC_S3_ALLOW_UNLOCKED, development only)", bucket)
+        return archive
     return FilesystemArchive(settings.archive_path)
 
 

@@ -25,8 +25,13 @@ def serve(args) -> int:
 
     settings = _settings()
     from .app import create_app
+    from .archive import ArchiveUnavailable
 
-    create_app(settings)  # fail fast, in the parent, on a broken template or archive path
+    try:
+        create_app(settings)  # fail fast, in the parent: broken template, unreachable or unlocked bucket
+    except ArchiveUnavailable as exc:
+        print(f"docsvc: archive not usable: {exc}", file=sys.stderr)
+        return 2
 
     class Server(BaseApplication):
         def load_config(self):
@@ -78,9 +83,14 @@ def render(args) -> int:
 
 def verify(args) -> int:
     from .app import create_app
-
-    service = create_app(_settings()).extensions["docsvc.service"]
+    from .archive import ArchiveUnavailable
     from .errors import ServiceError
+
+    try:
+        service = create_app(_settings()).extensions["docsvc.service"]
+    except ArchiveUnavailable as exc:
+        print(f"docsvc verify: archive not usable: {exc}", file=sys.stderr)
+        return 2
 
     try:
         report = service.verify(args.id)
@@ -121,6 +131,25 @@ def templates(args) -> int:
     return 0
 
 
+def archive(args) -> int:
+    """`docsvc archive init`: create the S3 bucket with Object Lock and default retention."""
+    settings = _settings()
+    if not settings.s3_location:
+        print("docsvc archive init: DOCSVC_ARCHIVE_URL is not an s3:// bucket; the filesystem archive "
+              "needs no set-up", file=sys.stderr)
+        return 2
+    from .archive.s3 import S3Archive
+
+    bucket, prefix = settings.s3_location
+    try:
+        for line in S3Archive(bucket, prefix, settings.s3_endpoint_url).init(settings.retention_years):
+            print(line)
+    except Exception as exc:  # noqa: BLE001 - an operator command: say what failed, in one line
+        print(f"docsvc archive init: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="docsvc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -137,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("verify", help="re-read a document's files and check their SHA-256")
     p.add_argument("id")
     p.set_defaults(func=verify)
+    p = sub.add_parser("archive", help="set up the archive (S3: bucket with Object Lock)")
+    p.add_argument("action", choices=["init"])
+    p.set_defaults(func=archive)
     p = sub.add_parser("templates", help="list or publish template versions")
     p.add_argument("action", choices=["list", "publish"])
     p.add_argument("dir", nargs="?", help="publish: the bundle folder (…/<name>/<version>)")

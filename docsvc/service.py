@@ -187,7 +187,8 @@ class DocumentService:
             return self._retry_answer(existing, payload_sha), False
 
         render_id = hashlib.sha256(f"{payload_sha}:{bundle.sha256}".encode()).hexdigest()[:16]
-        retain_until = retention_end(payload.issue_date, self.retention_years)
+        locked = getattr(self.archive, "locked", True)  # an unlocked dev bucket keeps nothing until a date
+        retain_until = retention_end(payload.issue_date, self.retention_years) if locked else None
         document_json = validated.document_json()
         plain = as_plain(validated.document)
         files = []
@@ -213,7 +214,8 @@ class DocumentService:
             "totals": validated.totals(),
             "document": document_json,
             "files": files,
-            "archive": {"backend": self.archive.backend, "retain_until": retain_until.isoformat()},
+            "archive": {"backend": self.archive.backend,
+                        "retain_until": retain_until.isoformat() if retain_until else None},
             "payload_sha256": payload_sha,
         }
         try:

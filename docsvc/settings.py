@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 KNOWN = {
     "DOCSVC_ARCHIVE_URL", "DOCSVC_S3_ENDPOINT_URL", "DOCSVC_RETENTION_YEARS",
     "DOCSVC_MAX_BODY_BYTES", "DOCSVC_TEMPLATES_DIR", "DOCSVC_LOG_LEVEL", "DOCSVC_WORKERS",
-    "DOCSVC_FIXTURES_DIR",
+    "DOCSVC_FIXTURES_DIR", "DOCSVC_S3_ALLOW_UNLOCKED",
 }
 
 
@@ -22,6 +22,7 @@ class SettingsError(Exception):
 class Settings:
     archive_url: str = field(default_factory=lambda: "file://" + str(Path("var/archive").resolve()))
     s3_endpoint_url: str | None = None
+    s3_allow_unlocked: bool = False  # development only: originals are then not locked
     retention_years: int = 10
     max_body_bytes: int = 2 * 1024 * 1024
     templates_dirs: tuple[Path, ...] = field(
@@ -34,6 +35,12 @@ class Settings:
     def archive_path(self) -> Path | None:
         parsed = urlparse(self.archive_url)
         return Path(parsed.path) if parsed.scheme == "file" else None
+
+    @property
+    def s3_location(self) -> tuple[str, str] | None:
+        """(bucket, key prefix) of an s3:// archive."""
+        parsed = urlparse(self.archive_url)
+        return (parsed.netloc, parsed.path.strip("/")) if parsed.scheme == "s3" else None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -59,11 +66,17 @@ class Settings:
             if parsed.scheme == "file" and parsed.path.startswith("/") and not parsed.netloc:
                 values["archive_url"] = url
             elif parsed.scheme == "s3" and parsed.netloc:
-                problems.append(f"DOCSVC_ARCHIVE_URL: s3:// archives are not available in this release ({url!r})")
+                values["archive_url"] = url
             else:
                 problems.append(f"DOCSVC_ARCHIVE_URL: expected file:///absolute/path or s3://bucket, got {url!r}")
         if "DOCSVC_S3_ENDPOINT_URL" in env:
             values["s3_endpoint_url"] = env["DOCSVC_S3_ENDPOINT_URL"]
+        flag = env.get("DOCSVC_S3_ALLOW_UNLOCKED")
+        if flag is not None:
+            if flag.lower() in ("1", "true", "yes", "0", "false", "no", ""):
+                values["s3_allow_unlocked"] = flag.lower() in ("1", "true", "yes")
+            else:
+                problems.append(f"DOCSVC_S3_ALLOW_UNLOCKED: expected 1 or 0, got {flag!r}")
         integer("DOCSVC_RETENTION_YEARS", "retention_years", 1, 100)
         integer("DOCSVC_MAX_BODY_BYTES", "max_body_bytes", 1024, 512 * 1024 * 1024)
         integer("DOCSVC_WORKERS", "workers", 1, 256)

@@ -73,3 +73,21 @@ def cycle_payload(doc_type: str, number: str, **fields) -> dict:
     del raw["lines"]
     raw.update({"type": doc_type, "number": number, "issue_date": "2026-10-05", "quote": QUOTE, **fields})
     return raw
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory):
+    """One SeaweedFS for the whole run; each test takes its own bucket."""
+    from tests.seaweedfs import SeaweedFS
+
+    server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(seaweedfs, monkeypatch):
+    """AWS_* and the endpoint in the environment, as an operator would set them."""
+    for key, value in seaweedfs.env().items():
+        monkeypatch.setenv(key, value)
+    return seaweedfs

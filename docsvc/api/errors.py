@@ -6,6 +6,7 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from ..archive import ArchiveUnavailable
 from ..errors import ServiceError
 
 log = logging.getLogger("docsvc")
@@ -38,6 +39,11 @@ def register(app: Flask) -> None:
     def service_error(exc: ServiceError):
         headers = {"Retry-After": "5"} if exc.status == 503 else None
         return problem(exc.status, exc.title, exc.detail, exc.slug, headers, **exc.extra)
+
+    @app.errorhandler(ArchiveUnavailable)
+    def archive_unavailable(exc: ArchiveUnavailable):
+        """Wherever the archive failed (documents, templates, readiness): retry later."""
+        return problem(503, "Archive unavailable", str(exc), "archive-unavailable", {"Retry-After": "5"})
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

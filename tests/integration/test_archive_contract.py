@@ -10,9 +10,17 @@ from docsvc.archive import AlreadyExists, NotFound
 from docsvc.archive.filesystem import FilesystemArchive
 
 
-@pytest.fixture(params=["filesystem"])
+@pytest.fixture(params=["filesystem", "s3"])
 def archive(request, tmp_path):
-    return FilesystemArchive(tmp_path / "archive")
+    if request.param == "filesystem":
+        return FilesystemArchive(tmp_path / "archive")
+    from docsvc.archive.s3 import S3Archive
+
+    server = request.getfixturevalue("s3_env")
+    archive = S3Archive(server.bucket(), endpoint_url=server.endpoint)
+    archive.check()
+    assert archive.locked
+    return archive
 
 
 def put(archive, key, data=b"x"):
@@ -67,7 +75,8 @@ def test_twenty_concurrent_writers_one_winner(archive):
     assert archive.get("documents/race.pdf") == f"writer {winners[0]}".encode()
 
 
-def test_keys_cannot_escape_the_archive(archive):
+def test_keys_cannot_escape_the_archive(tmp_path):
+    archive = FilesystemArchive(tmp_path / "archive")
     for key in ("../etc/passwd", "documents/../../x", "/abs", "documents/.tmp/x", ""):
         with pytest.raises(ValueError):
             put(archive, key)
