@@ -197,8 +197,8 @@ class DocumentService:
             media_type, extension = MEDIA_TYPES[fmt]
             key = keys.file_key(doc_id, render_id, extension)
             data = self._render(bundle, fmt, plain, validated)
-            data = self._put_or_reuse(key, data, media_type, retain_until)
-            files.append({"format": fmt, "media_type": media_type, "size": len(data),
+            data, version = self._put_or_reuse(key, data, media_type, retain_until)
+            files.append({"format": fmt, "media_type": media_type, "size": len(data), "version": version,
                           "filename": f"{doc_id}.{extension}",
                           "sha256": hashlib.sha256(data).hexdigest(), "key": key,
                           "url": f"/v1/documents/{doc_id}/files/{fmt}"})
@@ -259,7 +259,7 @@ class DocumentService:
         if record is None:
             formats = ", ".join(f["format"] for f in resource["files"])
             raise DocumentNotFound(f"Document {doc_id} has no {fmt} original (it has: {formats}).")
-        return self._call(self.archive.get, record["key"]), record
+        return self._call(self.archive.get, record["key"], record.get("version")), record
 
     def search(self, seller: str | None = None, number: str | None = None, type: str | None = None,
                date_from: date | None = None, date_to: date | None = None) -> list[dict]:
@@ -285,8 +285,8 @@ class DocumentService:
                      "size": None, "intact": False, "retention_mode": None,
                      "retain_until": resource["archive"]["retain_until"], "error": None}
             try:
-                data = self._call(self.archive.get, record["key"])
-                head = self._call(self.archive.head, record["key"])
+                data = self._call(self.archive.get, record["key"], record.get("version"))
+                head = self._call(self.archive.head, record["key"], record.get("version"))
             except DocumentNotFound:
                 check["error"] = "missing from the archive"
             else:
@@ -347,13 +347,16 @@ class DocumentService:
                            existing=existing["id"])
         return existing
 
-    def _put_or_reuse(self, key: str, data: bytes, media_type: str, retain_until: date) -> bytes:
-        """Write a file once; if a crashed earlier attempt already wrote this render, keep its bytes."""
+    def _put_or_reuse(self, key: str, data: bytes, media_type: str, retain_until: date | None):
+        """Write a file once; if a crashed earlier attempt already wrote this render, keep its
+        bytes. Returns the bytes and the store's version id of the original."""
         try:
-            self._call(self.archive.put_once, key, data, content_type=media_type, retain_until=retain_until)
-            return data
+            stored = self._call(self.archive.put_once, key, data, content_type=media_type, retain_until=retain_until)
+            return data, stored.version
         except AlreadyExists:
-            return self._call(self.archive.get, key)
+            head = self._call(self.archive.head, key)
+            version = head.version if head else None
+            return self._call(self.archive.get, key, version), version
 
     @staticmethod
     def _call(fn, *args, **kwargs):

@@ -55,13 +55,13 @@ class FilesystemArchive(Archive):
             os.unlink(tmp_name)
         return StoredObject(key, len(data), retain_until, MODE)
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, version: str | None = None) -> bytes:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise NotFound(key) from None
 
-    def head(self, key: str) -> StoredObject | None:
+    def head(self, key: str, version: str | None = None) -> StoredObject | None:
         path = self._path(key)
         try:
             st = path.stat()

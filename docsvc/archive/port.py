@@ -25,6 +25,7 @@ class StoredObject:
     size: int
     retain_until: date | None
     retention_mode: str | None  # "read-only file", "COMPLIANCE", or None when unlocked
+    version: str | None = None  # the store's version id (S3), so later reads get exactly this one
 
 
 class Archive(ABC):
@@ -38,11 +39,11 @@ class Archive(ABC):
         """Store `data` at `key` unless something is there already (then AlreadyExists)."""
 
     @abstractmethod
-    def get(self, key: str) -> bytes:
-        """The stored bytes, exactly; NotFound if absent."""
+    def get(self, key: str, version: str | None = None) -> bytes:
+        """The stored bytes, exactly (of that version when given); NotFound if absent."""
 
     @abstractmethod
-    def head(self, key: str) -> StoredObject | None:
+    def head(self, key: str, version: str | None = None) -> StoredObject | None:
         """Size and retention of an object, or None when absent."""
 
     @abstractmethod

@@ -49,7 +49,7 @@ class S3Archive(Archive):
             args["ObjectLockMode"] = "COMPLIANCE"
             args["ObjectLockRetainUntilDate"] = datetime.combine(retain_until, time(), tzinfo=timezone.utc)
         try:
-            self.client.put_object(**args)
+            response = self.client.put_object(**args)
         except ClientError as exc:
             if _code(exc) in CONFLICT_CODES:
                 raise AlreadyExists(key) from None
@@ -57,11 +57,11 @@ class S3Archive(Archive):
         except BotoCoreError as exc:
             raise _unavailable(exc) from None
         return StoredObject(key, len(data), retain_until if self.locked else None,
-                            "COMPLIANCE" if self.locked and retain_until else None)
+                            "COMPLIANCE" if self.locked and retain_until else None, response.get("VersionId"))
 
-    def get(self, key: str) -> bytes:
+    def get(self, key: str, version: str | None = None) -> bytes:
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"].read()
+            return self.client.get_object(**self._where(key, version))["Body"].read()
         except ClientError as exc:
             if _code(exc) in MISSING_CODES:
                 raise NotFound(key) from None
@@ -69,9 +69,9 @@ class S3Archive(Archive):
         except BotoCoreError as exc:
             raise _unavailable(exc) from None
 
-    def head(self, key: str) -> StoredObject | None:
+    def head(self, key: str, version: str | None = None) -> StoredObject | None:
         try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self.prefix + key)
+            head = self.client.head_object(**self._where(key, version))
         except ClientError as exc:
             if _code(exc) in MISSING_CODES:
                 return None
@@ -79,7 +79,24 @@ class S3Archive(Archive):
         except BotoCoreError as exc:
             raise _unavailable(exc) from None
         until = head.get("ObjectLockRetainUntilDate")
-        return StoredObject(key, head["ContentLength"], until.date() if until else None, head.get("ObjectLockMode"))
+        return StoredObject(key, head["ContentLength"], until.date() if until else None, head.get("ObjectLockMode"),
+                            head.get("VersionId"))
+
+    def _where(self, key: str, version: str | None) -> dict:
+        """Address the original: the version given, else the oldest one. put_once only ever
+        writes the first version, so anything stacked later through the raw API is ignored."""
+        where = {"Bucket": self.bucket, "Key": self.prefix + key}
+        version = version or (self._oldest_version(key) if self.locked else None)
+        if version:
+            where["VersionId"] = version
+        return where
+
+    def _oldest_version(self, key: str) -> str | None:
+        full = self.prefix + key
+        listing = self.client.list_object_versions(Bucket=self.bucket, Prefix=full)
+        versions = [v for v in listing.get("Versions", []) if v["Key"] == full]
+        # S3 lists a key's versions newest first; timestamps tie within a second
+        return versions[-1]["VersionId"] if versions else None
 
     def list(self, prefix: str) -> Iterator[str]:
         try:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from jinja2 import FileSystemLoader
 
+from .context import render_context
 from .docx import DocxEngine
 from .environment import make_environment
-from .errors import RenderError, UnsupportedFormat
+from .errors import UnsupportedFormat
 from .html_pdf import PdfEngine
 
 
@@ -54,11 +55,7 @@ class Bundle:
 
     def context(self, document: dict) -> dict:
         """The render context: the enriched document, the labels of its language, the template."""
-        language = document["language"]
-        if language not in self.labels:
-            raise RenderError(f"template {self.name} {self.version} has no {language} labels")
-        return {"doc": document, "labels": self.labels[language],
-                "template": {"name": self.name, "version": self.version, "sha256": self.sha256}}
+        return render_context(document, self)
 
     def html(self, document: dict) -> str:
         return self.html_template.render(self.context(document))

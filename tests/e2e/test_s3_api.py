@@ -159,3 +159,18 @@ def test_s3_down_or_slow_is_503_then_recovers(own_seaweedfs, tmp_path):
     finally:
         for key in server.env():
             os.environ.pop(key, None)
+
+
+def test_versions_stacked_through_the_raw_api_are_ignored(s3_env):
+    bucket = s3_env.bucket()
+    app, client = s3_client_app(s3_env, bucket)
+    created = post(client, quote_example()).json
+    raw = s3_env.client()
+    resource_key = f"documents/912345675/{created['id']}/resource.json"
+    pdf_key = next(k for k in objects(s3_env, bucket) if k.endswith(".pdf"))
+    forged = dict(created, totals=dict(created["totals"], amount_due="0.00"))
+    raw.put_object(Bucket=bucket, Key=resource_key, Body=json.dumps(forged).encode())
+    raw.put_object(Bucket=bucket, Key=pdf_key, Body=b"%PDF-1.7 forged")
+    assert client.get(f"/v1/documents/{created['id']}").json["totals"]["amount_due"] == "5353.00"
+    assert client.get(created["files"][0]["url"]).data.startswith(b"%PDF-1.7\n")  # WeasyPrint's, not the forgery
+    assert client.get(f"/v1/documents/{created['id']}/verify").json["intact"] is True

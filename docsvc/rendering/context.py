@@ -1,0 +1,15 @@
+"""What a template sees: the enriched document, the labels of its language, and which
+template is rendering it (so a page can print its own name, version and hash)."""
+from __future__ import annotations
+
+from .errors import RenderError
+
+
+def render_context(document: dict, bundle) -> dict:
+    """`document` is `docsvc.billing.model.as_plain(doc)`: Decimals and dates kept as such,
+    so the Babel filters format them in the document's locale."""
+    language = document["language"]
+    if language not in bundle.labels:
+        raise RenderError(f"template {bundle.name} {bundle.version} has no {language} labels")
+    return {"doc": document, "labels": bundle.labels[language],
+            "template": {"name": bundle.name, "version": bundle.version, "sha256": bundle.sha256}}
