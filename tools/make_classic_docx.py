@@ -1,274 +1,497 @@
 """Build templates/classic/1.0.0/document.docx: the DOCX twin of document.html.
 
 Written with python-docx so every docxtpl tag sits in a single run (Word splits runs
-when a designer types, which breaks tags). Run: python tools/make_classic_docx.py
+when a designer types, which breaks tags). Same blocks, labels and filters as the HTML:
+seller and title, references and buyer, lines (header repeated, rows never split),
+VAT breakdown beside the totals, payment, notes, mentions, and a footer with the
+seller's identity and Word's own PAGE / NUMPAGES fields.
+
+Tables have fixed column widths (gridCol + tcW, layout fixed): without them LibreOffice
+and Word share the width evenly and the designation column becomes a ribbon.
+
+Run: python tools/make_classic_docx.py [output.docx]
 """
 import sys
 from pathlib import Path
 
 from docx import Document
-from docx.enum.section import WD_ORIENT  # noqa: F401 - A4 portrait is the default orientation
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-NAVY = RGBColor(0x0F, 0x3D, 0x5E)
-GREY = RGBColor(0x5B, 0x66, 0x70)
-F = "labels.fields"
+NAVY, GREY, WHITE = RGBColor(0x0F, 0x3D, 0x5E), RGBColor(0x5B, 0x66, 0x70), RGBColor(0xFF, 0xFF, 0xFF)
+GREEN = RGBColor(0x1E, 0x7D, 0x32)
+RULE, BOX = "E1E6EA", "C9D1D8"
+R = WD_ALIGN_PARAGRAPH.RIGHT
+WIDTH = 182  # mm between the margins
+L = "labels.fields"
+
+
+def lab(key: str) -> str:
+    return "{{ " + L + "." + key + " }}"
+
 
 out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "templates/classic/1.0.0/document.docx"
 d = Document()
 section = d.sections[0]
 section.page_width, section.page_height = Mm(210), Mm(297)
 section.left_margin = section.right_margin = Mm(14)
-section.top_margin, section.bottom_margin = Mm(14), Mm(18)
+section.top_margin, section.bottom_margin = Mm(16), Mm(20)
+section.footer_distance = Mm(8)
 normal = d.styles["Normal"]
 normal.font.name = "Inter"
 normal.font.size = Pt(8.5)
-normal.paragraph_format.space_after = Pt(1)
+normal.font.color.rgb = RGBColor(0x1D, 0x23, 0x27)
+normal.paragraph_format.space_after = Pt(0)
+normal.paragraph_format.space_before = Pt(0)
+normal.paragraph_format.line_spacing = 1.1
 
 
-def para(container, text="", bold=False, size=None, color=None, align=None, after=None):
-    p = container.add_paragraph()
-    run = p.add_run(text)
-    run.bold = bold
-    if size:
-        run.font.size = Pt(size)
-    if color:
-        run.font.color.rgb = color
-    if align:
+# ------------------------------------------------------------------ low-level helpers
+
+def _el(tag: str, **attrs) -> OxmlElement:
+    el = OxmlElement(tag)
+    for key, value in attrs.items():
+        el.set(qn(f"w:{key}"), str(value))
+    return el
+
+
+#: Schema order of the property elements we add to (Word rejects out-of-order children).
+TBL_PR = ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW",
+          "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
+          "tblCaption", "tblDescription", "tblPrChange"]
+TC_PR = ["cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar", "textDirection",
+         "tcFitText", "vAlign", "hideMark", "headers", "cellIns", "cellDel", "cellMerge", "tcPrChange"]
+P_PR = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+        "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+        "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid",
+        "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection",
+        "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange"]
+
+
+def put(parent, child, order):
+    """Insert `child` where the schema sequence `order` wants it among `parent`'s children."""
+    name = child.tag.split("}")[1]
+    later = set(order[order.index(name) + 1:])
+    for existing in parent:
+        if existing.tag.split("}")[1] in later:
+            existing.addprevious(child)
+            return child
+    parent.append(child)
+    return child
+
+
+def write(p, runs, align=None, after=None, before=None):
+    """`runs` is a string or [(text, {bold, size, color, caps}), ...]: one run per piece,
+    so a tag is never split."""
+    if isinstance(runs, str):
+        runs = [(runs, {})]
+    for text, style in runs:
+        run = p.add_run(text)
+        run.bold = style.get("bold")
+        run.font.all_caps = style.get("caps")
+        if style.get("size"):
+            run.font.size = Pt(style["size"])
+        if style.get("color"):
+            run.font.color.rgb = style["color"]
+    if align is not None:
         p.alignment = align
     if after is not None:
         p.paragraph_format.space_after = Pt(after)
+    if before is not None:
+        p.paragraph_format.space_before = Pt(before)
     return p
 
 
-def cell_text(cell, text, bold=False, align=None, color=None, size=None):
-    cell.text = ""
-    p = cell.paragraphs[0]
-    run = p.add_run(text)
-    run.bold = bold
-    if color:
-        run.font.color.rgb = color
-    if size:
-        run.font.size = Pt(size)
-    if align:
-        p.alignment = align
+def para(container, runs="", **kw):
+    """A paragraph in a document or cell; a cell's first (empty) paragraph is used first."""
+    paragraphs = getattr(container, "paragraphs", [])
+    if hasattr(container, "_tc") and len(paragraphs) == 1 and not paragraphs[0].text and not paragraphs[0].runs:
+        p = paragraphs[0]
+    else:
+        p = container.add_paragraph()
+    return write(p, runs, **kw)
+
+
+def when(container, condition: str, *lines):
+    """Paragraphs that exist only if `condition`: docxtpl drops the {%p %} paragraphs."""
+    para(container, "{%p if " + condition + " %}")
+    for runs, kw in lines:
+        para(container, runs, **kw)
+    para(container, "{%p endif %}")
+
+
+def caption(container, key: str, before=6):
+    return para(container, [(lab(key), {"bold": True, "size": 7, "color": GREY, "caps": True})], after=2, before=before)
+
+
+def tiny(p):
+    """An empty paragraph that takes almost no height (its mark is 1 pt)."""
+    rpr = _el("w:rPr")
+    rpr.append(_el("w:sz", val=2))
+    put(p._p.get_or_add_pPr(), rpr, P_PR)
+    p.paragraph_format.line_spacing = Pt(1)
     return p
 
 
-def shade(cell, hex_color):
-    tc_pr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), hex_color)
-    tc_pr.append(shd)
+def shade(cell, fill: str):
+    put(cell._tc.get_or_add_tcPr(), _el("w:shd", val="clear", color="auto", fill=fill), TC_PR)
 
 
-def repeat_header(row):
-    tr_pr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    tr_pr.append(el)
-
-
-def field(paragraph, instruction):
-    """A Word field (PAGE, NUMPAGES) so the page count is Word's own."""
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), (None, instruction), ("separate", None), (None, "1"), ("end", None)):
-        if kind:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        elif text == instruction:
-            el = OxmlElement("w:instrText")
-            el.set(qn("xml:space"), "preserve")
-            el.text = f" {instruction} "
+def table_borders(table, **edges):
+    """edges: top/bottom/insideH/... = (size in eighths of a point, hex colour); the rest none."""
+    tbl_pr = table._tbl.tblPr
+    borders = _el("w:tblBorders")
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        if edge in edges:
+            size, color = edges[edge]
+            borders.append(_el(f"w:{edge}", val="single", sz=size, space=0, color=color))
         else:
-            el = OxmlElement("w:t")
-            el.text = text
-        run._r.append(el)
+            borders.append(_el(f"w:{edge}", val="nil"))
+    put(tbl_pr, borders, TBL_PR)
 
 
-R = WD_ALIGN_PARAGRAPH.RIGHT
-
-# -- footer: seller identity and Page X / Y
-footer = section.footer.paragraphs[0]
-footer.text = ("{{ doc.seller.name }}{% if doc.seller.legal_form %} · {{ doc.seller.legal_form }}{% endif %}"
-               "{% if doc.seller.share_capital is not none %} {{ " + F + ".capital }} {{ doc.seller.share_capital | money }}{% endif %}"
-               "{% if doc.seller.siren %} · {{ " + F + ".siren }} {{ doc.seller.siren }}{% endif %}"
-               "{% if doc.seller.registration %} · {{ doc.seller.registration }}{% endif %}"
-               "{% if doc.seller.vat_id %} · {{ " + F + ".vat_id }} {{ doc.seller.vat_id }}{% endif %}")
-for run in footer.runs:
-    run.font.size = Pt(7)
-    run.font.color.rgb = GREY
-pages = section.footer.add_paragraph()
-pages.alignment = R
-pages.add_run("{{ " + F + ".page }} ")
-field(pages, "PAGE")
-pages.add_run(" / ")
-field(pages, "NUMPAGES")
-
-# -- head: seller left, title right
-head = d.add_table(rows=1, cols=2)
-seller, title = head.rows[0].cells
-cell_text(seller, "{{ doc.seller.name }}", bold=True, size=13)
-para(seller, "{% for line in doc.seller.address.lines %}{{ line }}, {% endfor %}{{ doc.seller.address.postcode }} {{ doc.seller.address.city }}")
-para(seller, "{{ doc.seller.phone or '' }} {{ doc.seller.email or '' }}", color=GREY)
-cell_text(title, "{{ labels.titles[doc.type] }}{% if doc.title_number %} n° {{ doc.title_number }}{% endif %}",
-          bold=True, size=20, align=R, color=NAVY)
-para(title, "{{ " + F + ".number }} {{ doc.number }}", bold=True, size=11, align=R)
-para(title, "{{ " + F + ".issue_date }} : {{ doc.issue_date | date }}", align=R)
-para(title, "{{ " + F + ".delivery_date }} : {{ (doc.delivery_date or doc.issue_date) | date }}", align=R)
-para(title, "{% if doc.due_date %}{{ " + F + ".due_date }} : {{ doc.due_date | date }}{% endif %}", align=R)
-
-para(d, "", after=6)
-parties = d.add_table(rows=1, cols=2)
-refs, buyer = parties.rows[0].cells
-cell_text(refs, "{% if doc.corrects %}{{ labels.mentions.credit_note_reference.format(number=doc.corrects.number, "
-                "issue_date=(doc.corrects.issue_date | date)) }}{% endif %}", bold=True)
-para(refs, "{% if doc.quote %}{{ " + F + ".quote }} {{ " + F + ".number }} {{ doc.quote.number }} · {{ doc.quote.date | date }}{% endif %}")
-para(refs, "{% if doc.order_reference %}{{ " + F + ".order_reference }} : {{ doc.order_reference }}{% endif %}")
-para(refs, "{% if doc.buyer_reference %}{{ " + F + ".buyer_reference }} : {{ doc.buyer_reference }}{% endif %}")
-para(refs, "{% if doc.buyer.delivery_address %}{{ " + F + ".delivery_address }} : {% for line in doc.buyer.delivery_address.lines %}"
-           "{{ line }}, {% endfor %}{{ doc.buyer.delivery_address.postcode }} {{ doc.buyer.delivery_address.city }}{% endif %}")
-cell_text(buyer, "{{ " + F + ".client }}", bold=True, color=GREY, size=7)
-para(buyer, "{{ doc.buyer.name }}", bold=True, size=10.5)
-para(buyer, "{% for line in doc.buyer.address.lines %}{{ line }}, {% endfor %}{{ doc.buyer.address.postcode }} {{ doc.buyer.address.city }}")
-para(buyer, "{% if doc.buyer.siren %}{{ " + F + ".siren }} {{ doc.buyer.siren }}{% endif %}"
-            "{% if doc.buyer.vat_id %} · {{ " + F + ".vat_id }} {{ doc.buyer.vat_id }}{% endif %}", color=GREY)
-para(d, "", after=6)
+def cell_margins(table, top=0.6, bottom=0.6, left=1.6, right=1.6):
+    mar = _el("w:tblCellMar")
+    for edge, mm in (("top", top), ("left", left), ("bottom", bottom), ("right", right)):
+        mar.append(_el(f"w:{edge}", w=int(mm / 25.4 * 1440), type="dxa"))
+    put(table._tbl.tblPr, mar, TBL_PR)
 
 
-def table(headers, cells, loop, caption=None, widths=None):
-    if caption:
-        para(d, caption, bold=True, color=GREY, size=7, after=2)
-    t = d.add_table(rows=3, cols=len(headers))
-    t.style = "Table Grid"
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for i, h in enumerate(headers):
-        c = t.rows[0].cells[i]
-        cell_text(c, h, bold=True, color=RGBColor(0xFF, 0xFF, 0xFF), size=7.5, align=R if i else None)
-        shade(c, "0F3D5E")
-    repeat_header(t.rows[0])
-    t.rows[1].cells[0].text = "{%tr " + loop + " %}"
-    for i, text in enumerate(cells):
-        cell_text(t.rows[2].cells[i], text, align=R if i else None)
-    # the closing tag needs its own row after the repeated one
-    end = t.add_row()
-    end.cells[0].text = "{%tr endfor %}"
-    if widths:
-        for row in t.rows:
-            for c, w in zip(row.cells, widths):
-                c.width = Mm(w)
+def box(cell, color=BOX):
+    borders = _el("w:tcBorders")
+    for edge in ("top", "left", "bottom", "right"):
+        borders.append(_el(f"w:{edge}", val="single", sz=4, space=0, color=color))
+    put(cell._tc.get_or_add_tcPr(), borders, TC_PR)
+
+
+def row_flags(row, header=False):
+    """Rows never split across pages; a header row repeats on every page."""
+    tr_pr = row._tr.get_or_add_trPr()
+    tr_pr.append(_el("w:cantSplit"))
+    if header:
+        tr_pr.append(_el("w:tblHeader"))
+
+
+def keep_together(table):
+    """Rows never split and each keeps with the next, so the block moves as a whole."""
+    for row in table.rows:
+        row._tr.get_or_add_trPr().append(_el("w:cantSplit"))
+        for cell in row.cells:
+            for p in cell.paragraphs:
+                p.paragraph_format.keep_with_next = True
+
+
+def fixed(table, widths):
+    """Fixed layout with explicit grid and cell widths (mm)."""
+    table.autofit = False
+    for column, w in zip(table.columns, widths):
+        column.width = Mm(w)
+    for row in table.rows:
+        for cell, w in zip(row.cells, widths):
+            cell.width = Mm(w)
+
+
+def new_table(container, rows, widths, align=WD_TABLE_ALIGNMENT.LEFT):
+    t = container.add_table(rows=rows, cols=len(widths))
+    t.alignment = align
+    fixed(t, widths)
     return t
 
 
+def field(paragraph, instruction, size=7, color=GREY):
+    """A Word field (PAGE, NUMPAGES) so the page count is Word's own; every run of it
+    carries the footer's size, or viewers show the number in the body size."""
+    def run(*children):
+        r = paragraph.add_run()
+        r.font.size, r.font.color.rgb = Pt(size), color
+        for child in children:
+            r._r.append(child)
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    shown = OxmlElement("w:t")
+    shown.text = "1"
+    run(_el("w:fldChar", fldCharType="begin"))
+    run(instr)
+    run(_el("w:fldChar", fldCharType="separate"))
+    run(shown)
+    run(_el("w:fldChar", fldCharType="end"))
+
+
+SMALL_GREY = {"size": 7.5, "color": GREY}
+IDENTITY = ("{% if doc.seller.legal_form %}{{ doc.seller.legal_form }}{% if doc.seller.share_capital is not none %} "
+            + lab("capital") + " {{ doc.seller.share_capital | money }}{% endif %} · {% endif %}"
+            "{% if doc.seller.siret %}" + lab("siret") + " {{ doc.seller.siret }}{% elif doc.seller.siren %}"
+            + lab("siren") + " {{ doc.seller.siren }}{% endif %}"
+            "{% if doc.seller.registration %} · {{ doc.seller.registration }}{% endif %}"
+            "{% if doc.seller.vat_id %} · " + lab("vat_id") + " {{ doc.seller.vat_id }}{% endif %}")
+
+
+def address(party: str) -> str:
+    return ("{% for line in " + party + ".lines %}{{ line }}, {% endfor %}{{ " + party + ".postcode }} {{ "
+            + party + ".city }}{% if " + party + ".country != 'FR' %}, {{ " + party + ".country }}{% endif %}")
+
+
+# ------------------------------------------------------------------ footer: identity | Page X / Y
+foot = section.footer.add_table(rows=1, cols=2, width=Mm(WIDTH))
+fixed(foot, [150, 32])
+para(foot.rows[0].cells[0], [("{{ doc.seller.name }} · " + IDENTITY, {"size": 7, "color": GREY})])
+pages = para(foot.rows[0].cells[1], [(lab("page") + " ", {"size": 7, "color": GREY})], align=R)
+field(pages, "PAGE")
+write(pages, [(" / ", {"size": 7, "color": GREY})])
+field(pages, "NUMPAGES")
+footer_first = section.footer.paragraphs[0]  # python-docx's empty paragraph, above the table: keep it tiny
+footer_first.paragraph_format.space_after = Pt(0)
+tiny(footer_first)
+
+# ------------------------------------------------------------------ head: seller left, title right
+head = new_table(d, 1, [96, 86])
+seller, title = head.rows[0].cells
+para(seller, [("{{ doc.seller.name }}", {"bold": True, "size": 13})], after=2)
+para(seller, address("doc.seller.address"))
+when(seller, "doc.seller.phone or doc.seller.email",
+     ([("{{ doc.seller.phone or '' }}{% if doc.seller.phone and doc.seller.email %} · {% endif %}"
+        "{{ doc.seller.email or '' }}", {"color": GREY})], {}))
+para(seller, [(IDENTITY, SMALL_GREY)], before=2)
+
+para(title, [("{{ labels.titles[doc.type] }}{% if doc.title_number %}{{ ' n° ' if doc.language == 'fr' else ' no. ' }}"
+              "{{ doc.title_number }}{% endif %}", {"bold": True, "size": 17, "color": NAVY})], align=R)
+para(title, [(lab("number") + " {{ doc.number }}", {"bold": True, "size": 11})], align=R, after=5)
+for key, value in (("issue_date", "{{ doc.issue_date | date }}"),
+                   ("delivery_date", "{{ (doc.delivery_date or doc.issue_date) | date }}")):
+    para(title, [(lab(key) + "   ", {"color": GREY}), (value, {"bold": True})], align=R, after=1)
+when(title, "doc.due_date", ([(lab("due_date") + "   ", {"color": GREY}), ("{{ doc.due_date | date }}", {"bold": True})],
+                             {"align": R}))
+
+# ------------------------------------------------------------------ references and delivery left, buyer boxed right
+para(d, "", after=10)
+parties = new_table(d, 1, [91, 91])
+cell_margins(parties, top=2.5, bottom=2.5, left=3.5, right=3.5)
+refs, buyer = parties.rows[0].cells
+tiny(para(refs, ""))  # a cell needs one paragraph that no {%p %} can remove
+when(refs, "doc.corrects", ([("{{ labels.mentions.credit_note_reference.format(number=doc.corrects.number, "
+                              "issue_date=(doc.corrects.issue_date | date)) }}", {"bold": True})], {"after": 2}))
+when(refs, "doc.quote", (lab("quote") + " " + lab("number") + " {{ doc.quote.number }} · {{ doc.quote.date | date }}",
+                         {"after": 2}))
+when(refs, "doc.order_reference", (lab("order_reference") + " : {{ doc.order_reference }}", {"after": 2}))
+when(refs, "doc.buyer_reference", (lab("buyer_reference") + " : {{ doc.buyer_reference }}", {"after": 2}))
+para(refs, "{%p if doc.buyer.delivery_address %}")
+caption(refs, "delivery_address", before=4)
+para(refs, "{% for line in doc.buyer.delivery_address.lines %}{{ line }}, {% endfor %}"
+           "{{ doc.buyer.delivery_address.postcode }} {{ doc.buyer.delivery_address.city }}")
+para(refs, "{%p endif %}")
+box(buyer)
+para(buyer, [(lab("client"), {"bold": True, "size": 7, "color": GREY, "caps": True})], after=2)
+para(buyer, [("{{ doc.buyer.name }}", {"bold": True, "size": 10.5})], after=1)
+para(buyer, address("doc.buyer.address"))
+when(buyer, "doc.buyer.siren or doc.buyer.vat_id",
+     ([("{% if doc.buyer.siren %}" + lab("siren") + " {{ doc.buyer.siren }}{% endif %}"
+        "{% if doc.buyer.siren and doc.buyer.vat_id %} · {% endif %}"
+        "{% if doc.buyer.vat_id %}" + lab("vat_id") + " {{ doc.buyer.vat_id }}{% endif %}", SMALL_GREY)], {"before": 2}))
+
+when(d, "doc.type == 'deposit_invoice'",
+     ([("{{ doc.lines[0].description.split(' (')[0] }}", {"bold": True})], {"before": 8}))
+when(d, "doc.type == 'final_invoice'",
+     ([("{{ ('Facture de solde suivant devis n° ' ~ doc.quote.number ~ ' du ' ~ (doc.quote.date | short_date)) "
+        "if doc.language == 'fr' else ('Final invoice on quote no. ' ~ doc.quote.number ~ ' of ' "
+        "~ (doc.quote.date | short_date)) }}", {"bold": True})], {"before": 8}))
+
+
+# ------------------------------------------------------------------ data tables
+def data_table(container, headers, cells, loop, widths, caption_key=None, strong=()):
+    """Navy header repeated on every page, one {%tr for %} row per item, hairline rules."""
+    if caption_key:
+        caption(container, caption_key)
+    else:
+        para(container, "", after=4)
+    t = new_table(container, 4, widths)
+    table_borders(t, bottom=(4, RULE), insideH=(2, RULE))
+    cell_margins(t, top=0.9, bottom=0.9)
+    for i, text in enumerate(headers):
+        c = t.rows[0].cells[i]
+        para(c, [(text, {"bold": True, "size": 7.5, "color": WHITE})], align=R if i else None)
+        shade(c, "0F3D5E")
+    row_flags(t.rows[0], header=True)
+    t.rows[1].cells[0].text = "{%tr " + loop + " %}"
+    for i, text in enumerate(cells):
+        para(t.rows[2].cells[i], [(text, {"bold": i in strong})], align=R if i else None)
+    row_flags(t.rows[2])
+    t.rows[3].cells[0].text = "{%tr endfor %}"
+    return t
+
+
+LINE_HEADERS = [lab(k) for k in ("description", "quantity", "unit", "unit_price", "discount", "vat_rate", "net")]
 LINE_CELLS = ["{{ line.description }}", "{{ line.quantity | quantity }}", "{{ line.unit | unit }}",
               "{{ line.unit_price | money }}",
               "{% if line.discount_percent %}{{ line.discount_percent | percent }}{% elif line.discount_amount %}"
               "{{ line.discount_amount | money }}{% endif %}",
               "{% if line.vat_category == 'S' %}{{ line.vat_rate | percent }}{% else %}{{ line.vat_category }}{% endif %}",
               "{{ line.net | money }}"]
-LINE_HEADERS = ["{{ " + F + f".{k} }}}}" for k in ("description", "quantity", "unit", "unit_price", "discount", "vat_rate", "net")]
+LINE_WIDTHS = [78, 13, 13, 23, 17, 14, 24]
 
 # progress invoices: the progress table, deductions and recap; others: the lines
 para(d, "{%p if doc.type == 'progress_invoice' %}")
-table(["{{ " + F + f".{k} }}}}" for k in ("description", "vat_rate", "quote_amount", "previous_percent",
-                                          "cumulative_percent", "cumulative_amount", "previous_amount", "this_amount")],
-      ["{{ row.description }}", "{{ row.vat_rate | percent }}", "{{ row.quote_amount | money }}",
-       "{{ row.previous_percent | percent }}", "{{ row.cumulative_percent | percent }}",
-       "{{ row.cumulative_amount | money }}", "{{ row.previous_amount | money }}", "{{ row.this_amount | money }}"],
-      "for row in doc.progress.rows", "{{ " + F + ".progress_table }}", [58, 14, 22, 16, 16, 22, 22, 22])
-table(["{{ " + F + f".{k} }}}}" for k in ("vat_rate", "deposit_base", "previously_deducted", "deducted_now", "remaining")],
-      ["{{ d.rate | percent }}", "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
-       "{{ d.amount | money }}", "{{ d.remaining | money }}"], "for d in doc.progress.deductions",
-      "{{ " + F + ".deductions }}")
-para(d, "{{ " + F + ".recap }}", bold=True, color=GREY, size=7, after=2)
-para(d, "{{ " + F + ".contract_net }} : {{ doc.progress.contract_net | money }}")
-para(d, "{{ " + F + ".cumulative_works }} : {{ doc.progress.cumulative_works | money }}")
-para(d, "{{ " + F + ".previous_works }} : {{ doc.progress.previous_works | money }}{% for ps in doc.progress.previous_situations %}"
-        " · {{ ps.number }} ({{ ps.issue_date | short_date }}){% endfor %}")
-para(d, "{{ " + F + ".this_works }} : {{ doc.progress.this_works | money }}", bold=True)
+data_table(d, [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent", "cumulative_percent",
+                                "cumulative_amount", "previous_amount", "this_amount")],
+           ["{{ row.description }}", "{{ row.vat_rate | percent }}", "{{ row.quote_amount | money }}",
+            "{{ row.previous_percent | percent }}", "{{ row.cumulative_percent | percent }}",
+            "{{ row.cumulative_amount | money }}", "{{ row.previous_amount | money }}", "{{ row.this_amount | money }}"],
+           "for row in doc.progress.rows", [44, 12, 22, 18, 20, 22, 22, 22], "progress_table", strong=(4, 7))
+para(d, "{%p if doc.progress.deductions %}")
+data_table(d, [lab(k) for k in ("vat_rate", "deposit_base", "previously_deducted", "deducted_now", "remaining")],
+           ["{{ d.rate | percent }}", "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
+            "{{ d.amount | money }}", "{{ d.remaining | money }}"], "for d in doc.progress.deductions",
+           [30, 38, 38, 38, 38], "deductions", strong=(3,))
+para(d, "{%p endif %}")
+caption(d, "recap")
+recap = new_table(d, 4, [80, 30])
+table_borders(recap, insideH=(2, RULE))
+for row, (key, value) in zip(recap.rows, (
+        ("contract_net", "{{ doc.progress.contract_net | money }}"),
+        ("cumulative_works", "{{ doc.progress.cumulative_works | money }}"),
+        ("previous_works", "{{ doc.progress.previous_works | money }}"),
+        ("this_works", "{{ doc.progress.this_works | money }}"))):
+    label = lab(key)
+    if key == "previous_works":
+        label += ("{% for ps in doc.progress.previous_situations %}{% if loop.first %} ({% endif %}{{ ps.number }} · "
+                  "{{ ps.issue_date | short_date }}{% if not loop.last %} ; {% else %}){% endif %}{% endfor %}")
+    para(row.cells[0], [(label, {"bold": key == "this_works"})])
+    para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
 para(d, "{%p else %}")
 para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
-table(LINE_HEADERS, [c.replace("line.", "line.") for c in LINE_CELLS], "for line in doc.quote.lines",
-      "{{ " + F + ".quote_recap }}", [78, 12, 12, 22, 16, 14, 26])
+data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
+caption(d, "deposit_lines")
 para(d, "{%p endif %}")
-table(LINE_HEADERS, LINE_CELLS, "for line in doc.lines", None, [78, 12, 12, 22, 16, 14, 26])
+data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS)
+para(d, "{%p endif %}")
+
+# deposits: the earlier deposits on the same quote
+para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit.previous_deposits %}")
+data_table(d, [lab("invoice_number"), lab("date"), lab("gross")],
+           ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.gross_total | money }}"],
+           "for prev in doc.deposit.previous_deposits", [100, 40, 42], "deposit_recap")
+para(d, [(lab("deposits_total") + " : ", {}), ("{{ doc.deposit.deposits_total | money }}", {"bold": True})],
+     align=R, before=2)
 para(d, "{%p endif %}")
 
 # final invoices: every earlier invoice, then what remains per rate
 para(d, "{%p if doc.type == 'final_invoice' %}")
-table(["{{ " + F + ".invoice_number }}", "{{ " + F + ".date }}", "{{ " + F + ".net }}", "{{ " + F + ".vat }}",
-       "{{ " + F + ".gross }}"],
-      ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
-       "{% for v in prev.vat %}{{ v.amount | money }} ({{ v.rate | percent }}) {% endfor %}", "{{ prev.gross_total | money }}"],
-      "for prev in doc.final.previous", "{{ " + F + ".final_recap }}")
+data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
+           ["{{ labels.fields.deposit_kind if prev.type == 'deposit_invoice' else labels.fields.progress_kind }} "
+            "{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
+            "{% for v in prev.vat %}{{ v.amount | money }} ({{ v.rate | percent }}){% if not loop.last %} ; "
+            "{% endif %}{% endfor %}", "{{ prev.gross_total | money }}"],
+           "for prev in doc.final.previous", [60, 24, 30, 40, 28], "final_recap")
+data_table(d, [lab("vat_rate"), lab("quote_total"), lab("already_billed"), lab("remaining_billed")],
+           ["{{ q.rate | percent }}", "{{ q.base | money }} + {{ q.vat | money }}",
+            "{{ doc.final.billed[loop.index0].base | money }} + {{ doc.final.billed[loop.index0].vat | money }}",
+            "{{ doc.final.remaining[loop.index0].base | money }} + {{ doc.final.remaining[loop.index0].vat | money }}"],
+           "for q in doc.final.quote_totals", [22, 52, 54, 54], strong=(3,))
 para(d, "{%p endif %}")
 
-# VAT breakdown and totals
+# ------------------------------------------------------------------ VAT breakdown, then the totals on the right
+# (top-level tables, not nested: text extractors and python-docx's table.cell.text see them)
+caption(d, "vat_breakdown", before=10).paragraph_format.keep_with_next = True
+vat = new_table(d, 4, [22, 32, 32])
+table_borders(vat, top=(4, BOX), bottom=(2, RULE), insideH=(2, RULE))
+cell_margins(vat, left=0, right=0, top=0.8, bottom=0.8)
+for i, key in enumerate(("rate", "base", "vat_amount")):
+    para(vat.rows[0].cells[i], [(lab(key), {"bold": True, "size": 7.5, "color": GREY})], align=R if i else None)
+vat.rows[1].cells[0].text = "{%tr for row in doc.vat_breakdown %}"
+for i, text in enumerate(("{% if row.category == 'S' %}{{ row.rate | percent }}{% else %}{{ row.category }}{% endif %}",
+                          "{{ row.base | money }}", "{{ row.amount | money }}")):
+    para(vat.rows[2].cells[i], text, align=R if i else None)
+vat.rows[3].cells[0].text = "{%tr endfor %}"
+keep_together(vat)
+
 para(d, "", after=4)
-table(["{{ " + F + ".rate }}", "{{ " + F + ".base }}", "{{ " + F + ".vat_amount }}"],
-      ["{% if row.category == 'S' %}{{ row.rate | percent }}{% else %}{{ row.category }}{% endif %}",
-       "{{ row.base | money }}", "{{ row.amount | money }}"], "for row in doc.vat_breakdown",
-      "{{ " + F + ".vat_breakdown }}")
-totals = d.add_table(rows=0, cols=2)
-totals.alignment = WD_TABLE_ALIGNMENT.RIGHT
-for label, value, bold in (
-        ("net_total", "{{ doc.totals.net_total | money }}", False),
-        ("vat_total", "{{ doc.totals.vat_total | money }}", False),
-        ("gross_total", "{{ doc.totals.gross_total | money }}", True)):
-    row = totals.add_row()
-    cell_text(row.cells[0], "{{ " + F + f".{label} }}}}", bold=bold)
-    cell_text(row.cells[1], value, bold=bold, align=R)
-for condition, label, value in (
-        ("doc.totals.retention_total", "retention", "− {{ doc.totals.retention_total | money }}"),
-        ("doc.totals.prepaid_total", "prepaid", "− {{ doc.totals.prepaid_total | money }}")):
-    row = totals.add_row()
-    row.cells[0].text = "{%tr if " + condition + " %}"
-    row = totals.add_row()
-    cell_text(row.cells[0], "{{ " + F + f".{label} }}}}")
-    cell_text(row.cells[1], value, align=R)
-    row = totals.add_row()
-    row.cells[0].text = "{%tr endif %}"
-row = totals.add_row()
-cell_text(row.cells[0], "{{ " + F + ".amount_to_refund if doc.type == 'credit_note' else " + F + ".amount_due }}",
-          bold=True, size=11, color=RGBColor(0xFF, 0xFF, 0xFF))
-cell_text(row.cells[1], "{{ doc.totals.amount_due | money }}", bold=True, size=11, align=R,
-          color=RGBColor(0xFF, 0xFF, 0xFF))
-for c in row.cells:
-    shade(c, "0F3D5E")
-para(d, "{% if doc.payment_status == 'paid' and doc.type != 'credit_note' %}{{ " + F + ".paid_stamp | upper }}{% endif %}",
-     bold=True, size=14, color=RGBColor(0x1E, 0x7D, 0x32), align=R)
+totals = new_table(d, 0, [50, 36], align=WD_TABLE_ALIGNMENT.RIGHT)
+cell_margins(totals, top=1, bottom=1, left=1.5, right=1.5)
 
-# payment, schedule, notes, mentions
-para(d, "{{ " + F + ".payment }}", bold=True, color=GREY, size=7, after=2)
-para(d, "{% if doc.due_date %}{{ " + F + ".due_date }} : {{ doc.due_date | date }}{% endif %}"
-        "{% if doc.payment.means %} · {{ " + F + ".means }} : {{ labels.means[doc.payment.means] }}{% endif %}")
-para(d, "{% if doc.payment.iban %}{{ " + F + ".iban }} {{ doc.payment.iban }}{% if doc.payment.bic %} · "
-        "{{ " + F + ".bic }} {{ doc.payment.bic }}{% endif %}{% endif %}")
-para(d, "{% if doc.payments %}{{ " + F + ".payments_received }} : {% for p in doc.payments %}{{ p.date | short_date }} "
-        "{{ p.amount | money }} {% endfor %}— {{ labels.status[doc.payment_status] }}{% endif %}")
+
+def total_row(label, value, bold=False, rule=False):
+    row = totals.add_row()
+    fixed(totals, [50, 36])
+    para(row.cells[0], [(label, {"bold": bold})])
+    para(row.cells[1], [(value, {"bold": bold})], align=R)
+    if rule:
+        for c in row.cells:
+            borders = _el("w:tcBorders")
+            borders.append(_el("w:top", val="single", sz=4, space=0, color=BOX))
+            put(c._tc.get_or_add_tcPr(), borders, TC_PR)
+    return row
+
+
+def tr_tag(text):
+    row = totals.add_row()
+    fixed(totals, [50, 36])
+    row.cells[0].text = text
+
+
+total_row(lab("net_total"), "{{ doc.totals.net_total | money }}")
+total_row(lab("vat_total"), "{{ doc.totals.vat_total | money }}")
+total_row(lab("gross_total"), "{{ doc.totals.gross_total | money }}", bold=True, rule=True)
+tr_tag("{%tr if doc.totals.retention_total %}")
+total_row(lab("retention") + "{% if doc.retention %} ({{ doc.retention.percent | percent }}){% endif %}",
+          "− {{ doc.totals.retention_total | money }}")
+tr_tag("{%tr endif %}")
+tr_tag("{%tr if doc.totals.prepaid_total %}")
+total_row(lab("prepaid"), "− {{ doc.totals.prepaid_total | money }}")
+tr_tag("{%tr endif %}")
+due = totals.add_row()
+fixed(totals, [50, 36])
+para(due.cells[0], [("{{ labels.fields.amount_to_refund if doc.type == 'credit_note' else labels.fields.amount_due }}",
+                     {"bold": True, "size": 11, "color": WHITE})])
+para(due.cells[1], [("{{ doc.totals.amount_due | money }}", {"bold": True, "size": 11, "color": WHITE})], align=R)
+for c in due.cells:
+    shade(c, "0F3D5E")
+keep_together(totals)
+when(d, "doc.payment_status == 'paid' and doc.type != 'credit_note'",
+     ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
+
+when(d, "doc.retention",
+     ([(lab("retention") + " : {{ doc.retention.amount | money }} · " + lab("retention_cumulative")
+        + " {{ doc.retention.cumulative | money }}{% if doc.retention.release_date %}, " + lab("release_date")
+        + " {{ doc.retention.release_date | date }}{% endif %}.", SMALL_GREY)], {"before": 4}))
+
+# ------------------------------------------------------------------ payment, schedule, notes, mentions
+caption(d, "payment", before=12)
+when(d, "doc.due_date",
+     ([(lab("due_date") + " : ", {}), ("{{ doc.due_date | date }}", {"bold": True}),
+       ("{% if doc.payment.means %} · " + lab("means") + " : {{ labels.means[doc.payment.means] }}{% endif %}", {})],
+      {"after": 1}))
+when(d, "doc.payment.iban",
+     ("{{ labels.fields.iban }} {{ doc.payment.iban }}{% if doc.payment.bic %} · {{ labels.fields.bic }} "
+      "{{ doc.payment.bic }}{% endif %}", {"after": 1}))
+when(d, "doc.payments",
+     (lab("payments_received") + " : {% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | money }}"
+      "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
+      " — {{ labels.status[doc.payment_status] }}", {"after": 1}))
 para(d, "{%p if doc.schedule %}")
-table(["{{ " + F + ".installment }}", "{{ " + F + ".due_date }}", "{{ " + F + ".total }}"],
-      ["{{ " + F + ".retention_installment if i.kind == 'retention' else i.number }}", "{{ i.due_date | date }}",
-       "{{ i.amount | money }}"], "for i in doc.schedule", "{{ " + F + ".schedule }}")
+data_table(d, [lab("installment"), lab("due_date"), lab("total")],
+           ["{{ labels.fields.retention_installment if i.kind == 'retention' else labels.fields.installment ~ ' ' ~ "
+            "i.number }}", "{{ i.due_date | date }}", "{{ i.amount | money }}"],
+           "for i in doc.schedule", [70, 30, 28], "schedule")
 para(d, "{%p endif %}")
-para(d, "{%p if doc.retention %}")
-para(d, "{{ " + F + ".retention }} : {{ doc.retention.amount | money }} · {{ " + F + ".retention_cumulative }} "
-        "{{ doc.retention.cumulative | money }}{% if doc.retention.release_date %}, {{ " + F + ".release_date }} "
-        "{{ doc.retention.release_date | date }}{% endif %}")
-para(d, "{%p endif %}")
+
+para(d, "{%p if doc.notes %}")
+caption(d, "notes", before=10)
 para(d, "{%p for note in doc.notes %}")
-para(d, "{{ note }}")
+para(d, "{{ note }}", after=1)
 para(d, "{%p endfor %}")
-para(d, "{%p for m in doc.mentions %}")
-para(d, "{% if m.code != 'credit_note_reference' %}{{ m | mention }}{% endif %}", size=7, color=GREY)
+para(d, "{%p endif %}")
+
+rule = para(d, "", after=3, before=10)
+put(rule._p.get_or_add_pPr(), _el("w:pBdr"), P_PR).append(_el("w:bottom", val="single", sz=2, space=1, color=BOX))
+para(d, "{%p for m in doc.mentions if m.code != 'credit_note_reference' %}")
+para(d, [("{{ m | mention }}", {"size": 7, "color": GREY})], after=1)
 para(d, "{%p endfor %}")
+
 d.core_properties.author = "docsvc classic 1.0.0"
 d.core_properties.title = "Invoice"
+d.core_properties.comments = ""
 d.save(out)
 print(f"wrote {out}")
