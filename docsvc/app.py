@@ -6,7 +6,8 @@ import logging
 from flask import Flask
 
 from .api import archive as archive_api
-from .api import documents, errors, ops, templates
+from .access import AuditLog, KeyStore
+from .api import documents, errors, guard, ops, templates
 from .api.openapi import build_spec
 from .archive.filesystem import FilesystemArchive
 from .rendering import TemplateRegistry
@@ -31,7 +32,9 @@ def build_archive(settings: Settings):
 
 def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(guard.JsonFormatter())
+    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
     for chatty in ("weasyprint", "fontTools"):  # per-step progress lines, not operator news
         logging.getLogger(chatty).setLevel(logging.WARNING)
     app = Flask("docsvc")
@@ -44,6 +47,10 @@ def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     app.extensions["docsvc.settings"] = settings
     app.extensions["docsvc.service"] = service
     app.extensions["docsvc.openapi"] = build_spec(settings.max_body_bytes)
+    app.extensions["docsvc.keys"] = KeyStore(archive, settings.admin_token)
+    app.extensions["docsvc.audit"] = AuditLog(archive)
+    app.extensions["docsvc.limiter"] = guard.install(app, app.extensions["docsvc.keys"],
+                                                     app.extensions["docsvc.audit"], settings)
     metrics = ops.Metrics()
     metrics.install(app)
     app.extensions["docsvc.metrics"] = metrics

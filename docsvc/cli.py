@@ -27,18 +27,33 @@ def serve(args) -> int:
     from .app import create_app
     from .archive import ArchiveUnavailable
 
+    loopback = args.host in ("127.0.0.1", "localhost", "::1") or args.host.startswith("127.")
+    if not settings.auth and not loopback:
+        print(f"docsvc: DOCSVC_AUTH=disabled is only accepted on a loopback address, not {args.host}",
+              file=sys.stderr)
+        return 2
     try:
-        create_app(settings)  # fail fast, in the parent: broken template, unreachable or unlocked bucket
+        app = create_app(settings)  # fail fast, in the parent: broken template, unreachable or unlocked bucket
     except ArchiveUnavailable as exc:
         print(f"docsvc: archive not usable: {exc}", file=sys.stderr)
         return 2
+    if not settings.auth:
+        print("docsvc: WARNING: authentication is disabled (DOCSVC_AUTH=disabled): anyone who can reach "
+              f"{args.host}:{args.port} can issue and read every document", file=sys.stderr, flush=True)
+    keys = app.extensions["docsvc.keys"]
+    if settings.auth and not settings.admin_token and settings.archive_path and not keys.any():
+        key, token = keys.create("admin", ["admin"], ["*"])
+        app.extensions["docsvc.audit"].append("docsvc serve", "key.create", key.name, "bootstrap", "created")
+        print("docsvc: no API key existed: created the admin key. Its token, shown once:\n"
+              f"  {token}\n(use: Authorization: Bearer <token>; create narrower keys with `docsvc keys create`)",
+              flush=True)
 
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", settings.workers or os.cpu_count() or 1)
             self.cfg.set("timeout", 120)
-            self.cfg.set("accesslog", "-")
+            self.cfg.set("accesslog", None)  # docsvc logs one JSON line per request itself
             self.cfg.set("loglevel", settings.log_level.lower())
 
         def load(self):
@@ -150,6 +165,58 @@ def archive(args) -> int:
     return 0
 
 
+def keys_command(args) -> int:
+    """`docsvc keys create NAME --scopes a,b --sellers s1,s2 | list | revoke NAME`."""
+    from .access import AccessError
+    from .app import create_app
+
+    app = create_app(_settings())
+    store, audit = app.extensions["docsvc.keys"], app.extensions["docsvc.audit"]
+    try:
+        if args.action == "create":
+            if not args.name or not args.scopes or not args.sellers:
+                print("docsvc keys create NAME --scopes a,b --sellers s1,s2 (or *)", file=sys.stderr)
+                return 2
+            key, token = store.create(args.name, args.scopes.split(","), args.sellers.split(","))
+            audit.append("cli", "key.create", key.name, "cli", "created")
+            print(f"created key {key.name}: scopes {','.join(key.scopes)}, sellers {','.join(key.sellers)}")
+            print("token (shown once, stored only as a hash):")
+            print(token)
+        elif args.action == "list":
+            for key in store.list():
+                state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
+                print(f"{key.name:24} {state:30} scopes {','.join(key.scopes)}  sellers {','.join(key.sellers)}")
+        else:
+            if not args.name:
+                print("docsvc keys revoke NAME", file=sys.stderr)
+                return 2
+            key = store.revoke(args.name)
+            audit.append("cli", "key.revoke", key.name, "cli", "revoked")
+            print(f"revoked key {key.name} at {key.revoked_at}")
+    except AccessError as exc:
+        print(f"docsvc keys: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def audit_command(args) -> int:
+    """`docsvc audit --since 2026-11-01`: the audit trail, oldest first, one JSON line each."""
+    from datetime import datetime, timezone
+
+    from .app import create_app
+
+    try:
+        since = datetime.fromisoformat(args.since)
+    except ValueError:
+        print(f"docsvc audit: --since expects an ISO date or time, got {args.since!r}", file=sys.stderr)
+        return 2
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=timezone.utc)
+    for event in create_app(_settings()).extensions["docsvc.audit"].since(since):
+        print(json.dumps(event, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="docsvc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -166,6 +233,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("verify", help="re-read a document's files and check their SHA-256")
     p.add_argument("id")
     p.set_defaults(func=verify)
+    p = sub.add_parser("keys", help="create, list or revoke API keys")
+    p.add_argument("action", choices=["create", "list", "revoke"])
+    p.add_argument("name", nargs="?")
+    p.add_argument("--scopes", help="comma-separated: documents:write,documents:read,templates:write,"
+                                    "templates:read,admin")
+    p.add_argument("--sellers", help="comma-separated SIRENs, or * for all")
+    p.set_defaults(func=keys_command)
+    p = sub.add_parser("audit", help="print the audit trail")
+    p.add_argument("--since", default="1970-01-01")
+    p.set_defaults(func=audit_command)
     p = sub.add_parser("archive", help="set up the archive (S3: bucket with Object Lock)")
     p.add_argument("action", choices=["init"])
     p.set_defaults(func=archive)

@@ -24,6 +24,12 @@ class InvalidPayload(ServiceError):
         self.errors = errors
 
 
+class Forbidden(ServiceError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
 class Conflict(ServiceError):
     status = 409
     title = "An original already exists"

@@ -18,7 +18,7 @@ from .billing.model import Document, InvoicePayload, as_plain
 from .einvoice import facturx
 from .einvoice.cii import build_cii
 from .einvoice.validate import validate as validate_einvoice
-from .errors import Conflict, DocumentNotFound, InvalidPayload, StorageUnavailable
+from .errors import Conflict, DocumentNotFound, Forbidden, InvalidPayload, StorageUnavailable
 from .rendering import TemplateRegistry
 from .rendering.errors import TemplateNotFound
 from .schemas.codes import currency_places
@@ -149,10 +149,14 @@ class DocumentService:
             raise InvalidPayload(errors, "The payload disagrees with archived originals: "
                                  + ", ".join(sorted(errors)) + ".")
 
-    def check(self, raw) -> Validated:
+    def check(self, raw, sellers: set[str] | None = None) -> Validated:
         """validate() plus the checks against archived originals and, for Factur-X, the
-        official e-invoicing rules: what /validate answers, and what issue() relies on."""
+        official e-invoicing rules: what /validate answers, and what issue() relies on.
+        `sellers` limits which sellers the caller may act for (None: any)."""
         validated = self.validate(raw)
+        seller = validated.payload.seller.siren or validated.payload.seller.vat_id
+        if sellers is not None and seller not in sellers:
+            raise Forbidden(f"This key can't act for seller {seller}.")
         self.check_history(validated.payload)
         if "facturx" in validated.payload.formats:
             validated.einvoice = self.einvoice(validated)
@@ -174,9 +178,9 @@ class DocumentService:
             ) from None
         return xml, level
 
-    def issue(self, raw) -> tuple[dict, bool]:
+    def issue(self, raw, sellers: set[str] | None = None) -> tuple[dict, bool]:
         """Validate, render and archive once. Returns (resource, created)."""
-        validated = self.check(raw)
+        validated = self.check(raw, sellers)
         payload = validated.payload
         bundle = self._bundle(payload)
         doc_id = keys.document_id(self._seller_key(payload), payload.number)
@@ -246,15 +250,18 @@ class DocumentService:
 
     # ------------------------------------------------------------------ archivists
 
-    def fetch(self, doc_id: str) -> dict:
-        resource = self._resource_or_none(doc_id)
+    def fetch(self, doc_id: str, sellers: set[str] | None = None) -> dict:
+        """The resource; another seller's document is "not found", so existence doesn't leak."""
+        resource = None
+        if sellers is None or (keys.is_document_id(doc_id) and keys.seller_of(doc_id) in sellers):
+            resource = self._resource_or_none(doc_id)
         if resource is None:
             raise DocumentNotFound(f"No document {doc_id}.")
         return resource
 
-    def original(self, doc_id: str, fmt: str) -> tuple[bytes, dict]:
+    def original(self, doc_id: str, fmt: str, sellers: set[str] | None = None) -> tuple[bytes, dict]:
         """The archived bytes of one format, exactly as stored, and their file record."""
-        resource = self.fetch(doc_id)
+        resource = self.fetch(doc_id, sellers)
         record = next((f for f in resource["files"] if f["format"] == fmt), None)
         if record is None:
             formats = ", ".join(f["format"] for f in resource["files"])
@@ -262,9 +269,14 @@ class DocumentService:
         return self._call(self.archive.get, record["key"], record.get("version")), record
 
     def search(self, seller: str | None = None, number: str | None = None, type: str | None = None,
-               date_from: date | None = None, date_to: date | None = None) -> list[dict]:
+               date_from: date | None = None, date_to: date | None = None,
+               sellers: set[str] | None = None) -> list[dict]:
+        if sellers is not None and seller is not None and seller not in sellers:
+            return []
+        prefixes = [keys.seller_prefix(seller)] if seller or sellers is None else [
+            keys.seller_prefix(s) for s in sorted(sellers)]
         found = []
-        for key in self._call(lambda: list(self.archive.list(keys.seller_prefix(seller)))):
+        for key in (k for prefix in prefixes for k in self._call(lambda p=prefix: list(self.archive.list(p)))):
             if not key.endswith("/resource.json"):
                 continue
             resource = json.loads(self._call(self.archive.get, key))
@@ -276,9 +288,9 @@ class DocumentService:
         found.sort(key=lambda r: (r["issue_date"], r["id"]))
         return found
 
-    def verify(self, doc_id: str) -> dict:
+    def verify(self, doc_id: str, sellers: set[str] | None = None) -> dict:
         """Re-read every file, recompute its SHA-256 against the one recorded at creation."""
-        resource = self.fetch(doc_id)
+        resource = self.fetch(doc_id, sellers)
         checks = []
         for record in resource["files"]:
             check = {"format": record["format"], "sha256": record["sha256"], "actual_sha256": None,

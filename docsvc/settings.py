@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,8 @@ from urllib.parse import urlparse
 KNOWN = {
     "DOCSVC_ARCHIVE_URL", "DOCSVC_S3_ENDPOINT_URL", "DOCSVC_RETENTION_YEARS",
     "DOCSVC_MAX_BODY_BYTES", "DOCSVC_TEMPLATES_DIR", "DOCSVC_LOG_LEVEL", "DOCSVC_WORKERS",
-    "DOCSVC_FIXTURES_DIR", "DOCSVC_S3_ALLOW_UNLOCKED",
+    "DOCSVC_FIXTURES_DIR", "DOCSVC_S3_ALLOW_UNLOCKED", "DOCSVC_AUTH", "DOCSVC_ADMIN_TOKEN",
+    "DOCSVC_RATE_LIMIT", "DOCSVC_REDIS_URL", "DOCSVC_MAX_LINES", "DOCSVC_MAX_DEPTH",
 }
 
 
@@ -29,6 +31,12 @@ class Settings:
         default_factory=lambda: (Path(__file__).resolve().parent.parent / "templates",))
     fixtures_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "fixtures")
     log_level: str = "INFO"
+    auth: bool = True  # DOCSVC_AUTH=disabled turns it off, accepted only on a loopback bind
+    admin_token: str | None = field(default=None, repr=False)
+    rate_limit: str = "50/second"
+    redis_url: str | None = None
+    max_lines: int = 10_000
+    max_depth: int = 20
     workers: int | None = None
 
     @property
@@ -92,6 +100,28 @@ class Settings:
                 values["fixtures_dir"] = Path(env["DOCSVC_FIXTURES_DIR"])
             else:
                 problems.append(f"DOCSVC_FIXTURES_DIR: not a folder: {env['DOCSVC_FIXTURES_DIR']}")
+        if "DOCSVC_AUTH" in env:
+            if env["DOCSVC_AUTH"] in ("enabled", "disabled"):
+                values["auth"] = env["DOCSVC_AUTH"] == "enabled"
+            else:
+                problems.append(f"DOCSVC_AUTH: expected enabled or disabled, got {env['DOCSVC_AUTH']!r}")
+        if "DOCSVC_ADMIN_TOKEN" in env:
+            if len(env["DOCSVC_ADMIN_TOKEN"]) >= 32:
+                values["admin_token"] = env["DOCSVC_ADMIN_TOKEN"]
+            else:
+                problems.append("DOCSVC_ADMIN_TOKEN: at least 32 characters")
+        if "DOCSVC_RATE_LIMIT" in env:
+            if re.fullmatch(r"\d+\s*(/|per)\s*(second|minute|hour|day)", env["DOCSVC_RATE_LIMIT"].strip()):
+                values["rate_limit"] = env["DOCSVC_RATE_LIMIT"].strip()
+            else:
+                problems.append(f"DOCSVC_RATE_LIMIT: expected e.g. 50/second, got {env['DOCSVC_RATE_LIMIT']!r}")
+        if "DOCSVC_REDIS_URL" in env:
+            if env["DOCSVC_REDIS_URL"].startswith(("redis://", "rediss://")):
+                values["redis_url"] = env["DOCSVC_REDIS_URL"]
+            else:
+                problems.append("DOCSVC_REDIS_URL: expected redis://host:port/db")
+        integer("DOCSVC_MAX_LINES", "max_lines", 1, 100_000)
+        integer("DOCSVC_MAX_DEPTH", "max_depth", 5, 100)
         level = env.get("DOCSVC_LOG_LEVEL")
         if level is not None:
             if level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..errors import InvalidPayload
 from ..schemas.resources import DocumentResourceSchema, SearchResultSchema, VerifyReportSchema
+from .guard import allowed_sellers
 
 bp = Blueprint("archive", __name__)
 
@@ -19,12 +20,12 @@ def service():
 
 @bp.get("/v1/documents/<doc_id>")
 def get_document(doc_id: str):
-    return jsonify(DocumentResourceSchema().dump(service().fetch(doc_id)))
+    return jsonify(DocumentResourceSchema().dump(service().fetch(doc_id, allowed_sellers())))
 
 
 @bp.get("/v1/documents/<doc_id>/files/<fmt>")
 def get_file(doc_id: str, fmt: str):
-    data, record = service().original(doc_id, fmt)
+    data, record = service().original(doc_id, fmt, allowed_sellers())
     etag = record["sha256"]
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
@@ -51,10 +52,11 @@ def search_documents():
     if errors:
         raise InvalidPayload(errors, "Invalid search filters: " + ", ".join(sorted(errors)) + ".")
     items = service().search(seller=args.get("seller"), number=args.get("number"), type=args.get("type"),
-                             date_from=dates.get("from"), date_to=dates.get("to"))
+                             date_from=dates.get("from"), date_to=dates.get("to"),
+                             sellers=allowed_sellers())
     return jsonify(SearchResultSchema().dump({"count": len(items), "items": items}))
 
 
 @bp.get("/v1/documents/<doc_id>/verify")
 def verify_document(doc_id: str):
-    return jsonify(VerifyReportSchema().dump(service().verify(doc_id)))
+    return jsonify(VerifyReportSchema().dump(service().verify(doc_id, allowed_sellers())))

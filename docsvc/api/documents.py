@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify
 
 from ..schemas.resources import DocumentResourceSchema, ValidationResultSchema
 from .body import json_body
+from .guard import allowed_sellers
 
 bp = Blueprint("documents", __name__)
 
@@ -15,7 +16,7 @@ def service():
 
 @bp.post("/v1/documents")
 def issue_document():
-    resource, created = service().issue(json_body())
+    resource, created = service().issue(json_body(), allowed_sellers())
     response = jsonify(DocumentResourceSchema().dump(resource))
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/v1/documents/{resource['id']}"
@@ -24,6 +25,6 @@ def issue_document():
 
 @bp.post("/v1/documents/validate")
 def validate_document():
-    validated = service().check(json_body())
+    validated = service().check(json_body(), allowed_sellers())
     return jsonify(ValidationResultSchema().dump(
         {"totals": validated.totals(), "document": validated.document_json()}))

@@ -50,6 +50,11 @@ def register(app: Flask) -> None:
         slug = {413: "too-large", 415: "unsupported-media-type", 404: "not-found",
                 405: "method-not-allowed", 400: "bad-request"}.get(exc.code, "http-error")
         detail = exc.description
+        if exc.code == 429:
+            from .guard import retry_after
+
+            return problem(429, "Too many requests", f"Rate limit exceeded ({exc.description}).", "rate-limited",
+                           {"Retry-After": retry_after(exc)})
         if exc.code == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             detail = f"The body exceeds DOCSVC_MAX_BODY_BYTES ({limit} bytes)."

@@ -22,7 +22,7 @@ def archive_dir(tmp_path):
 
 @pytest.fixture
 def app(archive_dir):
-    settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"file://{archive_dir}",
+    settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"file://{archive_dir}", "DOCSVC_AUTH": "disabled",
                                   "DOCSVC_MAX_BODY_BYTES": str(256 * 1024)})
     app = create_app(settings)
     app.testing = True
@@ -36,12 +36,14 @@ def client(app):
 
 @pytest.fixture
 def archived(archive_dir):
-    """Every file in the archive, relative path -> bytes: to show a request changed nothing."""
+    """Every original and template in the archive, relative path -> bytes: to show a request
+    changed nothing. The audit trail (audit/) records attempts too, so it is left out."""
     def snapshot():
         if not archive_dir.exists():
             return {}
         return {p.relative_to(archive_dir).as_posix(): p.read_bytes()
-                for p in archive_dir.rglob("*") if p.is_file() and ".tmp" not in p.parts}
+                for p in archive_dir.rglob("*") if p.is_file() and ".tmp" not in p.parts
+                and p.relative_to(archive_dir).parts[0] in ("documents", "templates")}
     return snapshot
 
 
@@ -54,9 +56,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def call(method, url, body=None):
+ADMIN_TOKEN = "test-admin-token-" + "0123456789abcdef" * 2
+
+
+def call(method, url, body=None, token=ADMIN_TOKEN, headers=None):
     data = json.dumps(body, default=str).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    sent = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        sent["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
             return r.status, dict(r.headers), r.read()
@@ -66,9 +74,11 @@ def call(method, url, body=None):
 
 @pytest.fixture
 def server(tmp_path):
+    """A real `docsvc serve` (2 gunicorn workers) on a free loopback port, admin token set."""
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")},
-           "DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}", "DOCSVC_WORKERS": "2"}
+           "DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}", "DOCSVC_WORKERS": "2",
+           "DOCSVC_ADMIN_TOKEN": ADMIN_TOKEN}
     log = open(tmp_path / "serve.log", "wb")
     proc = subprocess.Popen([DOCSVC, "serve", "--host", "127.0.0.1", "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)

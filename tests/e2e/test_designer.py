@@ -5,6 +5,8 @@ import shutil
 import pytest
 from PIL import Image
 
+from tests.e2e.conftest import ADMIN_TOKEN
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -28,6 +30,9 @@ def page(tmp_path):
 @pytest.mark.e2e
 def test_designer_previews_a_fixture_and_shows_validation_errors(server, page, tmp_path):
     page.goto(server + "/designer")
+    page.wait_for_function("document.getElementById('status').textContent.includes('401')", timeout=30000)
+    page.fill("#token", ADMIN_TOKEN)
+    page.press("#token", "Tab")  # leaving the field commits it (change event) and reloads with the key
     page.wait_for_function("document.getElementById('status').textContent.includes('PDF rendered')", timeout=60000)
     assert page.input_value("#template") == "classic" and page.input_value("#version") == "1.0.0"
     assert page.input_value("#fixture") == "invoice"
@@ -35,6 +40,7 @@ def test_designer_previews_a_fixture_and_shows_validation_errors(server, page, t
     assert page.get_attribute("#preview", "src").startswith("blob:")
     assert int(page.get_attribute("#preview", "data-size")) > 20000  # a real PDF came back
     assert "not archived" in page.text_content("#status")
+    page.wait_for_load_state("networkidle")
     page.wait_for_timeout(2500)  # let the PDF viewer paint
     shot = tmp_path / "designer.png"
     page.screenshot(path=str(shot))
@@ -53,8 +59,11 @@ def test_designer_previews_a_fixture_and_shows_validation_errors(server, page, t
     payload["lines"][1]["unit_price"] = "-5"
     page.fill("#payload", json.dumps(payload))
     page.click("#render")
-    page.wait_for_function("document.getElementById('errors').textContent.includes('lines.1.unit_price')",
-                           timeout=30000)
+    try:
+        page.wait_for_function("document.getElementById('errors').textContent.includes('lines.1.unit_price')",
+                               timeout=30000)
+    except Exception:
+        raise AssertionError(page.text_content("#status") + " | " + page.text_content("#errors"))
     assert "422" in page.text_content("#status")
     assert "BR-27" in page.text_content("#errors")
 

@@ -12,13 +12,14 @@ from docsvc.app import create_app
 from docsvc.archive.s3 import S3Archive
 from docsvc.settings import Settings
 from tests.conftest import load_fixture, quote_example
-from tests.e2e.conftest import DOCSVC, call, free_port
+from tests.e2e.conftest import ADMIN_TOKEN, DOCSVC, call, free_port
 from tests.e2e.test_api import post
 from tests.seaweedfs import SeaweedFS
 
 
 def s3_client_app(server, bucket, **archive_args):
-    settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"s3://{bucket}", "DOCSVC_S3_ENDPOINT_URL": server.endpoint})
+    settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"s3://{bucket}", "DOCSVC_S3_ENDPOINT_URL": server.endpoint,
+                                  "DOCSVC_AUTH": "disabled"})
     archive = S3Archive(bucket, endpoint_url=server.endpoint, **archive_args) if archive_args else None
     if archive is not None:
         archive.check()
@@ -26,8 +27,10 @@ def s3_client_app(server, bucket, **archive_args):
     return app, app.test_client()
 
 
-def objects(server, bucket):
-    return sorted(o["Key"] for o in server.client().list_objects_v2(Bucket=bucket).get("Contents", []))
+def objects(server, bucket, prefix="documents/"):
+    """The originals and resources in the bucket (the audit trail under audit/ aside)."""
+    listing = server.client().list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(o["Key"] for o in listing.get("Contents", []))
 
 
 def test_issue_fetch_verify_on_s3(s3_env):
@@ -56,7 +59,7 @@ def test_an_unlocked_bucket_only_when_allowed(s3_env, tmp_path):
                          timeout=60)
     assert run.returncode == 2 and "has no Object Lock" in run.stderr
     settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"s3://{bucket}", "DOCSVC_S3_ALLOW_UNLOCKED": "1",
-                                  "DOCSVC_S3_ENDPOINT_URL": s3_env.endpoint})
+                                  "DOCSVC_S3_ENDPOINT_URL": s3_env.endpoint, "DOCSVC_AUTH": "disabled"})
     client = create_app(settings).test_client()
     r = post(client, quote_example())
     assert r.status_code == 201 and r.json["archive"] == {"backend": "s3", "retain_until": None}
@@ -81,7 +84,8 @@ def test_a_crash_between_files_and_resource_is_completed_on_s3(s3_env):
 def test_twenty_concurrent_posts_make_one_original(s3_env, tmp_path):
     bucket = s3_env.bucket()
     port = free_port()
-    env = {**os.environ, **s3_env.env(), "DOCSVC_ARCHIVE_URL": f"s3://{bucket}", "DOCSVC_WORKERS": "2"}
+    env = {**os.environ, **s3_env.env(), "DOCSVC_ARCHIVE_URL": f"s3://{bucket}", "DOCSVC_WORKERS": "2",
+           "DOCSVC_ADMIN_TOKEN": ADMIN_TOKEN, "DOCSVC_RATE_LIMIT": "1000/second"}
     proc = subprocess.Popen([DOCSVC, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
