@@ -42,11 +42,11 @@ def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     app.json.sort_keys = False
     archive = archive or build_archive(settings)
     registry = TemplateRegistry(list(settings.templates_dirs), archive)
-    service = DocumentService(archive, registry, settings.retention_years)
+    service = DocumentService(archive, registry, settings.retention_years, settings.max_lines)
     app.extensions["docsvc.templates"] = TemplateService(registry, archive, settings.fixtures_dir)
     app.extensions["docsvc.settings"] = settings
     app.extensions["docsvc.service"] = service
-    app.extensions["docsvc.openapi"] = build_spec(settings.max_body_bytes)
+    app.extensions["docsvc.openapi"] = build_spec(settings)
     app.extensions["docsvc.keys"] = KeyStore(archive, settings.admin_token)
     app.extensions["docsvc.audit"] = AuditLog(archive)
     app.extensions["docsvc.limiter"] = guard.install(app, app.extensions["docsvc.keys"],

@@ -71,15 +71,26 @@ class Validated:
 
 
 class DocumentService:
-    def __init__(self, archive: Archive, templates: TemplateRegistry, retention_years: int = 10):
+    def __init__(self, archive: Archive, templates: TemplateRegistry, retention_years: int = 10,
+                 max_lines: int = 10_000):
         self.archive = archive
         self.templates = templates
         self.retention_years = retention_years
+        self.max_lines = max_lines
 
     # ------------------------------------------------------------------ billing systems
 
     def validate(self, raw) -> Validated:
         """Load the payload, check legal mentions, compute every figure. No I/O."""
+        for field in ("lines",):
+            if isinstance(raw, dict) and isinstance(raw.get(field), list) and len(raw[field]) > self.max_lines:
+                raise InvalidPayload({field: [f"{len(raw[field])} lines, at most {self.max_lines} "
+                                              "(DOCSVC_MAX_LINES)."]})
+        quote_lines = raw.get("quote", {}).get("lines") if isinstance(raw, dict) and isinstance(
+            raw.get("quote"), dict) else None
+        if isinstance(quote_lines, list) and len(quote_lines) > self.max_lines:
+            raise InvalidPayload({"quote.lines": [f"{len(quote_lines)} lines, at most {self.max_lines} "
+                                                  "(DOCSVC_MAX_LINES)."]})
         try:
             payload = load_payload(raw)
         except ValidationError as exc:

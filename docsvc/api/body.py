@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from flask import request
+from flask import current_app, request
 
+from ..errors import InvalidPayload
 from .errors import BadRequestBody
 
 
@@ -19,9 +20,23 @@ def json_body():
         raise BadRequestBody(415, f"Send JSON with Content-Type: application/json (got {mimetype or 'none'}).")
     data = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     try:
-        return json.loads(data, parse_float=Decimal, parse_constant=_no_constants)
+        body = json.loads(data, parse_float=Decimal, parse_constant=_no_constants)
     except UnicodeDecodeError:
         raise BadRequestBody(400, "The body is not UTF-8.") from None
+    except RecursionError:
+        body = None  # nested past Python's own limit: reported below as too deep
     except ValueError as exc:
         where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
         raise BadRequestBody(400, f"The body is not valid JSON{where}.") from None
+    limit = current_app.extensions["docsvc.settings"].max_depth
+    if body is None and data.strip() != b"null" or _depth(body, limit) > limit:
+        raise InvalidPayload({"$": [f"Nested deeper than {limit} levels (DOCSVC_MAX_DEPTH)."]})
+    return body
+
+
+def _depth(value, limit: int, level: int = 1) -> int:
+    """How deep objects and arrays nest, counting no further than past the limit."""
+    if level > limit or not isinstance(value, (dict, list)):
+        return level
+    children = value.values() if isinstance(value, dict) else value
+    return max((_depth(v, limit, level + 1) for v in children), default=level)

@@ -72,28 +72,30 @@ def call(method, url, body=None, token=ADMIN_TOKEN, headers=None):
         return e.code, dict(e.headers), e.read()
 
 
-@pytest.fixture
-def server(tmp_path):
-    """A real `docsvc serve` (2 gunicorn workers) on a free loopback port, admin token set."""
+def start_server(tmp_path, extra_env=None, token=ADMIN_TOKEN):
+    """Start `docsvc serve` (2 gunicorn workers) on a free loopback port; returns (base, proc, log)."""
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")},
-           "DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}", "DOCSVC_WORKERS": "2",
-           "DOCSVC_ADMIN_TOKEN": ADMIN_TOKEN}
-    log = open(tmp_path / "serve.log", "wb")
+           "DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}", "DOCSVC_WORKERS": "2"}
+    if token:
+        env["DOCSVC_ADMIN_TOKEN"] = token
+    env.update(extra_env or {})
+    log = tmp_path / f"serve-{port}.log"
     proc = subprocess.Popen([DOCSVC, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
+                            env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if call("GET", base + "/healthz")[0] == 200:
-                break
+                return base, proc, log
         except OSError:
             time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("docsvc serve did not start: " + (tmp_path / "serve.log").read_text())
-    yield base
+    proc.kill()
+    pytest.fail("docsvc serve did not start: " + log.read_text())
+
+
+def stop_server(proc) -> None:
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=10)
@@ -101,3 +103,9 @@ def server(tmp_path):
         proc.kill()
 
 
+@pytest.fixture
+def server(tmp_path):
+    """A real `docsvc serve` (2 gunicorn workers) on a free loopback port, admin token set."""
+    base, proc, _ = start_server(tmp_path)
+    yield base
+    stop_server(proc)
