@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
               libfontconfig1 shared-mime-info fonts-dejavu-core fonts-inter poppler-utils
-              chromium)  # chromium: the designer page's browser test (driven by Playwright)
+              chromium redis-server)  # tests: chromium for the designer page, redis for shared rate limits
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -151,3 +151,33 @@ def test_input_limits_are_named(tmp_path):
         assert spec["info"]["x-docsvc-limits"]["max_lines"] == 3
     finally:
         stop_server(proc)
+
+
+def test_rate_limit_is_shared_across_workers_through_redis(tmp_path):
+    """With DOCSVC_REDIS_URL, the two workers count one window: exactly 5 of 12 pass."""
+    import shutil
+    import socket
+    import time
+
+    redis = shutil.which("redis-server")
+    assert redis, "redis-server is missing: scripts/setup.sh installs it"
+    port = free_port()
+    server = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        base, proc, _ = start_server(tmp_path, {"DOCSVC_RATE_LIMIT": "5/minute",
+                                                "DOCSVC_REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+        try:
+            statuses = [call("GET", base + "/v1/documents")[0] for _ in range(12)]
+        finally:
+            stop_server(proc)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert statuses.count(200) == 5 and statuses.count(429) == 7
