@@ -10,8 +10,8 @@ Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5]
 from __future__ import annotations
 
 import argparse
-import re
 import json
+import re
 import statistics
 import subprocess
 import sys

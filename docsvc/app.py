@@ -5,8 +5,8 @@ import logging
 
 from flask import Flask
 
-from .api import archive as archive_api
 from .access import AuditLog, KeyStore
+from .api import archive as archive_api
 from .api import documents, errors, guard, ops, templates
 from .api.openapi import build_spec
 from .archive.filesystem import FilesystemArchive

@@ -3,27 +3,44 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
+import tempfile
+import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 
 from marshmallow import ValidationError
 
-from .archive import AlreadyExists, Archive, ArchiveUnavailable, NotFound
-from .archive import keys
+from .archive import AlreadyExists, Archive, ArchiveUnavailable, NotFound, keys
 from .billing.document import BillingError, enrich
 from .billing.mentions import is_b2b, missing_mentions
 from .billing.model import Document, InvoicePayload, as_plain
 from .einvoice import facturx
 from .einvoice.cii import build_cii
 from .einvoice.validate import validate as validate_einvoice
-from .errors import Conflict, DocumentNotFound, Forbidden, InvalidPayload, StorageUnavailable
+from .errors import (
+    Conflict,
+    DocumentNotFound,
+    Forbidden,
+    InvalidPayload,
+    StorageUnavailable,
+)
 from .rendering import TemplateRegistry
+from .rendering.bundle import Bundle, bundle_sha256
+from .rendering.checks import check_bundle, render_error
 from .rendering.errors import TemplateNotFound
+from .rendering.intake import BundleRejected, unpack
+from .rendering.registry import manifest_key, zip_key
 from .schemas.codes import currency_places
 from .schemas.payload import flatten_errors, load_payload
-from .schemas.resources import DocumentResourceSchema, DocumentSchema, DocumentSummarySchema, TotalsOut, VatRowOut
+from .schemas.resources import (
+    DocumentSchema,
+    TotalsOut,
+    VatRowOut,
+)
 
 MEDIA_TYPES = {
     "pdf": ("application/pdf", "pdf"),
@@ -430,14 +447,6 @@ class TemplateService:
     def publish(self, name: str, data: bytes) -> dict:
         """Accept a bundle only when its manifest is valid, every file compiles and every
         fixture renders in every format it declares; then store it, never to change."""
-        import re
-        import shutil
-        import tempfile
-
-        from .rendering.bundle import Bundle, bundle_sha256
-        from .rendering.checks import check_bundle, render_error
-        from .rendering.intake import BundleRejected, unpack
-
         if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", name):
             raise InvalidPayload({"name": ["Lower-case letters, digits, - and _ only."]})
         workdir = Path(tempfile.mkdtemp(prefix="docsvc-publish-"))
@@ -465,8 +474,6 @@ class TemplateService:
                         "formats": list(bundle.formats), "languages": list(bundle.languages),
                         "sha256": bundle_sha256(folder),
                         "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-            from .rendering.registry import manifest_key, zip_key
-
             try:
                 DocumentService._call(self.archive.put_once, zip_key(name, version), data,
                                       content_type="application/zip", retain_until=None)
@@ -530,8 +537,6 @@ class TemplateService:
 
 
 def _manifest_version(folder) -> str | None:
-    import tomllib
-
     try:
         return str(tomllib.loads((folder / "template.toml").read_text()).get("version"))
     except (OSError, tomllib.TOMLDecodeError):

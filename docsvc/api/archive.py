@@ -6,7 +6,11 @@ from datetime import date
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from ..errors import InvalidPayload
-from ..schemas.resources import DocumentResourceSchema, SearchResultSchema, VerifyReportSchema
+from ..schemas.resources import (
+    DocumentResourceSchema,
+    SearchResultSchema,
+    VerifyReportSchema,
+)
 from .guard import allowed_sellers
 
 bp = Blueprint("archive", __name__)

@@ -4,8 +4,22 @@ from __future__ import annotations
 import time
 
 import swagger_ui_bundle
-from flask import Blueprint, Response, current_app, g, jsonify, request, send_from_directory
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    request,
+    send_from_directory,
+)
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 from ..errors import StorageUnavailable
 from .errors import problem

@@ -1,7 +1,14 @@
 """Template designers: list, publish and preview template versions; the designer page."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    request,
+    send_from_directory,
+)
 
 from ..errors import InvalidPayload
 from ..rendering.intake import MAX_BYTES

@@ -9,10 +9,23 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from . import cycle, wording
-from .cycle_model import FinalRecap, ProgressRecap, QuoteSummary, RateAmount, DepositRecap
+from .cycle_model import (
+    DepositRecap,
+    FinalRecap,
+    ProgressRecap,
+    QuoteSummary,
+    RateAmount,
+)
 from .lines import price_line
 from .mentions import RECOVERY_INDEMNITY, is_b2b, mentions_for
-from .model import TYPE_CODES, Document, DocumentType, InvoicePayload, PricedLine, VatRow
+from .model import (
+    TYPE_CODES,
+    Document,
+    DocumentType,
+    InvoicePayload,
+    PricedLine,
+    VatRow,
+)
 from .money import HUNDRED, ZERO, round_money
 from .payments import due_date, payment_status, totals
 from .schedule import schedule

@@ -14,8 +14,8 @@ from datetime import date
 import facturx
 import pikepdf
 
-from ..billing.model import Document
 from .. import __version__
+from ..billing.model import Document
 
 PRODUCER = f"docsvc {__version__}"
 

@@ -6,10 +6,25 @@ in `@validates_schema`; French legal mentions are checked after loading by
 """
 from __future__ import annotations
 
-from decimal import Decimal
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
-from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
-
+from ..billing.cycle_model import (
+    DepositRequest,
+    PreviousInvoice,
+    ProgressEntry,
+    Quote,
+    Retention,
+    ScheduleRequest,
+    VatPart,
+)
 from ..billing.model import (
     CATEGORIES_NEEDING_REASON,
     VAT_CATEGORIES,
@@ -25,9 +40,15 @@ from ..billing.model import (
     PaymentTerms,
     TemplateRef,
 )
-from ..billing.cycle_model import DepositRequest, PreviousInvoice, ProgressEntry, Quote, Retention, ScheduleRequest, VatPart
 from ..billing.money import ZERO, round_money
-from .codes import codelists, currency_places, french_vat_key, iban_ok, siren_ok, siret_ok
+from .codes import (
+    codelists,
+    currency_places,
+    french_vat_key,
+    iban_ok,
+    siren_ok,
+    siret_ok,
+)
 from .fields import Amount, Text
 
 ALL_TYPES = tuple(t.value for t in DocumentType)
@@ -105,7 +126,9 @@ def _fail(message: str):
     raise ValidationError(message)
 
 
-class DiscountSchema(Base):
+class PercentOrAmount(Base):
+    """A share given either as a percent or as a fixed amount, never both."""
+
     percent = Amount(max_places=4, validate=validate.Range(min=0, max=100, min_inclusive=False))
     amount = Amount(max_places=2, validate=validate.Range(min=0, min_inclusive=False))
 
@@ -114,6 +137,8 @@ class DiscountSchema(Base):
         if ("percent" in data) == ("amount" in data):
             raise ValidationError("Give either percent or amount.", "_schema")
 
+
+class DiscountSchema(PercentOrAmount):
     @post_load
     def make(self, data, **kwargs):
         return Discount(**data)
@@ -224,16 +249,9 @@ class QuoteSchema(Base):
         return Quote(data["number"], data["date"], _make_lines(data["lines"]))
 
 
-class DepositSchema(Base):
-    percent = Amount(max_places=4, validate=validate.Range(min=0, max=100, min_inclusive=False))
-    amount = Amount(max_places=2, validate=validate.Range(min=0, min_inclusive=False))
+class DepositSchema(PercentOrAmount):
     basis = fields.String(load_default="gross", validate=validate.OneOf(("gross", "net")),
                           metadata={"description": "A fixed amount includes VAT (gross) or not (net)."})
-
-    @validates_schema
-    def exactly_one(self, data, **kwargs):
-        if ("percent" in data) == ("amount" in data):
-            raise ValidationError("Give either percent or amount.", "_schema")
 
     @post_load
     def make(self, data, **kwargs):
@@ -421,7 +439,7 @@ class DocumentPayloadSchema(Base):
             if previous.type not in PREVIOUS_ALLOWED.get(doc_type, ()):
                 errors.setdefault("previous_invoices", {})[i] = {"type": [
                     f"A {doc_type} can't deduct a {previous.type}." if doc_type in PREVIOUS_ALLOWED
-                    else f"Only deposit, progress and final invoices list previous invoices."]}
+                    else "Only deposit, progress and final invoices list previous invoices."]}
             if previous.number == data.get("number"):
                 errors.setdefault("previous_invoices", {})[i] = {"number": ["This is the document's own number."]}
         quote = data.get("quote")

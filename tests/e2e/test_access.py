@@ -4,7 +4,14 @@ import os
 import subprocess
 
 from tests.conftest import load_fixture, quote_example
-from tests.e2e.conftest import ADMIN_TOKEN, DOCSVC, call, free_port, start_server, stop_server
+from tests.e2e.conftest import (
+    ADMIN_TOKEN,
+    DOCSVC,
+    call,
+    free_port,
+    start_server,
+    stop_server,
+)
 
 OTHER_SELLER = "793482159"
 

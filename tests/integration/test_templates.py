@@ -4,7 +4,6 @@ import shutil
 import subprocess
 from datetime import date
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from docx import Document as Docx

@@ -23,8 +23,15 @@ from docx.oxml.ns import qn
 
 from docsvc.billing.document import enrich
 from docsvc.billing.model import as_plain
-from docsvc.rendering import (AssetRefused, Bundle, RenderError, TemplateNotFound, TemplateRegistry,
-                              UnsupportedFormat, render_context)
+from docsvc.rendering import (
+    AssetRefused,
+    Bundle,
+    RenderError,
+    TemplateNotFound,
+    TemplateRegistry,
+    UnsupportedFormat,
+    render_context,
+)
 from docsvc.rendering.bundle import bundle_sha256
 from docsvc.rendering.html_pdf import BUNDLE_BASE
 from docsvc.schemas.payload import load_payload
