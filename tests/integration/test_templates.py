@@ -172,3 +172,16 @@ def test_filters_format_in_the_document_locale(classic):
 def test_pdf_is_deterministic_for_the_same_document(classic):
     document = plain(quote_example())
     assert classic.render("pdf", document) == classic.render("pdf", document)
+
+
+def test_the_docx_sandbox_refuses_python_internals(tmp_path):
+    from docx import Document as Docx
+    from jinja2.exceptions import SecurityError
+
+    copy = tmp_path / "evil" / "1.0.0"
+    shutil.copytree(TEMPLATES / "classic" / "1.0.0", copy)
+    doc = Docx(copy / "document.docx")
+    doc.add_paragraph("{{ doc.__class__.__mro__[1].__subclasses__() }}")
+    doc.save(copy / "document.docx")
+    with pytest.raises(SecurityError):
+        Bundle(copy).render("docx", plain(quote_example()))
