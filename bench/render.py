@@ -10,8 +10,8 @@ Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5]
 from __future__ import annotations
 
 import argparse
+import io
 import json
-import re
 import statistics
 import subprocess
 import sys
@@ -23,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from pypdf import PdfReader  # noqa: E402
 
 from docsvc.billing.document import enrich  # noqa: E402
 from docsvc.billing.model import as_plain  # noqa: E402
@@ -74,7 +76,7 @@ def main() -> None:
             pdf_a3 = bundle.render("facturx", document)
             embed_ms = median_ms(lambda: facturx.embed(pdf_a3, xml, level, model, "Facture"), args.runs)
             docx_ms = median_ms(lambda: bundle.render("docx", document), args.runs)
-            pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", bundle.render("pdf", document)))
+            pages = len(PdfReader(io.BytesIO(bundle.render("pdf", document))).pages)
             # the same HTML with the stylesheet inlined, fonts resolved from the bundle folder
             html = bundle.html(document).replace(
                 "</head>", f"<style>{(bundle.path / 'style.css').read_text()}</style></head>")

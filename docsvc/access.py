@@ -47,6 +47,10 @@ class ApiKey:
         return None if ALL_SELLERS in self.sellers else set(self.sellers)
 
 
+def _key_from(record: bytes) -> ApiKey:
+    return ApiKey(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(record).items()})
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -106,8 +110,7 @@ class KeyStore:
         if self._admin and hmac.compare_digest(digest, self._admin.token_sha256):
             return self._admin
         try:
-            key = ApiKey(**{k: tuple(v) if isinstance(v, list) else v
-                            for k, v in json.loads(self.archive.get(self._key(digest))).items()})
+            key = _key_from(self.archive.get(self._key(digest)))
         except NotFound:
             return None
         if self.archive.head(self._revocation(digest)) is not None:
@@ -117,8 +120,7 @@ class KeyStore:
     def list(self) -> list[ApiKey]:
         out = []
         for path in self.archive.list("keys/by-name/"):
-            data = json.loads(self.archive.get(path))
-            key = ApiKey(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
+            key = _key_from(self.archive.get(path))
             revoked = self.archive.head(self._revocation(key.token_sha256))
             if revoked is not None:
                 revocation = json.loads(self.archive.get(self._revocation(key.token_sha256)))

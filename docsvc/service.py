@@ -99,15 +99,11 @@ class DocumentService:
 
     def validate(self, raw) -> Validated:
         """Load the payload, check legal mentions, compute every figure. No I/O."""
-        for field in ("lines",):
-            if isinstance(raw, dict) and isinstance(raw.get(field), list) and len(raw[field]) > self.max_lines:
-                raise InvalidPayload({field: [f"{len(raw[field])} lines, at most {self.max_lines} "
-                                              "(DOCSVC_MAX_LINES)."]})
-        quote_lines = raw.get("quote", {}).get("lines") if isinstance(raw, dict) and isinstance(
-            raw.get("quote"), dict) else None
-        if isinstance(quote_lines, list) and len(quote_lines) > self.max_lines:
-            raise InvalidPayload({"quote.lines": [f"{len(quote_lines)} lines, at most {self.max_lines} "
-                                                  "(DOCSVC_MAX_LINES)."]})
+        if isinstance(raw, dict):
+            quote = raw.get("quote") if isinstance(raw.get("quote"), dict) else {}
+            for path, lines in (("lines", raw.get("lines")), ("quote.lines", quote.get("lines"))):
+                if isinstance(lines, list) and len(lines) > self.max_lines:
+                    raise InvalidPayload({path: [f"{len(lines)} lines, at most {self.max_lines} (DOCSVC_MAX_LINES)."]})
         try:
             payload = load_payload(raw)
         except ValidationError as exc:
