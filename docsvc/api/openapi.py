@@ -164,4 +164,9 @@ def build_spec(settings) -> dict:
         "summary": "Fixture payload names", "tags": ["templates"],
         "responses": {"200": {"description": "Names", "content": {"application/json": {"schema": {
             "type": "object"}}}}, **_errors()}}})
+    spec.path("/v1/fixtures/{name}", operations={"get": {
+        "summary": "One fixture payload, as the designer page loads it", "tags": ["templates"],
+        "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The payload", "content": {"application/json": {"schema": {
+            "type": "object"}}}}, **_errors(404)}}})
     return spec.to_dict()

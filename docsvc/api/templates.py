@@ -10,7 +10,7 @@ from flask import (
     send_from_directory,
 )
 
-from ..errors import InvalidPayload
+from ..errors import DocumentNotFound, InvalidPayload
 from ..rendering.intake import MAX_BYTES
 from .body import json_body
 from .errors import BadRequestBody
@@ -71,7 +71,7 @@ def list_fixtures():
 def get_fixture(name: str):
     fixtures = service().fixtures()
     if name not in fixtures:
-        raise InvalidPayload({"name": [f"No fixture {name!r}."]})
+        raise DocumentNotFound(f"No fixture {name!r}; there are {', '.join(sorted(fixtures))}.")
     return current_app.response_class(
         current_app.json.dumps(fixtures[name]), mimetype="application/json")
 
