@@ -20,6 +20,7 @@ def build_archive(settings: Settings):
     if settings.s3_location:
         from .archive.s3 import S3Archive
 
+        logging.getLogger("botocore.credentials").setLevel(logging.WARNING)  # "found credentials in ..."
         bucket, prefix = settings.s3_location
         archive = S3Archive(bucket, prefix, settings.s3_endpoint_url, settings.s3_allow_unlocked)
         archive.check()  # raises ArchiveUnavailable with a one-line reason

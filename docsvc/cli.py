@@ -147,18 +147,37 @@ def templates(args) -> int:
 
 
 def archive(args) -> int:
-    """`docsvc archive init`: create the S3 bucket with Object Lock and default retention."""
+    """`docsvc archive init`: create the S3 bucket with Object Lock and default retention.
+    `docsvc archive check`: the start-up check, on its own (what /readyz says)."""
+    from .archive import ArchiveUnavailable
+
     settings = _settings()
+    if args.action == "check":
+        from .app import build_archive
+
+        try:
+            store = build_archive(settings)
+            store.check()
+        except ArchiveUnavailable as exc:
+            print(f"docsvc archive check: {exc}", file=sys.stderr)
+            return 2
+        lock = {True: ", Object Lock enabled", False: ", Object Lock NOT enabled (DOCSVC_S3_ALLOW_UNLOCKED=1: "
+                "development only)"}.get(getattr(store, "locked", None), "")
+        print(f"archive {settings.archive_url}: ready{lock}")
+        return 0
     if not settings.s3_location:
         print("docsvc archive init: DOCSVC_ARCHIVE_URL is not an s3:// bucket; the filesystem archive "
               "needs no set-up", file=sys.stderr)
         return 2
-    from .archive.s3 import S3Archive
+    from .archive.s3 import ArchiveSetupError, S3Archive
 
     bucket, prefix = settings.s3_location
     try:
         for line in S3Archive(bucket, prefix, settings.s3_endpoint_url).init(settings.retention_years):
-            print(line)
+            print(line, flush=True)
+    except (ArchiveSetupError, ArchiveUnavailable) as exc:
+        print(f"docsvc archive init: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:  # noqa: BLE001 - an operator command: say what failed, in one line
         print(f"docsvc archive init: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -243,8 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("audit", help="print the audit trail")
     p.add_argument("--since", default="1970-01-01")
     p.set_defaults(func=audit_command)
-    p = sub.add_parser("archive", help="set up the archive (S3: bucket with Object Lock)")
-    p.add_argument("action", choices=["init"])
+    p = sub.add_parser("archive", help="set up (init: S3 bucket with Object Lock) or check the archive")
+    p.add_argument("action", choices=["init", "check"])
     p.set_defaults(func=archive)
     p = sub.add_parser("templates", help="list or publish template versions")
     p.add_argument("action", choices=["list", "publish"])
@@ -254,7 +273,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "templates" and args.action == "publish" and not args.dir:
         parser.error("templates publish needs the bundle folder")
-    return args.func(args)
+    from .archive import ArchiveUnavailable
+
+    try:
+        return args.func(args)
+    except ArchiveUnavailable as exc:  # an unreachable or unlocked bucket: one line, not a traceback
+        print(f"docsvc {args.command}: archive not usable: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ KNOWN = {
 }
 
 
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
 class SettingsError(Exception):
     """Names each unknown or malformed setting."""
 
@@ -74,11 +77,22 @@ class Settings:
             if parsed.scheme == "file" and parsed.path.startswith("/") and not parsed.netloc:
                 values["archive_url"] = url
             elif parsed.scheme == "s3" and parsed.netloc:
-                values["archive_url"] = url
+                if not BUCKET_NAME.fullmatch(parsed.netloc) or ".." in parsed.netloc:
+                    problems.append(f"DOCSVC_ARCHIVE_URL: {parsed.netloc!r} is not an S3 bucket name (3 to 63 "
+                                    "lowercase letters, digits, dots and hyphens)")
+                elif parsed.query or parsed.fragment or {".", ".."} & set(parsed.path.split("/")):
+                    problems.append(f"DOCSVC_ARCHIVE_URL: expected s3://bucket or s3://bucket/prefix, got {url!r}")
+                else:
+                    values["archive_url"] = url
             else:
                 problems.append(f"DOCSVC_ARCHIVE_URL: expected file:///absolute/path or s3://bucket, got {url!r}")
         if "DOCSVC_S3_ENDPOINT_URL" in env:
-            values["s3_endpoint_url"] = env["DOCSVC_S3_ENDPOINT_URL"]
+            endpoint = urlparse(env["DOCSVC_S3_ENDPOINT_URL"])
+            if endpoint.scheme in ("http", "https") and endpoint.hostname and not endpoint.query:
+                values["s3_endpoint_url"] = env["DOCSVC_S3_ENDPOINT_URL"]
+            else:
+                problems.append("DOCSVC_S3_ENDPOINT_URL: expected http(s)://host[:port], got "
+                                f"{env['DOCSVC_S3_ENDPOINT_URL']!r}")
         flag = env.get("DOCSVC_S3_ALLOW_UNLOCKED")
         if flag is not None:
             if flag.lower() in ("1", "true", "yes", "0", "false", "no", ""):

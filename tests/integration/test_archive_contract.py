@@ -1,4 +1,4 @@
-"""The archive contract: the same assertions for every adapter (filesystem today)."""
+"""The archive contract: the same assertions for every adapter, filesystem and S3 (a real SeaweedFS)."""
 import os
 import stat
 import threading
