@@ -109,3 +109,17 @@ def server(tmp_path):
     base, proc, _ = start_server(tmp_path)
     yield base
     stop_server(proc)
+
+
+def crash_before_resource(archive):
+    """Make `archive` fail on the resource write, as a power cut between files and resource
+    would; returns the real put_once to put back for the retry."""
+    real_put = archive.put_once
+
+    def crash_on_resource(key, data, **kw):
+        if key.endswith("resource.json"):
+            raise RuntimeError("power cut")
+        return real_put(key, data, **kw)
+
+    archive.put_once = crash_on_resource
+    return real_put

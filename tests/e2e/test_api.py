@@ -9,6 +9,7 @@ import pytest
 from docx import Document as Docx
 
 from tests.conftest import load_fixture, quote_example
+from tests.e2e.conftest import crash_before_resource
 
 NBSP = {"\u202f": " ", "\u00a0": " "}
 
@@ -186,14 +187,7 @@ def test_verify_detects_an_altered_original(client, archive_dir):
 
 def test_a_crash_between_files_and_resource_is_completed_by_the_retry(app, client, archived):
     archive = app.extensions["docsvc.service"].archive
-    real_put = archive.put_once
-
-    def crash_on_resource(key, data, **kw):
-        if key.endswith("resource.json"):
-            raise RuntimeError("power cut")
-        return real_put(key, data, **kw)
-
-    archive.put_once = crash_on_resource
+    real_put = crash_before_resource(archive)
     raw = quote_example()
     raw["formats"] = ["pdf", "docx"]
     r = post(client, raw)

@@ -13,7 +13,13 @@ from docsvc.app import create_app
 from docsvc.archive.s3 import S3Archive
 from docsvc.settings import Settings
 from tests.conftest import load_fixture, quote_example
-from tests.e2e.conftest import ADMIN_TOKEN, DOCSVC, call, free_port
+from tests.e2e.conftest import (
+    ADMIN_TOKEN,
+    DOCSVC,
+    call,
+    crash_before_resource,
+    free_port,
+)
 from tests.e2e.test_api import post
 from tests.seaweedfs import WEED, SeaweedFS
 
@@ -100,14 +106,7 @@ def test_a_crash_between_files_and_resource_is_completed_on_s3(s3_env):
     bucket = s3_env.bucket()
     app, client = s3_client_app(s3_env, bucket)
     archive = app.extensions["docsvc.service"].archive
-    real_put = archive.put_once
-
-    def crash_on_resource(key, data, **kw):
-        if key.endswith("resource.json"):
-            raise RuntimeError("power cut")
-        return real_put(key, data, **kw)
-
-    archive.put_once = crash_on_resource
+    real_put = crash_before_resource(archive)
     assert post(client, quote_example()).status_code == 500
     orphans = objects(s3_env, bucket)
     assert len(orphans) == 1 and orphans[0].endswith(".pdf")
