@@ -27,7 +27,7 @@ class BundleRejected(Exception):
 def unpack(data: bytes, target: Path) -> None:
     """Unzip `data` into `target` (which must not exist), within the limits above.
 
-    A bundle zipped with its folder (classic-1.1.0/template.toml) is unpacked from that
+    A bundle zipped with its folder (classic-1.3.0/template.toml) is unpacked from that
     folder, so designers can zip the folder or its contents.
     """
     try:
