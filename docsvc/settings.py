@@ -14,6 +14,10 @@ KNOWN = {
     "DOCSVC_FIXTURES_DIR", "DOCSVC_S3_ALLOW_UNLOCKED", "DOCSVC_AUTH", "DOCSVC_ADMIN_TOKEN",
     "DOCSVC_RATE_LIMIT", "DOCSVC_REDIS_URL", "DOCSVC_MAX_LINES", "DOCSVC_MAX_DEPTH",
 }
+#: the job queue (batches, big documents); DOCSVC_API_URL and DOCSVC_API_TOKEN are read by `docsvc batch`
+KNOWN |= {"DOCSVC_BATCH_MAX_DOCUMENTS", "DOCSVC_BATCH_MAX_BODY_BYTES", "DOCSVC_ASYNC_LINES",
+          "DOCSVC_PRINT_EXPIRY_DAYS", "DOCSVC_TASK_SOFT_TIME_LIMIT", "DOCSVC_TASK_TIME_LIMIT",
+          "DOCSVC_QUEUE_VISIBILITY_TIMEOUT", "DOCSVC_WORKER_MAX_TASKS", "DOCSVC_API_URL", "DOCSVC_API_TOKEN"}
 
 
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -41,6 +45,15 @@ class Settings:
     max_lines: int = 10_000
     max_depth: int = 20
     workers: int | None = None
+    # the job queue: only with DOCSVC_REDIS_URL
+    batch_max_documents: int = 1000
+    batch_max_body_bytes: int = 64 * 1024 * 1024
+    async_lines: int = 500  # POST /v1/documents above this many lines answers 202 and a job
+    print_expiry_days: int = 30  # a batch's print file is derived: kept this long, re-creatable after
+    task_soft_time_limit: int = 300  # seconds: the document is reported failed
+    task_time_limit: int = 360  # seconds: the worker child is killed (and the task redelivered, at most 3 times)
+    queue_visibility_timeout: int = 3600  # seconds before Redis redelivers an unacknowledged task; > task_time_limit
+    worker_max_tasks: int = 200  # tasks per worker child before it is replaced (bounds memory)
 
     @property
     def archive_path(self) -> Path | None:
@@ -136,6 +149,21 @@ class Settings:
                 problems.append("DOCSVC_REDIS_URL: expected redis://host:port/db")
         integer("DOCSVC_MAX_LINES", "max_lines", 1, 100_000)
         integer("DOCSVC_MAX_DEPTH", "max_depth", 5, 100)
+        integer("DOCSVC_BATCH_MAX_DOCUMENTS", "batch_max_documents", 1, 100_000)
+        integer("DOCSVC_BATCH_MAX_BODY_BYTES", "batch_max_body_bytes", 1024, 1024 * 1024 * 1024)
+        integer("DOCSVC_ASYNC_LINES", "async_lines", 1, 100_000)
+        integer("DOCSVC_PRINT_EXPIRY_DAYS", "print_expiry_days", 1, 3650)
+        integer("DOCSVC_TASK_SOFT_TIME_LIMIT", "task_soft_time_limit", 1, 86_400)
+        integer("DOCSVC_TASK_TIME_LIMIT", "task_time_limit", 2, 86_400)
+        integer("DOCSVC_QUEUE_VISIBILITY_TIMEOUT", "queue_visibility_timeout", 3, 7 * 86_400)
+        integer("DOCSVC_WORKER_MAX_TASKS", "worker_max_tasks", 1, 1_000_000)
+        soft = values.get("task_soft_time_limit", cls.task_soft_time_limit)
+        hard = values.get("task_time_limit", cls.task_time_limit)
+        visibility = values.get("queue_visibility_timeout", cls.queue_visibility_timeout)
+        if not soft < hard < visibility:
+            problems.append(f"DOCSVC_TASK_SOFT_TIME_LIMIT ({soft}) < DOCSVC_TASK_TIME_LIMIT ({hard}) < "
+                            f"DOCSVC_QUEUE_VISIBILITY_TIMEOUT ({visibility}) must hold: a shorter visibility "
+                            "timeout redelivers tasks still running")
         level = env.get("DOCSVC_LOG_LEVEL")
         if level is not None:
             if level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -4,16 +4,21 @@ Each object is written to a temp file, fsynced, then hard-linked into place: `li
 fails when the target exists, so two writers can never both win and nothing is ever
 half-written at a final path. The file is then made read-only. This protects against
 the service and its bugs, not against an administrator of the machine.
+
+Derived files (print copies) live apart, under `.derived/`, which no original key can
+reach: written then renamed into place (so replaceable), left writable, with a sidecar
+`.meta.json` holding their content type, expiry and metadata.
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from .port import AlreadyExists, Archive, ArchiveUnavailable, NotFound, StoredObject
+from .port import AlreadyExists, Archive, ArchiveUnavailable, DerivedObject, NotFound, StoredObject
 
 READ_ONLY = 0o444
 MODE = "read-only file"
@@ -25,6 +30,7 @@ class FilesystemArchive(Archive):
     def __init__(self, root: Path):
         self.root = Path(root).resolve()
         self._tmp = self.root / ".tmp"
+        self._derived = self.root / ".derived"
 
     def _path(self, key: str) -> Path:
         parts = key.split("/")
@@ -75,7 +81,40 @@ class FilesystemArchive(Archive):
         if not base.exists():
             return iter(())
         keys = (p.relative_to(self.root).as_posix() for p in base.rglob("*") if p.is_file())
-        return iter(sorted(k for k in keys if not k.startswith(".tmp/")))
+        return iter(sorted(k for k in keys if not k.startswith((".tmp/", ".derived/"))))
+
+    def put_derived(self, key: str, data: bytes, *, content_type: str, expires: date | None,
+                    metadata: dict[str, str]) -> None:
+        target = self._derived.joinpath(*self._path(key).relative_to(self.root).parts)
+        meta = {"content_type": content_type, "expires": expires.isoformat() if expires else None,
+                "metadata": dict(metadata)}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        for path, content in ((target, data), (_sidecar(target), json.dumps(meta).encode())):
+            fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(content)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp_name, path)
+            except BaseException:
+                os.unlink(tmp_name)
+                raise
+
+    def get_derived(self, key: str) -> DerivedObject:
+        target = self._derived.joinpath(*self._path(key).relative_to(self.root).parts)
+        try:
+            meta = json.loads(_sidecar(target).read_bytes())
+            data = target.read_bytes()
+        except FileNotFoundError:
+            raise NotFound(key) from None
+        expires = date.fromisoformat(meta["expires"]) if meta["expires"] else None
+        if expires is not None and expires < date.today():
+            for path in (target, _sidecar(target)):
+                path.unlink(missing_ok=True)
+            raise NotFound(key)
+        return DerivedObject(key, data, meta["content_type"], expires, meta["metadata"])
 
     def check(self) -> None:
         try:
@@ -84,6 +123,10 @@ class FilesystemArchive(Archive):
             probe.close()
         except OSError as exc:
             raise ArchiveUnavailable(f"archive folder {self.root} is not writable: {exc.strerror}") from None
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".meta.json")
 
 
 def _fsync_dir(path: Path) -> None:

@@ -28,6 +28,16 @@ class StoredObject:
     version: str | None = None  # the store's version id (S3), so later reads get exactly this one
 
 
+@dataclass(frozen=True)
+class DerivedObject:
+    """A file derived from originals (a batch's print file): replaceable, expiring, never an original."""
+    key: str
+    data: bytes
+    content_type: str
+    expires: date | None
+    metadata: dict[str, str]
+
+
 class Archive(ABC):
     """Write-once object storage. No method deletes or replaces an object."""
 
@@ -49,6 +59,16 @@ class Archive(ABC):
     @abstractmethod
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under `prefix`, in key order."""
+
+    @abstractmethod
+    def put_derived(self, key: str, data: bytes, *, content_type: str, expires: date | None,
+                    metadata: dict[str, str]) -> None:
+        """Store (or replace) a derived file, apart from the originals and without their lock;
+        it may disappear after `expires`: it can be made again from the originals."""
+
+    @abstractmethod
+    def get_derived(self, key: str) -> DerivedObject:
+        """A derived file with its metadata; NotFound when absent or past its expiry."""
 
     @abstractmethod
     def check(self) -> None:

@@ -9,6 +9,12 @@ later through the raw API (a new version, a delete marker) is never served.
 A dead or hung store gives a quick 503: short timeouts, one retry, and once S3 has failed
 to answer, every call fails at once for `cooldown` seconds instead of each request tying
 up a worker for the full timeouts again.
+
+Derived files (print copies) go under `derived/`, replaceable (a new version each time) and
+read at their latest version. They carry no COMPLIANCE retention: on a bucket with a default
+retention (which would lock them for ten years) they get an explicit GOVERNANCE retention
+until their expiry instead, the shortest S3 lets a locked bucket hold; a lifecycle rule on
+`derived/` removes them afterwards (README). Past their expiry they are not served.
 """
 from __future__ import annotations
 
@@ -29,8 +35,9 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as NoConnection
 
-from .port import AlreadyExists, Archive, ArchiveUnavailable, NotFound, StoredObject
+from .port import AlreadyExists, Archive, ArchiveUnavailable, DerivedObject, NotFound, StoredObject
 
+DERIVED = "derived/"
 CONFLICT_CODES = {"PreconditionFailed", "ConditionalRequestConflict", "412", "409"}
 MISSING_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 NO_LOCK_CODES = {"ObjectLockConfigurationNotFoundError", "ObjectLockConfigurationNotFound"}
@@ -53,6 +60,7 @@ class S3Archive(Archive):
         self.endpoint_url = endpoint_url
         self.allow_unlocked = allow_unlocked
         self.locked = True  # confirmed or refuted by check()
+        self.default_retention = False  # the bucket locks every new object by default (found by check())
         self.cooldown = cooldown
         self._down_until = 0.0
         self._down_reason = ""
@@ -130,6 +138,43 @@ class S3Archive(Archive):
             raise self._unavailable(exc) from None
         return iter(sorted(k[len(self.prefix):] for k in found))
 
+    def put_derived(self, key: str, data: bytes, *, content_type: str, expires: date | None,
+                    metadata: dict[str, str]) -> None:
+        self._fail_fast()
+        meta = {k.lower(): str(v) for k, v in metadata.items()}
+        if expires is not None:
+            meta["expires-at"] = expires.isoformat()
+        args = {"Bucket": self.bucket, "Key": self.prefix + DERIVED + key, "Body": data, "ContentType": content_type,
+                "Metadata": meta, "ChecksumSHA256": base64.b64encode(hashlib.sha256(data).digest()).decode()}
+        if expires is not None:
+            args["Expires"] = datetime.combine(expires, time(), tzinfo=timezone.utc)
+            if self.locked and self.default_retention:  # else the bucket's default would lock it for years
+                args["ObjectLockMode"] = "GOVERNANCE"
+                args["ObjectLockRetainUntilDate"] = args["Expires"]
+        try:
+            self.client.put_object(**args)
+        except ClientError as exc:
+            raise self._unavailable(exc) from None
+        except BotoCoreError as exc:
+            raise self._unavailable(exc) from None
+
+    def get_derived(self, key: str) -> DerivedObject:
+        self._fail_fast()
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=self.prefix + DERIVED + key)
+            data = got["Body"].read()
+        except ClientError as exc:
+            if _code(exc) in MISSING_CODES:
+                raise NotFound(key) from None
+            raise self._unavailable(exc) from None
+        except BotoCoreError as exc:
+            raise self._unavailable(exc) from None
+        meta = dict(got.get("Metadata") or {})
+        expires = date.fromisoformat(meta.pop("expires-at")) if meta.get("expires-at") else None
+        if expires is not None and expires < date.today():
+            raise NotFound(key)
+        return DerivedObject(key, data, got.get("ContentType", "application/octet-stream"), expires, meta)
+
     def check(self) -> None:
         """The bucket answers and has Object Lock enabled (unless explicitly allowed not to)."""
         self._fail_fast()
@@ -137,6 +182,7 @@ class S3Archive(Archive):
             self.client.head_bucket(Bucket=self.bucket)
             config = self.client.get_object_lock_configuration(Bucket=self.bucket)["ObjectLockConfiguration"]
             enabled = config.get("ObjectLockEnabled") == "Enabled"
+            self.default_retention = bool((config.get("Rule") or {}).get("DefaultRetention"))
         except ClientError as exc:
             if _code(exc) not in NO_LOCK_CODES:
                 raise self._unavailable(exc) from None

@@ -97,3 +97,59 @@ def test_check_reports_an_unusable_folder(tmp_path):
     from docsvc.archive import ArchiveUnavailable
     with pytest.raises(ArchiveUnavailable, match="not writable"):
         FilesystemArchive(blocker / "archive").check()
+
+
+# ---------------------------------------------------------------- derived files (print copies)
+
+def put_derived(archive, key, data, expires=date(2099, 1, 1)):
+    archive.put_derived(key, data, content_type="application/pdf", expires=expires,
+                        metadata={"docsvc-kind": "print-copy", "batch": "b1"})
+
+
+def test_a_derived_file_is_read_back_with_its_metadata(archive):
+    put_derived(archive, "batches/b1/print.pdf", b"%PDF print copy")
+    got = archive.get_derived("batches/b1/print.pdf")
+    assert (got.data, got.content_type, got.expires) == (b"%PDF print copy", "application/pdf", date(2099, 1, 1))
+    assert got.metadata == {"docsvc-kind": "print-copy", "batch": "b1"}
+
+
+def test_a_derived_file_can_be_replaced_unlike_an_original(archive):
+    put_derived(archive, "batches/b1/print.pdf", b"first build")
+    put_derived(archive, "batches/b1/print.pdf", b"rebuilt")
+    assert archive.get_derived("batches/b1/print.pdf").data == b"rebuilt"
+
+
+def test_a_derived_file_is_never_an_original(archive):
+    """Apart from the originals: not listed with them, not read as one, no original shadows it."""
+    put(archive, "documents/1/a.pdf", b"original")
+    put_derived(archive, "documents/1/a.pdf", b"print copy")
+    assert archive.get("documents/1/a.pdf") == b"original"
+    assert archive.get_derived("documents/1/a.pdf").data == b"print copy"
+    assert list(archive.list("documents/")) == ["documents/1/a.pdf"]
+    with pytest.raises(NotFound):
+        archive.get_derived("documents/1/none.pdf")
+
+
+def test_a_derived_file_past_its_expiry_is_gone(archive):
+    put_derived(archive, "batches/old/print.pdf", b"stale", expires=date(2020, 1, 1))
+    with pytest.raises(NotFound):
+        archive.get_derived("batches/old/print.pdf")
+
+
+def test_s3_derived_files_escape_a_ten_year_default_retention(s3_env):
+    """On a bucket whose default retention would lock every object for years (what
+    `docsvc archive init` sets), a print copy is held only until its expiry, in GOVERNANCE mode."""
+    from docsvc.archive.s3 import S3Archive
+
+    bucket = s3_env.bucket()
+    client = s3_env.client()
+    client.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Years": 10}}})
+    archive = S3Archive(bucket, endpoint_url=s3_env.endpoint)
+    archive.check()
+    assert archive.default_retention
+    put_derived(archive, "batches/b1/print.pdf", b"print copy", expires=date(2027, 1, 15))
+    head = client.head_object(Bucket=bucket, Key="derived/batches/b1/print.pdf")
+    assert head.get("ObjectLockMode") == "GOVERNANCE"
+    assert head["ObjectLockRetainUntilDate"].date() == date(2027, 1, 15)
+    assert head["Metadata"]["docsvc-kind"] == "print-copy"
