@@ -10,6 +10,7 @@ from .api import archive as archive_api
 from .api import documents, errors, guard, ops, templates
 from .api.openapi import build_spec
 from .archive.filesystem import FilesystemArchive
+from .jobs import install as install_jobs
 from .rendering import TemplateRegistry
 from .service import DocumentService, TemplateService
 from .settings import Settings
@@ -57,5 +58,6 @@ def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     app.extensions["docsvc.metrics"] = metrics
     for blueprint in (documents.bp, archive_api.bp, templates.bp, ops.bp):
         app.register_blueprint(blueprint)
+    install_jobs(app, settings)  # batches and big documents: Celery on DOCSVC_REDIS_URL
     errors.register(app)
     return app

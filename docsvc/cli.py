@@ -270,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dir", nargs="?", help="publish: the bundle folder (…/<name>/<version>)")
     p.add_argument("--name", help="template name (default: the bundle folder's parent)")
     p.set_defaults(func=templates)
+    from .jobs.cli import add_commands
+
+    add_commands(sub)  # worker, batch
     args = parser.parse_args(argv)
     if args.command == "templates" and args.action == "publish" and not args.dir:
         parser.error("templates publish needs the bundle folder")

@@ -33,6 +33,10 @@ SCOPES = {
     "templates.get_fixture": "templates:read",
     "templates.publish_template": "templates:write",
     "ops.metrics": "admin",
+    "batches.submit_batch": "documents:write",
+    "batches.get_batch": "documents:read",
+    "batches.get_print_file": "documents:read",
+    "batches.get_job": "documents:read",
 }
 #: endpoint -> audited action
 AUDITED = {"documents.issue_document": "issue", "archive.get_document": "read", "archive.get_file": "read",
