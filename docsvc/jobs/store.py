@@ -178,16 +178,19 @@ class JobStore:
 
     # ------------------------------------------------------------------ who issued an original
 
-    def claim(self, raw, owner: str) -> str | None:
+    def claim(self, raw, owner: str, archived_already) -> str | None:
         """Mark `owner` (batch:index or job) as the one issuing this seller and number, unless
         someone already did; returns the owner on record. A redelivered task that finds the
-        original it wrote itself (before its worker died) then still answers 201."""
+        original it wrote itself (before its worker died) then still answers 201. A document
+        archived before anyone claimed it (by a synchronous call) is nobody's here: 200."""
         key = duplicate_key(raw)
         if key is None:
             return None
         name = f"{PREFIX}issuer:" + hashlib.sha256(key.encode()).hexdigest()
         if self.redis.set(name, owner, nx=True, ex=self.ttl):
-            return owner
+            if not archived_already():
+                return owner
+            self.redis.set(name, "archived before", ex=self.ttl)
         return self.redis.get(name)
 
     # ------------------------------------------------------------------ observability

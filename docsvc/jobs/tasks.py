@@ -20,7 +20,8 @@ from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
 from redis.exceptions import ConnectionError as RedisDown
 
-from ..errors import Conflict, Forbidden, InvalidPayload, StorageUnavailable
+from ..archive import keys
+from ..errors import Conflict, DocumentNotFound, Forbidden, InvalidPayload, StorageUnavailable
 from .printing import KIND, build_print_file
 from .store import MAX_DELIVERIES
 
@@ -40,7 +41,7 @@ def service():
 def issue_one(raw, sellers: list[str] | None, owner: str) -> dict:
     """The service's issue use case, its answer turned into a status; StorageUnavailable
     propagates (the caller retries it)."""
-    claimed = store().claim(raw, owner)
+    claimed = store().claim(raw, owner, lambda: _archived(raw))
     number = raw.get("number") if isinstance(raw, dict) and isinstance(raw.get("number"), str) else None
     try:
         resource, created = service().issue(raw, set(sellers) if sellers is not None else None)
@@ -53,6 +54,14 @@ def issue_one(raw, sellers: list[str] | None, owner: str) -> dict:
     # issued now, or by an earlier delivery of this very task whose worker died before recording it
     status = 201 if created or claimed == owner else 200
     return {"number": resource["number"], "status": status, "id": resource["id"], "errors": None}
+
+
+def _archived(raw) -> bool:
+    try:
+        service().fetch(keys.document_id(raw["seller"].get("siren") or raw["seller"]["vat_id"], raw["number"]))
+        return True
+    except DocumentNotFound:
+        return False
 
 
 def _run(task, owner: str, raw, sellers, context: dict) -> dict:

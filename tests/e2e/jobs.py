@@ -15,11 +15,11 @@ import pytest
 
 from tests.conftest import quote_example
 
-from .conftest import ADMIN_TOKEN, DOCSVC, call, free_port, start_server
+from tests.e2e.conftest import ADMIN_TOKEN, DOCSVC, call, free_port, start_server
 
 #: short limits so a killed worker's task comes back within the test's bounds
 QUEUE_ENV = {"DOCSVC_TASK_SOFT_TIME_LIMIT": "15", "DOCSVC_TASK_TIME_LIMIT": "20",
-             "DOCSVC_QUEUE_VISIBILITY_TIMEOUT": "25", "DOCSVC_ASYNC_LINES": "10", "DOCSVC_WORKERS": "1"}
+             "DOCSVC_QUEUE_VISIBILITY_TIMEOUT": "25", "DOCSVC_ASYNC_LINES": "30", "DOCSVC_WORKERS": "1"}
 
 
 class RedisServer:

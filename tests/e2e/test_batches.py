@@ -7,8 +7,8 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
-from .conftest import DOCSVC
-from .jobs import RedisServer, Stack, invoice
+from tests.e2e.conftest import DOCSVC
+from tests.e2e.jobs import RedisServer, Stack, invoice
 
 pytestmark = pytest.mark.e2e
 
@@ -76,7 +76,8 @@ def test_each_document_gets_the_status_the_synchronous_call_would_give(stack):
     assert headers["X-Docsvc-Kind"] == "print-copy"
     texts = page_texts(pdf)
     assert len(texts) == 6
-    assert "B-0002" in texts[0] and "B-0002" in texts[1] and "B-0005" in texts[2] and "B-0001" in texts[4]
+    assert "N° B-0002" in texts[0] and "Page 2 / 2" in texts[1]
+    assert "N° B-0005" in texts[2] and "N° B-0001" in texts[4]
     assert texts[3].strip() == "" and texts[5].strip() == ""
     assert batch["print"]["pages"] == 6 and batch["print"]["starts"] == [1, 3, 5]
     info = PdfReader(io.BytesIO(pdf)).metadata
@@ -125,26 +126,26 @@ def test_the_same_batch_submitted_twice_issues_each_original_once(stack):
 
 
 def test_a_big_document_becomes_a_job(stack):
-    """Above DOCSVC_ASYNC_LINES (10 here) POST /v1/documents answers 202 and a job."""
-    big = invoice("J-0001", lines=12)
+    """Above DOCSVC_ASYNC_LINES (30 here) POST /v1/documents answers 202 and a job."""
+    big = invoice("J-0001", lines=31)
     status, headers, body = stack.call("POST", "/v1/documents", big)
     assert status == 202 and headers["Location"] == f"/v1/jobs/{body['id']}"
     again = stack.call("POST", "/v1/documents", big)
     assert again[1]["Location"] == headers["Location"] or again[0] == 200  # the same job (or done already)
     job = stack.wait(headers["Location"], lambda j: j["state"] in ("done", "failed"))
     assert job["state"] == "done" and job["status"] == 201 and job["errors"] is None
-    assert job["document"]["id"] == f"{SELLER}-J-0001" and len(job["document"]["document"]["lines"]) == 12
+    assert job["document"]["id"] == f"{SELLER}-J-0001" and len(job["document"]["document"]["lines"]) == 31
     status, headers, resource = stack.call("POST", "/v1/documents", big)  # once done: 200 with the original
     assert status == 200 and resource["id"] == f"{SELLER}-J-0001"
 
-    broken = invoice("J-0002", lines=12)
-    broken["lines"][11]["vat_rate"] = "0"
+    broken = invoice("J-0002", lines=31)
+    broken["lines"][30]["vat_rate"] = "0"
     status, headers, _ = stack.call("POST", "/v1/documents", broken)
     assert status == 202
     job = stack.wait(headers["Location"], lambda j: j["state"] in ("done", "failed"))
-    assert job["state"] == "failed" and job["status"] == 422 and "lines.11.vat_category" in job["errors"]
+    assert job["state"] == "failed" and job["status"] == 422 and "lines.30.vat_category" in job["errors"]
     assert stack.call("GET", f"/v1/documents/{SELLER}-J-0002")[0] == 404
-    small = invoice("J-0003", lines=10)  # at the threshold: synchronous as before
+    small = invoice("J-0003", lines=30)  # at the threshold: synchronous as before
     assert stack.call("POST", "/v1/documents", small)[0] == 201
 
 
@@ -171,18 +172,22 @@ def test_cli_submit_waits_and_saves_the_print_file(stack, tmp_path):
     jsonl = tmp_path / "month-end.jsonl"
     jsonl.write_text("\n".join(json.dumps(invoice(f"C-{i:04d}")) for i in range(1, 4)) + "\n")
     out = tmp_path / "print.pdf"
+    token = stack.key("cli-batch", "documents:write,documents:read", SELLER)
     result = subprocess.run([DOCSVC, "batch", "submit", str(jsonl), "--duplex", "--wait", "-o", str(out),
-                             "--url", stack.base], env={**stack.process_env(), "DOCSVC_API_TOKEN": stack.key(
-                                 "cli-batch", "documents:write,documents:read", SELLER)},
+                             "--url", stack.base], env={**stack.process_env(), "DOCSVC_API_TOKEN": token},
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     batch_id = result.stdout.strip()
     assert "3/3  done 3  refused 0  failed 0  done" in result.stderr
     assert len(PdfReader(out).pages) == 6  # three one-page invoices, each followed by a blank back
-    status = subprocess.run([DOCSVC, "batch", "status", batch_id, "--url", stack.base, "--token",
-                             stack.key("cli-status", "documents:read", SELLER)], capture_output=True, text=True,
-                            env=stack.process_env())
+    status = subprocess.run([DOCSVC, "batch", "status", batch_id, "--url", stack.base, "--token", token],
+                            capture_output=True, text=True, env=stack.process_env())
     assert status.returncode == 0 and "done 3" in status.stderr
+    # a batch is its submitter's: another key, even of the same seller, doesn't see it
+    other = subprocess.run([DOCSVC, "batch", "status", batch_id, "--url", stack.base, "--token",
+                            stack.key("cli-status", "documents:read", SELLER)], capture_output=True, text=True,
+                           env=stack.process_env())
+    assert other.returncode == 2 and f"404 Not found: No batch {batch_id}." in other.stderr
 
 
 def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_nothing(tmp_path):
