@@ -11,6 +11,7 @@ from redis.exceptions import RedisError
 
 from ..archive import NotFound
 from ..errors import DocumentNotFound, InvalidPayload, ServiceError
+from ..schemas.jobs import BatchSchema, JobSchema
 from ..schemas.resources import DocumentResourceSchema
 from ..service import canonical_json
 from .body import json_body
@@ -92,9 +93,10 @@ def batch_view(batch: dict) -> dict:
         documents.append({"index": i, "number": outcome["number"], "status": status, "id": outcome["id"],
                           "url": f"/v1/documents/{outcome['id']}" if outcome["id"] else None,
                           "errors": outcome["errors"]})
-    return {"id": batch["id"], "state": batch["state"], "created_at": batch["meta"]["created_at"],
-            "print_options": batch["meta"]["print"], "counts": counts,
-            "print": batch["print"] if batch["state"] == "done" else None, "documents": documents}
+    return BatchSchema().dump({"id": batch["id"], "state": batch["state"], "created_at": batch["meta"]["created_at"],
+                               "print_options": batch["meta"]["print"], "counts": counts,
+                               "print": batch["print"] if batch["state"] == "done" else None,
+                               "documents": documents})
 
 
 def _batch(batch_id: str) -> dict:
@@ -174,9 +176,10 @@ def job_view(job: dict) -> dict:
     outcome = job["outcome"] or {}
     document = None
     if outcome.get("status") in (200, 201):
-        document = DocumentResourceSchema().dump(current_app.extensions["docsvc.service"].fetch(outcome["id"]))
-    return {"id": job["id"], "state": job["state"], "status": outcome.get("status"), "document": document,
-            "errors": outcome.get("errors"), "created_at": job["meta"]["created_at"]}
+        document = current_app.extensions["docsvc.service"].fetch(outcome["id"])
+    return JobSchema().dump({"id": job["id"], "state": job["state"], "status": outcome.get("status"),
+                             "document": document, "errors": outcome.get("errors"),
+                             "created_at": job["meta"]["created_at"]})
 
 
 def queue_big_document(body) -> Response | None:
@@ -207,7 +210,7 @@ def queue_big_document(body) -> Response | None:
         response = jsonify(DocumentResourceSchema().dump(resource))
         response.headers["Location"] = f"/v1/documents/{resource['id']}"
         return response
-    response = jsonify(job_view(job) if job is not None else {"id": job_id, "state": "queued"})
+    response = jsonify(job_view(job) if job is not None else JobSchema().dump({"id": job_id, "state": "queued"}))
     response.status_code = 202
     response.headers["Location"] = f"/v1/jobs/{job_id}"
     return response

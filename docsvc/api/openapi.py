@@ -11,6 +11,7 @@ from .. import __version__
 from ..schemas import resources as out
 from ..schemas.fields import Amount, Text
 from ..schemas.payload import DocumentPayloadSchema
+from .openapi_jobs import add_job_paths
 
 PROBLEM = {"application/problem+json": {"schema": "Problem"}}
 
@@ -169,4 +170,5 @@ def build_spec(settings) -> dict:
         "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {"200": {"description": "The payload", "content": {"application/json": {"schema": {
             "type": "object"}}}}, **_errors(404)}}})
+    add_job_paths(spec, _errors, _json)
     return spec.to_dict()

@@ -23,7 +23,9 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path):
              "--max-examples", "10", "--checks", "not_a_server_error,response_schema_conformance",
              "--phases", "examples,coverage,fuzzing", "--generation-deterministic", "--request-timeout", "60",
              # publishing takes a zip, which schemathesis can't generate; tests/e2e/test_templates_api.py covers it
-             "--exclude-path", "/v1/templates/{name}/versions"],
+             "--exclude-path", "/v1/templates/{name}/versions",
+             # without DOCSVC_REDIS_URL these answer 503 by design; tests/e2e/test_batches.py covers them
+             "--exclude-path-regex", "^/v1/(batches|jobs)"],
             capture_output=True, text=True, timeout=600)
     finally:
         stop_server(proc)
