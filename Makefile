@@ -1,4 +1,4 @@
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench bench-batch clean
 
 setup:
 	@bash scripts/setup.sh
@@ -11,3 +11,6 @@ test: setup
 
 bench: setup
 	.venv/bin/python bench/render.py
+
+bench-batch: setup
+	.venv/bin/python bench/batch.py --documents 200 --workers 2

@@ -13,8 +13,9 @@ up a worker for the full timeouts again.
 Derived files (print copies) go under `derived/`, replaceable (a new version each time) and
 read at their latest version. They carry no COMPLIANCE retention: on a bucket with a default
 retention (which would lock them for ten years) they get an explicit GOVERNANCE retention
-until their expiry instead, the shortest S3 lets a locked bucket hold; a lifecycle rule on
-`derived/` removes them afterwards (README). Past their expiry they are not served.
+until their expiry instead, the shortest S3 lets a locked bucket hold. Past their expiry
+they are not served (and are made again on request); removing them from the bucket is the
+operator's (README: a lifecycle rule limited to `derived/` on AWS).
 """
 from __future__ import annotations
 
