@@ -40,7 +40,11 @@ def worker(args) -> int:
         print("docsvc worker: set DOCSVC_REDIS_URL=redis://host:port/db (the queue the service sends to)",
               file=sys.stderr)
         return 2
-    celery_app = create_app(settings).extensions["celery"]
+    app = create_app(settings)
+    from .store import JobStore
+
+    app.extensions["docsvc.jobs"] = JobStore(settings.redis_url, settings.print_expiry_days, patient=True)
+    celery_app = app.extensions["celery"]
     concurrency = args.concurrency or settings.workers or os.cpu_count() or 1
     name = args.name or f"docsvc-{os.getpid()}@%h"
     print(f"docsvc: worker {name} with {concurrency} process(es) on {_redacted(settings.redis_url)} "

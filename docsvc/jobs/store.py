@@ -46,11 +46,12 @@ def duplicate_key(raw) -> str | None:
 
 
 class JobStore:
-    def __init__(self, url: str, expiry_days: int = 30):
-        # ride over a short Redis restart instead of failing the task that was writing
+    def __init__(self, url: str, expiry_days: int = 30, patient: bool = False):
+        # a worker rides over a short Redis restart (about 40 s) instead of failing the task that
+        # was writing; the web answers 503 within a second or two
         self.redis = redis.Redis.from_url(
-            url, decode_responses=True, socket_connect_timeout=5, socket_timeout=30,
-            retry=Retry(ExponentialBackoff(cap=2, base=0.1), 25),
+            url, decode_responses=True, socket_connect_timeout=5 if patient else 1, socket_timeout=30,
+            retry=Retry(ExponentialBackoff(cap=2, base=0.1), 25 if patient else 2),
             retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError])
         self.ttl = expiry_days * 86_400
         self._record = self.redis.register_script(_RECORD_LUA)
