@@ -7,7 +7,7 @@ from flask import Flask
 
 from .access import AuditLog, KeyStore
 from .api import archive as archive_api
-from .api import documents, errors, guard, ops, templates
+from .api import batches, documents, errors, guard, ops, templates
 from .api.openapi import build_spec
 from .archive.filesystem import FilesystemArchive
 from .jobs import install as install_jobs
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     app.extensions["docsvc.metrics"] = metrics
     for blueprint in (documents.bp, archive_api.bp, templates.bp, ops.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(batches.bp)
     install_jobs(app, settings)  # batches and big documents: Celery on DOCSVC_REDIS_URL
     errors.register(app)
     return app

@@ -1,7 +1,8 @@
 """The job queue: batches and big documents on Celery workers, state in Redis, results in the archive.
 
-`install(app, settings)` is the one call create_app makes: it wires Celery (when
-DOCSVC_REDIS_URL is set), the batches/jobs blueprint and the queue's metrics.
+`install(app, settings)` is what create_app calls: when DOCSVC_REDIS_URL is set, it wires
+Celery, the job store and the queue's metrics. (The routes, api/batches.py, answer 503
+without it.)
 """
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from flask import Flask
 
 
 def install(app: Flask, settings) -> None:
-    from ..api import batches
-
     if settings.redis_url:
         from .metrics import QueueCollector
         from .queue import celery_init_app
@@ -22,4 +21,3 @@ def install(app: Flask, settings) -> None:
         registry = getattr(app.extensions.get("docsvc.metrics"), "registry", None)
         if registry is not None:
             registry.register(QueueCollector(store))
-    app.register_blueprint(batches.bp)
