@@ -11,7 +11,8 @@ def add_job_paths(spec, errors, json_content) -> None:
     batch_id = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}
     body = {"type": "object", "required": ["documents"], "additionalProperties": False, "properties": {
         "documents": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/DocumentPayload"},
-                      "description": "up to DOCSVC_BATCH_MAX_DOCUMENTS (1000) payloads, each as for POST /v1/documents"},
+                      "description": "up to DOCSVC_BATCH_MAX_DOCUMENTS (1000) payloads, each as for "
+                                     "POST /v1/documents"},
         "print": {"type": "object", "additionalProperties": False, "properties": {
             "duplex": {"type": "boolean", "default": False},
             "order": {"type": "string", "enum": ["as_given", "buyer", "number"], "default": "as_given"},

@@ -73,7 +73,8 @@ class JobStore:
         numbers = {}
         for i, data in enumerate(payloads):
             raw = json.loads(data)
-            numbers[str(i)] = raw.get("number") if isinstance(raw, dict) and isinstance(raw.get("number"), str) else None
+            number = raw.get("number") if isinstance(raw, dict) else None
+            numbers[str(i)] = number if isinstance(number, str) else None
             key = duplicate_key(raw)
             if key is not None and key in first:
                 following[str(first[key])] = str(i)
