@@ -20,7 +20,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
 from redis.exceptions import ConnectionError as RedisDown
 
-from ..archive import keys
+from ..archive import ArchiveUnavailable, keys
 from ..errors import Conflict, DocumentNotFound, Forbidden, InvalidPayload, StorageUnavailable
 from .printing import KIND, build_print_file
 from .store import MAX_DELIVERIES
@@ -69,17 +69,18 @@ def _run(task, owner: str, raw, sellers, context: dict) -> dict:
     started = time.perf_counter()
     try:
         outcome = issue_one(raw, sellers, owner)
-    except StorageUnavailable as exc:
+    except (StorageUnavailable, ArchiveUnavailable) as exc:  # the latter from the template registry
+        detail = getattr(exc, "detail", None) or str(exc)
         if task.request.retries < RETRIES:
             store().observe(task.name, "retried", time.perf_counter() - started)
-            log.warning("archive unavailable, retrying", extra={"fields": {**context, "error": exc.detail}})
+            log.warning("archive unavailable, retrying", extra={"fields": {**context, "error": detail}})
             raise task.retry(countdown=min(60, 2 ** (task.request.retries + 1))) from None
-        outcome = {"number": None, "status": 503, "id": None, "errors": {"$": [exc.detail]}}
+        outcome = {"number": None, "status": 503, "id": None, "errors": {"$": [detail]}}
     except SoftTimeLimitExceeded:
         outcome = {"number": None, "status": 500, "id": None,
                    "errors": {"$": ["Rendering took longer than DOCSVC_TASK_SOFT_TIME_LIMIT."]}}
-    except Exception:  # noqa: BLE001 - one document's failure is reported; the batch goes on
-        log.exception("document task failed", extra={"fields": context})
+    except Exception as exc:  # noqa: BLE001 - one document's failure is reported; the batch goes on
+        log.exception("document task failed", extra={"fields": {**context, "error": repr(exc)[:500]}})
         outcome = {"number": None, "status": 500, "id": None, "errors": {"$": ["The document could not be issued."]}}
     if outcome["number"] is None and isinstance(raw, dict) and isinstance(raw.get("number"), str):
         outcome["number"] = raw["number"]
@@ -135,7 +136,8 @@ def batch_document(self, batch_id: str, index: int) -> int | None:
 
 
 @shared_task(bind=True, name="docsvc.build_print", acks_late=True, reject_on_worker_lost=True,
-             autoretry_for=(StorageUnavailable, RedisDown), retry_backoff=2, retry_backoff_max=60, max_retries=RETRIES)
+             autoretry_for=(StorageUnavailable, ArchiveUnavailable, RedisDown), retry_backoff=2, retry_backoff_max=60,
+             max_retries=RETRIES)
 def build_print(self, batch_id: str) -> dict | None:
     """Idempotent: building again writes the same pages over the derived file."""
     started = time.perf_counter()
@@ -144,7 +146,7 @@ def build_print(self, batch_id: str) -> dict | None:
         return None
     try:
         info = make_print(batch)
-    except (StorageUnavailable, RedisDown):
+    except (StorageUnavailable, ArchiveUnavailable, RedisDown):
         raise
     except Exception:  # noqa: BLE001 - the batch still ends; its documents are issued and listed
         log.exception("print file failed", extra={"fields": {"batch": batch_id}})

@@ -263,3 +263,51 @@ def test_redis_restarted_during_a_batch(tmp_path):
     finally:
         stack.stop()
         redis.stop()
+
+
+def test_on_s3_archive_503s_are_retried_and_the_print_file_is_not_locked(tmp_path):
+    """SeaweedFS frozen (SIGSTOP) mid-batch: the tasks get 503s, retry with backoff, and the
+    batch completes once S3 answers again; the print file lands under derived/, unlocked."""
+    import os
+    import time
+
+    from tests.seaweedfs import SeaweedFS
+
+    weed = SeaweedFS(tmp_path / "sw").start()
+    redis = RedisServer(tmp_path / "redis").start()
+    stack = Stack(tmp_path, redis)
+    try:
+        bucket = weed.bucket()
+        stack.env.update({**weed.env(), "DOCSVC_ARCHIVE_URL": f"s3://{bucket}",
+                          "DOCSVC_S3_ENDPOINT_URL": weed.endpoint})
+        stack.serve()
+        stack.worker("w")
+        documents = [invoice(f"Q-{i:04d}") for i in range(1, 7)]
+        batch_id = stack.call("POST", "/v1/batches", {"documents": documents, "print": {"duplex": True}})[2]["id"]
+        stack.wait(f"/v1/batches/{batch_id}", lambda b: b["counts"]["done"] >= 1)
+        os.killpg(weed.proc.pid, signal.SIGSTOP)
+        try:
+            time.sleep(15)  # longer than one archive call's two 5 s tries: the running task gets its 503
+        finally:
+            os.killpg(weed.proc.pid, signal.SIGCONT)
+        batch = stack.batch_done(batch_id)
+        assert [d["status"] for d in batch["documents"]] == [201] * 6
+        metrics = stack.call("GET", "/metrics")[2].decode()
+        retried = [line for line in metrics.splitlines()
+                   if line.startswith('docsvc_job_tasks_total{outcome="retried",task="docsvc.batch_document"}')]
+        assert retried and float(retried[0].split()[-1]) >= 1, "no task met the frozen archive"
+        raw = weed.client()
+        resources = [o["Key"] for o in raw.list_objects_v2(Bucket=bucket, Prefix="documents/")["Contents"]
+                     if o["Key"].endswith("resource.json")]
+        assert len(resources) == 6
+        head = raw.head_object(Bucket=bucket, Key=f"derived/batches/{batch_id}/print.pdf")
+        assert head["Metadata"]["docsvc-kind"] == "print-copy" and "ObjectLockMode" not in head
+        original = raw.head_object(Bucket=bucket, Key=resources[0])
+        assert original["ObjectLockMode"] == "COMPLIANCE"
+        assert len(page_texts(stack.call("GET", f"/v1/batches/{batch_id}/print.pdf")[2])) == 12
+    finally:
+        if weed.proc and weed.proc.poll() is None:
+            os.killpg(weed.proc.pid, signal.SIGCONT)
+        stack.stop()
+        redis.stop()
+        weed.stop()
