@@ -1,17 +1,24 @@
-"""Build templates/classic/1.0.0/document.docx: the DOCX twin of document.html.
+"""Build classic's document.docx: the DOCX twin of each version's document.html.
 
 Written with python-docx so every docxtpl tag sits in a single run (Word splits runs
-when a designer types, which breaks tags). Same blocks, labels and filters as the HTML:
-seller and title, references and buyer, lines (header repeated, rows never split),
-VAT breakdown beside the totals, payment, notes, mentions, and a footer with the
-seller's identity and Word's own PAGE / NUMPAGES fields.
-
+when a designer types, which breaks tags). Same blocks, labels and filters as the HTML.
 Tables have fixed column widths (gridCol + tcW, layout fixed): without them LibreOffice
 and Word share the width evenly and the designation column becomes a ribbon.
 
-Run: python tools/make_classic_docx.py [output.docx]
+- `--version 1.2.0` (the default): every table, total row and block of 1.2.0's PDF for
+  every document type, addresses one line per line, a running header from page 2, Inter
+  declared with a sans-serif fallback (Arial, then the system's sans), and a package
+  without python-docx's thumbnail, customXml or "Microsoft Word" app.xml.
+- `--version 1.0.0` rebuilds 1.0.0's layout for reading only: 1.0.0 is shipped and
+  pinned documents must re-render byte for byte, so this script never overwrites it.
+
+Run: python tools/make_classic_docx.py [--version 1.2.0] [output.docx]
 """
+import argparse
+import io
+import re
 import sys
+import zipfile
 from pathlib import Path
 
 from docx import Document
@@ -21,6 +28,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
+from docsvc.rendering.docx import restamp
+
+ROOT = Path(__file__).resolve().parent.parent
 NAVY, GREY, WHITE = RGBColor(0x0F, 0x3D, 0x5E), RGBColor(0x5B, 0x66, 0x70), RGBColor(0xFF, 0xFF, 0xFF)
 GREEN = RGBColor(0x1E, 0x7D, 0x32)
 RULE, BOX = "E1E6EA", "C9D1D8"
@@ -33,20 +43,21 @@ def lab(key: str) -> str:
     return "{{ " + L + "." + key + " }}"
 
 
-out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "templates/classic/1.0.0/document.docx"
-d = Document()
-section = d.sections[0]
-section.page_width, section.page_height = Mm(210), Mm(297)
-section.left_margin = section.right_margin = Mm(14)
-section.top_margin, section.bottom_margin = Mm(16), Mm(20)
-section.footer_distance = Mm(8)
-normal = d.styles["Normal"]
-normal.font.name = "Inter"
-normal.font.size = Pt(8.5)
-normal.font.color.rgb = RGBColor(0x1D, 0x23, 0x27)
-normal.paragraph_format.space_after = Pt(0)
-normal.paragraph_format.space_before = Pt(0)
-normal.paragraph_format.line_spacing = 1.1
+def new_document():
+    d = Document()
+    section = d.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(14)
+    section.top_margin, section.bottom_margin = Mm(16), Mm(20)
+    section.footer_distance = Mm(8)
+    normal = d.styles["Normal"]
+    normal.font.name = "Inter"
+    normal.font.size = Pt(8.5)
+    normal.font.color.rgb = RGBColor(0x1D, 0x23, 0x27)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.space_before = Pt(0)
+    normal.paragraph_format.line_spacing = 1.1
+    return d, section
 
 
 # ------------------------------------------------------------------ low-level helpers
@@ -235,79 +246,35 @@ def address(party: str) -> str:
             + party + ".city }}{% if " + party + ".country != 'FR' %}, {{ " + party + ".country }}{% endif %}")
 
 
-# ------------------------------------------------------------------ footer: identity | Page X / Y
-foot = section.footer.add_table(rows=1, cols=2, width=Mm(WIDTH))
-fixed(foot, [150, 32])
-para(foot.rows[0].cells[0], [("{{ doc.seller.name }} · " + IDENTITY, {"size": 7, "color": GREY})])
-pages = para(foot.rows[0].cells[1], [(lab("page") + " ", {"size": 7, "color": GREY})], align=R)
-field(pages, "PAGE")
-write(pages, [(" / ", {"size": 7, "color": GREY})])
-field(pages, "NUMPAGES")
-footer_first = section.footer.paragraphs[0]  # python-docx's empty paragraph, above the table: keep it tiny
-footer_first.paragraph_format.space_after = Pt(0)
-tiny(footer_first)
+# ------------------------------------------------------------------ 1.2.0's building blocks
 
-# ------------------------------------------------------------------ head: seller left, title right
-head = new_table(d, 1, [96, 86])
-seller, title = head.rows[0].cells
-para(seller, [("{{ doc.seller.name }}", {"bold": True, "size": 13})], after=2)
-para(seller, address("doc.seller.address"))
-when(seller, "doc.seller.phone or doc.seller.email",
-     ([("{{ doc.seller.phone or '' }}{% if doc.seller.phone and doc.seller.email %} · {% endif %}"
-        "{{ doc.seller.email or '' }}", {"color": GREY})], {}))
-para(seller, [(IDENTITY, SMALL_GREY)], before=2)
-
-para(title, [("{{ labels.titles[doc.type] }}{% if doc.title_number %}{{ ' n° ' if doc.language == 'fr' else ' no. ' }}"
-              "{{ doc.title_number }}{% endif %}", {"bold": True, "size": 17, "color": NAVY})], align=R)
-para(title, [(lab("number") + " {{ doc.number }}", {"bold": True, "size": 11})], align=R, after=5)
-for key, value in (("issue_date", "{{ doc.issue_date | date }}"),
-                   ("delivery_date", "{{ (doc.delivery_date or doc.issue_date) | date }}")):
-    para(title, [(lab(key) + "   ", {"color": GREY}), (value, {"bold": True})], align=R, after=1)
-when(title, "doc.due_date", ([(lab("due_date") + "   ", {"color": GREY}), ("{{ doc.due_date | date }}", {"bold": True})],
-                             {"align": R}))
-
-# ------------------------------------------------------------------ references and delivery left, buyer boxed right
-para(d, "", after=10)
-parties = new_table(d, 1, [91, 91])
-cell_margins(parties, top=2.5, bottom=2.5, left=3.5, right=3.5)
-refs, buyer = parties.rows[0].cells
-tiny(para(refs, ""))  # a cell needs one paragraph that no {%p %} can remove
-when(refs, "doc.corrects", ([("{{ labels.mentions.credit_note_reference.format(number=doc.corrects.number, "
-                              "issue_date=(doc.corrects.issue_date | date)) }}", {"bold": True})], {"after": 2}))
-when(refs, "doc.quote", (lab("quote") + " " + lab("number") + " {{ doc.quote.number }} · {{ doc.quote.date | date }}",
-                         {"after": 2}))
-when(refs, "doc.order_reference", (lab("order_reference") + " : {{ doc.order_reference }}", {"after": 2}))
-when(refs, "doc.buyer_reference", (lab("buyer_reference") + " : {{ doc.buyer_reference }}", {"after": 2}))
-para(refs, "{%p if doc.buyer.delivery_address %}")
-caption(refs, "delivery_address", before=4)
-para(refs, "{% for line in doc.buyer.delivery_address.lines %}{{ line }}, {% endfor %}"
-           "{{ doc.buyer.delivery_address.postcode }} {{ doc.buyer.delivery_address.city }}")
-para(refs, "{%p endif %}")
-box(buyer)
-para(buyer, [(lab("client"), {"bold": True, "size": 7, "color": GREY, "caps": True})], after=2)
-para(buyer, [("{{ doc.buyer.name }}", {"bold": True, "size": 10.5})], after=1)
-para(buyer, address("doc.buyer.address"))
-when(buyer, "doc.buyer.siren or doc.buyer.vat_id",
-     ([("{% if doc.buyer.siren %}" + lab("siren") + " {{ doc.buyer.siren }}{% endif %}"
-        "{% if doc.buyer.siren and doc.buyer.vat_id %} · {% endif %}"
-        "{% if doc.buyer.vat_id %}" + lab("vat_id") + " {{ doc.buyer.vat_id }}{% endif %}", SMALL_GREY)], {"before": 2}))
-
-when(d, "doc.type == 'deposit_invoice'",
-     ([("{{ doc.lines[0].description.split(' (')[0] }}", {"bold": True})], {"before": 8}))
-when(d, "doc.type == 'final_invoice'",
-     ([("{{ ('Facture de solde suivant devis n° ' ~ doc.quote.number ~ ' du ' ~ (doc.quote.date | short_date)) "
-        "if doc.language == 'fr' else ('Final invoice on quote no. ' ~ doc.quote.number ~ ' of ' "
-        "~ (doc.quote.date | short_date)) }}", {"bold": True})], {"before": 8}))
+TITLE = ("{{ labels.titles[doc.type] }}{% if doc.title_number %}{{ ' n° ' if doc.language == 'fr' else ' no. ' }}"
+         "{{ doc.title_number }}{% endif %}")
 
 
-# ------------------------------------------------------------------ data tables
-def data_table(container, headers, cells, loop, widths, caption_key=None, strong=()):
-    """Navy header repeated on every page, one {%tr for %} row per item, hairline rules."""
+def VAT_OF(category: str, rate: str) -> str:
+    """A line's or a row's VAT: the rate for S, the category's words otherwise, never a bare code."""
+    return ("{% if " + category + " == 'S' %}{{ " + rate + " | percent }}{% elif labels.vat_categories is defined %}"
+            "{{ labels.vat_categories[" + category + "] }}{% else %}{{ " + category + " }}{% endif %}")
+
+
+def address_lines(container, party: str):
+    """Each address line on its own line, then postcode and city, then the country if not France."""
+    para(container, "{%p for line in " + party + ".lines %}")
+    para(container, "{{ line }}")
+    para(container, "{%p endfor %}")
+    para(container, "{{ " + party + ".postcode }} {{ " + party + ".city }}")
+    when(container, party + ".country != 'FR'", ("{{ " + party + ".country }}", {}))
+
+
+def data_table(container, headers, cells, loop, widths, caption_key=None, strong=(), foot=None):
+    """Navy header repeated on every page, one {%tr for %} row per item, hairline rules, and
+    an optional bold total row (`foot`, one text per column)."""
     if caption_key:
-        caption(container, caption_key)
+        caption(container, caption_key).paragraph_format.keep_with_next = True
     else:
         para(container, "", after=4)
-    t = new_table(container, 4, widths)
+    t = new_table(container, 5 if foot else 4, widths)
     table_borders(t, bottom=(4, RULE), insideH=(2, RULE))
     cell_margins(t, top=0.9, bottom=0.9)
     for i, text in enumerate(headers):
@@ -315,11 +282,21 @@ def data_table(container, headers, cells, loop, widths, caption_key=None, strong
         para(c, [(text, {"bold": True, "size": 7.5, "color": WHITE})], align=R if i else None)
         shade(c, "0F3D5E")
     row_flags(t.rows[0], header=True)
+    for p in t.rows[0].cells[0].paragraphs:
+        p.paragraph_format.keep_with_next = True
     t.rows[1].cells[0].text = "{%tr " + loop + " %}"
     for i, text in enumerate(cells):
         para(t.rows[2].cells[i], [(text, {"bold": i in strong})], align=R if i else None)
     row_flags(t.rows[2])
     t.rows[3].cells[0].text = "{%tr endfor %}"
+    if foot:
+        for i, text in enumerate(foot):
+            c = t.rows[4].cells[i]
+            para(c, [(text, {"bold": True})], align=R if i else None)
+            borders = _el("w:tcBorders")
+            borders.append(_el("w:top", val="single", sz=6, space=0, color=BOX))
+            put(c._tc.get_or_add_tcPr(), borders, TC_PR)
+        row_flags(t.rows[4])
     return t
 
 
@@ -328,170 +305,600 @@ LINE_CELLS = ["{{ line.description }}", "{{ line.quantity | quantity }}", "{{ li
               "{{ line.unit_price | money }}",
               "{% if line.discount_percent %}{{ line.discount_percent | percent }}{% elif line.discount_amount %}"
               "{{ line.discount_amount | money }}{% endif %}",
-              "{% if line.vat_category == 'S' %}{{ line.vat_rate | percent }}{% else %}{{ line.vat_category }}{% endif %}",
-              "{{ line.net | money }}"]
-LINE_WIDTHS = [78, 13, 13, 23, 17, 14, 24]
+              VAT_OF("line.vat_category", "line.vat_rate"), "{{ line.net | money }}"]
+LINE_WIDTHS = [74, 13, 13, 23, 17, 18, 24]
 
-# progress invoices: the progress table, deductions and recap; others: the lines
-para(d, "{%p if doc.type == 'progress_invoice' %}")
-data_table(d, [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent", "cumulative_percent",
-                                "cumulative_amount", "previous_amount", "this_amount")],
-           ["{{ row.description }}", "{{ row.vat_rate | percent }}", "{{ row.quote_amount | money }}",
-            "{{ row.previous_percent | percent }}", "{{ row.cumulative_percent | percent }}",
-            "{{ row.cumulative_amount | money }}", "{{ row.previous_amount | money }}", "{{ row.this_amount | money }}"],
-           "for row in doc.progress.rows", [44, 12, 22, 18, 20, 22, 22, 22], "progress_table", strong=(4, 7))
-para(d, "{%p if doc.progress.deductions %}")
-data_table(d, [lab(k) for k in ("vat_rate", "deposit_base", "previously_deducted", "deducted_now", "remaining")],
-           ["{{ d.rate | percent }}", "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
-            "{{ d.amount | money }}", "{{ d.remaining | money }}"], "for d in doc.progress.deductions",
-           [30, 38, 38, 38, 38], "deductions", strong=(3,))
-para(d, "{%p endif %}")
-caption(d, "recap")
-recap = new_table(d, 4, [80, 30])
-table_borders(recap, insideH=(2, RULE))
-for row, (key, value) in zip(recap.rows, (
-        ("contract_net", "{{ doc.progress.contract_net | money }}"),
-        ("cumulative_works", "{{ doc.progress.cumulative_works | money }}"),
-        ("previous_works", "{{ doc.progress.previous_works | money }}"),
-        ("this_works", "{{ doc.progress.this_works | money }}"))):
-    label = lab(key)
-    if key == "previous_works":
-        label += ("{% for ps in doc.progress.previous_situations %}{% if loop.first %} ({% endif %}{{ ps.number }} · "
-                  "{{ ps.issue_date | short_date }}{% if not loop.last %} ; {% else %}){% endif %}{% endfor %}")
-    para(row.cells[0], [(label, {"bold": key == "this_works"})])
-    para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
-para(d, "{%p else %}")
-para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
-data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
-caption(d, "deposit_lines")
-para(d, "{%p endif %}")
-data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS)
-para(d, "{%p endif %}")
-
-# deposits: the earlier deposits on the same quote
-para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit.previous_deposits %}")
-data_table(d, [lab("invoice_number"), lab("date"), lab("gross")],
-           ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.gross_total | money }}"],
-           "for prev in doc.deposit.previous_deposits", [100, 40, 42], "deposit_recap")
-para(d, [(lab("deposits_total") + " : ", {}), ("{{ doc.deposit.deposits_total | money }}", {"bold": True})],
-     align=R, before=2)
-para(d, "{%p endif %}")
-
-# final invoices: every earlier invoice, then what remains per rate
-para(d, "{%p if doc.type == 'final_invoice' %}")
-data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
-           ["{{ labels.fields.deposit_kind if prev.type == 'deposit_invoice' else labels.fields.progress_kind }} "
-            "{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
-            "{% for v in prev.vat %}{{ v.amount | money }} ({{ v.rate | percent }}){% if not loop.last %} ; "
-            "{% endif %}{% endfor %}", "{{ prev.gross_total | money }}"],
-           "for prev in doc.final.previous", [60, 24, 30, 40, 28], "final_recap")
-data_table(d, [lab("vat_rate"), lab("quote_total"), lab("already_billed"), lab("remaining_billed")],
-           ["{{ q.rate | percent }}", "{{ q.base | money }} + {{ q.vat | money }}",
-            "{{ doc.final.billed[loop.index0].base | money }} + {{ doc.final.billed[loop.index0].vat | money }}",
-            "{{ doc.final.remaining[loop.index0].base | money }} + {{ doc.final.remaining[loop.index0].vat | money }}"],
-           "for q in doc.final.quote_totals", [22, 52, 54, 54], strong=(3,))
-para(d, "{%p endif %}")
-
-# ------------------------------------------------------------------ VAT breakdown, then the totals on the right
-# (top-level tables, not nested: text extractors and python-docx's table.cell.text see them)
-caption(d, "vat_breakdown", before=10).paragraph_format.keep_with_next = True
-vat = new_table(d, 4, [22, 32, 32])
-table_borders(vat, top=(4, BOX), bottom=(2, RULE), insideH=(2, RULE))
-cell_margins(vat, left=0, right=0, top=0.8, bottom=0.8)
-for i, key in enumerate(("rate", "base", "vat_amount")):
-    para(vat.rows[0].cells[i], [(lab(key), {"bold": True, "size": 7.5, "color": GREY})], align=R if i else None)
-vat.rows[1].cells[0].text = "{%tr for row in doc.vat_breakdown %}"
-for i, text in enumerate(("{% if row.category == 'S' %}{{ row.rate | percent }}{% else %}{{ row.category }}{% endif %}",
-                          "{{ row.base | money }}", "{{ row.amount | money }}")):
-    para(vat.rows[2].cells[i], text, align=R if i else None)
-vat.rows[3].cells[0].text = "{%tr endfor %}"
-keep_together(vat)
-
-para(d, "", after=4)
-totals = new_table(d, 0, [50, 36], align=WD_TABLE_ALIGNMENT.RIGHT)
-cell_margins(totals, top=1, bottom=1, left=1.5, right=1.5)
+#: Inter where it is installed; otherwise Word takes the altName (Arial) and LibreOffice its
+#: metric twin (Liberation Sans) or the system's sans-serif: never a serif Times.
+INTER_FONT = ('<w:font w:name="Inter"><w:altName w:val="Arial"/><w:panose1 w:val="020B0502030000000004"/>'
+              '<w:charset w:val="00"/><w:family w:val="swiss"/><w:pitch w:val="variable"/></w:font>')
+APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           '<Application>docsvc</Application></Properties>')
 
 
-def total_row(label, value, bold=False, rule=False):
-    row = totals.add_row()
+def styled_fonts(d):
+    """Inter for every run (ASCII, accented, complex and East-Asian scripts), the defaults too."""
+    for element in (d.styles["Normal"].element.get_or_add_rPr(),
+                    d.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))):
+        fonts = element.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = OxmlElement("w:rFonts")
+            element.insert(0, fonts)
+        for attr in list(fonts.attrib):
+            del fonts.attrib[attr]
+        for attr in ("ascii", "hAnsi", "cs", "eastAsia"):
+            fonts.set(qn(f"w:{attr}"), "Inter")
+
+
+def clean_package(data: bytes, stamp=(2026, 11, 23, 0, 0, 0)) -> bytes:
+    """The template's package with nothing of python-docx's own template: no thumbnail, no
+    customXml, an app.xml naming docsvc, empty core properties (the renderer fills them
+    per document), Inter in the font table with its fallback; zip entries dated `stamp`."""
+    drop = ("docProps/thumbnail.jpeg", "customXml/")
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            name = info.filename
+            if name.startswith(drop):
+                continue
+            body = source.read(name)
+            if name == "_rels/.rels":
+                body = re.sub(rb'<Relationship [^>]*Target="docProps/thumbnail\.jpeg"/>', b"", body)
+            elif name == "word/_rels/document.xml.rels":
+                body = re.sub(rb'<Relationship [^>]*Target="\.\./customXml/[^"]*"/>', b"", body)
+            elif name == "[Content_Types].xml":
+                body = re.sub(rb'<Override PartName="/customXml/[^"]*"[^>]*/>', b"", body)
+            elif name == "docProps/app.xml":
+                body = APP_XML.encode()
+            elif name == "docProps/core.xml":
+                body = re.sub(rb"<dc:title>[^<]*</dc:title>", b"<dc:title/>", body)
+                body = re.sub(rb"<dc:creator>[^<]*</dc:creator>", b"<dc:creator/>", body)
+            elif name == "word/fontTable.xml":
+                body = body.replace(b"</w:fonts>", INTER_FONT.encode() + b"</w:fonts>")
+            target.writestr(zipfile.ZipInfo(name, date_time=stamp), body, zipfile.ZIP_DEFLATED)
+    return restamp(out.getvalue(), stamp)
+
+
+def classic_1_0_0(d, section):
+    """1.0.0's layout, as shipped (kept to read how 1.0.0 was built)."""
+    # ------------------------------------------------------------------ footer: identity | Page X / Y
+    foot = section.footer.add_table(rows=1, cols=2, width=Mm(WIDTH))
+    fixed(foot, [150, 32])
+    para(foot.rows[0].cells[0], [("{{ doc.seller.name }} · " + IDENTITY, {"size": 7, "color": GREY})])
+    pages = para(foot.rows[0].cells[1], [(lab("page") + " ", {"size": 7, "color": GREY})], align=R)
+    field(pages, "PAGE")
+    write(pages, [(" / ", {"size": 7, "color": GREY})])
+    field(pages, "NUMPAGES")
+    footer_first = section.footer.paragraphs[0]  # python-docx's empty paragraph, above the table: keep it tiny
+    footer_first.paragraph_format.space_after = Pt(0)
+    tiny(footer_first)
+
+    # ------------------------------------------------------------------ head: seller left, title right
+    head = new_table(d, 1, [96, 86])
+    seller, title = head.rows[0].cells
+    para(seller, [("{{ doc.seller.name }}", {"bold": True, "size": 13})], after=2)
+    para(seller, address("doc.seller.address"))
+    when(seller, "doc.seller.phone or doc.seller.email",
+         ([("{{ doc.seller.phone or '' }}{% if doc.seller.phone and doc.seller.email %} · {% endif %}"
+            "{{ doc.seller.email or '' }}", {"color": GREY})], {}))
+    para(seller, [(IDENTITY, SMALL_GREY)], before=2)
+
+    para(title, [("{{ labels.titles[doc.type] }}{% if doc.title_number %}{{ ' n° ' if doc.language == 'fr' else ' no. ' }}"
+                  "{{ doc.title_number }}{% endif %}", {"bold": True, "size": 17, "color": NAVY})], align=R)
+    para(title, [(lab("number") + " {{ doc.number }}", {"bold": True, "size": 11})], align=R, after=5)
+    for key, value in (("issue_date", "{{ doc.issue_date | date }}"),
+                       ("delivery_date", "{{ (doc.delivery_date or doc.issue_date) | date }}")):
+        para(title, [(lab(key) + "   ", {"color": GREY}), (value, {"bold": True})], align=R, after=1)
+    when(title, "doc.due_date", ([(lab("due_date") + "   ", {"color": GREY}), ("{{ doc.due_date | date }}", {"bold": True})],
+                                 {"align": R}))
+
+    # ------------------------------------------------------------------ references and delivery left, buyer boxed right
+    para(d, "", after=10)
+    parties = new_table(d, 1, [91, 91])
+    cell_margins(parties, top=2.5, bottom=2.5, left=3.5, right=3.5)
+    refs, buyer = parties.rows[0].cells
+    tiny(para(refs, ""))  # a cell needs one paragraph that no {%p %} can remove
+    when(refs, "doc.corrects", ([("{{ labels.mentions.credit_note_reference.format(number=doc.corrects.number, "
+                                  "issue_date=(doc.corrects.issue_date | date)) }}", {"bold": True})], {"after": 2}))
+    when(refs, "doc.quote", (lab("quote") + " " + lab("number") + " {{ doc.quote.number }} · {{ doc.quote.date | date }}",
+                             {"after": 2}))
+    when(refs, "doc.order_reference", (lab("order_reference") + " : {{ doc.order_reference }}", {"after": 2}))
+    when(refs, "doc.buyer_reference", (lab("buyer_reference") + " : {{ doc.buyer_reference }}", {"after": 2}))
+    para(refs, "{%p if doc.buyer.delivery_address %}")
+    caption(refs, "delivery_address", before=4)
+    para(refs, "{% for line in doc.buyer.delivery_address.lines %}{{ line }}, {% endfor %}"
+               "{{ doc.buyer.delivery_address.postcode }} {{ doc.buyer.delivery_address.city }}")
+    para(refs, "{%p endif %}")
+    box(buyer)
+    para(buyer, [(lab("client"), {"bold": True, "size": 7, "color": GREY, "caps": True})], after=2)
+    para(buyer, [("{{ doc.buyer.name }}", {"bold": True, "size": 10.5})], after=1)
+    para(buyer, address("doc.buyer.address"))
+    when(buyer, "doc.buyer.siren or doc.buyer.vat_id",
+         ([("{% if doc.buyer.siren %}" + lab("siren") + " {{ doc.buyer.siren }}{% endif %}"
+            "{% if doc.buyer.siren and doc.buyer.vat_id %} · {% endif %}"
+            "{% if doc.buyer.vat_id %}" + lab("vat_id") + " {{ doc.buyer.vat_id }}{% endif %}", SMALL_GREY)], {"before": 2}))
+
+    when(d, "doc.type == 'deposit_invoice'",
+         ([("{{ doc.lines[0].description.split(' (')[0] }}", {"bold": True})], {"before": 8}))
+    when(d, "doc.type == 'final_invoice'",
+         ([("{{ ('Facture de solde suivant devis n° ' ~ doc.quote.number ~ ' du ' ~ (doc.quote.date | short_date)) "
+            "if doc.language == 'fr' else ('Final invoice on quote no. ' ~ doc.quote.number ~ ' of ' "
+            "~ (doc.quote.date | short_date)) }}", {"bold": True})], {"before": 8}))
+
+
+    # ------------------------------------------------------------------ data tables
+    def data_table(container, headers, cells, loop, widths, caption_key=None, strong=()):
+        """Navy header repeated on every page, one {%tr for %} row per item, hairline rules."""
+        if caption_key:
+            caption(container, caption_key)
+        else:
+            para(container, "", after=4)
+        t = new_table(container, 4, widths)
+        table_borders(t, bottom=(4, RULE), insideH=(2, RULE))
+        cell_margins(t, top=0.9, bottom=0.9)
+        for i, text in enumerate(headers):
+            c = t.rows[0].cells[i]
+            para(c, [(text, {"bold": True, "size": 7.5, "color": WHITE})], align=R if i else None)
+            shade(c, "0F3D5E")
+        row_flags(t.rows[0], header=True)
+        t.rows[1].cells[0].text = "{%tr " + loop + " %}"
+        for i, text in enumerate(cells):
+            para(t.rows[2].cells[i], [(text, {"bold": i in strong})], align=R if i else None)
+        row_flags(t.rows[2])
+        t.rows[3].cells[0].text = "{%tr endfor %}"
+        return t
+
+
+    LINE_HEADERS = [lab(k) for k in ("description", "quantity", "unit", "unit_price", "discount", "vat_rate", "net")]
+    LINE_CELLS = ["{{ line.description }}", "{{ line.quantity | quantity }}", "{{ line.unit | unit }}",
+                  "{{ line.unit_price | money }}",
+                  "{% if line.discount_percent %}{{ line.discount_percent | percent }}{% elif line.discount_amount %}"
+                  "{{ line.discount_amount | money }}{% endif %}",
+                  "{% if line.vat_category == 'S' %}{{ line.vat_rate | percent }}{% else %}{{ line.vat_category }}{% endif %}",
+                  "{{ line.net | money }}"]
+    LINE_WIDTHS = [78, 13, 13, 23, 17, 14, 24]
+
+    # progress invoices: the progress table, deductions and recap; others: the lines
+    para(d, "{%p if doc.type == 'progress_invoice' %}")
+    data_table(d, [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent", "cumulative_percent",
+                                    "cumulative_amount", "previous_amount", "this_amount")],
+               ["{{ row.description }}", "{{ row.vat_rate | percent }}", "{{ row.quote_amount | money }}",
+                "{{ row.previous_percent | percent }}", "{{ row.cumulative_percent | percent }}",
+                "{{ row.cumulative_amount | money }}", "{{ row.previous_amount | money }}", "{{ row.this_amount | money }}"],
+               "for row in doc.progress.rows", [44, 12, 22, 18, 20, 22, 22, 22], "progress_table", strong=(4, 7))
+    para(d, "{%p if doc.progress.deductions %}")
+    data_table(d, [lab(k) for k in ("vat_rate", "deposit_base", "previously_deducted", "deducted_now", "remaining")],
+               ["{{ d.rate | percent }}", "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
+                "{{ d.amount | money }}", "{{ d.remaining | money }}"], "for d in doc.progress.deductions",
+               [30, 38, 38, 38, 38], "deductions", strong=(3,))
+    para(d, "{%p endif %}")
+    caption(d, "recap")
+    recap = new_table(d, 4, [80, 30])
+    table_borders(recap, insideH=(2, RULE))
+    for row, (key, value) in zip(recap.rows, (
+            ("contract_net", "{{ doc.progress.contract_net | money }}"),
+            ("cumulative_works", "{{ doc.progress.cumulative_works | money }}"),
+            ("previous_works", "{{ doc.progress.previous_works | money }}"),
+            ("this_works", "{{ doc.progress.this_works | money }}"))):
+        label = lab(key)
+        if key == "previous_works":
+            label += ("{% for ps in doc.progress.previous_situations %}{% if loop.first %} ({% endif %}{{ ps.number }} · "
+                      "{{ ps.issue_date | short_date }}{% if not loop.last %} ; {% else %}){% endif %}{% endfor %}")
+        para(row.cells[0], [(label, {"bold": key == "this_works"})])
+        para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
+    para(d, "{%p else %}")
+    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
+    caption(d, "deposit_lines")
+    para(d, "{%p endif %}")
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS)
+    para(d, "{%p endif %}")
+
+    # deposits: the earlier deposits on the same quote
+    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit.previous_deposits %}")
+    data_table(d, [lab("invoice_number"), lab("date"), lab("gross")],
+               ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.gross_total | money }}"],
+               "for prev in doc.deposit.previous_deposits", [100, 40, 42], "deposit_recap")
+    para(d, [(lab("deposits_total") + " : ", {}), ("{{ doc.deposit.deposits_total | money }}", {"bold": True})],
+         align=R, before=2)
+    para(d, "{%p endif %}")
+
+    # final invoices: every earlier invoice, then what remains per rate
+    para(d, "{%p if doc.type == 'final_invoice' %}")
+    data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
+               ["{{ labels.fields.deposit_kind if prev.type == 'deposit_invoice' else labels.fields.progress_kind }} "
+                "{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
+                "{% for v in prev.vat %}{{ v.amount | money }} ({{ v.rate | percent }}){% if not loop.last %} ; "
+                "{% endif %}{% endfor %}", "{{ prev.gross_total | money }}"],
+               "for prev in doc.final.previous", [60, 24, 30, 40, 28], "final_recap")
+    data_table(d, [lab("vat_rate"), lab("quote_total"), lab("already_billed"), lab("remaining_billed")],
+               ["{{ q.rate | percent }}", "{{ q.base | money }} + {{ q.vat | money }}",
+                "{{ doc.final.billed[loop.index0].base | money }} + {{ doc.final.billed[loop.index0].vat | money }}",
+                "{{ doc.final.remaining[loop.index0].base | money }} + {{ doc.final.remaining[loop.index0].vat | money }}"],
+               "for q in doc.final.quote_totals", [22, 52, 54, 54], strong=(3,))
+    para(d, "{%p endif %}")
+
+    # ------------------------------------------------------------------ VAT breakdown, then the totals on the right
+    # (top-level tables, not nested: text extractors and python-docx's table.cell.text see them)
+    caption(d, "vat_breakdown", before=10).paragraph_format.keep_with_next = True
+    vat = new_table(d, 4, [22, 32, 32])
+    table_borders(vat, top=(4, BOX), bottom=(2, RULE), insideH=(2, RULE))
+    cell_margins(vat, left=0, right=0, top=0.8, bottom=0.8)
+    for i, key in enumerate(("rate", "base", "vat_amount")):
+        para(vat.rows[0].cells[i], [(lab(key), {"bold": True, "size": 7.5, "color": GREY})], align=R if i else None)
+    vat.rows[1].cells[0].text = "{%tr for row in doc.vat_breakdown %}"
+    for i, text in enumerate(("{% if row.category == 'S' %}{{ row.rate | percent }}{% else %}{{ row.category }}{% endif %}",
+                              "{{ row.base | money }}", "{{ row.amount | money }}")):
+        para(vat.rows[2].cells[i], text, align=R if i else None)
+    vat.rows[3].cells[0].text = "{%tr endfor %}"
+    keep_together(vat)
+
+    para(d, "", after=4)
+    totals = new_table(d, 0, [50, 36], align=WD_TABLE_ALIGNMENT.RIGHT)
+    cell_margins(totals, top=1, bottom=1, left=1.5, right=1.5)
+
+
+    def total_row(label, value, bold=False, rule=False):
+        row = totals.add_row()
+        fixed(totals, [50, 36])
+        para(row.cells[0], [(label, {"bold": bold})])
+        para(row.cells[1], [(value, {"bold": bold})], align=R)
+        if rule:
+            for c in row.cells:
+                borders = _el("w:tcBorders")
+                borders.append(_el("w:top", val="single", sz=4, space=0, color=BOX))
+                put(c._tc.get_or_add_tcPr(), borders, TC_PR)
+        return row
+
+
+    def tr_tag(text):
+        row = totals.add_row()
+        fixed(totals, [50, 36])
+        row.cells[0].text = text
+
+
+    total_row(lab("net_total"), "{{ doc.totals.net_total | money }}")
+    total_row(lab("vat_total"), "{{ doc.totals.vat_total | money }}")
+    total_row(lab("gross_total"), "{{ doc.totals.gross_total | money }}", bold=True, rule=True)
+    tr_tag("{%tr if doc.totals.retention_total %}")
+    total_row(lab("retention") + "{% if doc.retention %} ({{ doc.retention.percent | percent }}){% endif %}",
+              "− {{ doc.totals.retention_total | money }}")
+    tr_tag("{%tr endif %}")
+    tr_tag("{%tr if doc.totals.prepaid_total %}")
+    total_row(lab("prepaid"), "− {{ doc.totals.prepaid_total | money }}")
+    tr_tag("{%tr endif %}")
+    due = totals.add_row()
     fixed(totals, [50, 36])
-    para(row.cells[0], [(label, {"bold": bold})])
-    para(row.cells[1], [(value, {"bold": bold})], align=R)
-    if rule:
-        for c in row.cells:
-            borders = _el("w:tcBorders")
-            borders.append(_el("w:top", val="single", sz=4, space=0, color=BOX))
-            put(c._tc.get_or_add_tcPr(), borders, TC_PR)
-    return row
+    para(due.cells[0], [("{{ labels.fields.amount_to_refund if doc.type == 'credit_note' else labels.fields.amount_due }}",
+                         {"bold": True, "size": 11, "color": WHITE})])
+    para(due.cells[1], [("{{ doc.totals.amount_due | money }}", {"bold": True, "size": 11, "color": WHITE})], align=R)
+    for c in due.cells:
+        shade(c, "0F3D5E")
+    keep_together(totals)
+    when(d, "doc.payment_status == 'paid' and doc.type != 'credit_note'",
+         ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
+
+    when(d, "doc.retention",
+         ([(lab("retention") + " : {{ doc.retention.amount | money }} · " + lab("retention_cumulative")
+            + " {{ doc.retention.cumulative | money }}{% if doc.retention.release_date %}, " + lab("release_date")
+            + " {{ doc.retention.release_date | date }}{% endif %}.", SMALL_GREY)], {"before": 4}))
+
+    # ------------------------------------------------------------------ payment, schedule, notes, mentions
+    caption(d, "payment", before=12)
+    when(d, "doc.due_date",
+         ([(lab("due_date") + " : ", {}), ("{{ doc.due_date | date }}", {"bold": True}),
+           ("{% if doc.payment.means %} · " + lab("means") + " : {{ labels.means[doc.payment.means] }}{% endif %}", {})],
+          {"after": 1}))
+    when(d, "doc.payment.iban",
+         ("{{ labels.fields.iban }} {{ doc.payment.iban }}{% if doc.payment.bic %} · {{ labels.fields.bic }} "
+          "{{ doc.payment.bic }}{% endif %}", {"after": 1}))
+    when(d, "doc.payments",
+         (lab("payments_received") + " : {% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | money }}"
+          "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
+          " — {{ labels.status[doc.payment_status] }}", {"after": 1}))
+    para(d, "{%p if doc.schedule %}")
+    data_table(d, [lab("installment"), lab("due_date"), lab("total")],
+               ["{{ labels.fields.retention_installment if i.kind == 'retention' else labels.fields.installment ~ ' ' ~ "
+                "i.number }}", "{{ i.due_date | date }}", "{{ i.amount | money }}"],
+               "for i in doc.schedule", [70, 30, 28], "schedule")
+    para(d, "{%p endif %}")
+
+    para(d, "{%p if doc.notes %}")
+    caption(d, "notes", before=10)
+    para(d, "{%p for note in doc.notes %}")
+    para(d, "{{ note }}", after=1)
+    para(d, "{%p endfor %}")
+    para(d, "{%p endif %}")
+
+    rule = para(d, "", after=3, before=10)
+    put(rule._p.get_or_add_pPr(), _el("w:pBdr"), P_PR).append(_el("w:bottom", val="single", sz=2, space=1, color=BOX))
+    para(d, "{%p for m in doc.mentions if m.code != 'credit_note_reference' %}")
+    para(d, [("{{ m | mention }}", {"size": 7, "color": GREY})], after=1)
+    para(d, "{%p endfor %}")
+    d.core_properties.author = "docsvc classic 1.0.0"
+    d.core_properties.title = "Invoice"
+    d.core_properties.comments = ""
 
 
-def tr_tag(text):
-    row = totals.add_row()
-    fixed(totals, [50, 36])
-    row.cells[0].text = text
+def classic_1_2_0(d, section):
+    """The DOCX twin of classic 1.2.0's document.html: the same blocks, rows and totals,
+    in the same order, for every document type (see docs/templates.md)."""
+    styled_fonts(d)
+    section.different_first_page_header_footer = True  # page 1 has the full head; later pages a running header
+
+    # -------------------------------------------------------------- footer (every page), running header (pages 2+)
+    for footer in (section.footer, section.first_page_footer):
+        foot = footer.add_table(rows=1, cols=2, width=Mm(WIDTH))
+        fixed(foot, [150, 32])
+        para(foot.rows[0].cells[0], [("{{ doc.seller.name }} · " + IDENTITY, {"size": 7, "color": GREY})])
+        pages = para(foot.rows[0].cells[1], [(lab("page") + " ", {"size": 7, "color": GREY})], align=R)
+        field(pages, "PAGE")
+        write(pages, [(" / ", {"size": 7, "color": GREY})])
+        field(pages, "NUMPAGES")
+        tiny(footer.paragraphs[0])
+    running = section.header.add_table(rows=1, cols=2, width=Mm(WIDTH))
+    fixed(running, [120, 62])
+    para(running.rows[0].cells[0], [(TITLE + " · " + lab("number") + " {{ doc.number }}", {"bold": True, "size": 8,
+                                                                                         "color": NAVY})])
+    para(running.rows[0].cells[1], [("{{ doc.buyer.name }}", {"size": 8, "color": GREY})], align=R)
+    tiny(section.header.paragraphs[0])
+    tiny(section.first_page_header.paragraphs[0])
+
+    # -------------------------------------------------------------- head: seller left, title right
+    head = new_table(d, 1, [96, 86])
+    seller, title = head.rows[0].cells
+    para(seller, [("{{ doc.seller.name }}", {"bold": True, "size": 13})], after=2)
+    address_lines(seller, "doc.seller.address")
+    when(seller, "doc.seller.phone or doc.seller.email",
+         ([("{{ doc.seller.phone or '' }}{% if doc.seller.phone and doc.seller.email %} · {% endif %}"
+            "{{ doc.seller.email or '' }}", {"color": GREY})], {}))
+    para(seller, [(IDENTITY, SMALL_GREY)], before=2)
+
+    para(title, [(TITLE, {"bold": True, "size": 17, "color": NAVY})], align=R)
+    para(title, [(lab("number") + " {{ doc.number }}", {"bold": True, "size": 11})], align=R, after=5)
+    para(title, [(lab("issue_date") + "   ", {"color": GREY}), ("{{ doc.issue_date | date }}", {"bold": True})],
+         align=R, after=1)
+    when(title, "doc.delivery_date",
+         ([(lab("delivery_date") + "   ", {"color": GREY}), ("{{ doc.delivery_date | date }}", {"bold": True})],
+          {"align": R, "after": 1}))
+    when(title, "doc.due_date and doc.type != 'credit_note'",
+         ([(lab("due_date") + "   ", {"color": GREY}), ("{{ doc.due_date | date }}", {"bold": True})], {"align": R}))
+    when(title, "doc.corrects",
+         ([("{{ labels.mentions.credit_note_reference.format(number=doc.corrects.number, "
+            "issue_date=(doc.corrects.issue_date | date)) }}", {"bold": True, "color": NAVY})], {"align": R, "before": 4}))
+
+    # -------------------------------------------------------------- references and delivery left, buyer boxed right
+    para(d, "", after=10)
+    parties = new_table(d, 1, [91, 91])
+    cell_margins(parties, top=2.5, bottom=2.5, left=3.5, right=3.5)
+    refs, buyer = parties.rows[0].cells
+    tiny(para(refs, ""))  # a cell needs one paragraph that no {%p %} can remove
+    when(refs, "doc.quote", (lab("quote") + " " + lab("number") + " {{ doc.quote.number }} · {{ doc.quote.date | date }}",
+                             {"after": 2}))
+    when(refs, "doc.order_reference", (lab("order_reference") + " : {{ doc.order_reference }}", {"after": 2}))
+    when(refs, "doc.buyer_reference", (lab("buyer_reference") + " : {{ doc.buyer_reference }}", {"after": 2}))
+    para(refs, "{%p if doc.buyer.delivery_address %}")
+    caption(refs, "delivery_address", before=4)
+    address_lines(refs, "doc.buyer.delivery_address")
+    para(refs, "{%p endif %}")
+    box(buyer)
+    para(buyer, [(lab("client"), {"bold": True, "size": 7, "color": GREY, "caps": True})], after=2)
+    para(buyer, [("{{ doc.buyer.name }}", {"bold": True, "size": 10.5})], after=1)
+    address_lines(buyer, "doc.buyer.address")
+    when(buyer, "doc.buyer.siren or doc.buyer.vat_id",
+         ([("{% if doc.buyer.siren %}" + lab("siren") + " {{ doc.buyer.siren }}{% endif %}"
+            "{% if doc.buyer.siren and doc.buyer.vat_id %} · {% endif %}"
+            "{% if doc.buyer.vat_id %}" + lab("vat_id") + " {{ doc.buyer.vat_id }}{% endif %}", SMALL_GREY)],
+          {"before": 2}))
+
+    when(d, "doc.type == 'deposit_invoice'",
+         ([("{{ doc.lines[0].description.split(' (')[0] }}", {"bold": True})], {"before": 8}))
+    when(d, "doc.type == 'final_invoice'",
+         ([("{{ ('Facture de solde suivant devis n° ' ~ doc.quote.number ~ ' du ' ~ (doc.quote.date | short_date)) "
+            "if doc.language == 'fr' else ('Final invoice on quote no. ' ~ doc.quote.number ~ ' of ' "
+            "~ (doc.quote.date | short_date)) }}", {"bold": True})], {"before": 8}))
+
+    # -------------------------------------------------------------- the body tables, by type
+    para(d, "{%p if doc.type == 'progress_invoice' %}")
+    data_table(d, [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent", "cumulative_percent",
+                                    "cumulative_amount", "previous_amount", "this_amount")],
+               ["{{ row.description }}", VAT_OF("row.vat_category", "row.vat_rate"), "{{ row.quote_amount | money }}",
+                "{{ row.previous_percent | percent }}", "{{ row.cumulative_percent | percent }}",
+                "{{ row.cumulative_amount | money }}", "{{ row.previous_amount | money }}",
+                "{{ row.this_amount | money }}"],
+               "for row in doc.progress.rows", [44, 12, 22, 18, 20, 22, 22, 22], "progress_table", strong=(4, 7),
+               foot=[lab("total"), "", "{{ doc.progress.contract_net | money }}", "", "",
+                     "{{ doc.progress.cumulative_works | money }}", "{{ doc.progress.previous_works | money }}",
+                     "{{ doc.progress.this_works | money }}"])
+    para(d, "{%p if doc.progress.deductions %}")
+    data_table(d, [lab(k) for k in ("vat_rate", "deposit_base", "previously_deducted", "deducted_now", "remaining")],
+               ["{{ d.rate | percent }}", "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
+                "{{ d.amount | money }}", "{{ d.remaining | money }}"], "for d in doc.progress.deductions",
+               [30, 38, 38, 38, 38], "deductions", strong=(3,),
+               foot=[lab("total"), "{{ doc.progress.deductions | sum(attribute='deposit_base') | money }}",
+                     "{{ doc.progress.deductions | sum(attribute='previously_deducted') | money }}",
+                     "{{ doc.progress.deductions | sum(attribute='amount') | money }}",
+                     "{{ doc.progress.deductions | sum(attribute='remaining') | money }}"])
+    para(d, [(lab("deposit_kind") + " : ", SMALL_GREY),
+             ("{% for dep in doc.progress.previous_deposits %}{{ dep.number }} ({{ dep.issue_date | short_date }}, "
+              "{{ dep.net_total | money }} HT){% if not loop.last %} ; {% endif %}{% endfor %}", SMALL_GREY)], before=2)
+    para(d, "{%p endif %}")
+    caption(d, "recap").paragraph_format.keep_with_next = True
+    recap = new_table(d, 5, [100, 30])
+    table_borders(recap, insideH=(2, RULE))
+    rows = (("contract_net", "{{ doc.progress.contract_net | money }}"),
+            ("cumulative_works", "{{ doc.progress.cumulative_works | money }}"),
+            ("previous_works", "{{ doc.progress.previous_works | money }}"),
+            ("this_works", "{{ doc.progress.this_works | money }}"))
+    for row, (key, value) in zip(recap.rows, rows):
+        label = lab(key)
+        if key == "previous_works":
+            label += ("{% for ps in doc.progress.previous_situations %}{% if loop.first %} ({% endif %}"
+                      "{{ ps.number }} · {{ ps.issue_date | short_date }}{% if not loop.last %} ; {% else %}){% endif %}"
+                      "{% endfor %}")
+        para(row.cells[0], [(label, {"bold": key == "this_works"})])
+        para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
+    recap._tbl.remove(recap.rows[4]._tr)
+    keep_together(recap)
+    para(d, "{%p else %}")
+    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
+    caption(d, "deposit_lines")
+    para(d, "{%p endif %}")
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS)
+    para(d, "{%p endif %}")
+
+    # deposits: the earlier deposits on the same quote, with the total
+    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit.previous_deposits %}")
+    data_table(d, [lab("invoice_number"), lab("date"), lab("gross")],
+               ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.gross_total | money }}"],
+               "for prev in doc.deposit.previous_deposits", [100, 40, 42], "deposit_recap",
+               foot=[lab("deposits_total"), "", "{{ doc.deposit.deposits_total | money }}"])
+    para(d, "{%p endif %}")
+
+    # final invoices: every earlier invoice, then what remains per rate
+    para(d, "{%p if doc.type == 'final_invoice' %}")
+    data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
+               ["{{ labels.fields.deposit_kind if prev.type == 'deposit_invoice' else labels.fields.progress_kind }} "
+                "{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
+                "{% for v in prev.vat %}{{ v.amount | money }} ({{ v.rate | percent }}){% if not loop.last %} ; "
+                "{% endif %}{% endfor %}", "{{ prev.gross_total | money }}"],
+               "for prev in doc.final.previous", [60, 24, 30, 40, 28], "final_recap",
+               foot=[lab("total"), "", "{{ doc.final.previous | sum(attribute='net_total') | money }}", "",
+                     "{{ doc.final.previous | sum(attribute='gross_total') | money }}"])
+    data_table(d, [lab("vat_rate"), lab("quote_total"), lab("already_billed"), lab("remaining_billed")],
+               ["{{ q.rate | percent }}", "{{ q.base | money }} + {{ q.vat | money }}",
+                "{{ doc.final.billed[loop.index0].base | money }} + {{ doc.final.billed[loop.index0].vat | money }}",
+                "{{ doc.final.remaining[loop.index0].base | money }} + "
+                "{{ doc.final.remaining[loop.index0].vat | money }}"],
+               "for q in doc.final.quote_totals", [22, 52, 54, 54], strong=(3,))
+    para(d, "{%p endif %}")
+
+    # -------------------------------------------------------------- closing block: VAT, totals, payment, mentions
+    caption(d, "vat_breakdown", before=10).paragraph_format.keep_with_next = True
+    vat = new_table(d, 4, [30, 32, 32])
+    table_borders(vat, top=(4, BOX), bottom=(2, RULE), insideH=(2, RULE))
+    cell_margins(vat, left=0, right=0, top=0.8, bottom=0.8)
+    for i, key in enumerate(("rate", "base", "vat_amount")):
+        para(vat.rows[0].cells[i], [(lab(key), {"bold": True, "size": 7.5, "color": GREY})], align=R if i else None)
+    vat.rows[1].cells[0].text = "{%tr for row in doc.vat_breakdown %}"
+    for i, text in enumerate((VAT_OF("row.category", "row.rate"), "{{ row.base | money }}",
+                              "{{ row.amount | money }}")):
+        para(vat.rows[2].cells[i], text, align=R if i else None)
+    vat.rows[3].cells[0].text = "{%tr endfor %}"
+    keep_together(vat)
+
+    para(d, "", after=4).paragraph_format.keep_with_next = True
+    totals = new_table(d, 0, [62, 36], align=WD_TABLE_ALIGNMENT.RIGHT)
+    cell_margins(totals, top=1, bottom=1, left=1.5, right=1.5)
+
+    def total_row(label, value, bold=False, rule=False):
+        row = totals.add_row()
+        fixed(totals, [62, 36])
+        para(row.cells[0], [(label, {"bold": bold})])
+        para(row.cells[1], [(value, {"bold": bold})], align=R)
+        if rule:
+            for c in row.cells:
+                borders = _el("w:tcBorders")
+                borders.append(_el("w:top", val="single", sz=4, space=0, color=BOX))
+                put(c._tc.get_or_add_tcPr(), borders, TC_PR)
+
+    def tr_tag(text):
+        row = totals.add_row()
+        fixed(totals, [62, 36])
+        row.cells[0].text = text
+
+    # a progress invoice shows the step from works to net: works, deposits deducted, total net
+    tr_tag("{%tr if doc.type == 'progress_invoice' and doc.progress.deductions %}")
+    total_row(lab("this_works"), "{{ doc.progress.this_works | money }}")
+    total_row(lab("deductions"), "− {{ doc.progress.deductions | sum(attribute='amount') | money }}")
+    tr_tag("{%tr endif %}")
+    total_row(lab("net_total"), "{{ doc.totals.net_total | money }}")
+    total_row(lab("vat_total"), "{{ doc.totals.vat_total | money }}")
+    total_row(lab("gross_total"), "{{ doc.totals.gross_total | money }}", bold=True, rule=True)
+    tr_tag("{%tr if doc.totals.retention_total %}")
+    total_row(lab("retention") + "{% if doc.retention %} ({{ doc.retention.percent | percent }}){% endif %}",
+              "− {{ doc.totals.retention_total | money }}")
+    tr_tag("{%tr endif %}")
+    tr_tag("{%tr if doc.totals.prepaid_total %}")
+    total_row(lab("prepaid"), "− {{ doc.totals.prepaid_total | money }}")
+    tr_tag("{%tr endif %}")
+    due = totals.add_row()
+    fixed(totals, [62, 36])
+    para(due.cells[0], [("{{ labels.fields.amount_to_refund if doc.type == 'credit_note' else "
+                         "labels.fields.amount_due }}", {"bold": True, "size": 11, "color": WHITE})])
+    para(due.cells[1], [("{{ doc.totals.amount_due | money }}", {"bold": True, "size": 11, "color": WHITE})], align=R)
+    for c in due.cells:
+        shade(c, "0F3D5E")
+    keep_together(totals)
+    when(d, "doc.payment_status == 'paid' and doc.type != 'credit_note'",
+         ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
+
+    when(d, "doc.retention",
+         ([(lab("retention") + " {{ doc.retention.percent | percent }} × {{ doc.retention.base | money }} : "
+            "{{ doc.retention.amount | money }} · " + lab("retention_cumulative")
+            + " {{ doc.retention.cumulative | money }}{% if doc.retention.release_date %}, " + lab("release_date")
+            + " {{ doc.retention.release_date | date }}{% endif %}.", SMALL_GREY)], {"before": 4}))
+
+    # payment: never on a credit note (nothing to pay, no IBAN inviting a payment)
+    para(d, "{%p if doc.type != 'credit_note' %}")
+    caption(d, "payment", before=12)
+    when(d, "doc.due_date",
+         ([(lab("due_date") + " : ", {}), ("{{ doc.due_date | date }}", {"bold": True}),
+           ("{% if doc.payment.means %} · " + lab("means") + " : {{ labels.means[doc.payment.means] }}{% endif %}", {})],
+          {"after": 1}))
+    when(d, "doc.payment.iban",
+         ("{{ labels.fields.iban }} {{ doc.payment.iban }}{% if doc.payment.bic %} · {{ labels.fields.bic }} "
+          "{{ doc.payment.bic }}{% endif %}", {"after": 1}))
+    para(d, "{%p endif %}")
+    when(d, "doc.payments",
+         (lab("payments_received") + " : {% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | money }}"
+          "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
+          " — {{ labels.status[doc.payment_status] }}", {"after": 1}))
+    para(d, "{%p if doc.schedule %}")
+    data_table(d, [lab("installment"), lab("due_date"), lab("total")],
+               ["{{ labels.fields.retention_installment if i.kind == 'retention' else labels.fields.installment ~ ' ' ~ "
+                "i.number }}", "{{ i.due_date | date }}", "{{ i.amount | money }}"],
+               "for i in doc.schedule", [70, 30, 28], "schedule",
+               foot=[lab("total"), "", "{{ doc.schedule | sum(attribute='amount') | money }}"])
+    para(d, "{%p endif %}")
+
+    para(d, "{%p if doc.notes %}")
+    caption(d, "notes", before=10)
+    para(d, "{%p for note in doc.notes %}")
+    para(d, "{{ note }}", after=1)
+    para(d, "{%p endfor %}")
+    para(d, "{%p endif %}")
+
+    rule = para(d, "", after=3, before=10)
+    put(rule._p.get_or_add_pPr(), _el("w:pBdr"), P_PR).append(_el("w:bottom", val="single", sz=2, space=1, color=BOX))
+    para(d, "{%p for m in doc.mentions if m.code != 'credit_note_reference' %}")
+    para(d, [("{{ m | mention }}", {"size": 7.5, "color": GREY})], after=1)
+    para(d, "{%p endfor %}")
 
 
-total_row(lab("net_total"), "{{ doc.totals.net_total | money }}")
-total_row(lab("vat_total"), "{{ doc.totals.vat_total | money }}")
-total_row(lab("gross_total"), "{{ doc.totals.gross_total | money }}", bold=True, rule=True)
-tr_tag("{%tr if doc.totals.retention_total %}")
-total_row(lab("retention") + "{% if doc.retention %} ({{ doc.retention.percent | percent }}){% endif %}",
-          "− {{ doc.totals.retention_total | money }}")
-tr_tag("{%tr endif %}")
-tr_tag("{%tr if doc.totals.prepaid_total %}")
-total_row(lab("prepaid"), "− {{ doc.totals.prepaid_total | money }}")
-tr_tag("{%tr endif %}")
-due = totals.add_row()
-fixed(totals, [50, 36])
-para(due.cells[0], [("{{ labels.fields.amount_to_refund if doc.type == 'credit_note' else labels.fields.amount_due }}",
-                     {"bold": True, "size": 11, "color": WHITE})])
-para(due.cells[1], [("{{ doc.totals.amount_due | money }}", {"bold": True, "size": 11, "color": WHITE})], align=R)
-for c in due.cells:
-    shade(c, "0F3D5E")
-keep_together(totals)
-when(d, "doc.payment_status == 'paid' and doc.type != 'credit_note'",
-     ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version", default="1.2.0", choices=["1.0.0", "1.2.0"])
+    parser.add_argument("output", nargs="?", type=Path)
+    args = parser.parse_args(argv)
+    out = args.output or ROOT / f"templates/classic/{args.version}/document.docx"
+    if args.version == "1.0.0" and out.resolve() == (ROOT / "templates/classic/1.0.0/document.docx").resolve():
+        print("classic 1.0.0 is shipped and pinned: give another output path", file=sys.stderr)
+        return 2
+    d, section = new_document()
+    if args.version == "1.0.0":
+        classic_1_0_0(d, section)
+        d.save(out)
+    else:
+        classic_1_2_0(d, section)
+        buffer = io.BytesIO()
+        d.save(buffer)
+        out.write_bytes(clean_package(buffer.getvalue()))
+    print(f"wrote {out}")
+    return 0
 
-when(d, "doc.retention",
-     ([(lab("retention") + " : {{ doc.retention.amount | money }} · " + lab("retention_cumulative")
-        + " {{ doc.retention.cumulative | money }}{% if doc.retention.release_date %}, " + lab("release_date")
-        + " {{ doc.retention.release_date | date }}{% endif %}.", SMALL_GREY)], {"before": 4}))
 
-# ------------------------------------------------------------------ payment, schedule, notes, mentions
-caption(d, "payment", before=12)
-when(d, "doc.due_date",
-     ([(lab("due_date") + " : ", {}), ("{{ doc.due_date | date }}", {"bold": True}),
-       ("{% if doc.payment.means %} · " + lab("means") + " : {{ labels.means[doc.payment.means] }}{% endif %}", {})],
-      {"after": 1}))
-when(d, "doc.payment.iban",
-     ("{{ labels.fields.iban }} {{ doc.payment.iban }}{% if doc.payment.bic %} · {{ labels.fields.bic }} "
-      "{{ doc.payment.bic }}{% endif %}", {"after": 1}))
-when(d, "doc.payments",
-     (lab("payments_received") + " : {% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | money }}"
-      "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
-      " — {{ labels.status[doc.payment_status] }}", {"after": 1}))
-para(d, "{%p if doc.schedule %}")
-data_table(d, [lab("installment"), lab("due_date"), lab("total")],
-           ["{{ labels.fields.retention_installment if i.kind == 'retention' else labels.fields.installment ~ ' ' ~ "
-            "i.number }}", "{{ i.due_date | date }}", "{{ i.amount | money }}"],
-           "for i in doc.schedule", [70, 30, 28], "schedule")
-para(d, "{%p endif %}")
-
-para(d, "{%p if doc.notes %}")
-caption(d, "notes", before=10)
-para(d, "{%p for note in doc.notes %}")
-para(d, "{{ note }}", after=1)
-para(d, "{%p endfor %}")
-para(d, "{%p endif %}")
-
-rule = para(d, "", after=3, before=10)
-put(rule._p.get_or_add_pPr(), _el("w:pBdr"), P_PR).append(_el("w:bottom", val="single", sz=2, space=1, color=BOX))
-para(d, "{%p for m in doc.mentions if m.code != 'credit_note_reference' %}")
-para(d, [("{{ m | mention }}", {"size": 7, "color": GREY})], after=1)
-para(d, "{%p endfor %}")
-
-d.core_properties.author = "docsvc classic 1.0.0"
-d.core_properties.title = "Invoice"
-d.core_properties.comments = ""
-d.save(out)
-print(f"wrote {out}")
+if __name__ == "__main__":
+    sys.exit(main())
