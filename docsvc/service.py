@@ -144,7 +144,13 @@ class DocumentService:
                 errors[f"{path}.type"] = [f"{previous.number} is archived as a {archived['type']}."]
                 continue
             quote = (doc.get("quote") or {}).get("number")
-            if payload.quote is not None and quote != payload.quote.number:
+            if previous.type == "credit_note":  # a credit note has no quote: it must correct the invoice stated
+                corrected = (doc.get("corrects") or {}).get("number")
+                if previous.corrects is not None and corrected != previous.corrects.number:
+                    errors[f"{path}.corrects.number"] = [f"{previous.number} corrects {corrected}, "
+                                                         f"not {previous.corrects.number}."]
+                    continue
+            elif payload.quote is not None and quote != payload.quote.number:
                 errors[f"{path}.number"] = [f"{previous.number} was issued on quote {quote}, "
                                             f"not {payload.quote.number}."]
                 continue

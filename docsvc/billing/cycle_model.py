@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .model import Line
+from .model import InvoiceReference, Line
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,25 @@ class VatPart:
 
 @dataclass(frozen=True)
 class PreviousInvoice:
-    """A deposit or situation already billed on the same quote."""
+    """A deposit or situation already billed on the same quote, or a credit note on one.
 
-    type: str  # deposit_invoice | progress_invoice
+    A credit note's figures are positive, as in its own 381 document; `sign` turns them
+    into what it takes off the billed amounts.
+    """
+
+    type: str  # deposit_invoice | progress_invoice | credit_note
     number: str
     issue_date: date
     net_total: Decimal
     vat: tuple[VatPart, ...]
     gross_total: Decimal
+    corrects: InvoiceReference | None = None  # credit_note: the invoice of the cycle it corrects
+    retention: Decimal | None = None  # progress_invoice: the retention guarantee it withheld
+    retention_release_date: date | None = None
+
+    @property
+    def sign(self) -> int:
+        return -1 if self.type == "credit_note" else 1
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,8 @@ class ProgressRecap:
     rows: tuple[ProgressRow, ...]
     deductions: tuple[Deduction, ...]
     deposit_deduction: str
+    credit_notes: tuple[PreviousInvoice, ...] = ()  # credit notes on earlier invoices of the quote
+    billed: tuple[RateAmount, ...] = ()  # "déjà facturé" per quote rate: deposits + situations - credit notes
 
 
 @dataclass(frozen=True)
@@ -168,9 +181,10 @@ class FinalRecap:
     quote_number: str
     quote_date: date
     quote_totals: tuple[RateAmount, ...]
-    previous: tuple[PreviousInvoice, ...]
-    billed: tuple[RateAmount, ...]  # already billed per rate
+    previous: tuple[PreviousInvoice, ...]  # deposits and situations, in the payload's order
+    billed: tuple[RateAmount, ...]  # already billed per rate, credit notes netted
     remaining: tuple[RateAmount, ...]  # billed by this final invoice per rate
+    credit_notes: tuple[PreviousInvoice, ...] = ()  # credit notes on earlier invoices of the quote
 
 
 @dataclass(frozen=True)

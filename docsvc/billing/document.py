@@ -175,6 +175,10 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
     if unknown:
         raise BillingError({"previous_invoices": [
             f"A deposit was billed at VAT rate {k[1]} %, which quote {quote.number} does not use." for k in unknown]})
+    negative = [k for k, v in deposits.items() if v < 0]
+    if negative:
+        raise BillingError({"previous_invoices": [
+            f"The credit notes on deposits take off more than was deposited at VAT rate {k[1]} %." for k in negative]})
     deducted = {cycle.rate_key(d.category, d.rate): d for d in cycle.deductions(
         payload.deposit_deduction, deposits, quote_bases, cumulative, before, places)}
     lang = payload.language
@@ -216,6 +220,8 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
         rows=rows,
         deductions=tuple(deducted.values()),
         deposit_deduction=payload.deposit_deduction,
+        credit_notes=tuple(p for p in payload.previous_invoices if p.type == "credit_note"),
+        billed=cycle.billed_per_rate(quote.per_rate, payload.previous_invoices),
     )
     extras = {"quote": quote, "progress": recap, "title_number": recap.situation_number}
     if payload.retention is not None:
@@ -239,12 +245,16 @@ def _final(payload: InvoicePayload, places: int) -> Body:
         for part in invoice.vat:
             if part.base:
                 rate = RateAmount(part.category, part.rate, part.base, part.amount)
-                lines.append(_computed_line(f"P{len(lines) + 1}",
-                                            wording.text("previous_deduction", lang, number=invoice.number,
-                                                         date=invoice.issue_date)
-                                            + wording.text("rate_suffix", lang, rate=part.rate),
-                                            Decimal(-1), part.base, rate))
-    recap = FinalRecap(quote.number, quote.date, quote.per_rate, previous, billed, remaining)
+                if invoice.type == "credit_note":  # what a credit note took off is billed again here
+                    text = wording.text("credit_added_back", lang, number=invoice.number, date=invoice.issue_date,
+                                        corrected=invoice.corrects.number)
+                else:
+                    text = wording.text("previous_deduction", lang, number=invoice.number, date=invoice.issue_date)
+                lines.append(_computed_line(f"P{len(lines) + 1}", text + wording.text("rate_suffix", lang, rate=part.rate),
+                                            Decimal(-invoice.sign), part.base, rate))
+    recap = FinalRecap(quote.number, quote.date, quote.per_rate,
+                       tuple(p for p in previous if p.type != "credit_note"), billed, remaining,
+                       credit_notes=tuple(p for p in previous if p.type == "credit_note"))
     return Body(tuple(lines), _rows(remaining), {"quote": quote, "final": recap})
 
 

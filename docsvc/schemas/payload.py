@@ -55,8 +55,8 @@ ALL_TYPES = tuple(t.value for t in DocumentType)
 CYCLE_TYPES = ("deposit_invoice", "progress_invoice", "final_invoice")
 #: Which earlier documents each type may deduct or recap.
 PREVIOUS_ALLOWED = {"deposit_invoice": ("deposit_invoice",),
-                    "progress_invoice": ("deposit_invoice", "progress_invoice"),
-                    "final_invoice": ("deposit_invoice", "progress_invoice")}
+                    "progress_invoice": ("deposit_invoice", "progress_invoice", "credit_note"),
+                    "final_invoice": ("deposit_invoice", "progress_invoice", "credit_note")}
 FORMATS = ("pdf", "docx", "facturx")
 PAYMENT_MEANS = ("transfer", "card", "cheque", "direct_debit", "cash", "other")
 MAX_LINES = 10_000
@@ -289,12 +289,32 @@ class VatPartSchema(Base):
 
 
 class PreviousInvoiceSchema(Base):
-    type = fields.String(required=True, validate=validate.OneOf(("deposit_invoice", "progress_invoice")))
+    type = fields.String(required=True, validate=validate.OneOf(("deposit_invoice", "progress_invoice",
+                                                                  "credit_note")),
+                         metadata={"description": "credit_note: a credit note on one of the listed invoices; "
+                                                  "its figures are positive, as on the credit note itself, and "
+                                                  "are netted from what was already billed."})
     number = Text(max_length=35, required=True)
     issue_date = fields.Date(required=True)
     net_total = Amount(max_places=2, required=True)
     vat = fields.List(fields.Nested(VatPartSchema), required=True, validate=validate.Length(min=1))
     gross_total = Amount(max_places=2, required=True)
+    corrects = fields.Nested(InvoiceReferenceSchema, metadata={
+        "description": "credit_note: the invoice of the cycle it corrects (listed in previous_invoices too)."})
+    retention = Amount(max_places=2, validate=validate.Range(min=0), metadata={
+        "description": "progress_invoice: the retention guarantee it withheld (its totals.retention_total)."})
+    retention_release_date = fields.Date(metadata={"description": "progress_invoice: when that retention is released."})
+
+    @validates_schema
+    def credit_names_its_invoice(self, data, **kwargs):
+        kind = data.get("type")
+        if kind == "credit_note" and "corrects" not in data:
+            raise ValidationError("A credit note must say which invoice it corrects (number, issue_date).",
+                                  "corrects")
+        if kind and kind != "credit_note" and "corrects" in data:
+            raise ValidationError("Only a credit note corrects an invoice.", "corrects")
+        if kind and kind != "progress_invoice" and ("retention" in data or "retention_release_date" in data):
+            raise ValidationError("Only a progress invoice withholds a retention.", "retention")
 
     @validates_schema
     def adds_up(self, data, **kwargs):
@@ -442,6 +462,23 @@ class DocumentPayloadSchema(Base):
                     else "Only deposit, progress and final invoices list previous invoices."]}
             if previous.number == data.get("number"):
                 errors.setdefault("previous_invoices", {})[i] = {"number": ["This is the document's own number."]}
+        listed = {p.number: p for p in data.get("previous_invoices", ()) if p.type != "credit_note"}
+        for i, previous in enumerate(data.get("previous_invoices", ())):
+            if previous.type != "credit_note" or previous.corrects is None:
+                continue
+            corrected = listed.get(previous.corrects.number)
+            problems = {}
+            if corrected is None:
+                problems["number"] = [f"{previous.corrects.number} is not among the deposits and situations listed "
+                                      f"in previous_invoices: a credit note is netted from the invoice it corrects."]
+            else:
+                if corrected.issue_date != previous.corrects.issue_date:
+                    problems["issue_date"] = [f"{corrected.number} is listed with issue date "
+                                              f"{corrected.issue_date.isoformat()}."]
+                if previous.corrects.type and previous.corrects.type != corrected.type:
+                    problems["type"] = [f"{corrected.number} is listed as a {corrected.type}."]
+            if problems:
+                errors.setdefault("previous_invoices", {}).setdefault(i, {})["corrects"] = problems
         quote = data.get("quote")
         if quote is None or doc_type != "progress_invoice":
             return

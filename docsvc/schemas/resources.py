@@ -124,12 +124,16 @@ class VatPartOut(Schema):
 
 
 class PreviousInvoiceOut(Schema):
-    type = fields.String()
+    type = fields.String(metadata={"description": "deposit_invoice | progress_invoice | credit_note"})
     number = fields.String()
     issue_date = Day()
     net_total = Money()
     vat = fields.List(fields.Nested(VatPartOut))
     gross_total = Money()
+    corrects = fields.Nested(InvoiceReferenceOut, allow_none=True,
+                             metadata={"description": "credit_note: the invoice it corrects"})
+    retention = Money(allow_none=True, metadata={"description": "progress_invoice: retention it withheld"})
+    retention_release_date = Day(allow_none=True)
 
 
 class QuoteSummaryOut(Schema):
@@ -187,6 +191,10 @@ class ProgressRecapOut(Schema):
     rows = fields.List(fields.Nested(ProgressRowOut))
     deductions = fields.List(fields.Nested(DeductionOut))
     deposit_deduction = fields.String()
+    credit_notes = fields.List(fields.Nested(PreviousInvoiceOut),
+                               metadata={"description": "credit notes on earlier invoices of the quote"})
+    billed = fields.List(fields.Nested(RateAmountOut), metadata={
+        "description": "already billed per quote rate: deposits + situations - credit notes"})
 
 
 class RetentionOut(Schema):
@@ -203,8 +211,11 @@ class FinalRecapOut(Schema):
     quote_date = Day()
     quote_totals = fields.List(fields.Nested(RateAmountOut))
     previous = fields.List(fields.Nested(PreviousInvoiceOut))
-    billed = fields.List(fields.Nested(RateAmountOut))
+    billed = fields.List(fields.Nested(RateAmountOut), metadata={
+        "description": "already billed per quote rate, credit notes netted"})
     remaining = fields.List(fields.Nested(RateAmountOut))
+    credit_notes = fields.List(fields.Nested(PreviousInvoiceOut),
+                               metadata={"description": "credit notes on earlier invoices of the quote"})
 
 
 class InstallmentOut(Schema):

@@ -82,3 +82,29 @@ def test_deposit_total_over_the_quote_is_422(client):
                     {"rate": "20", "base": "1500.00", "amount": "300.00"}])
     r = post(client, cycle_payload("deposit_invoice", "FA-1", deposit={"percent": "30"}, previous_invoices=[big]))
     assert r.status_code == 422 and "deposit" in r.json["errors"]
+
+
+def test_a_final_invoice_nets_an_archived_credit_note_on_the_deposit(client):
+    assert post(client, cycle_payload("deposit_invoice", "FA-2026-0070", deposit={"percent": "30"})).status_code == 201
+    credit = cycle_payload("credit_note", "A-2026-0070", issue_date="2026-10-20",
+                           corrects={"number": "FA-2026-0070", "issue_date": "2026-10-05", "type": "deposit_invoice"})
+    del credit["quote"]
+    credit["lines"] = [{"description": "Acompte trop perçu", "quantity": "1", "unit_price": "100.00", "vat_rate": "10"}]
+    assert post(client, credit).status_code == 201
+    deposit = dict(DEPOSIT_30, number="FA-2026-0070")
+    stated = {"type": "credit_note", "number": "A-2026-0070", "issue_date": "2026-10-20",
+              "corrects": {"number": "FA-2026-0070", "issue_date": "2026-10-05"},
+              "net_total": "100.00", "gross_total": "110.00", "vat": [{"rate": "10", "base": "100.00", "amount": "10.00"}]}
+    wrong = dict(stated, corrects={"number": "FA-2026-0071", "issue_date": "2026-10-05"})
+    r = post(client, cycle_payload("final_invoice", "F-2026-0071", previous_invoices=[
+        deposit, dict(deposit, number="FA-2026-0071"), wrong]))
+    assert r.status_code == 422 and "A-2026-0070 corrects FA-2026-0070" in r.json["errors"][
+        "previous_invoices.2.corrects.number"][0]
+    r = post(client, cycle_payload("final_invoice", "F-2026-0072", previous_invoices=[deposit, stated]))
+    # remaining 10 %: 3050.00 - (915.00 - 100.00) = 2235.00 + VAT 305.00 - 81.50 = 223.50;
+    # 20 %: 1165.50 + 233.10; due 2235.00 + 223.50 + 1165.50 + 233.10 = 3857.10
+    assert r.status_code == 201, r.json
+    assert r.json["totals"]["amount_due"] == "3857.10"
+    final = r.json["document"]["final"]
+    assert [c["number"] for c in final["credit_notes"]] == ["A-2026-0070"]
+    assert final["credit_notes"][0]["corrects"]["number"] == "FA-2026-0070"

@@ -240,3 +240,103 @@ def test_a_gross_amount_no_base_can_meet_is_refused_not_changed():
     # 3.39 is possible: base 3.12 + VAT 0.27
     doc = doc_of(cycle_payload("deposit_invoice", "FA-8", quote=quote, deposit={"amount": "3.39"}))
     assert rates(doc) == [(D("8.50"), D("3.12"), D("0.27"))]
+
+
+# ------------------------------------------------------------------ credit notes in previous_invoices
+
+CREDIT_ON_DEPOSIT = {"type": "credit_note", "number": "A-2026-0001", "issue_date": "2026-10-20",
+                     "corrects": {"number": "FA-2026-0010", "issue_date": "2026-10-05"},
+                     "net_total": "100.00", "gross_total": "110.00",
+                     "vat": [{"rate": "10", "base": "100.00", "amount": "10.00"}]}
+SITUATION_1 = {"type": "progress_invoice", "number": "F-2026-0031", "issue_date": "2026-10-31",
+               "net_total": "1837.50", "gross_total": "2137.80",
+               "vat": [{"rate": "20", "base": "1165.50", "amount": "233.10"},
+                       {"rate": "10", "base": "672.00", "amount": "67.20"}]}
+CREDIT_ON_SITUATION = {"type": "credit_note", "number": "A-2026-0002", "issue_date": "2026-11-10",
+                       "corrects": {"number": "F-2026-0031", "issue_date": "2026-10-31",
+                                    "type": "progress_invoice"},
+                       "net_total": "104.00", "gross_total": "114.40",
+                       "vat": [{"rate": "10", "base": "104.00", "amount": "10.40"}]}
+
+
+def test_final_invoice_nets_a_credit_note_on_the_deposit():
+    doc = doc_of(cycle_payload("final_invoice", "F-2026-0060", previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT]))
+    # already billed 10 %: 915.00 - 100.00 = 815.00, VAT 91.50 - 10.00 = 81.50; 20 %: 499.50 + 99.90
+    billed = {(r.rate, r.base, r.vat) for r in doc.final.billed}
+    assert billed == {(D("10.00"), D("815.00"), D("81.50")), (D("20.00"), D("499.50"), D("99.90"))}
+    # remaining 10 %: 3050.00 - 815.00 = 2235.00, VAT 305.00 - 81.50 = 223.50; 20 %: 1165.50 + 233.10
+    assert rates(doc) == [(D("20.00"), D("1165.50"), D("233.10")), (D("10.00"), D("2235.00"), D("223.50"))]
+    # net 2235.00 + 1165.50 = 3400.50; VAT 223.50 + 233.10 = 456.60; due 3857.10 (3747.10 + the 110.00 credited)
+    assert (doc.totals.net_total, doc.totals.vat_total, doc.totals.amount_due) == (
+        D("3400.50"), D("456.60"), D("3857.10"))
+    # the credit note is added back as a positive line; the lines still add up to the bases
+    assert doc.lines[-1].net == D("100.00") and "A-2026-0001" in doc.lines[-1].description
+    assert "FA-2026-0010" in doc.lines[-1].description and "réintégré" in doc.lines[-1].description
+    assert sum(ln.net for ln in doc.lines) == D("3400.50")
+    assert [p.number for p in doc.final.previous] == ["FA-2026-0010"]
+    assert [c.number for c in doc.final.credit_notes] == ["A-2026-0001"]
+    assert doc.final.credit_notes[0].corrects.number == "FA-2026-0010"
+
+
+def test_final_invoice_nets_a_credit_note_on_a_situation():
+    doc = doc_of(cycle_payload("final_invoice", "F-2026-0061",
+                               previous_invoices=[DEPOSIT_30, SITUATION_1, CREDIT_ON_SITUATION]))
+    # billed 10 %: 915.00 + 672.00 - 104.00 = 1483.00, VAT 91.50 + 67.20 - 10.40 = 148.30
+    # billed 20 %: 499.50 + 1165.50 = 1665.00 (the whole quote), VAT 99.90 + 233.10 = 333.00
+    billed = {(r.rate, r.base, r.vat) for r in doc.final.billed}
+    assert billed == {(D("10.00"), D("1483.00"), D("148.30")), (D("20.00"), D("1665.00"), D("333.00"))}
+    # remaining 10 %: 3050.00 - 1483.00 = 1567.00, VAT 305.00 - 148.30 = 156.70; gross 1723.70
+    remaining = {(r.rate, r.base, r.vat) for r in doc.final.remaining}
+    assert (D("10.00"), D("1567.00"), D("156.70")) in remaining
+    assert (doc.totals.net_total, doc.totals.vat_total, doc.totals.gross_total) == (
+        D("1567.00"), D("156.70"), D("1723.70"))
+
+
+def test_situation_deducts_a_deposit_less_its_credit_note():
+    raw = cycle_payload("progress_invoice", "F-2026-0032", previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT],
+                        progress=[{"line": "L1", "percent": "40"}, {"line": "L2", "percent": "100"}])
+    doc = doc_of(raw)
+    # works 10 %: 2400.00 x 40 % = 960.00; 20 %: 1665.00
+    # deposit left at 10 %: 915.00 - 100.00 = 815.00; progressive: round(815.00 x 960 / 3050) = 256.52 (256.5245..)
+    # 20 %: 499.50 x 1665 / 1665 = 499.50
+    deductions = {d.rate: (d.deposit_base, d.amount) for d in doc.progress.deductions}
+    assert deductions == {D("10.00"): (D("815.00"), D("256.52")), D("20.00"): (D("499.50"), D("499.50"))}
+    # bases 10 %: 960.00 - 256.52 = 703.48, VAT 70.348 -> 70.35; 20 %: 1165.50, VAT 233.10
+    assert rates(doc) == [(D("20.00"), D("1165.50"), D("233.10")), (D("10.00"), D("703.48"), D("70.35"))]
+    # "déjà facturé": 10 %: 915.00 - 100.00 = 815.00 + 81.50; 20 %: 499.50 + 99.90
+    assert {(r.rate, r.base, r.vat) for r in doc.progress.billed} == {
+        (D("10.00"), D("815.00"), D("81.50")), (D("20.00"), D("499.50"), D("99.90"))}
+    assert [c.number for c in doc.progress.credit_notes] == ["A-2026-0001"]
+
+
+@pytest.mark.parametrize("mutate, path, fragment", [
+    (lambda c: c.pop("corrects"), "previous_invoices.1.corrects", "which invoice it corrects"),
+    (lambda c: c["corrects"].update(number="FA-9"), "previous_invoices.1.corrects.number", "not among"),
+    (lambda c: c["corrects"].update(issue_date="2026-10-06"), "previous_invoices.1.corrects.issue_date",
+     "2026-10-05"),
+    (lambda c: c["corrects"].update(type="progress_invoice"), "previous_invoices.1.corrects.type",
+     "deposit_invoice"),
+])
+def test_a_credit_note_must_correct_a_listed_invoice(mutate, path, fragment):
+    credit = {**CREDIT_ON_DEPOSIT, "corrects": dict(CREDIT_ON_DEPOSIT["corrects"])}
+    mutate(credit)
+    raw = cycle_payload("final_invoice", "F-2026-0062", previous_invoices=[DEPOSIT_30, credit])
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    assert path in errors and any(fragment in m for m in errors[path]), errors
+
+
+def test_a_deposit_invoice_does_not_list_credit_notes():
+    raw = cycle_payload("deposit_invoice", "FA-2026-0011", deposit={"percent": "10"},
+                        previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT])
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    assert "previous_invoices.1.type" in errors
+
+
+def test_credit_notes_taking_off_more_than_the_deposit_are_refused():
+    big = {**CREDIT_ON_DEPOSIT, "net_total": "1000.00", "gross_total": "1100.00",
+           "vat": [{"rate": "10", "base": "1000.00", "amount": "100.00"}]}  # 1000.00 > 915.00 deposited at 10 %
+    raw = cycle_payload("progress_invoice", "F-2026-0033", previous_invoices=[DEPOSIT_30, big],
+                        progress=[{"line": "L1", "percent": "40"}])
+    with pytest.raises(BillingError) as info:
+        doc_of(raw)
+    assert "previous_invoices" in info.value.errors
