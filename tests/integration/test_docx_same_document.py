@@ -1,0 +1,174 @@
+"""The DOCX is the same document as the PDF: for every fixture of the cycle, in French and
+in English, the DOCX (read with python-docx: paragraphs, tables, headers, footers) and the
+PDF (pdftotext) print every number, date and reference the Factur-X XML states; and the
+DOCX package carries this document's metadata and nothing of another template's."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from decimal import Decimal
+
+import pytest
+from docx import Document as Docx
+
+from docsvc.rendering import TemplateRegistry
+from docsvc.service import DocumentService
+from tests.conftest import FIXTURES, ROOT, load_fixture
+from tests.originals import docx_text, missing_facts, pdf_text, xml_facts
+
+CYCLE = json.loads((FIXTURES / "cycle.json").read_text())
+ALL = ["invoice", "credit_note"] + CYCLE
+VERSION = "1.2.0"
+
+
+@pytest.fixture(scope="module")
+def service():
+    return DocumentService(archive=None, templates=TemplateRegistry([ROOT / "templates"]))
+
+
+def payload(name: str, language: str) -> dict:
+    raw = load_fixture(name)
+    raw["template"] = {"name": "classic", "version": VERSION}
+    raw["language"] = language
+    raw["formats"] = ["facturx"]
+    return raw
+
+
+def render(service, name: str, language: str, fmt: str) -> bytes:
+    return service.render(payload(name, language), fmt)[0]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("name", ALL)
+def test_docx_and_pdf_print_what_the_xml_says(service, name, language):
+    facts = xml_facts(render(service, name, language, "xml"))
+    docx = docx_text(render(service, name, language, "docx"))
+    assert "{{" not in docx and "{%" not in docx
+    assert missing_facts(facts, docx, language) == []
+    assert missing_facts(facts, pdf_text(render(service, name, language, "pdf")), language) == []
+
+
+def test_the_facts_are_those_of_the_fixture(service):
+    """The comparison is not empty: situation 2's XML, read back, states the figures of
+    fixtures/progress_invoice_2.json."""
+    facts = xml_facts(render(service, "progress_invoice_2", "fr", "xml"))
+    assert facts.number == "F-2026-0131"
+    assert [n for n, _ in facts.preceding] == ["FA-2026-0101", "FA-2026-0105", "F-2026-0120"]
+    # works of the situation 19 533,20, deposits deducted 0 + 3 263,37 + 4 785,92 = 8 049,29:
+    # net 19 533,20 - 8 049,29 = 11 483,91
+    assert facts.amounts["TaxBasisTotalAmount"] == Decimal("11483.91")
+    # gross 12 325,03 less the retention 1 048,20 = 11 276,83
+    assert facts.amounts["DuePayableAmount"] == Decimal("11276.83")
+    text = docx_text(render(service, "progress_invoice_2", "fr", "docx"))
+    assert missing_facts(facts, text.replace("11 276,83", "11 276,84"), "fr") == [
+        "DuePayableAmount: '11 276,83 €'"]
+
+
+def lines_of(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_addresses_one_line_per_line(service, language):
+    text = docx_text(render(service, "progress_invoice_2", language, "docx"))
+    # fixtures/progress_invoice_2.json: the buyer's two address lines, then postcode and city
+    assert "\nRésidence Bellevue\n3 avenue Jean Jaurès\n69100 Villeurbanne" in text
+    # the delivery address, the same way
+    assert "\nChantier Bellevue, bâtiment B\n7 rue Francis de Pressensé\n69100 Villeurbanne" in text
+    assert "\n14 rue des Tanneurs\n69007 Lyon" in text  # the seller's
+
+
+def test_progress_invoice_steps_from_works_to_net_and_names_what_it_deducts(service):
+    text = docx_text(render(service, "progress_invoice_2", "fr", "docx"))
+    # works 19 533,20 - deposits deducted (0 + 3 263,37 + 4 785,92 = 8 049,29) = net 11 483,91,
+    # in this order in the totals
+    lines = lines_of(text)
+    works = lines.index("Travaux de cette situation HT | 19 533,20 €", lines.index("Récapitulatif TVA"))
+    assert lines[works + 1] == "Déduction des acomptes | - 8 049,29 €"
+    assert lines[works + 2] == "Total HT | 11 483,91 €"
+    assert "FA-2026-0101" in text and "20/09/2026" in text and "FA-2026-0105" in text and "01/10/2026" in text
+    assert "F-2026-0120 · 31/10/2026" in text  # the earlier situation, by number and date
+    # the retention: 5 % of its base, and when it is released
+    assert "Retenue de garantie" in text and "libérable le 18 décembre 2027" in text
+
+
+@pytest.mark.parametrize("language, due, refund", [("fr", "Net à payer", "Montant de l'avoir"),
+                                                   ("en", "Amount due", "Credit amount")])
+def test_a_credit_note_reads_as_a_credit_note(service, language, due, refund):
+    text = docx_text(render(service, "credit_note", language, "docx"))
+    raw = load_fixture("credit_note")
+    assert refund in text and due not in text
+    assert raw["payment"].get("iban", "FR76") not in re.sub(r"\s", "", text)
+    assert raw["corrects"]["number"] in text
+
+
+def test_tables_have_their_total_rows(service):
+    text = docx_text(render(service, "progress_invoice_3", "fr", "docx"))
+    totals = [line for line in lines_of(text) if line.startswith("Total |")]
+    # the progress table, the deposit deductions and the schedule each end with a total row;
+    # the schedule's: two instalments 2 630,59 + 2 630,60 and the retention released later
+    # 489,03 = 5 750,22, the gross (5 261,19 due now + 489,03 withheld)
+    assert len(totals) == 3, totals
+    assert totals[-1] == "Total | | 5 750,22 €"
+    text = docx_text(render(service, "final_invoice", "fr", "docx"))
+    assert [line for line in lines_of(text) if line.startswith("Total |")], text
+
+
+def package(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return {n: z.read(n) for n in z.namelist()}
+
+
+@pytest.mark.parametrize("name", ["invoice", "deposit_invoice", "final_invoice"])
+def test_metadata_is_this_documents_and_no_other_templates(service, name):
+    raw = load_fixture(name)
+    data = render(service, name, "fr", "docx")
+    parts = package(data)
+    assert not [n for n in parts if n.startswith(("docProps/thumbnail", "customXml/"))]
+    assert b"thumbnail" not in parts["_rels/.rels"]
+    assert b"Microsoft" not in parts["docProps/app.xml"] and b"Normal.dotm" not in parts["docProps/app.xml"]
+    props = Docx(io.BytesIO(data)).core_properties
+    assert raw["number"] in props.title
+    assert props.author == raw["seller"]["name"]
+    assert raw["buyer"]["name"] in props.subject and raw["number"] in props.subject
+    assert raw["number"] in props.keywords
+    assert props.comments == "" and props.category == "" and "classic 1.0.0" not in props.last_modified_by
+    assert props.created.date().isoformat() == raw["issue_date"]
+
+
+def test_inter_falls_back_to_a_sans_serif(service, tmp_path):
+    """Where Inter is absent (fontconfig sees only DejaVu here), LibreOffice sets the DOCX
+    in a sans-serif, never a serif Times; Word reads the same fallback (Arial) from the font table."""
+    data = render(service, "invoice", "fr", "docx")
+    fonts = package(data)["word/fontTable.xml"].decode()
+    assert re.search(r'<w:font w:name="Inter"><w:altName w:val="Arial"/>.*?<w:family w:val="swiss"/>', fonts)
+    (tmp_path / "in.docx").write_bytes(data)
+    (tmp_path / "fonts.conf").write_text(
+        '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+        '<dir>/usr/share/fonts/truetype/dejavu</dir><cachedir>' + str(tmp_path / "cache") + '</cachedir>'
+        '</fontconfig>')
+    env = {"FONTCONFIG_FILE": str(tmp_path / "fonts.conf"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(tmp_path / "in.docx")], env=env, check=True, capture_output=True,
+                   timeout=120)
+    used = subprocess.run(["pdffonts", str(tmp_path / "in.pdf")], capture_output=True, check=True, text=True).stdout
+    names = [line.split()[0].split("+")[-1] for line in used.splitlines()[2:]]
+    assert "DejaVuSans" in names and "DejaVuSans-Bold" in names, used
+    assert not [n for n in names if "Serif" in n or "Times" in n], used
+
+
+def test_libreoffice_opens_every_type(service, tmp_path):
+    """A user opens the DOCX: LibreOffice converts each type to PDF, with the same amount due."""
+    for name in ["invoice", "credit_note", "deposit_invoice", "progress_invoice_3", "final_invoice"]:
+        (tmp_path / f"{name}.docx").write_bytes(render(service, name, "fr", "docx"))
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path)] + [str(p) for p in sorted(tmp_path.glob("*.docx"))],
+                   check=True, capture_output=True, timeout=300)
+    for name in ["invoice", "credit_note", "deposit_invoice", "progress_invoice_3", "final_invoice"]:
+        facts = xml_facts(render(service, name, "fr", "xml"))
+        text = pdf_text((tmp_path / f"{name}.pdf").read_bytes())
+        assert missing_facts(facts, text, "fr") == [], name
