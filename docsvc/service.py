@@ -162,6 +162,9 @@ class DocumentService:
             kept = {"issue_date": archived["issue_date"], "net_total": totals["net_total"],
                     "gross_total": totals["gross_total"],
                     "vat": sorted((v["rate"], v["base"], v["amount"]) for v in totals["vat_breakdown"])}
+            if previous.retention is not None:  # the retention a situation withheld, as archived
+                stated["retention"] = str(previous.retention)
+                kept["retention"] = totals.get("retention_total")
             differing = [k for k in stated if stated[k] != kept[k]]
             if differing:
                 errors[path] = [f"{previous.number} differs from its archived original on "

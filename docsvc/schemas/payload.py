@@ -6,6 +6,8 @@ in `@validates_schema`; French legal mentions are checked after loading by
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from marshmallow import (
     RAISE,
     Schema,
@@ -38,6 +40,7 @@ from ..billing.model import (
     Party,
     PaymentReceived,
     PaymentTerms,
+    Settlement,
     TemplateRef,
 )
 from ..billing.money import ZERO, round_money
@@ -356,6 +359,18 @@ class ScheduleSchema(Base):
         return ScheduleRequest(**data)
 
 
+class SettlementSchema(Base):
+    method = fields.String(required=True, validate=validate.OneOf(("deduction", "refund")), metadata={
+        "description": "deduction: taken off the buyer's next payment; refund: paid back to the buyer."})
+    means = fields.String(validate=validate.OneOf(PAYMENT_MEANS),
+                          metadata={"description": "refund: how it is paid back (transfer, cheque...)."})
+    date = fields.Date(metadata={"description": "When it is refunded or deducted."})
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Settlement(**data)
+
+
 class TemplateRefSchema(Base):
     name = fields.String(load_default="classic", validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"))
     version = fields.String(validate=validate.Regexp(SEMVER, error="A semantic version, e.g. 1.0.0."))
@@ -404,7 +419,11 @@ class DocumentPayloadSchema(Base):
                                     metadata={"description": "Deposits and situations already billed on the quote."})
     deposit_deduction = fields.String(load_default="progressive", validate=validate.OneOf(("full", "progressive")))
     retention = fields.Nested(RetentionSchema)
-    schedule = fields.Nested(ScheduleSchema)
+    schedule = fields.Nested(ScheduleSchema, metadata={
+        "description": "The due dates: the document's due date is the first instalment's; a due_date or "
+                       "payment.terms_days that says otherwise is a 422."})
+    settlement = fields.Nested(SettlementSchema, metadata={
+        "description": "credit_note: how the credit is settled (deducted from the next payment, or refunded)."})
 
     @validates_schema
     def coherent(self, data, **kwargs):
@@ -423,6 +442,7 @@ class DocumentPayloadSchema(Base):
             errors["corrects"] = ["A credit note must reference the invoice it corrects."]
         if doc_type and doc_type != "credit_note" and "corrects" in data:
             errors["corrects"] = ["Only a credit note corrects an invoice."]
+        self._check_dates(data, errors)
         places = currency_places(data["currency"]) if "currency" in data else 2
         for i, line in enumerate(data.get("lines", ())):
             discount = line.get("discount")
@@ -434,6 +454,38 @@ class DocumentPayloadSchema(Base):
             errors.setdefault("lines", {}).setdefault("_schema", []).append("Line ids must be unique.")
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def _check_dates(data: dict, errors: dict) -> None:
+        """One due date: a schedule gives it, so a due date or payment terms that say
+        otherwise are refused, naming both fields; a credit note has none at all."""
+        doc_type, issue, plan = data.get("type"), data.get("issue_date"), data.get("schedule")
+        terms = data.get("payment")
+        if doc_type == "credit_note":
+            if "due_date" in data:
+                errors["due_date"] = ["A credit note has no due date for the buyer: say how it is settled "
+                                      "in settlement {method, means, date}."]
+            if plan is not None:
+                errors["schedule"] = ["A credit note has no payment schedule."]
+            return
+        if "settlement" in data:
+            errors["settlement"] = ["Only a credit note takes settlement."]
+        if plan is None:
+            return
+        first = plan.first_due_date
+        if data.get("due_date") and data["due_date"] != first:
+            errors["due_date"] = [f"{data['due_date'].isoformat()} contradicts schedule.first_due_date "
+                                  f"{first.isoformat()}: with a schedule, the due date is the first instalment's."]
+            errors["schedule.first_due_date"] = [f"{first.isoformat()} contradicts due_date "
+                                                 f"{data['due_date'].isoformat()}."]
+        if terms is not None and terms.terms_days is not None and issue:
+            implied = issue + timedelta(days=terms.terms_days)
+            if implied != first:
+                errors["payment.terms_days"] = [
+                    f"{terms.terms_days} days from {issue.isoformat()} is {implied.isoformat()}, which contradicts "
+                    f"schedule.first_due_date {first.isoformat()}: leave terms_days out or make them agree."]
+                errors["schedule.first_due_date"] = [f"{first.isoformat()} contradicts payment.terms_days "
+                                                     f"({terms.terms_days} days: {implied.isoformat()})."]
 
     @staticmethod
     def _check_cycle(data: dict, errors: dict) -> None:

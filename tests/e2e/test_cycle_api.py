@@ -24,10 +24,26 @@ def test_the_story_issues_in_order_and_adds_up(client):
     # 6400.00 x 30 % = 1920.00 (VAT 384.00) -> gross 6673.92 + 4405.05 + 2304.00 = 13382.97
     assert issued["deposit_invoice"]["totals"]["gross_total"] == "13382.97"
     assert issued["deposit_invoice_2"]["totals"]["gross_total"] == "5000.00"
-    billed_gross = sum(D(issued[n]["totals"]["gross_total"]) for n in STORY if n != "credit_note_progress")
-    billed_vat = sum(D(issued[n]["totals"]["vat_total"]) for n in STORY if n != "credit_note_progress")
-    # the whole cycle bills exactly the quote: 44609.89 gross, of which 4067.89 VAT
+    sign = {n: -1 if n == "credit_note_progress" else 1 for n in STORY}
+    billed_gross = sum(sign[n] * D(issued[n]["totals"]["gross_total"]) for n in STORY)
+    billed_vat = sum(sign[n] * D(issued[n]["totals"]["vat_total"]) for n in STORY)
+    # the credit note A-2026-0011 takes 20 x 21.00 = 420.00 + 42.00 VAT off situation 2, and the final
+    # invoice, which lists it, bills it again: the whole cycle, credit note netted, bills exactly the quote:
+    # 44609.89 gross, of which 4067.89 VAT
+    assert D(issued["credit_note_progress"]["totals"]["gross_total"]) == D("462.00")
     assert (billed_gross, billed_vat) == (D("44609.89"), D("4067.89"))
+    final_doc = issued["final_invoice"]["document"]
+    assert [c["number"] for c in final_doc["final"]["credit_notes"]] == ["A-2026-0011"]
+    assert [c["number"] for c in issued["progress_invoice_3"]["document"]["progress"]["credit_notes"]] == [
+        "A-2026-0011"]
+    # retention 5 % of the works incl. VAT, telescoping: at situation 3 the cumulative works are
+    # 10 %: 19783.00 + 1978.30; 5.5 %: 13918.00 + 765.49; 20 %: 3200.00 + 640.00 = 40284.79 -> 5 % = 2014.2395
+    # -> 2014.24 withheld over the three situations, still owed on the final invoice at 18/12/2027
+    assert final_doc["final"]["retention_total"] == "2014.24"
+    assert final_doc["final"]["retention_release_date"] == "2027-12-18"
+    assert [r["number"] for r in final_doc["final"]["retentions"]] == ["F-2026-0120", "F-2026-0131", "F-2026-0140"]
+    # with a schedule the due date is the first instalment's (31/01/2027), not issue date + 30 days
+    assert issued["progress_invoice_3"]["document"]["due_date"] == "2027-01-31"
     s1 = issued["progress_invoice_1"]["document"]
     assert s1["title_number"] == 1 and s1["progress"]["situation_number"] == 1
     assert issued["progress_invoice_3"]["document"]["progress"]["situation_number"] == 3

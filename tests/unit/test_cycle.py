@@ -191,6 +191,7 @@ def test_schedule_monthly_end_of_month_with_retention_instalment():
                         progress=[{"line": "L1", "percent": "40"}, {"line": "L2", "percent": "100"}],
                         retention={"percent": "5", "release_date": "2027-12-15"},
                         schedule={"installments": 3, "first_due_date": "2026-11-15", "end_of_month": True})
+    del raw["payment"]["terms_days"]  # the schedule gives the due dates
     doc = doc_of(raw)
     # amount due 1985.10 / 3 = 661.70 exactly; end of month: 30/11, 31/12, 31/01;
     # then the retention 152.70 on its release date
@@ -202,6 +203,7 @@ def test_schedule_monthly_end_of_month_with_retention_instalment():
 def test_schedule_quarterly_remainder_on_the_last():
     raw = cycle_payload("final_invoice", "F-9", previous_invoices=[DEPOSIT_30],
                         schedule={"installments": 4, "first_due_date": "2026-01-31", "period": "quarter"})
+    del raw["payment"]["terms_days"]
     doc = doc_of(raw)
     # 3747.10 / 4 = 936.775 -> 936.77 x 3 = 2810.31; last 3747.10 - 2810.31 = 936.79
     # quarterly from 31/01: 31/01, 30/04 (no 31st), 31/07, 31/10
@@ -340,3 +342,93 @@ def test_credit_notes_taking_off_more_than_the_deposit_are_refused():
     with pytest.raises(BillingError) as info:
         doc_of(raw)
     assert "previous_invoices" in info.value.errors
+
+
+# ------------------------------------------------------------------ one due date
+
+
+def _scheduled(**fields):
+    fields.setdefault("previous_invoices", [DEPOSIT_30])
+    raw = cycle_payload("final_invoice", "F-2026-0080",
+                        schedule={"installments": 2, "first_due_date": "2026-11-30"}, **fields)
+    raw["payment"] = {k: v for k, v in raw["payment"].items() if k != "terms_days"}
+    return raw
+
+
+def test_with_a_schedule_the_due_date_is_the_first_instalment():
+    doc = doc_of(_scheduled())
+    assert (doc.due_date, doc.due_date_source) == (date(2026, 11, 30), "schedule")
+    assert doc.schedule[0].due_date == doc.due_date
+    # agreeing terms are fine: 2026-10-05 + 56 days = 2026-11-30
+    raw = _scheduled()
+    raw["payment"]["terms_days"] = 56
+    assert doc_of(raw).due_date == date(2026, 11, 30)
+    assert doc_of(_scheduled(due_date="2026-11-30")).due_date == date(2026, 11, 30)
+
+
+def test_terms_or_due_date_contradicting_the_schedule_are_refused_naming_both():
+    raw = _scheduled()
+    raw["payment"]["terms_days"] = 30  # 2026-10-05 + 30 = 2026-11-04, not 2026-11-30
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    assert set(errors) == {"payment.terms_days", "schedule.first_due_date"}
+    assert "2026-11-04" in errors["payment.terms_days"][0] and "2026-11-30" in errors["payment.terms_days"][0]
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, _scheduled(due_date="2026-12-15"))
+                            .value.messages)
+    assert set(errors) == {"due_date", "schedule.first_due_date"}
+
+
+def test_a_final_invoice_schedule_ends_with_the_situations_retention():
+    situation = {**SITUATION_1, "retention": "152.70", "retention_release_date": "2027-12-15"}
+    doc = doc_of(_scheduled(previous_invoices=[DEPOSIT_30, situation]))
+    # remaining 10 %: 3050.00 - 915.00 - 672.00 = 1463.00, VAT 305.00 - 91.50 - 67.20 = 146.30
+    # 20 %: 1665.00 - 499.50 - 1165.50 = 0.00 and 0.00: the row stays (BR-S-08: a line uses 20 %)
+    assert rates(doc) == [(D("20.00"), D("0.00"), D("0.00")), (D("10.00"), D("1463.00"), D("146.30"))]
+    # due 1609.30 in two: 804.65 + 804.65, then the retention 152.70 withheld by situation 1, at its release
+    assert [(i.due_date, i.amount, i.kind) for i in doc.schedule] == [
+        (date(2026, 11, 30), D("804.65"), "installment"), (date(2026, 12, 30), D("804.65"), "installment"),
+        (date(2027, 12, 15), D("152.70"), "retention")]
+    assert (doc.final.retention_total, doc.final.retention_release_date) == (D("152.70"), date(2027, 12, 15))
+    assert [(h.number, h.amount) for h in doc.final.retentions] == [("F-2026-0031", D("152.70"))]
+    # the recap's total row: net 1414.50 + 1837.50 = 3252.00; VAT 191.40 + 300.30 = 491.70; gross 3743.70
+    assert (doc.final.billed_net, doc.final.billed_vat, doc.final.billed_gross) == (
+        D("3252.00"), D("491.70"), D("3743.70"))
+
+
+def test_a_credit_note_has_no_due_date_and_says_how_it_is_settled():
+    raw = cycle_payload("credit_note", "A-2026-0090", corrects={"number": "FA-2026-0010", "issue_date": "2026-10-05"},
+                        settlement={"method": "refund", "means": "transfer", "date": "2026-10-20"})
+    del raw["quote"]
+    raw["lines"] = [{"description": "Trop-perçu", "quantity": "1", "unit_price": "100.00", "vat_rate": "10"}]
+    doc = doc_of(raw)  # the payload keeps its terms_days: they give no date to a credit note
+    assert doc.due_date is None and doc.settlement.method == "refund" and doc.settlement.date == date(2026, 10, 20)
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, dict(raw, due_date="2026-11-01"))
+                            .value.messages)
+    assert "due_date" in errors
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, dict(
+        _scheduled(), settlement={"method": "refund"})).value.messages)
+    assert "settlement" in errors
+
+
+def test_deposit_basis_and_date_received():
+    raw = cycle_payload("deposit_invoice", "FA-2026-0091", deposit={"amount": "1000.00"},
+                        payments=[{"date": "2026-10-02", "amount": "1000.00", "means": "transfer"}])
+    doc = doc_of(raw)
+    dep = doc.deposit
+    # 1000.00 of 5353.00 gross = 18.681..% -> 18.68 (equivalent percent)
+    assert (dep.percent, dep.percent_is_equivalent) == (D("18.68"), True)
+    # left on the quote: 5353.00 - 1000.00 = 4353.00 gross; net 4715.00 - this deposit's net
+    assert dep.remaining_gross == D("4353.00") and dep.remaining_net == D("4715.00") - dep.net
+    assert dep.received_date == date(2026, 10, 2)
+
+
+def test_exempt_lines_get_a_mark_and_a_wording():
+    raw = cycle_payload("invoice", "F-2026-0092")
+    del raw["quote"]
+    raw["lines"] = [
+        {"description": "Formation", "quantity": "1", "unit_price": "500.00", "vat_rate": "0", "vat_category": "E",
+         "vat_exemption_reason": "Exonération de TVA, art. 261-4-4° du CGI"},
+        {"description": "Pose", "quantity": "1", "unit_price": "100.00", "vat_rate": "20"}]
+    doc = doc_of(raw)
+    assert [(e.mark, e.category) for e in doc.exemptions] == [(1, "E")]
+    assert [ln.exemption_mark for ln in doc.lines] == [1, None]
+    assert {r.category: r.exemption_mark for r in doc.vat_breakdown} == {"E": 1, "S": None}
