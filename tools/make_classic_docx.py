@@ -135,7 +135,9 @@ def when(container, condition: str, *lines):
 
 
 def caption(container, key: str, before=6):
-    return para(container, [(lab(key), {"bold": True, "size": 7, "color": GREY, "caps": True})], after=2, before=before)
+    """A small-caps title over a block: `key` is a label key, or already a template expression."""
+    text = key if key.startswith("{{") else lab(key)
+    return para(container, [(text, {"bold": True, "size": 7, "color": GREY, "caps": True})], after=2, before=before)
 
 
 def tiny(p):
@@ -252,10 +254,25 @@ TITLE = ("{{ labels.titles[doc.type] }}{% if doc.title_number %}{{ ' n° ' if do
          "{{ doc.title_number }}{% endif %}")
 
 
-def VAT_OF(category: str, rate: str) -> str:
-    """A line's or a row's VAT: the rate for S, the category's words otherwise, never a bare code."""
-    return ("{% if " + category + " == 'S' %}{{ " + rate + " | percent }}{% elif labels.vat_categories is defined %}"
-            "{{ labels.vat_categories[" + category + "] }}{% else %}{{ " + category + " }}{% endif %}")
+def word(key: str, fr: str, en: str) -> str:
+    """A 1.2.0 label, with its own words while the labels file does not carry it yet."""
+    return ("{{ labels.fields['" + key + "'] if '" + key + "' in labels.fields else (\"" + fr
+            + "\" if doc.language == 'fr' else \"" + en + "\") }}")
+
+
+CATEGORY_WORDS = ("{'fr': {'E': 'Exonéré', 'AE': 'Autoliquidation', 'K': 'Livraison intracommunautaire', "
+                  "'G': 'Exportation', 'O': 'Hors champ', 'Z': 'Taux zéro'}, 'en': {'E': 'Exempt', "
+                  "'AE': 'Reverse charge', 'K': 'Intra-EU supply', 'G': 'Export', 'O': 'Out of scope', "
+                  "'Z': 'Zero rate'}}[doc.language]")
+
+
+def VAT_OF(category: str, rate: str, mark: str | None = None) -> str:
+    """A line's or a row's VAT: the rate for S, otherwise the category's words and the mark
+    of its exemption wording (printed under the VAT summary), never a bare code."""
+    return ("{% if " + category + " == 'S' %}{{ " + rate + " | percent }}{% else %}"
+            "{{ labels.categories[" + category + "] if labels.categories is defined and " + category
+            + " in labels.categories else " + CATEGORY_WORDS + ".get(" + category + ", " + category + ") }}"
+            + ("{% if " + mark + " %} ({{ " + mark + " }}){% endif %}" if mark else "") + "{% endif %}")
 
 
 def address_lines(container, party: str):
@@ -305,7 +322,7 @@ LINE_CELLS = ["{{ line.description }}", "{{ line.quantity | quantity }}", "{{ li
               "{{ line.unit_price | money }}",
               "{% if line.discount_percent %}{{ line.discount_percent | percent }}{% elif line.discount_amount %}"
               "{{ line.discount_amount | money }}{% endif %}",
-              VAT_OF("line.vat_category", "line.vat_rate"), "{{ line.net | money }}"]
+              VAT_OF("line.vat_category", "line.vat_rate", "line.exemption_mark"), "{{ line.net | money }}"]
 LINE_WIDTHS = [74, 13, 13, 23, 17, 18, 24]
 
 #: Inter where it is installed; otherwise Word takes the altName (Arial) and LibreOffice its
@@ -626,6 +643,7 @@ def classic_1_2_0(d, section):
     in the same order, for every document type (see docs/templates.md)."""
     styled_fonts(d)
     section.different_first_page_header_footer = True  # page 1 has the full head; later pages a running header
+    section.header_distance = Mm(7)
 
     # -------------------------------------------------------------- footer (every page), running header (pages 2+)
     for footer in (section.footer, section.first_page_footer):
@@ -711,21 +729,23 @@ def classic_1_2_0(d, section):
                foot=[lab("total"), "", "{{ doc.progress.contract_net | money }}", "", "",
                      "{{ doc.progress.cumulative_works | money }}", "{{ doc.progress.previous_works | money }}",
                      "{{ doc.progress.this_works | money }}"])
+    # deposits deducted per rate, each rate naming the deposit invoices its base is made of
     para(d, "{%p if doc.progress.deductions %}")
-    data_table(d, [lab(k) for k in ("vat_rate", "deposit_base", "previously_deducted", "deducted_now", "remaining")],
-               ["{{ d.rate | percent }}", "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
+    data_table(d, [lab("vat_rate"), word("deposit_invoices", "Factures d'acompte", "Deposit invoices")]
+               + [lab(k) for k in ("deposit_base", "previously_deducted", "deducted_now", "remaining")],
+               ["{{ d.rate | percent }}",
+                "{% for dep in d.deposits %}{{ dep.number }} " + word("of", "du", "of")
+                + " {{ dep.issue_date | short_date }}{% if not loop.last %} ; {% endif %}{% endfor %}",
+                "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
                 "{{ d.amount | money }}", "{{ d.remaining | money }}"], "for d in doc.progress.deductions",
-               [30, 38, 38, 38, 38], "deductions", strong=(3,),
-               foot=[lab("total"), "{{ doc.progress.deductions | sum(attribute='deposit_base') | money }}",
+               [16, 54, 28, 28, 28, 28], "deductions", strong=(4,),
+               foot=[lab("total"), "", "{{ doc.progress.deductions | sum(attribute='deposit_base') | money }}",
                      "{{ doc.progress.deductions | sum(attribute='previously_deducted') | money }}",
-                     "{{ doc.progress.deductions | sum(attribute='amount') | money }}",
+                     "{{ doc.progress.deducted_total | money }}",
                      "{{ doc.progress.deductions | sum(attribute='remaining') | money }}"])
-    para(d, [(lab("deposit_kind") + " : ", SMALL_GREY),
-             ("{% for dep in doc.progress.previous_deposits %}{{ dep.number }} ({{ dep.issue_date | short_date }}, "
-              "{{ dep.net_total | money }} HT){% if not loop.last %} ; {% endif %}{% endfor %}", SMALL_GREY)], before=2)
     para(d, "{%p endif %}")
     caption(d, "recap").paragraph_format.keep_with_next = True
-    recap = new_table(d, 5, [100, 30])
+    recap = new_table(d, 4, [120, 30])
     table_borders(recap, insideH=(2, RULE))
     rows = (("contract_net", "{{ doc.progress.contract_net | money }}"),
             ("cumulative_works", "{{ doc.progress.cumulative_works | money }}"),
@@ -735,12 +755,18 @@ def classic_1_2_0(d, section):
         label = lab(key)
         if key == "previous_works":
             label += ("{% for ps in doc.progress.previous_situations %}{% if loop.first %} ({% endif %}"
-                      "{{ ps.number }} · {{ ps.issue_date | short_date }}{% if not loop.last %} ; {% else %}){% endif %}"
+                      "{{ labels.fields.situation }} {{ ps.number }} " + word("of", "du", "of")
+                      + " {{ ps.issue_date | short_date }}{% if not loop.last %} ; {% else %}){% endif %}"
                       "{% endfor %}")
         para(row.cells[0], [(label, {"bold": key == "this_works"})])
         para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
-    recap._tbl.remove(recap.rows[4]._tr)
     keep_together(recap)
+    when(d, "doc.progress.credit_notes",
+         ([(word("credit_notes_netted", "Avoirs déduits du déjà facturé", "Credit notes netted from billed before")
+            + " : {% for c in doc.progress.credit_notes %}{{ labels.titles.credit_note }} {{ c.number }} "
+            + word("of", "du", "of") + " {{ c.issue_date | short_date }}{% if c.corrects %} ("
+            + word("on_invoice", "sur", "on") + " {{ c.corrects.number }}){% endif %}, −{{ c.gross_total | money }} "
+            "{{ labels.fields.gross }}{% if not loop.last %} ; {% endif %}{% endfor %}", SMALL_GREY)], {"before": 2}))
     para(d, "{%p else %}")
     para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
     data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
@@ -749,45 +775,125 @@ def classic_1_2_0(d, section):
     data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS)
     para(d, "{%p endif %}")
 
-    # deposits: the earlier deposits on the same quote, with the total
-    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit.previous_deposits %}")
-    data_table(d, [lab("invoice_number"), lab("date"), lab("gross")],
-               ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.gross_total | money }}"],
-               "for prev in doc.deposit.previous_deposits", [100, 40, 42], "deposit_recap",
-               foot=[lab("deposits_total"), "", "{{ doc.deposit.deposits_total | money }}"])
+    # deposits: the basis (the quote, the share, what remains), then the earlier deposits
+    para(d, "{%p if doc.type == 'deposit_invoice' %}")
+    caption(d, word("deposit_basis", "Base de l'acompte", "Deposit basis")).paragraph_format.keep_with_next = True
+    basis = new_table(d, 5, [110, 36, 36])
+    table_borders(basis, top=(4, BOX), bottom=(4, BOX), insideH=(2, RULE))
+    cell_margins(basis, top=0.8, bottom=0.8)
+    for i, text in enumerate(("", lab("net"), lab("gross"))):
+        para(basis.rows[0].cells[i], [(text, {"bold": True, "size": 7.5, "color": GREY})], align=R if i else None)
+    basis_rows = (
+        (lab("quote") + " " + lab("number") + " {{ doc.quote.number }} " + word("of", "du", "of")
+         + " {{ doc.quote.date | short_date }}", "{{ doc.quote.net_total | money }}",
+         "{{ doc.quote.gross_total | money }}", False),
+        ("{{ labels.titles.deposit_invoice }} : {{ doc.deposit.percent | percent }}{% if doc.deposit.percent_is_equivalent %} "
+         + word("fixed_amount_equivalent", "(montant fixe, soit cette part du devis TTC)",
+                "(fixed amount, this share of the quote's gross)") + "{% else %} "
+         + word("of_the_quote", "du devis", "of the quote") + "{% endif %}",
+         "{{ doc.deposit.net | money }}", "{{ doc.deposit.amount | money }}", True),
+        (lab("deposits_total"), "{{ doc.deposit.deposits_net | money }}", "{{ doc.deposit.deposits_total | money }}",
+         False),
+        (word("remaining_on_quote", "Reste à facturer sur le devis", "Left to invoice on the quote"),
+         "{{ doc.deposit.remaining_net | money }}", "{{ doc.deposit.remaining_gross | money }}", False))
+    for row, (label, net, gross, strong) in zip(basis.rows[1:], basis_rows):
+        para(row.cells[0], [(label, {"bold": strong})])
+        para(row.cells[1], [(net, {"bold": strong})], align=R)
+        para(row.cells[2], [(gross, {"bold": strong})], align=R)
+    keep_together(basis)
+    para(d, "{%p if doc.deposit.previous_deposits %}")
+    data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("gross")],
+               ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
+                "{{ prev.gross_total | money }}"],
+               "for prev in doc.deposit.previous_deposits", [90, 30, 31, 31], "deposit_recap",
+               foot=[lab("deposits_total"), "", "{{ doc.deposit.deposits_net | money }}",
+                     "{{ doc.deposit.deposits_total | money }}"])
+    para(d, "{%p endif %}")
     para(d, "{%p endif %}")
 
-    # final invoices: every earlier invoice, then what remains per rate
+    # final invoices: every earlier invoice and credit note, what remains per rate, the retention
     para(d, "{%p if doc.type == 'final_invoice' %}")
-    data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
-               ["{{ labels.fields.deposit_kind if prev.type == 'deposit_invoice' else labels.fields.progress_kind }} "
-                "{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
-                "{% for v in prev.vat %}{{ v.amount | money }} ({{ v.rate | percent }}){% if not loop.last %} ; "
-                "{% endif %}{% endfor %}", "{{ prev.gross_total | money }}"],
-               "for prev in doc.final.previous", [60, 24, 30, 40, 28], "final_recap",
-               foot=[lab("total"), "", "{{ doc.final.previous | sum(attribute='net_total') | money }}", "",
-                     "{{ doc.final.previous | sum(attribute='gross_total') | money }}"])
+    t = data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
+                   ["{{ labels.fields.deposit_kind if prev.type == 'deposit_invoice' else labels.fields.progress_kind }} "
+                    "{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
+                    "{% for v in prev.vat %}{{ v.amount | money }} ({{ v.rate | percent }}){% if not loop.last %} ; "
+                    "{% endif %}{% endfor %}", "{{ prev.gross_total | money }}"],
+                   "for prev in doc.final.previous", [62, 22, 30, 40, 28], "final_recap",
+                   foot=[lab("total"), "", "{{ doc.final.billed_net | money }}", "{{ doc.final.billed_vat | money }}",
+                         "{{ doc.final.billed_gross | money }}"])
+    # the credit notes, negative, between the invoices and the total row
+    rows = list(t.rows)
+    for text, cells in (("{%tr for c in doc.final.credit_notes %}", None),
+                        (None, ["{{ labels.titles.credit_note }} {{ c.number }}{% if c.corrects %} ("
+                                + word("on_invoice", "sur", "on") + " {{ c.corrects.number }}){% endif %}",
+                                "{{ c.issue_date | short_date }}", "−{{ c.net_total | money }}",
+                                "{% for v in c.vat %}−{{ v.amount | money }} ({{ v.rate | percent }})"
+                                "{% if not loop.last %} ; {% endif %}{% endfor %}", "−{{ c.gross_total | money }}"]),
+                        ("{%tr endfor %}", None)):
+        new = t.add_row()
+        fixed(t, [62, 22, 30, 40, 28])
+        if text:
+            new.cells[0].text = text
+        else:
+            for i, value in enumerate(cells):
+                para(new.cells[i], value, align=R if i else None)
+            row_flags(new)
+        rows[-1]._tr.addprevious(new._tr)
+    caption(d, word("final_per_rate", "Solde par taux de TVA", "Balance per VAT rate")).paragraph_format.keep_with_next = True
+    para(d, [(word("final_legend", "Par taux de TVA : base HT + TVA. Solde facturé = total du devis − déjà facturé "
+                   "(acomptes et situations, avoirs déduits).", "Per VAT rate: net base + VAT. Billed now = quote "
+                   "total − already billed (deposits and progress invoices, credit notes netted)."), SMALL_GREY)],
+         after=2).paragraph_format.keep_with_next = True
     data_table(d, [lab("vat_rate"), lab("quote_total"), lab("already_billed"), lab("remaining_billed")],
                ["{{ q.rate | percent }}", "{{ q.base | money }} + {{ q.vat | money }}",
                 "{{ doc.final.billed[loop.index0].base | money }} + {{ doc.final.billed[loop.index0].vat | money }}",
                 "{{ doc.final.remaining[loop.index0].base | money }} + "
                 "{{ doc.final.remaining[loop.index0].vat | money }}"],
-               "for q in doc.final.quote_totals", [22, 52, 54, 54], strong=(3,))
+               "for q in doc.final.quote_totals", [22, 52, 54, 54], strong=(3,),
+               foot=[lab("total"), "{{ doc.final.quote_totals | sum(attribute='base') | money }} + "
+                     "{{ doc.final.quote_totals | sum(attribute='vat') | money }}",
+                     "{{ doc.final.billed | sum(attribute='base') | money }} + "
+                     "{{ doc.final.billed | sum(attribute='vat') | money }}",
+                     "{{ doc.final.remaining | sum(attribute='base') | money }} + "
+                     "{{ doc.final.remaining | sum(attribute='vat') | money }}"])
+    when(d, "doc.final.vat_by_difference",
+         ([(word("vat_by_difference", "TVA du solde calculée par différence (TVA du devis − TVA déjà facturée), "
+                 "pour que le cycle facture exactement la TVA du devis", "VAT of this invoice taken by difference "
+                 "(the quote's VAT − VAT already billed), so the cycle bills exactly the quote's VAT")
+            + " : {% for v in doc.final.vat_by_difference %}{{ v.rate | percent }} : {{ v.vat | money }} "
+            + word("instead_of", "au lieu de", "instead of") + " {{ v.computed | money }}"
+            "{% if not loop.last %} ; {% endif %}{% endfor %}.", SMALL_GREY)], {"before": 2}))
+    para(d, "{%p if doc.final.retentions %}")
+    data_table(d, [word("retention_by", "Retenue de garantie de la situation", "Retention withheld by"), lab("date"),
+                   word("release", "Libération", "Release"), word("amount", "Montant", "Amount")],
+               ["{{ labels.fields.progress_kind }} {{ r.number }}", "{{ r.issue_date | short_date }}",
+                "{{ r.release_date | date if r.release_date else " + word("no_release_date_value",
+                                                                         "non fixée", "not set")[3:-3] + " }}",
+                "{{ r.amount | money }}"],
+               "for r in doc.final.retentions", [80, 30, 40, 32], "retention",
+               foot=[word("retention_total", "Total retenu, libérable", "Total withheld, released")
+                     + "{% if doc.final.retention_release_date %} {{ doc.final.retention_release_date | date }}"
+                     "{% endif %}", "", "", "{{ doc.final.retention_total | money }}"])
+    para(d, "{%p endif %}")
     para(d, "{%p endif %}")
 
     # -------------------------------------------------------------- closing block: VAT, totals, payment, mentions
+    closing_starts = len(d.element.body)
     caption(d, "vat_breakdown", before=10).paragraph_format.keep_with_next = True
-    vat = new_table(d, 4, [30, 32, 32])
+    vat = new_table(d, 4, [44, 32, 32])
     table_borders(vat, top=(4, BOX), bottom=(2, RULE), insideH=(2, RULE))
     cell_margins(vat, left=0, right=0, top=0.8, bottom=0.8)
     for i, key in enumerate(("rate", "base", "vat_amount")):
         para(vat.rows[0].cells[i], [(lab(key), {"bold": True, "size": 7.5, "color": GREY})], align=R if i else None)
     vat.rows[1].cells[0].text = "{%tr for row in doc.vat_breakdown %}"
-    for i, text in enumerate((VAT_OF("row.category", "row.rate"), "{{ row.base | money }}",
+    for i, text in enumerate((VAT_OF("row.category", "row.rate", "row.exemption_mark"), "{{ row.base | money }}",
                               "{{ row.amount | money }}")):
         para(vat.rows[2].cells[i], text, align=R if i else None)
     vat.rows[3].cells[0].text = "{%tr endfor %}"
     keep_together(vat)
+    para(d, "{%p for e in doc.exemptions %}")
+    para(d, [("({{ e.mark }}) {{ e.reason }}", SMALL_GREY)], after=1).paragraph_format.keep_with_next = True
+    para(d, "{%p endfor %}")
 
     para(d, "", after=4).paragraph_format.keep_with_next = True
     totals = new_table(d, 0, [62, 36], align=WD_TABLE_ALIGNMENT.RIGHT)
@@ -810,19 +916,20 @@ def classic_1_2_0(d, section):
         row.cells[0].text = text
 
     # a progress invoice shows the step from works to net: works, deposits deducted, total net
-    tr_tag("{%tr if doc.type == 'progress_invoice' and doc.progress.deductions %}")
+    tr_tag("{%tr if doc.type == 'progress_invoice' and doc.progress.deducted_total %}")
     total_row(lab("this_works"), "{{ doc.progress.this_works | money }}")
-    total_row(lab("deductions"), "− {{ doc.progress.deductions | sum(attribute='amount') | money }}")
+    total_row(word("deducted_total", "Acomptes déduits HT", "Deposits deducted, net"),
+              "−{{ doc.progress.deducted_total | money }}")
     tr_tag("{%tr endif %}")
     total_row(lab("net_total"), "{{ doc.totals.net_total | money }}")
     total_row(lab("vat_total"), "{{ doc.totals.vat_total | money }}")
     total_row(lab("gross_total"), "{{ doc.totals.gross_total | money }}", bold=True, rule=True)
     tr_tag("{%tr if doc.totals.retention_total %}")
     total_row(lab("retention") + "{% if doc.retention %} ({{ doc.retention.percent | percent }}){% endif %}",
-              "− {{ doc.totals.retention_total | money }}")
+              "−{{ doc.totals.retention_total | money }}")
     tr_tag("{%tr endif %}")
     tr_tag("{%tr if doc.totals.prepaid_total %}")
-    total_row(lab("prepaid"), "− {{ doc.totals.prepaid_total | money }}")
+    total_row(lab("prepaid"), "−{{ doc.totals.prepaid_total | money }}")
     tr_tag("{%tr endif %}")
     due = totals.add_row()
     fixed(totals, [62, 36])
@@ -836,17 +943,34 @@ def classic_1_2_0(d, section):
          ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
 
     when(d, "doc.retention",
-         ([(lab("retention") + " {{ doc.retention.percent | percent }} × {{ doc.retention.base | money }} : "
-            "{{ doc.retention.amount | money }} · " + lab("retention_cumulative")
-            + " {{ doc.retention.cumulative | money }}{% if doc.retention.release_date %}, " + lab("release_date")
-            + " {{ doc.retention.release_date | date }}{% endif %}.", SMALL_GREY)], {"before": 4}))
+         ([(lab("retention") + " : {{ doc.retention.percent | percent }} " + word("of", "de", "of")
+            + " {{ doc.retention.base | money }} (" + word("works_gross", "travaux TTC de cette situation",
+                                                           "works of this invoice incl. VAT")
+            + ") = {{ doc.retention.amount | money }} · " + lab("retention_cumulative")
+            + " {{ doc.retention.cumulative | money }} · {% if doc.retention.release_date %}" + lab("release_date")
+            + " {{ doc.retention.release_date | date }}{% else %}"
+            + word("no_release_date", "date de libération non fixée", "release date not set") + "{% endif %}.",
+            SMALL_GREY)], {"before": 4}))
 
-    # payment: never on a credit note (nothing to pay, no IBAN inviting a payment)
-    para(d, "{%p if doc.type != 'credit_note' %}")
+    # payment: a credit note says how it is settled; never a due date or an IBAN inviting payment
+    para(d, "{%p if doc.type == 'credit_note' %}")
+    caption(d, "payment", before=12)
+    when(d, "doc.settlement and doc.settlement.method == 'refund'",
+         ([(word("refunded", "Remboursé au client", "Refunded to the customer")
+            + "{% if doc.settlement.means %} ({{ labels.means[doc.settlement.means] }}){% endif %}"
+            "{% if doc.settlement.date %} " + word("on", "le", "on") + " {{ doc.settlement.date | date }}{% endif %}.",
+            {})], {"after": 1}))
+    when(d, "doc.settlement and doc.settlement.method == 'deduction'",
+         ([(word("deducted_from_next", "À déduire de votre prochain règlement", "To be deducted from your next payment")
+            + "{% if doc.settlement.date %} (" + word("on", "le", "on") + " {{ doc.settlement.date | date }})"
+            "{% endif %}.", {})], {"after": 1}))
+    para(d, "{%p else %}")
     caption(d, "payment", before=12)
     when(d, "doc.due_date",
          ([(lab("due_date") + " : ", {}), ("{{ doc.due_date | date }}", {"bold": True}),
-           ("{% if doc.payment.means %} · " + lab("means") + " : {{ labels.means[doc.payment.means] }}{% endif %}", {})],
+           ("{% if doc.due_date_source == 'schedule' %} (" + word("first_installment", "1re échéance de l'échéancier",
+                                                                   "first instalment of the schedule") + "){% endif %}"
+            "{% if doc.payment.means %} · " + lab("means") + " : {{ labels.means[doc.payment.means] }}{% endif %}", {})],
           {"after": 1}))
     when(d, "doc.payment.iban",
          ("{{ labels.fields.iban }} {{ doc.payment.iban }}{% if doc.payment.bic %} · {{ labels.fields.bic }} "
@@ -857,7 +981,7 @@ def classic_1_2_0(d, section):
           "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
           " — {{ labels.status[doc.payment_status] }}", {"after": 1}))
     para(d, "{%p if doc.schedule %}")
-    data_table(d, [lab("installment"), lab("due_date"), lab("total")],
+    data_table(d, [lab("installment"), lab("date"), lab("gross")],
                ["{{ labels.fields.retention_installment if i.kind == 'retention' else labels.fields.installment ~ ' ' ~ "
                 "i.number }}", "{{ i.due_date | date }}", "{{ i.amount | money }}"],
                "for i in doc.schedule", [70, 30, 28], "schedule",
@@ -872,10 +996,19 @@ def classic_1_2_0(d, section):
     para(d, "{%p endif %}")
 
     rule = para(d, "", after=3, before=10)
+    rule.paragraph_format.keep_with_next = True
     put(rule._p.get_or_add_pPr(), _el("w:pBdr"), P_PR).append(_el("w:bottom", val="single", sz=2, space=1, color=BOX))
     para(d, "{%p for m in doc.mentions if m.code != 'credit_note_reference' %}")
-    para(d, [("{{ m | mention }}", {"size": 7.5, "color": GREY})], after=1)
+    para(d, [("{{ m | mention }}", {"size": 7.5, "color": GREY})], after=1).paragraph_format.keep_with_next = True
     para(d, "{%p endfor %}")
+    # the closing block moves as one: every paragraph in it keeps with the next, every row whole
+    for element in list(d.element.body)[closing_starts:]:
+        for p in element.iter(qn("w:p")):
+            put(p.get_or_add_pPr(), _el("w:keepNext"), P_PR) if p.pPr is None or p.pPr.find(qn("w:keepNext")) is None \
+                else None
+        for tr in element.iter(qn("w:tr")):
+            if tr.trPr is None or tr.trPr.find(qn("w:cantSplit")) is None:
+                tr.get_or_add_trPr().append(_el("w:cantSplit"))
 
 
 def main(argv=None) -> int:
