@@ -141,6 +141,7 @@ def missing_facts(facts: Facts, text: str, language: str) -> list[str]:
     missing = []
     compact = re.sub(r"\s", "", text)
     text = re.sub(r"\s+", " ", text)  # a value wrapped at the end of a line still reads as one
+    text = re.sub(r"(?<=\w)- (?=\w)", "-", text)  # "FA-2026-" wrapped before "0105"
 
     def need(label, *ways):
         if not any(way in text for way in ways):

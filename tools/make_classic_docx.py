@@ -731,18 +731,22 @@ def classic_1_2_0(d, section):
                      "{{ doc.progress.this_works | money }}"])
     # deposits deducted per rate, each rate naming the deposit invoices its base is made of
     para(d, "{%p if doc.progress.deductions %}")
-    data_table(d, [lab("vat_rate"), word("deposit_invoices", "Factures d'acompte", "Deposit invoices")]
+    deductions = data_table(
+               d, [lab("vat_rate"), word("deposit_invoices", "Factures d'acompte", "Deposit invoices")]
                + [lab(k) for k in ("deposit_base", "previously_deducted", "deducted_now", "remaining")],
-               ["{{ d.rate | percent }}",
-                "{% for dep in d.deposits %}{{ dep.number }} " + word("of", "du", "of")
-                + " {{ dep.issue_date | short_date }}{% if not loop.last %} ; {% endif %}{% endfor %}",
-                "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
+               ["{{ d.rate | percent }}", "", "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
                 "{{ d.amount | money }}", "{{ d.remaining | money }}"], "for d in doc.progress.deductions",
                [16, 54, 28, 28, 28, 28], "deductions", strong=(4,),
                foot=[lab("total"), "", "{{ doc.progress.deductions | sum(attribute='deposit_base') | money }}",
                      "{{ doc.progress.deductions | sum(attribute='previously_deducted') | money }}",
                      "{{ doc.progress.deducted_total | money }}",
                      "{{ doc.progress.deductions | sum(attribute='remaining') | money }}"])
+    names = deductions.rows[2].cells[1]  # one deposit invoice a line: "FA-2026-0101 du 20/09/2026"
+    tiny(names.paragraphs[0])
+    para(names, "{%p for dep in d.deposits %}")
+    para(names, "{{ dep.number }} " + word("of", "du", "of") + " {{ dep.issue_date | short_date }}"
+                "{% if dep.type == 'credit_note' %} ({{ labels.titles.credit_note }}){% endif %}")
+    para(names, "{%p endfor %}")
     para(d, "{%p endif %}")
     caption(d, "recap").paragraph_format.keep_with_next = True
     recap = new_table(d, 4, [120, 30])
@@ -755,7 +759,7 @@ def classic_1_2_0(d, section):
         label = lab(key)
         if key == "previous_works":
             label += ("{% for ps in doc.progress.previous_situations %}{% if loop.first %} ({% endif %}"
-                      "{{ labels.fields.situation }} {{ ps.number }} " + word("of", "du", "of")
+                      "{{ labels.fields.progress_kind }} {{ ps.number }} " + word("of", "du", "of")
                       + " {{ ps.issue_date | short_date }}{% if not loop.last %} ; {% else %}){% endif %}"
                       "{% endfor %}")
         para(row.cells[0], [(label, {"bold": key == "this_works"})])
@@ -943,10 +947,11 @@ def classic_1_2_0(d, section):
          ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
 
     when(d, "doc.retention",
-         ([(lab("retention") + " : {{ doc.retention.percent | percent }} " + word("of", "de", "of")
-            + " {{ doc.retention.base | money }} (" + word("works_gross", "travaux TTC de cette situation",
-                                                           "works of this invoice incl. VAT")
-            + ") = {{ doc.retention.amount | money }} · " + lab("retention_cumulative")
+         ([(lab("retention") + " {{ doc.retention.percent | percent }} · " + word("retention_base", "base",
+                                                                                  "basis") + " : "
+            + word("works_gross", "travaux TTC de cette situation", "works of this invoice incl. VAT")
+            + " {{ doc.retention.base | money }} · " + word("withheld", "retenue", "withheld")
+            + " {{ doc.retention.amount | money }} · " + lab("retention_cumulative")
             + " {{ doc.retention.cumulative | money }} · {% if doc.retention.release_date %}" + lab("release_date")
             + " {{ doc.retention.release_date | date }}{% else %}"
             + word("no_release_date", "date de libération non fixée", "release date not set") + "{% endif %}.",

@@ -61,11 +61,10 @@ def test_the_facts_are_those_of_the_fixture(service):
     # works of the situation 19 533,20, deposits deducted 0 + 3 263,37 + 4 785,92 = 8 049,29:
     # net 19 533,20 - 8 049,29 = 11 483,91
     assert facts.amounts["TaxBasisTotalAmount"] == Decimal("11483.91")
-    # gross 12 325,03 less the retention 1 048,20 = 11 276,83
-    assert facts.amounts["DuePayableAmount"] == Decimal("11276.83")
+    # its VAT 465,58 + 375,54 = 841,12; gross 11 483,91 + 841,12 = 12 325,03
+    assert facts.amounts["GrandTotalAmount"] == Decimal("12325.03")
     text = docx_text(render(service, "progress_invoice_2", "fr", "docx"))
-    assert missing_facts(facts, text.replace("11 276,83", "11 276,84"), "fr") == [
-        "DuePayableAmount: '11 276,83 €'"]
+    assert missing_facts(facts, text.replace("841,12", "841,13"), "fr") == ["TaxTotalAmount: '841,12 €'"]
 
 
 def lines_of(text: str) -> list[str]:
@@ -88,10 +87,12 @@ def test_progress_invoice_steps_from_works_to_net_and_names_what_it_deducts(serv
     # in this order in the totals
     lines = lines_of(text)
     works = lines.index("Travaux de cette situation HT | 19 533,20 €", lines.index("Récapitulatif TVA"))
-    assert lines[works + 1] == "Déduction des acomptes | - 8 049,29 €"
+    assert lines[works + 1] == "Acomptes déduits HT | -8 049,29 €"
     assert lines[works + 2] == "Total HT | 11 483,91 €"
     assert "FA-2026-0101" in text and "20/09/2026" in text and "FA-2026-0105" in text and "01/10/2026" in text
-    assert "F-2026-0120 · 31/10/2026" in text  # the earlier situation, by number and date
+    assert "Situation F-2026-0120 du 31/10/2026" in text  # the earlier situation, by number and date
+    # each rate's deposit base names its deposit invoices, one a line
+    assert "FA-2026-0101 du 20/09/2026\nFA-2026-0105 du 01/10/2026" in text
     # the retention: 5 % of its base, and when it is released
     assert "Retenue de garantie" in text and "libérable le 18 décembre 2027" in text
 
