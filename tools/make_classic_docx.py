@@ -275,6 +275,14 @@ def VAT_OF(category: str, rate: str, mark: str | None = None) -> str:
             + ("{% if " + mark + " %} ({{ " + mark + " }}){% endif %}" if mark else "") + "{% endif %}")
 
 
+IDENTITY_120 = ("{% if doc.seller.legal_form %}{{ doc.seller.legal_form }}{% if doc.seller.share_capital is not none %} "
+                + lab("capital") + " {{ doc.seller.share_capital | amount }}{% endif %} · {% endif %}"
+                "{% if doc.seller.siret %}" + lab("siret") + " {{ doc.seller.siret | grouped('siret') }}"
+                "{% elif doc.seller.siren %}" + lab("siren") + " {{ doc.seller.siren | grouped('siren') }}{% endif %}"
+                "{% if doc.seller.registration %} · {{ doc.seller | registration }}{% endif %}"
+                "{% if doc.seller.vat_id %} · " + lab("vat_id") + " {{ doc.seller.vat_id | grouped('vat') }}{% endif %}")
+
+
 def address_lines(container, party: str):
     """Each address line on its own line, then postcode and city, then the country if not France."""
     para(container, "{%p for line in " + party + ".lines %}")
@@ -318,11 +326,11 @@ def data_table(container, headers, cells, loop, widths, caption_key=None, strong
 
 
 LINE_HEADERS = [lab(k) for k in ("description", "quantity", "unit", "unit_price", "discount", "vat_rate", "net")]
-LINE_CELLS = ["{{ line.description }}", "{{ line.quantity | quantity }}", "{{ line.unit | unit }}",
-              "{{ line.unit_price | money }}",
+LINE_CELLS = ["{{ line.description | nobreak }}", "{{ line.quantity | quantity }}", "{{ line.unit | unit }}",
+              "{{ line.unit_price | amount }}",
               "{% if line.discount_percent %}{{ line.discount_percent | percent }}{% elif line.discount_amount %}"
-              "{{ line.discount_amount | money }}{% endif %}",
-              VAT_OF("line.vat_category", "line.vat_rate", "line.exemption_mark"), "{{ line.net | money }}"]
+              "{{ line.discount_amount | amount }}{% endif %}",
+              VAT_OF("line.vat_category", "line.vat_rate", "line.exemption_mark"), "{{ line.net | amount }}"]
 LINE_WIDTHS = [74, 13, 13, 23, 17, 18, 24]
 
 #: Inter where it is installed; otherwise Word takes the altName (Arial) and LibreOffice its
@@ -649,7 +657,7 @@ def classic_1_2_0(d, section):
     for footer in (section.footer, section.first_page_footer):
         foot = footer.add_table(rows=1, cols=2, width=Mm(WIDTH))
         fixed(foot, [150, 32])
-        para(foot.rows[0].cells[0], [("{{ doc.seller.name }} · " + IDENTITY, {"size": 7, "color": GREY})])
+        para(foot.rows[0].cells[0], [("{{ doc.seller.name }} · " + IDENTITY_120, {"size": 7, "color": GREY})])
         pages = para(foot.rows[0].cells[1], [(lab("page") + " ", {"size": 7, "color": GREY})], align=R)
         field(pages, "PAGE")
         write(pages, [(" / ", {"size": 7, "color": GREY})])
@@ -671,7 +679,7 @@ def classic_1_2_0(d, section):
     when(seller, "doc.seller.phone or doc.seller.email",
          ([("{{ doc.seller.phone or '' }}{% if doc.seller.phone and doc.seller.email %} · {% endif %}"
             "{{ doc.seller.email or '' }}", {"color": GREY})], {}))
-    para(seller, [(IDENTITY, SMALL_GREY)], before=2)
+    para(seller, [(IDENTITY_120, SMALL_GREY)], before=2)
 
     para(title, [(TITLE, {"bold": True, "size": 17, "color": NAVY})], align=R)
     para(title, [(lab("number") + " {{ doc.number }}", {"bold": True, "size": 11})], align=R, after=5)
@@ -705,9 +713,9 @@ def classic_1_2_0(d, section):
     para(buyer, [("{{ doc.buyer.name }}", {"bold": True, "size": 10.5})], after=1)
     address_lines(buyer, "doc.buyer.address")
     when(buyer, "doc.buyer.siren or doc.buyer.vat_id",
-         ([("{% if doc.buyer.siren %}" + lab("siren") + " {{ doc.buyer.siren }}{% endif %}"
+         ([("{% if doc.buyer.siren %}" + lab("siren") + " {{ doc.buyer.siren | grouped('siren') }}{% endif %}"
             "{% if doc.buyer.siren and doc.buyer.vat_id %} · {% endif %}"
-            "{% if doc.buyer.vat_id %}" + lab("vat_id") + " {{ doc.buyer.vat_id }}{% endif %}", SMALL_GREY)],
+            "{% if doc.buyer.vat_id %}" + lab("vat_id") + " {{ doc.buyer.vat_id | grouped('vat') }}{% endif %}", SMALL_GREY)],
           {"before": 2}))
 
     when(d, "doc.type == 'deposit_invoice'",
@@ -721,26 +729,26 @@ def classic_1_2_0(d, section):
     para(d, "{%p if doc.type == 'progress_invoice' %}")
     data_table(d, [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent", "cumulative_percent",
                                     "cumulative_amount", "previous_amount", "this_amount")],
-               ["{{ row.description }}", VAT_OF("row.vat_category", "row.vat_rate"), "{{ row.quote_amount | money }}",
+               ["{{ row.description | nobreak }}", VAT_OF("row.vat_category", "row.vat_rate"), "{{ row.quote_amount | amount }}",
                 "{{ row.previous_percent | percent }}", "{{ row.cumulative_percent | percent }}",
-                "{{ row.cumulative_amount | money }}", "{{ row.previous_amount | money }}",
-                "{{ row.this_amount | money }}"],
+                "{{ row.cumulative_amount | amount }}", "{{ row.previous_amount | amount }}",
+                "{{ row.this_amount | amount }}"],
                "for row in doc.progress.rows", [44, 12, 22, 18, 20, 22, 22, 22], "progress_table", strong=(4, 7),
-               foot=[lab("total"), "", "{{ doc.progress.contract_net | money }}", "", "",
-                     "{{ doc.progress.cumulative_works | money }}", "{{ doc.progress.previous_works | money }}",
-                     "{{ doc.progress.this_works | money }}"])
+               foot=[lab("total"), "", "{{ doc.progress.contract_net | amount }}", "", "",
+                     "{{ doc.progress.cumulative_works | amount }}", "{{ doc.progress.previous_works | amount }}",
+                     "{{ doc.progress.this_works | amount }}"])
     # deposits deducted per rate, each rate naming the deposit invoices its base is made of
     para(d, "{%p if doc.progress.deductions %}")
     deductions = data_table(
                d, [lab("vat_rate"), word("deposit_invoices", "Factures d'acompte", "Deposit invoices")]
                + [lab(k) for k in ("deposit_base", "previously_deducted", "deducted_now", "remaining")],
-               ["{{ d.rate | percent }}", "", "{{ d.deposit_base | money }}", "{{ d.previously_deducted | money }}",
-                "{{ d.amount | money }}", "{{ d.remaining | money }}"], "for d in doc.progress.deductions",
+               ["{{ d.rate | percent }}", "", "{{ d.deposit_base | amount }}", "{{ d.previously_deducted | amount }}",
+                "{{ d.amount | amount }}", "{{ d.remaining | amount }}"], "for d in doc.progress.deductions",
                [16, 54, 28, 28, 28, 28], "deductions", strong=(4,),
-               foot=[lab("total"), "", "{{ doc.progress.deductions | sum(attribute='deposit_base') | money }}",
-                     "{{ doc.progress.deductions | sum(attribute='previously_deducted') | money }}",
-                     "{{ doc.progress.deducted_total | money }}",
-                     "{{ doc.progress.deductions | sum(attribute='remaining') | money }}"])
+               foot=[lab("total"), "", "{{ doc.progress.deductions | sum(attribute='deposit_base') | amount }}",
+                     "{{ doc.progress.deductions | sum(attribute='previously_deducted') | amount }}",
+                     "{{ doc.progress.deducted_total | amount }}",
+                     "{{ doc.progress.deductions | sum(attribute='remaining') | amount }}"])
     names = deductions.rows[2].cells[1]  # one deposit invoice a line: "FA-2026-0101 du 20/09/2026"
     tiny(names.paragraphs[0])
     para(names, "{%p for dep in d.deposits %}")
@@ -751,10 +759,10 @@ def classic_1_2_0(d, section):
     caption(d, "recap").paragraph_format.keep_with_next = True
     recap = new_table(d, 4, [120, 30])
     table_borders(recap, insideH=(2, RULE))
-    rows = (("contract_net", "{{ doc.progress.contract_net | money }}"),
-            ("cumulative_works", "{{ doc.progress.cumulative_works | money }}"),
-            ("previous_works", "{{ doc.progress.previous_works | money }}"),
-            ("this_works", "{{ doc.progress.this_works | money }}"))
+    rows = (("contract_net", "{{ doc.progress.contract_net | amount }}"),
+            ("cumulative_works", "{{ doc.progress.cumulative_works | amount }}"),
+            ("previous_works", "{{ doc.progress.previous_works | amount }}"),
+            ("this_works", "{{ doc.progress.this_works | amount }}"))
     for row, (key, value) in zip(recap.rows, rows):
         label = lab(key)
         if key == "previous_works":
@@ -769,7 +777,7 @@ def classic_1_2_0(d, section):
          ([(word("credit_notes_netted", "Avoirs déduits du déjà facturé", "Credit notes netted from billed before")
             + " : {% for c in doc.progress.credit_notes %}{{ labels.titles.credit_note }} {{ c.number }} "
             + word("of", "du", "of") + " {{ c.issue_date | short_date }}{% if c.corrects %} ("
-            + word("on_invoice", "sur", "on") + " {{ c.corrects.number }}){% endif %}, −{{ c.gross_total | money }} "
+            + word("on_invoice", "sur", "on") + " {{ c.corrects.number }}){% endif %}, {{ c.gross_total | negative }} "
             "{{ labels.fields.gross }}{% if not loop.last %} ; {% endif %}{% endfor %}", SMALL_GREY)], {"before": 2}))
     para(d, "{%p else %}")
     para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
@@ -789,17 +797,17 @@ def classic_1_2_0(d, section):
         para(basis.rows[0].cells[i], [(text, {"bold": True, "size": 7.5, "color": GREY})], align=R if i else None)
     basis_rows = (
         (lab("quote") + " " + lab("number") + " {{ doc.quote.number }} " + word("of", "du", "of")
-         + " {{ doc.quote.date | short_date }}", "{{ doc.quote.net_total | money }}",
-         "{{ doc.quote.gross_total | money }}", False),
+         + " {{ doc.quote.date | short_date }}", "{{ doc.quote.net_total | amount }}",
+         "{{ doc.quote.gross_total | amount }}", False),
         ("{{ labels.titles.deposit_invoice }} : {{ doc.deposit.percent | percent }}{% if doc.deposit.percent_is_equivalent %} "
          + word("fixed_amount_equivalent", "(montant fixe, soit cette part du devis TTC)",
                 "(fixed amount, this share of the quote's gross)") + "{% else %} "
          + word("of_the_quote", "du devis", "of the quote") + "{% endif %}",
-         "{{ doc.deposit.net | money }}", "{{ doc.deposit.amount | money }}", True),
-        (lab("deposits_total"), "{{ doc.deposit.deposits_net | money }}", "{{ doc.deposit.deposits_total | money }}",
+         "{{ doc.deposit.net | amount }}", "{{ doc.deposit.amount | amount }}", True),
+        (lab("deposits_total"), "{{ doc.deposit.deposits_net | amount }}", "{{ doc.deposit.deposits_total | amount }}",
          False),
         (word("remaining_on_quote", "Reste à facturer sur le devis", "Left to invoice on the quote"),
-         "{{ doc.deposit.remaining_net | money }}", "{{ doc.deposit.remaining_gross | money }}", False))
+         "{{ doc.deposit.remaining_net | amount }}", "{{ doc.deposit.remaining_gross | amount }}", False))
     for row, (label, net, gross, strong) in zip(basis.rows[1:], basis_rows):
         para(row.cells[0], [(label, {"bold": strong})])
         para(row.cells[1], [(net, {"bold": strong})], align=R)
@@ -807,11 +815,11 @@ def classic_1_2_0(d, section):
     keep_together(basis)
     para(d, "{%p if doc.deposit.previous_deposits %}")
     data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("gross")],
-               ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
-                "{{ prev.gross_total | money }}"],
+               ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
+                "{{ prev.gross_total | amount }}"],
                "for prev in doc.deposit.previous_deposits", [90, 30, 31, 31], "deposit_recap",
-               foot=[lab("deposits_total"), "", "{{ doc.deposit.deposits_net | money }}",
-                     "{{ doc.deposit.deposits_total | money }}"])
+               foot=[lab("deposits_total"), "", "{{ doc.deposit.deposits_net | amount }}",
+                     "{{ doc.deposit.deposits_total | amount }}"])
     para(d, "{%p endif %}")
     para(d, "{%p endif %}")
 
@@ -819,20 +827,20 @@ def classic_1_2_0(d, section):
     para(d, "{%p if doc.type == 'final_invoice' %}")
     t = data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
                    ["{{ labels.fields.deposit_kind if prev.type == 'deposit_invoice' else labels.fields.progress_kind }} "
-                    "{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | money }}",
-                    "{% for v in prev.vat %}{{ v.amount | money }} ({{ v.rate | percent }}){% if not loop.last %} ; "
-                    "{% endif %}{% endfor %}", "{{ prev.gross_total | money }}"],
+                    "{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
+                    "{% for v in prev.vat %}{{ v.amount | amount }} ({{ v.rate | percent }}){% if not loop.last %} ; "
+                    "{% endif %}{% endfor %}", "{{ prev.gross_total | amount }}"],
                    "for prev in doc.final.previous", [62, 22, 30, 40, 28], "final_recap",
-                   foot=[lab("total"), "", "{{ doc.final.billed_net | money }}", "{{ doc.final.billed_vat | money }}",
-                         "{{ doc.final.billed_gross | money }}"])
+                   foot=[lab("total"), "", "{{ doc.final.billed_net | amount }}", "{{ doc.final.billed_vat | amount }}",
+                         "{{ doc.final.billed_gross | amount }}"])
     # the credit notes, negative, between the invoices and the total row
     rows = list(t.rows)
     for text, cells in (("{%tr for c in doc.final.credit_notes %}", None),
                         (None, ["{{ labels.titles.credit_note }} {{ c.number }}{% if c.corrects %} ("
                                 + word("on_invoice", "sur", "on") + " {{ c.corrects.number }}){% endif %}",
-                                "{{ c.issue_date | short_date }}", "−{{ c.net_total | money }}",
-                                "{% for v in c.vat %}−{{ v.amount | money }} ({{ v.rate | percent }})"
-                                "{% if not loop.last %} ; {% endif %}{% endfor %}", "−{{ c.gross_total | money }}"]),
+                                "{{ c.issue_date | short_date }}", "{{ c.net_total | negative }}",
+                                "{% for v in c.vat %}{{ v.amount | negative }} ({{ v.rate | percent }})"
+                                "{% if not loop.last %} ; {% endif %}{% endfor %}", "{{ c.gross_total | negative }}"]),
                         ("{%tr endfor %}", None)):
         new = t.add_row()
         fixed(t, [62, 22, 30, 40, 28])
@@ -849,23 +857,23 @@ def classic_1_2_0(d, section):
                    "total − already billed (deposits and progress invoices, credit notes netted)."), SMALL_GREY)],
          after=2).paragraph_format.keep_with_next = True
     data_table(d, [lab("vat_rate"), lab("quote_total"), lab("already_billed"), lab("remaining_billed")],
-               ["{{ q.rate | percent }}", "{{ q.base | money }} + {{ q.vat | money }}",
-                "{{ doc.final.billed[loop.index0].base | money }} + {{ doc.final.billed[loop.index0].vat | money }}",
-                "{{ doc.final.remaining[loop.index0].base | money }} + "
-                "{{ doc.final.remaining[loop.index0].vat | money }}"],
+               ["{{ q.rate | percent }}", "{{ q.base | amount }} + {{ q.vat | amount }}",
+                "{{ doc.final.billed[loop.index0].base | amount }} + {{ doc.final.billed[loop.index0].vat | amount }}",
+                "{{ doc.final.remaining[loop.index0].base | amount }} + "
+                "{{ doc.final.remaining[loop.index0].vat | amount }}"],
                "for q in doc.final.quote_totals", [22, 52, 54, 54], strong=(3,),
-               foot=[lab("total"), "{{ doc.final.quote_totals | sum(attribute='base') | money }} + "
-                     "{{ doc.final.quote_totals | sum(attribute='vat') | money }}",
-                     "{{ doc.final.billed | sum(attribute='base') | money }} + "
-                     "{{ doc.final.billed | sum(attribute='vat') | money }}",
-                     "{{ doc.final.remaining | sum(attribute='base') | money }} + "
-                     "{{ doc.final.remaining | sum(attribute='vat') | money }}"])
+               foot=[lab("total"), "{{ doc.final.quote_totals | sum(attribute='base') | amount }} + "
+                     "{{ doc.final.quote_totals | sum(attribute='vat') | amount }}",
+                     "{{ doc.final.billed | sum(attribute='base') | amount }} + "
+                     "{{ doc.final.billed | sum(attribute='vat') | amount }}",
+                     "{{ doc.final.remaining | sum(attribute='base') | amount }} + "
+                     "{{ doc.final.remaining | sum(attribute='vat') | amount }}"])
     when(d, "doc.final.vat_by_difference",
          ([(word("vat_by_difference", "TVA du solde calculée par différence (TVA du devis − TVA déjà facturée), "
                  "pour que le cycle facture exactement la TVA du devis", "VAT of this invoice taken by difference "
                  "(the quote's VAT − VAT already billed), so the cycle bills exactly the quote's VAT")
-            + " : {% for v in doc.final.vat_by_difference %}{{ v.rate | percent }} : {{ v.vat | money }} "
-            + word("instead_of", "au lieu de", "instead of") + " {{ v.computed | money }}"
+            + " : {% for v in doc.final.vat_by_difference %}{{ v.rate | percent }} : {{ v.vat | amount }} "
+            + word("instead_of", "au lieu de", "instead of") + " {{ v.computed | amount }}"
             "{% if not loop.last %} ; {% endif %}{% endfor %}.", SMALL_GREY)], {"before": 2}))
     para(d, "{%p if doc.final.retentions %}")
     data_table(d, [word("retention_by", "Retenue de garantie de la situation", "Retention withheld by"), lab("date"),
@@ -873,11 +881,11 @@ def classic_1_2_0(d, section):
                ["{{ labels.fields.progress_kind }} {{ r.number }}", "{{ r.issue_date | short_date }}",
                 "{{ r.release_date | date if r.release_date else " + word("no_release_date_value",
                                                                          "non fixée", "not set")[3:-3] + " }}",
-                "{{ r.amount | money }}"],
+                "{{ r.amount | amount }}"],
                "for r in doc.final.retentions", [80, 30, 40, 32], "retention",
                foot=[word("retention_total", "Total retenu, libérable", "Total withheld, released")
                      + "{% if doc.final.retention_release_date %} {{ doc.final.retention_release_date | date }}"
-                     "{% endif %}", "", "", "{{ doc.final.retention_total | money }}"])
+                     "{% endif %}", "", "", "{{ doc.final.retention_total | amount }}"])
     para(d, "{%p endif %}")
     para(d, "{%p endif %}")
 
@@ -890,8 +898,8 @@ def classic_1_2_0(d, section):
     for i, key in enumerate(("rate", "base", "vat_amount")):
         para(vat.rows[0].cells[i], [(lab(key), {"bold": True, "size": 7.5, "color": GREY})], align=R if i else None)
     vat.rows[1].cells[0].text = "{%tr for row in doc.vat_breakdown %}"
-    for i, text in enumerate((VAT_OF("row.category", "row.rate", "row.exemption_mark"), "{{ row.base | money }}",
-                              "{{ row.amount | money }}")):
+    for i, text in enumerate((VAT_OF("row.category", "row.rate", "row.exemption_mark"), "{{ row.base | amount }}",
+                              "{{ row.amount | amount }}")):
         para(vat.rows[2].cells[i], text, align=R if i else None)
     vat.rows[3].cells[0].text = "{%tr endfor %}"
     keep_together(vat)
@@ -921,25 +929,25 @@ def classic_1_2_0(d, section):
 
     # a progress invoice shows the step from works to net: works, deposits deducted, total net
     tr_tag("{%tr if doc.type == 'progress_invoice' and doc.progress.deducted_total %}")
-    total_row(lab("this_works"), "{{ doc.progress.this_works | money }}")
+    total_row(lab("this_works"), "{{ doc.progress.this_works | amount }}")
     total_row(word("deducted_total", "Acomptes déduits HT", "Deposits deducted, net"),
-              "−{{ doc.progress.deducted_total | money }}")
+              "{{ doc.progress.deducted_total | negative }}")
     tr_tag("{%tr endif %}")
-    total_row(lab("net_total"), "{{ doc.totals.net_total | money }}")
-    total_row(lab("vat_total"), "{{ doc.totals.vat_total | money }}")
-    total_row(lab("gross_total"), "{{ doc.totals.gross_total | money }}", bold=True, rule=True)
+    total_row(lab("net_total"), "{{ doc.totals.net_total | amount }}")
+    total_row(lab("vat_total"), "{{ doc.totals.vat_total | amount }}")
+    total_row(lab("gross_total"), "{{ doc.totals.gross_total | amount }}", bold=True, rule=True)
     tr_tag("{%tr if doc.totals.retention_total %}")
     total_row(lab("retention") + "{% if doc.retention %} ({{ doc.retention.percent | percent }}){% endif %}",
-              "−{{ doc.totals.retention_total | money }}")
+              "{{ doc.totals.retention_total | negative }}")
     tr_tag("{%tr endif %}")
     tr_tag("{%tr if doc.totals.prepaid_total %}")
-    total_row(lab("prepaid"), "−{{ doc.totals.prepaid_total | money }}")
+    total_row(lab("prepaid"), "{{ doc.totals.prepaid_total | negative }}")
     tr_tag("{%tr endif %}")
     due = totals.add_row()
     fixed(totals, [62, 36])
     para(due.cells[0], [("{{ labels.fields.amount_to_refund if doc.type == 'credit_note' else "
                          "labels.fields.amount_due }}", {"bold": True, "size": 11, "color": WHITE})])
-    para(due.cells[1], [("{{ doc.totals.amount_due | money }}", {"bold": True, "size": 11, "color": WHITE})], align=R)
+    para(due.cells[1], [("{{ doc.totals.amount_due | amount }}", {"bold": True, "size": 11, "color": WHITE})], align=R)
     for c in due.cells:
         shade(c, "0F3D5E")
     keep_together(totals)
@@ -950,9 +958,9 @@ def classic_1_2_0(d, section):
          ([(lab("retention") + " {{ doc.retention.percent | percent }} · " + word("retention_base", "base",
                                                                                   "basis") + " : "
             + word("works_gross", "travaux TTC de cette situation", "works of this invoice incl. VAT")
-            + " {{ doc.retention.base | money }} · " + word("withheld", "retenue", "withheld")
-            + " {{ doc.retention.amount | money }} · " + lab("retention_cumulative")
-            + " {{ doc.retention.cumulative | money }} · {% if doc.retention.release_date %}" + lab("release_date")
+            + " {{ doc.retention.base | amount }} · " + word("withheld", "retenue", "withheld")
+            + " {{ doc.retention.amount | amount }} · " + lab("retention_cumulative")
+            + " {{ doc.retention.cumulative | amount }} · {% if doc.retention.release_date %}" + lab("release_date")
             + " {{ doc.retention.release_date | date }}{% else %}"
             + word("no_release_date", "date de libération non fixée", "release date not set") + "{% endif %}.",
             SMALL_GREY)], {"before": 4}))
@@ -978,19 +986,19 @@ def classic_1_2_0(d, section):
             "{% if doc.payment.means %} · " + lab("means") + " : {{ labels.means[doc.payment.means] }}{% endif %}", {})],
           {"after": 1}))
     when(d, "doc.payment.iban",
-         ("{{ labels.fields.iban }} {{ doc.payment.iban }}{% if doc.payment.bic %} · {{ labels.fields.bic }} "
+         ("{{ labels.fields.iban }} {{ doc.payment.iban | grouped('iban') }}{% if doc.payment.bic %} · {{ labels.fields.bic }} "
           "{{ doc.payment.bic }}{% endif %}", {"after": 1}))
     para(d, "{%p endif %}")
     when(d, "doc.payments",
-         (lab("payments_received") + " : {% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | money }}"
+         (lab("payments_received") + " : {% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | amount }}"
           "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
           " — {{ labels.status[doc.payment_status] }}", {"after": 1}))
     para(d, "{%p if doc.schedule %}")
     data_table(d, [lab("installment"), lab("date"), lab("gross")],
                ["{{ labels.fields.retention_installment if i.kind == 'retention' else labels.fields.installment ~ ' ' ~ "
-                "i.number }}", "{{ i.due_date | date }}", "{{ i.amount | money }}"],
+                "i.number }}", "{{ i.due_date | date }}", "{{ i.amount | amount }}"],
                "for i in doc.schedule", [70, 30, 28], "schedule",
-               foot=[lab("total"), "", "{{ doc.schedule | sum(attribute='amount') | money }}"])
+               foot=[lab("total"), "", "{{ doc.schedule | sum(attribute='amount') | amount }}"])
     para(d, "{%p endif %}")
 
     para(d, "{%p if doc.notes %}")
