@@ -173,3 +173,34 @@ def test_libreoffice_opens_every_type(service, tmp_path):
         facts = xml_facts(render(service, name, "fr", "xml"))
         text = pdf_text((tmp_path / f"{name}.pdf").read_bytes())
         assert missing_facts(facts, text, "fr") == [], name
+
+
+@pytest.mark.parametrize("language, words", [("fr", "Exonéré (1)"), ("en", "Exempt (1)")])
+def test_vat_categories_in_words_with_their_exemption_wording(service, language, words):
+    raw = payload("invoice", language)
+    raw["formats"] = ["docx"]
+    raw["lines"][0].update(vat_rate="0", vat_category="E",
+                           vat_exemption_reason="Exonération de TVA, article 261-4-4° du CGI")
+    lines = lines_of(docx_text(service.render(raw, "docx")[0]))
+    first = load_fixture("invoice")["lines"][0]
+    # the line: its quantity 1 at 380,00 € (fixtures/invoice.json), exempt, net 380,00
+    assert [line for line in lines if line.startswith(first["description"])][0].endswith(
+        f"| {words} | " + ("380,00 €" if language == "fr" else "€380.00"))
+    assert any(line.startswith(f"{words} | ") for line in lines)  # its row in the VAT summary
+    assert "(1) Exonération de TVA, article 261-4-4° du CGI" in lines
+    assert not [line for line in lines if re.search(r"\| E \|", line)]  # never the bare code
+
+
+def test_classic_1_0_0_keeps_its_docx_as_archived(service):
+    """1.0.0 is pinned: its bundle is the one whose originals predate the package cleaning,
+    and it still renders the package it always did (its template's thumbnail included)."""
+    from docsvc.rendering.bundle import bundle_sha256
+    from docsvc.rendering.docx import LEGACY_PACKAGES
+
+    assert bundle_sha256(ROOT / "templates" / "classic" / "1.0.0") in LEGACY_PACKAGES
+    raw = load_fixture("invoice")  # pinned to 1.0.0
+    raw["formats"] = ["docx"]
+    parts = package(service.render(raw, "docx")[0])
+    assert "docProps/thumbnail.jpeg" in parts
+    assert b"<dc:subject/>" in parts["docProps/core.xml"] or b"<dc:subject></dc:subject>" in parts[
+        "docProps/core.xml"]

@@ -62,6 +62,7 @@ def service():
 
 def facturx_of(service, name: str, language: str | None = None) -> bytes:
     raw = load_fixture(name)
+    raw["template"] = {"name": "classic"}  # the latest shipped classic, not the fixtures' pinned 1.0.0
     raw["formats"] = ["facturx"]
     if language:
         raw["language"] = language
