@@ -54,12 +54,12 @@ class Bundle:
                                  self.sha256)
                       if "docx" in self.formats else None)
 
-    def context(self, document: dict, carry: dict | None = None) -> dict:
+    def context(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> dict:
         """The render context: the enriched document, the labels of its language, the template."""
-        return render_context(document, self, carry)
+        return render_context(document, self, carry, closing_split)
 
-    def html(self, document: dict, carry: dict | None = None) -> str:
-        return self.html_template.render(self.context(document, carry))
+    def html(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> str:
+        return self.html_template.render(self.context(document, carry, closing_split))
 
     def supports(self, fmt: str) -> bool:
         """facturx is the PDF as PDF/A-3b, so any bundle that renders PDF renders it."""
@@ -70,6 +70,6 @@ class Bundle:
         if not self.supports(fmt):
             raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
         if fmt in ("pdf", "facturx"):
-            return self._pdf.render_carried(lambda carry: self.html(document, carry),
+            return self._pdf.render_carried(lambda carry, split: self.html(document, carry, split),
                                             variant="pdf/a-3b" if fmt == "facturx" else None)
         return self._docx.render(self.context(document))

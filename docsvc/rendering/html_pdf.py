@@ -61,7 +61,7 @@ class PdfEngine:
 
     # ------------------------------------------------------------ carried-forward subtotals
 
-    def render_carried(self, html_for: Callable[[dict], str], variant: str | None = None) -> bytes:
+    def render_carried(self, html_for: Callable[[dict, bool], str], variant: str | None = None) -> bytes:
         """A line table that runs over several pages shows "À reporter" at the foot of each
         page and "Report" at the head of the next, with the running subtotal.
 
@@ -73,20 +73,30 @@ class PdfEngine:
         row. The result is checked against the new layout (every subtotal row on the page
         of the rows it adds up, no other break inside the table) and corrected a row at a
         time until it is stable. Templates without `data-carry` render in one pass, as before.
+
+        The block of class `closing` (the table's last rows and the closing figures) is
+        kept on one page; when it is taller than a page, `html_for` is asked for the
+        `closing_split` variant, where only its parts are kept whole.
         """
-        html = html_for({})
+        html = html_for({}, False)
         if "data-carry=" not in html:
             return self.render(html, variant)
         document = self._layout(html, variant)
+        split = False
+        height = _closing_height(document)
+        page_box = document.pages[0]._page_box
+        if height is not None and height > page_box.height * 0.97:
+            split = True
+            document = self._layout(html_for({}, True), variant)
         rows = _rows(document)
         if len({r.page for r in rows}) <= 1:
             return self._write(document, variant)
         amounts = {r.key: r.amount for r in rows}
         order = [r.key for r in rows]
-        breaks = _plan(document, rows)
+        breaks = _plan(document, rows, split)
         for _ in range(4 + 2 * len(document.pages)):
             carry = _subtotals(order, amounts, breaks)
-            document = self._layout(html_for(carry), variant)
+            document = self._layout(html_for(carry, split), variant)
             fixed = _check(_rows(document), _carry_rows(document), breaks, order)
             if fixed is None:
                 return self._write(document, variant)
@@ -117,28 +127,34 @@ class _Row:
     closing: bool  # inside the block kept with the closing figures (moves as one)
 
 
-def _boxes(box):
-    yield box
+def _is_closing(box) -> bool:
+    element = getattr(box, "element", None)
+    return element is not None and "closing" in (element.get("class") or "").split()
+
+
+def _boxes(box, closing: bool = False):
+    """Every box under `box`, with whether it lies inside the closing block."""
+    closing = closing or _is_closing(box)
+    yield box, closing
     for child in getattr(box, "children", None) or ():
-        yield from _boxes(child)
+        yield from _boxes(child, closing)
 
 
 def _marked(document, attribute: str):
     for index, page in enumerate(document.pages):
-        for box in _boxes(page._page_box):
+        for box, closing in _boxes(page._page_box):
             element = getattr(box, "element", None)
             if getattr(box, "element_tag", None) == "tr" and element is not None and element.get(attribute):
-                yield index, box, element
+                yield index, box, element, closing
 
 
 def _rows(document) -> list[_Row]:
     out, seen = [], set()
-    for page, box, element in _marked(document, "data-row"):
+    for page, box, element, closing in _marked(document, "data-row"):
         key = element.get("data-row")
         if key in seen:  # a row split over two pages: its first part counts
             continue
         seen.add(key)
-        closing = any(a.get("class", "").split().count("closing") for a in element.iterancestors())
         out.append(_Row(key, Decimal(element.get("data-carry") or "0"), page, box.position_y,
                         box.margin_height(), closing))
     return out
@@ -146,7 +162,7 @@ def _rows(document) -> list[_Row]:
 
 def _carry_rows(document) -> dict[str, int]:
     """Page of each "À reporter" row, by the key of the row it follows."""
-    return {element.get("data-carry-after"): page for page, _, element in _marked(document, "data-carry-after")}
+    return {element.get("data-carry-after"): page for page, _, element, _ in _marked(document, "data-carry-after")}
 
 
 def _subtotals(order: list[str], amounts: dict[str, Decimal], breaks: list[str]) -> dict[str, Decimal]:
@@ -158,10 +174,12 @@ def _subtotals(order: list[str], amounts: dict[str, Decimal], breaks: list[str])
     return out
 
 
-def _plan(document, rows: list[_Row]) -> list[str]:
+def _plan(document, rows: list[_Row], split: bool = False) -> list[str]:
     """Break points from the first layout's heights: a page takes rows while there is
     room left for its "À reporter" row; the next starts under its "Report" row. The rows
-    kept with the closing block move as one."""
+    kept with the closing block move as one (unless the block is split)."""
+    if split:
+        rows = [_Row(r.key, r.amount, r.page, r.top, r.height, False) for r in rows]
     page_box = document.pages[0]._page_box
     bottom = page_box.content_box_y() + page_box.height
     carry_h = min(r.height for r in rows)
@@ -177,22 +195,18 @@ def _plan(document, rows: list[_Row]) -> list[str]:
         y += row.height
     closing = [r for r in rows if r.closing]
     if body and closing:
-        first = closing[0]
-        last_page = max(r.page for r in rows)
-        closing_h = (_closing_height(document) or sum(r.height for r in closing))
-        if first.page != body[-1].page or y + closing_h > bottom + 0.01:
+        closing_h = _closing_height(document) or sum(r.height for r in closing)
+        if closing[0].page != body[-1].page or y + closing_h > bottom + 0.01:
             if not breaks or breaks[-1] != body[-1].key:
                 breaks.append(body[-1].key)
-        del last_page
     return breaks
 
 
 def _closing_height(document) -> float | None:
     """Height of the block kept with the closing figures, on the page where it starts."""
     for page in document.pages:
-        for box in _boxes(page._page_box):
-            element = getattr(box, "element", None)
-            if element is not None and "closing" in (element.get("class") or "").split():
+        for box, _ in _boxes(page._page_box):
+            if _is_closing(box):
                 return box.margin_height()
     return None
 
