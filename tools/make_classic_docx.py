@@ -254,25 +254,12 @@ TITLE = ("{{ labels.titles[doc.type] }}{% if doc.title_number %}{{ ' n° ' if do
          "{{ doc.title_number }}{% endif %}")
 
 
-def word(key: str, fr: str, en: str) -> str:
-    """A 1.2.0 label, with its own words while the labels file does not carry it yet."""
-    return ("{{ labels.fields['" + key + "'] if '" + key + "' in labels.fields else (\"" + fr
-            + "\" if doc.language == 'fr' else \"" + en + "\") }}")
-
-
-CATEGORY_WORDS = ("{'fr': {'E': 'Exonéré', 'AE': 'Autoliquidation', 'K': 'Livraison intracommunautaire', "
-                  "'G': 'Exportation', 'O': 'Hors champ', 'Z': 'Taux zéro'}, 'en': {'E': 'Exempt', "
-                  "'AE': 'Reverse charge', 'K': 'Intra-EU supply', 'G': 'Export', 'O': 'Out of scope', "
-                  "'Z': 'Zero rate'}}[doc.language]")
-
-
 def VAT_OF(category: str, rate: str, mark: str | None = None) -> str:
-    """A line's or a row's VAT: the rate for S, otherwise the category's words and the mark
-    of its exemption wording (printed under the VAT summary), never a bare code."""
-    return ("{% if " + category + " == 'S' %}{{ " + rate + " | percent }}{% else %}"
-            "{{ labels.categories[" + category + "] if labels.categories is defined and " + category
-            + " in labels.categories else " + CATEGORY_WORDS + ".get(" + category + ", " + category + ") }}"
-            + ("{% if " + mark + " %} ({{ " + mark + " }}){% endif %}" if mark else "") + "{% endif %}")
+    """A line's or a row's VAT: the rate for S, otherwise the category's words (labels
+    [categories]) and the mark of its exemption wording, never a bare code."""
+    return ("{% if " + category + " == 'S' %}{{ " + rate + " | percent }}{% else %}{{ labels.categories["
+            + category + "] }}" + ("{% if " + mark + " %} ({{ " + mark + " }}){% endif %}" if mark else "")
+            + "{% endif %}")
 
 
 IDENTITY_120 = ("{% if doc.seller.legal_form %}{{ doc.seller.legal_form }}{% if doc.seller.share_capital is not none %} "
@@ -647,11 +634,12 @@ def classic_1_0_0(d, section):
 
 
 def classic_1_2_0(d, section):
-    """The DOCX twin of classic 1.2.0's document.html: the same blocks, rows and totals,
-    in the same order, for every document type (see docs/templates.md)."""
+    """The DOCX twin of classic 1.2.0's document.html: the same blocks, rows, totals and
+    words (its labels), in the same order, for every document type (docs/templates.md)."""
     styled_fonts(d)
     section.different_first_page_header_footer = True  # page 1 has the full head; later pages a running header
     section.header_distance = Mm(7)
+    CREDIT = "doc.type == 'credit_note'"
 
     # -------------------------------------------------------------- footer (every page), running header (pages 2+)
     for footer in (section.footer, section.first_page_footer):
@@ -665,9 +653,10 @@ def classic_1_2_0(d, section):
         tiny(footer.paragraphs[0])
     running = section.header.add_table(rows=1, cols=2, width=Mm(WIDTH))
     fixed(running, [120, 62])
-    para(running.rows[0].cells[0], [(TITLE + " · " + lab("number") + " {{ doc.number }}", {"bold": True, "size": 8,
-                                                                                         "color": NAVY})])
-    para(running.rows[0].cells[1], [("{{ doc.buyer.name }}", {"size": 8, "color": GREY})], align=R)
+    para(running.rows[0].cells[0], [(TITLE + " " + lab("number") + " {{ doc.number }}", {"bold": True, "size": 8,
+                                                                                       "color": NAVY})])
+    para(running.rows[0].cells[1], [("{{ doc.buyer.name }}{% if doc.quote %} · " + lab("quote") + " " + lab("number")
+                                     + " {{ doc.quote.number }}{% endif %}", {"size": 8, "color": GREY})], align=R)
     tiny(section.header.paragraphs[0])
     tiny(section.first_page_header.paragraphs[0])
 
@@ -681,21 +670,30 @@ def classic_1_2_0(d, section):
             "{{ doc.seller.email or '' }}", {"color": GREY})], {}))
     para(seller, [(IDENTITY_120, SMALL_GREY)], before=2)
 
+    def date_row(label, value, condition=None, hint=None):
+        runs = [(label + "   ", {"color": GREY}), (value, {"bold": True})]
+        if condition:
+            when(title, condition, (runs, {"align": R, "after": 1}))
+        else:
+            para(title, runs, align=R, after=1)
+
     para(title, [(TITLE, {"bold": True, "size": 17, "color": NAVY})], align=R)
     para(title, [(lab("number") + " {{ doc.number }}", {"bold": True, "size": 11})], align=R, after=5)
-    para(title, [(lab("issue_date") + "   ", {"color": GREY}), ("{{ doc.issue_date | date }}", {"bold": True})],
-         align=R, after=1)
-    when(title, "doc.delivery_date",
-         ([(lab("delivery_date") + "   ", {"color": GREY}), ("{{ doc.delivery_date | date }}", {"bold": True})],
-          {"align": R, "after": 1}))
-    when(title, "doc.due_date and doc.type != 'credit_note'",
-         ([(lab("due_date") + "   ", {"color": GREY}), ("{{ doc.due_date | date }}", {"bold": True})], {"align": R}))
-    when(title, "doc.corrects",
-         ([("{{ labels.mentions.credit_note_reference.format(number=doc.corrects.number, "
-            "issue_date=(doc.corrects.issue_date | date)) }}", {"bold": True, "color": NAVY})], {"align": R, "before": 4}))
+    date_row(lab("issue_date"), "{{ doc.issue_date | date }}")
+    date_row(lab("delivery_date"), "{{ doc.delivery_date | date }}", "doc.delivery_date")
+    date_row(lab("received_date"), "{{ doc.deposit.received_date | date }}", "doc.deposit and doc.deposit.received_date")
+    date_row(lab("due_date"), "{{ doc.due_date | date }}", "doc.due_date and not " + CREDIT)
+    when(title, "doc.due_date and not " + CREDIT + " and doc.due_date_source == 'schedule'",
+         ([(lab("first_installment"), {"color": GREY, "size": 7.5})], {"align": R}))
+
+    # a credit note: the invoice it corrects, prominent
+    when(d, CREDIT + " and doc.corrects",
+         ([(lab("corrects") + " " + lab("number") + " {{ doc.corrects.number }} " + lab("corrects_of")
+            + " {{ doc.corrects.issue_date | date }}", {"bold": True, "size": 10.5, "color": NAVY})],
+          {"before": 6}))
 
     # -------------------------------------------------------------- references and delivery left, buyer boxed right
-    para(d, "", after=10)
+    para(d, "", after=8)
     parties = new_table(d, 1, [91, 91])
     cell_margins(parties, top=2.5, bottom=2.5, left=3.5, right=3.5)
     refs, buyer = parties.rows[0].cells
@@ -715,130 +713,143 @@ def classic_1_2_0(d, section):
     when(buyer, "doc.buyer.siren or doc.buyer.vat_id",
          ([("{% if doc.buyer.siren %}" + lab("siren") + " {{ doc.buyer.siren | grouped('siren') }}{% endif %}"
             "{% if doc.buyer.siren and doc.buyer.vat_id %} · {% endif %}"
-            "{% if doc.buyer.vat_id %}" + lab("vat_id") + " {{ doc.buyer.vat_id | grouped('vat') }}{% endif %}", SMALL_GREY)],
-          {"before": 2}))
+            "{% if doc.buyer.vat_id %}" + lab("vat_id") + " {{ doc.buyer.vat_id | grouped }}{% endif %}",
+            SMALL_GREY)], {"before": 2}))
 
-    when(d, "doc.type == 'deposit_invoice'",
-         ([("{{ doc.lines[0].description.split(' (')[0] }}", {"bold": True})], {"before": 8}))
-    when(d, "doc.type == 'final_invoice'",
-         ([("{{ ('Facture de solde suivant devis n° ' ~ doc.quote.number ~ ' du ' ~ (doc.quote.date | short_date)) "
-            "if doc.language == 'fr' else ('Final invoice on quote no. ' ~ doc.quote.number ~ ' of ' "
-            "~ (doc.quote.date | short_date)) }}", {"bold": True})], {"before": 8}))
+    # -------------------------------------------------------------- deposit: its basis; final: its lead line
+    para(d, "{%p if doc.type == 'deposit_invoice' %}")
+    para(d, [("{{ doc.lines[0].description.split(' (')[0] | nobreak }}", {"bold": True})], before=8)
+    caption(d, "deposit_basis").paragraph_format.keep_with_next = True
+    basis = new_table(d, 5, [100, 41, 41])
+    table_borders(basis, top=(4, BOX), bottom=(4, BOX), insideH=(2, RULE))
+    cell_margins(basis, top=0.8, bottom=0.8)
+    HT = " {{ 'HT' if doc.language == 'fr' else 'net' }}"
+    TTC = " {{ 'TTC' if doc.language == 'fr' else 'incl. VAT' }}"
+    basis_rows = (
+        (lab("quote") + " " + lab("number") + " {{ doc.quote.number }} " + lab("corrects_of")
+         + " {{ doc.quote.date | short_date }}", lab("quote_net") + " {{ doc.quote.net_total | amount }}",
+         lab("quote_gross") + " {{ doc.quote.gross_total | amount }}"),
+        (lab("deposit_percent"),
+         "{% if doc.deposit.percent_is_equivalent %}{{ doc.deposit.amount | amount }}" + TTC + ", "
+         + lab("deposit_equivalent") + " {{ doc.deposit.percent | percent }}{% else %}{{ doc.deposit.percent | percent }} "
+         "{{ 'du devis, par taux de TVA' if doc.language == 'fr' else 'of the quote, per VAT rate' }}{% endif %}", None),
+        (lab("deposit_this"), "{{ doc.deposit.amount | amount }}", None),
+        (lab("deposits_so_far"), "{{ doc.deposit.deposits_net | amount }}" + HT,
+         "{{ doc.deposit.deposits_total | amount }}" + TTC),
+        (lab("remaining_to_invoice"), "{{ doc.deposit.remaining_net | amount }}" + HT,
+         "{{ doc.deposit.remaining_gross | amount }}" + TTC))
+    for i, (row, (label, first, second)) in enumerate(zip(basis.rows, basis_rows)):
+        strong = i in (2, 4)
+        para(row.cells[0], [(label, {"bold": strong})])
+        if second is None:  # one value over both columns
+            merged = row.cells[1].merge(row.cells[2])
+            para(merged, [(first, {"bold": True})], align=R)
+        else:
+            para(row.cells[1], [(first, {"bold": strong})], align=R)
+            para(row.cells[2], [(second, {"bold": strong})], align=R)
+    keep_together(basis)
+    para(d, "{%p elif doc.type == 'final_invoice' %}")
+    para(d, [("{{ (('Facture de solde suivant devis n° ' ~ doc.quote.number ~ ' du ' ~ (doc.quote.date | short_date)) "
+              "if doc.language == 'fr' else ('Final invoice on quote no. ' ~ doc.quote.number ~ ' of ' "
+              "~ (doc.quote.date | short_date))) | nobreak }}", {"bold": True})], before=8)
+    para(d, "{%p endif %}")
 
     # -------------------------------------------------------------- the body tables, by type
+    KIND = ("{{ labels.fields.deposit_kind if X.type == 'deposit_invoice' else labels.fields.progress_kind "
+            "if X.type == 'progress_invoice' else labels.fields.credit_kind }}")
     para(d, "{%p if doc.type == 'progress_invoice' %}")
     data_table(d, [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent", "cumulative_percent",
                                     "cumulative_amount", "previous_amount", "this_amount")],
-               ["{{ row.description | nobreak }}", VAT_OF("row.vat_category", "row.vat_rate"), "{{ row.quote_amount | amount }}",
-                "{{ row.previous_percent | percent }}", "{{ row.cumulative_percent | percent }}",
-                "{{ row.cumulative_amount | amount }}", "{{ row.previous_amount | amount }}",
-                "{{ row.this_amount | amount }}"],
-               "for row in doc.progress.rows", [44, 12, 22, 18, 20, 22, 22, 22], "progress_table", strong=(4, 7),
+               ["{{ row.description | nobreak }}", VAT_OF("row.vat_category", "row.vat_rate"),
+                "{{ row.quote_amount | amount }}", "{{ row.previous_percent | percent }}",
+                "{{ row.cumulative_percent | percent }}", "{{ row.cumulative_amount | amount }}",
+                "{{ row.previous_amount | amount }}", "{{ row.this_amount | amount }}"],
+               "for row in doc.progress.rows", [44, 14, 22, 17, 19, 22, 22, 22], "progress_table", strong=(4, 7),
                foot=[lab("total"), "", "{{ doc.progress.contract_net | amount }}", "", "",
                      "{{ doc.progress.cumulative_works | amount }}", "{{ doc.progress.previous_works | amount }}",
                      "{{ doc.progress.this_works | amount }}"])
     # deposits deducted per rate, each rate naming the deposit invoices its base is made of
     para(d, "{%p if doc.progress.deductions %}")
     deductions = data_table(
-               d, [lab("vat_rate"), word("deposit_invoices", "Factures d'acompte", "Deposit invoices")]
-               + [lab(k) for k in ("deposit_base", "previously_deducted", "deducted_now", "remaining")],
-               ["{{ d.rate | percent }}", "", "{{ d.deposit_base | amount }}", "{{ d.previously_deducted | amount }}",
-                "{{ d.amount | amount }}", "{{ d.remaining | amount }}"], "for d in doc.progress.deductions",
-               [16, 54, 28, 28, 28, 28], "deductions", strong=(4,),
-               foot=[lab("total"), "", "{{ doc.progress.deductions | sum(attribute='deposit_base') | amount }}",
-                     "{{ doc.progress.deductions | sum(attribute='previously_deducted') | amount }}",
-                     "{{ doc.progress.deducted_total | amount }}",
-                     "{{ doc.progress.deductions | sum(attribute='remaining') | amount }}"])
-    names = deductions.rows[2].cells[1]  # one deposit invoice a line: "FA-2026-0101 du 20/09/2026"
-    tiny(names.paragraphs[0])
+        d, [lab("vat_rate") + " · " + lab("deposits_named")]
+        + [lab(k) for k in ("deposit_base", "previously_deducted", "deducted_now", "remaining")],
+        ["{{ d.rate | percent }}", "{{ d.deposit_base | amount }}", "{{ d.previously_deducted | amount }}",
+         "{{ d.amount | amount }}", "{{ d.remaining | amount }}"], "for d in doc.progress.deductions",
+        [70, 28, 28, 28, 28], "deducted_deposits_caption", strong=(0, 3),
+        foot=[lab("total"), "{{ doc.progress.deductions | sum(attribute='deposit_base') | amount }}",
+              "{{ doc.progress.deductions | sum(attribute='previously_deducted') | amount }}",
+              "{{ doc.progress.deducted_total | amount }}",
+              "{{ doc.progress.deductions | sum(attribute='remaining') | amount }}"])
+    names = deductions.rows[2].cells[0]  # under the rate, one deposit invoice a line
     para(names, "{%p for dep in d.deposits %}")
-    para(names, "{{ dep.number }} " + word("of", "du", "of") + " {{ dep.issue_date | short_date }}"
-                "{% if dep.type == 'credit_note' %} ({{ labels.titles.credit_note }}){% endif %}")
+    para(names, [(KIND.replace("X.", "dep.") + " " + lab("number") + " {{ dep.number }} " + lab("corrects_of")
+                  + " {{ dep.issue_date | short_date }} : {{ dep.base | amount }}", {"size": 7.5, "color": GREY})])
     para(names, "{%p endfor %}")
     para(d, "{%p endif %}")
     caption(d, "recap").paragraph_format.keep_with_next = True
-    recap = new_table(d, 4, [120, 30])
+    recap = new_table(d, 4, [130, 30])
     table_borders(recap, insideH=(2, RULE))
     rows = (("contract_net", "{{ doc.progress.contract_net | amount }}"),
             ("cumulative_works", "{{ doc.progress.cumulative_works | amount }}"),
             ("previous_works", "{{ doc.progress.previous_works | amount }}"),
             ("this_works", "{{ doc.progress.this_works | amount }}"))
     for row, (key, value) in zip(recap.rows, rows):
-        label = lab(key)
+        para(row.cells[0], [(lab(key), {"bold": key == "this_works"})])
         if key == "previous_works":
-            label += ("{% for ps in doc.progress.previous_situations %}{% if loop.first %} ({% endif %}"
-                      "{{ labels.fields.progress_kind }} {{ ps.number }} " + word("of", "du", "of")
-                      + " {{ ps.issue_date | short_date }}{% if not loop.last %} ; {% else %}){% endif %}"
-                      "{% endfor %}")
-        para(row.cells[0], [(label, {"bold": key == "this_works"})])
+            cell = row.cells[0]
+            para(cell, "{%p for ps in doc.progress.previous_situations %}")
+            para(cell, [(lab("progress_kind") + " " + lab("number") + " {{ ps.number }} " + lab("corrects_of")
+                         + " {{ ps.issue_date | short_date }} ({{ ps.net_total | amount }}" + HT + ")", SMALL_GREY)])
+            para(cell, "{%p endfor %}")
+            para(cell, "{%p for c in doc.progress.credit_notes %}")
+            para(cell, [(lab("credit_kind") + " " + lab("number") + " {{ c.number }} " + lab("corrects_of")
+                         + " {{ c.issue_date | short_date }} " + lab("on_invoice") + " {{ c.corrects.number }} "
+                         "({{ c.net_total | negative }}" + HT + ")", SMALL_GREY)])
+            para(cell, "{%p endfor %}")
         para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
     keep_together(recap)
-    when(d, "doc.progress.credit_notes",
-         ([(word("credit_notes_netted", "Avoirs déduits du déjà facturé", "Credit notes netted from billed before")
-            + " : {% for c in doc.progress.credit_notes %}{{ labels.titles.credit_note }} {{ c.number }} "
-            + word("of", "du", "of") + " {{ c.issue_date | short_date }}{% if c.corrects %} ("
-            + word("on_invoice", "sur", "on") + " {{ c.corrects.number }}){% endif %}, {{ c.gross_total | negative }} "
-            "{{ labels.fields.gross }}{% if not loop.last %} ; {% endif %}{% endfor %}", SMALL_GREY)], {"before": 2}))
     para(d, "{%p else %}")
     para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
     data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
-    caption(d, "deposit_lines")
-    para(d, "{%p endif %}")
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS, "deposit_lines")
+    para(d, "{%p else %}")
     data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS)
     para(d, "{%p endif %}")
-
-    # deposits: the basis (the quote, the share, what remains), then the earlier deposits
-    para(d, "{%p if doc.type == 'deposit_invoice' %}")
-    caption(d, word("deposit_basis", "Base de l'acompte", "Deposit basis")).paragraph_format.keep_with_next = True
-    basis = new_table(d, 5, [110, 36, 36])
-    table_borders(basis, top=(4, BOX), bottom=(4, BOX), insideH=(2, RULE))
-    cell_margins(basis, top=0.8, bottom=0.8)
-    for i, text in enumerate(("", lab("net"), lab("gross"))):
-        para(basis.rows[0].cells[i], [(text, {"bold": True, "size": 7.5, "color": GREY})], align=R if i else None)
-    basis_rows = (
-        (lab("quote") + " " + lab("number") + " {{ doc.quote.number }} " + word("of", "du", "of")
-         + " {{ doc.quote.date | short_date }}", "{{ doc.quote.net_total | amount }}",
-         "{{ doc.quote.gross_total | amount }}", False),
-        ("{{ labels.titles.deposit_invoice }} : {{ doc.deposit.percent | percent }}{% if doc.deposit.percent_is_equivalent %} "
-         + word("fixed_amount_equivalent", "(montant fixe, soit cette part du devis TTC)",
-                "(fixed amount, this share of the quote's gross)") + "{% else %} "
-         + word("of_the_quote", "du devis", "of the quote") + "{% endif %}",
-         "{{ doc.deposit.net | amount }}", "{{ doc.deposit.amount | amount }}", True),
-        (lab("deposits_total"), "{{ doc.deposit.deposits_net | amount }}", "{{ doc.deposit.deposits_total | amount }}",
-         False),
-        (word("remaining_on_quote", "Reste à facturer sur le devis", "Left to invoice on the quote"),
-         "{{ doc.deposit.remaining_net | amount }}", "{{ doc.deposit.remaining_gross | amount }}", False))
-    for row, (label, net, gross, strong) in zip(basis.rows[1:], basis_rows):
-        para(row.cells[0], [(label, {"bold": strong})])
-        para(row.cells[1], [(net, {"bold": strong})], align=R)
-        para(row.cells[2], [(gross, {"bold": strong})], align=R)
-    keep_together(basis)
-    para(d, "{%p if doc.deposit.previous_deposits %}")
-    data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("gross")],
-               ["{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
-                "{{ prev.gross_total | amount }}"],
-               "for prev in doc.deposit.previous_deposits", [90, 30, 31, 31], "deposit_recap",
-               foot=[lab("deposits_total"), "", "{{ doc.deposit.deposits_net | amount }}",
-                     "{{ doc.deposit.deposits_total | amount }}"])
-    para(d, "{%p endif %}")
     para(d, "{%p endif %}")
 
-    # final invoices: every earlier invoice and credit note, what remains per rate, the retention
+    # deposits: the earlier deposits on the quote, this one, and the total
+    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit.previous_deposits %}")
+    t = data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("gross")],
+                   [lab("deposit_kind") + " " + lab("number") + " {{ prev.number }}",
+                    "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
+                    "{{ prev.gross_total | amount }}"],
+                   "for prev in doc.deposit.previous_deposits", [90, 30, 31, 31], "deposit_recap",
+                   foot=[lab("deposits_total"), "", "{{ doc.deposit.deposits_net | amount }}",
+                         "{{ doc.deposit.deposits_total | amount }}"])
+    this = t.add_row()
+    fixed(t, [90, 30, 31, 31])
+    for i, text in enumerate((TITLE + " " + lab("number") + " {{ doc.number }}", "{{ doc.issue_date | short_date }}",
+                              "{{ doc.deposit.net | amount }}", "{{ doc.deposit.amount | amount }}")):
+        para(this.cells[i], text, align=R if i else None)
+    row_flags(this)
+    t.rows[4]._tr.addprevious(this._tr)  # before the total row
+    para(d, "{%p endif %}")
+
+    # final invoices: every earlier invoice and credit note, the balance per rate, the retention held
     para(d, "{%p if doc.type == 'final_invoice' %}")
     t = data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
-                   ["{{ labels.fields.deposit_kind if prev.type == 'deposit_invoice' else labels.fields.progress_kind }} "
-                    "{{ prev.number }}", "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
+                   [KIND.replace("X.", "prev.") + " " + lab("number") + " {{ prev.number }}",
+                    "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
                     "{% for v in prev.vat %}{{ v.amount | amount }} ({{ v.rate | percent }}){% if not loop.last %} ; "
                     "{% endif %}{% endfor %}", "{{ prev.gross_total | amount }}"],
                    "for prev in doc.final.previous", [62, 22, 30, 40, 28], "final_recap",
-                   foot=[lab("total"), "", "{{ doc.final.billed_net | amount }}", "{{ doc.final.billed_vat | amount }}",
-                         "{{ doc.final.billed_gross | amount }}"])
-    # the credit notes, negative, between the invoices and the total row
-    rows = list(t.rows)
+                   foot=[lab("billed_total"), "", "{{ doc.final.billed_net | amount }}",
+                         "{{ doc.final.billed_vat | amount }}", "{{ doc.final.billed_gross | amount }}"])
+    total_tr = t.rows[4]._tr
     for text, cells in (("{%tr for c in doc.final.credit_notes %}", None),
-                        (None, ["{{ labels.titles.credit_note }} {{ c.number }}{% if c.corrects %} ("
-                                + word("on_invoice", "sur", "on") + " {{ c.corrects.number }}){% endif %}",
-                                "{{ c.issue_date | short_date }}", "{{ c.net_total | negative }}",
+                        (None, [lab("credit_kind") + " " + lab("number") + " {{ c.number }} " + lab("on_invoice")
+                                + " {{ c.corrects.number }}", "{{ c.issue_date | short_date }}",
+                                "{{ c.net_total | negative }}",
                                 "{% for v in c.vat %}{{ v.amount | negative }} ({{ v.rate | percent }})"
                                 "{% if not loop.last %} ; {% endif %}{% endfor %}", "{{ c.gross_total | negative }}"]),
                         ("{%tr endfor %}", None)):
@@ -850,49 +861,38 @@ def classic_1_2_0(d, section):
             for i, value in enumerate(cells):
                 para(new.cells[i], value, align=R if i else None)
             row_flags(new)
-        rows[-1]._tr.addprevious(new._tr)
-    caption(d, word("final_per_rate", "Solde par taux de TVA", "Balance per VAT rate")).paragraph_format.keep_with_next = True
-    para(d, [(word("final_legend", "Par taux de TVA : base HT + TVA. Solde facturé = total du devis − déjà facturé "
-                   "(acomptes et situations, avoirs déduits).", "Per VAT rate: net base + VAT. Billed now = quote "
-                   "total − already billed (deposits and progress invoices, credit notes netted)."), SMALL_GREY)],
-         after=2).paragraph_format.keep_with_next = True
+        total_tr.addprevious(new._tr)
     data_table(d, [lab("vat_rate"), lab("quote_total"), lab("already_billed"), lab("remaining_billed")],
-               ["{{ q.rate | percent }}", "{{ q.base | amount }} + {{ q.vat | amount }}",
+               [VAT_OF("q.category", "q.rate"), "{{ q.base | amount }} + {{ q.vat | amount }}",
                 "{{ doc.final.billed[loop.index0].base | amount }} + {{ doc.final.billed[loop.index0].vat | amount }}",
                 "{{ doc.final.remaining[loop.index0].base | amount }} + "
                 "{{ doc.final.remaining[loop.index0].vat | amount }}"],
-               "for q in doc.final.quote_totals", [22, 52, 54, 54], strong=(3,),
-               foot=[lab("total"), "{{ doc.final.quote_totals | sum(attribute='base') | amount }} + "
-                     "{{ doc.final.quote_totals | sum(attribute='vat') | amount }}",
-                     "{{ doc.final.billed | sum(attribute='base') | amount }} + "
-                     "{{ doc.final.billed | sum(attribute='vat') | amount }}",
-                     "{{ doc.final.remaining | sum(attribute='base') | amount }} + "
-                     "{{ doc.final.remaining | sum(attribute='vat') | amount }}"])
-    when(d, "doc.final.vat_by_difference",
-         ([(word("vat_by_difference", "TVA du solde calculée par différence (TVA du devis − TVA déjà facturée), "
-                 "pour que le cycle facture exactement la TVA du devis", "VAT of this invoice taken by difference "
-                 "(the quote's VAT − VAT already billed), so the cycle bills exactly the quote's VAT")
-            + " : {% for v in doc.final.vat_by_difference %}{{ v.rate | percent }} : {{ v.vat | amount }} "
-            + word("instead_of", "au lieu de", "instead of") + " {{ v.computed | amount }}"
-            "{% if not loop.last %} ; {% endif %}{% endfor %}.", SMALL_GREY)], {"before": 2}))
+               "for q in doc.final.quote_totals", [22, 52, 54, 54], "per_rate_caption", strong=(3,),
+               foot=[lab("total"), "{{ doc.quote.gross_total | amount }}", "{{ doc.final.billed_gross | amount }}",
+                     "{{ doc.totals.gross_total | amount }}"])
+    para(d, [(lab("per_rate_legend"), SMALL_GREY)], before=2)
+    para(d, "{%p for v in doc.final.vat_by_difference %}")
+    para(d, [("{{ labels.fields.vat_by_difference.format(rate=(v.rate | percent), base=(v.base | amount), "
+              "computed=(v.computed | amount), diff=((v.vat - v.computed) | amount)) }}", SMALL_GREY)], before=1)
+    para(d, "{%p endfor %}")
     para(d, "{%p if doc.final.retentions %}")
-    data_table(d, [word("retention_by", "Retenue de garantie de la situation", "Retention withheld by"), lab("date"),
-                   word("release", "Libération", "Release"), word("amount", "Montant", "Amount")],
-               ["{{ labels.fields.progress_kind }} {{ r.number }}", "{{ r.issue_date | short_date }}",
-                "{{ r.release_date | date if r.release_date else " + word("no_release_date_value",
-                                                                         "non fixée", "not set")[3:-3] + " }}",
-                "{{ r.amount | amount }}"],
-               "for r in doc.final.retentions", [80, 30, 40, 32], "retention",
-               foot=[word("retention_total", "Total retenu, libérable", "Total withheld, released")
-                     + "{% if doc.final.retention_release_date %} {{ doc.final.retention_release_date | date }}"
-                     "{% endif %}", "", "", "{{ doc.final.retention_total | amount }}"])
+    RELEASE = ("{% if X %}" + lab("release_date") + " {{ X | short_date }}{% else %}" + lab("retention_no_release")
+               + "{% endif %}")
+    data_table(d, [lab("invoice_number"), lab("release_date"), lab("retention")],
+               [lab("progress_kind") + " " + lab("number") + " {{ h.number }} " + lab("corrects_of")
+                + " {{ h.issue_date | short_date }}", RELEASE.replace("X", "h.release_date"),
+                "{{ h.amount | amount }}"],
+               "for h in doc.final.retentions", [92, 50, 40], "retention_held",
+               foot=[lab("retention_held_total"), RELEASE.replace("X", "doc.final.retention_release_date"),
+                     "{{ doc.final.retention_total | amount }}"])
+    para(d, [(lab("retention_owed_note"), SMALL_GREY)], before=2)
     para(d, "{%p endif %}")
     para(d, "{%p endif %}")
 
     # -------------------------------------------------------------- closing block: VAT, totals, payment, mentions
     closing_starts = len(d.element.body)
     caption(d, "vat_breakdown", before=10).paragraph_format.keep_with_next = True
-    vat = new_table(d, 4, [44, 32, 32])
+    vat = new_table(d, 7, [44, 32, 32])
     table_borders(vat, top=(4, BOX), bottom=(2, RULE), insideH=(2, RULE))
     cell_margins(vat, left=0, right=0, top=0.8, bottom=0.8)
     for i, key in enumerate(("rate", "base", "vat_amount")):
@@ -902,22 +902,26 @@ def classic_1_2_0(d, section):
                               "{{ row.amount | amount }}")):
         para(vat.rows[2].cells[i], text, align=R if i else None)
     vat.rows[3].cells[0].text = "{%tr endfor %}"
+    vat.rows[4].cells[0].text = "{%tr if doc.vat_breakdown | length > 1 %}"  # a total row once there are two rates
+    for i, text in enumerate((lab("total"), "{{ doc.totals.net_total | amount }}", "{{ doc.totals.vat_total | amount }}")):
+        para(vat.rows[5].cells[i], [(text, {"bold": True})], align=R if i else None)
+    vat.rows[6].cells[0].text = "{%tr endif %}"
     keep_together(vat)
-    para(d, "{%p for e in doc.exemptions %}")
-    para(d, [("({{ e.mark }}) {{ e.reason }}", SMALL_GREY)], after=1).paragraph_format.keep_with_next = True
-    para(d, "{%p endfor %}")
 
     para(d, "", after=4).paragraph_format.keep_with_next = True
     totals = new_table(d, 0, [62, 36], align=WD_TABLE_ALIGNMENT.RIGHT)
     cell_margins(totals, top=1, bottom=1, left=1.5, right=1.5)
 
-    def total_row(label, value, bold=False, rule=False):
+    def total_row(label, value, bold=False, rule=False, due=False):
         row = totals.add_row()
         fixed(totals, [62, 36])
-        para(row.cells[0], [(label, {"bold": bold})])
-        para(row.cells[1], [(value, {"bold": bold})], align=R)
-        if rule:
-            for c in row.cells:
+        style = {"bold": True, "size": 11, "color": WHITE} if due else {"bold": bold}
+        para(row.cells[0], [(label, style)])
+        para(row.cells[1], [(value, style)], align=R)
+        for c in row.cells:
+            if due:
+                shade(c, "0F3D5E")
+            if rule:
                 borders = _el("w:tcBorders")
                 borders.append(_el("w:top", val="single", sz=4, space=0, color=BOX))
                 put(c._tc.get_or_add_tcPr(), borders, TC_PR)
@@ -928,67 +932,64 @@ def classic_1_2_0(d, section):
         row.cells[0].text = text
 
     # a progress invoice shows the step from works to net: works, deposits deducted, total net
-    tr_tag("{%tr if doc.type == 'progress_invoice' and doc.progress.deducted_total %}")
-    total_row(lab("this_works"), "{{ doc.progress.this_works | amount }}")
-    total_row(word("deducted_total", "Acomptes déduits HT", "Deposits deducted, net"),
-              "{{ doc.progress.deducted_total | negative }}")
+    tr_tag("{%tr if doc.type == 'progress_invoice' %}")
+    total_row(lab("works_this"), "{{ doc.progress.this_works | amount }}")
+    tr_tag("{%tr if doc.progress.deducted_total %}")
+    total_row(lab("deposits_deducted"), "{{ doc.progress.deducted_total | negative }}")
+    tr_tag("{%tr endif %}")
     tr_tag("{%tr endif %}")
     total_row(lab("net_total"), "{{ doc.totals.net_total | amount }}")
     total_row(lab("vat_total"), "{{ doc.totals.vat_total | amount }}")
+    tr_tag("{%tr if " + CREDIT + " %}")  # a credit note: its amount, nothing "to pay"
+    total_row(lab("amount_to_refund"), "{{ doc.totals.gross_total | amount }}", due=True)
+    tr_tag("{%tr else %}")
     total_row(lab("gross_total"), "{{ doc.totals.gross_total | amount }}", bold=True, rule=True)
     tr_tag("{%tr if doc.totals.retention_total %}")
-    total_row(lab("retention") + "{% if doc.retention %} ({{ doc.retention.percent | percent }}){% endif %}",
-              "{{ doc.totals.retention_total | negative }}")
+    total_row(lab("retention") + " ({{ doc.retention.percent | percent }})", "{{ doc.totals.retention_total | negative }}")
     tr_tag("{%tr endif %}")
     tr_tag("{%tr if doc.totals.prepaid_total %}")
     total_row(lab("prepaid"), "{{ doc.totals.prepaid_total | negative }}")
     tr_tag("{%tr endif %}")
-    due = totals.add_row()
-    fixed(totals, [62, 36])
-    para(due.cells[0], [("{{ labels.fields.amount_to_refund if doc.type == 'credit_note' else "
-                         "labels.fields.amount_due }}", {"bold": True, "size": 11, "color": WHITE})])
-    para(due.cells[1], [("{{ doc.totals.amount_due | amount }}", {"bold": True, "size": 11, "color": WHITE})], align=R)
-    for c in due.cells:
-        shade(c, "0F3D5E")
+    total_row(lab("amount_due"), "{{ doc.totals.amount_due | amount }}", due=True)
+    tr_tag("{%tr endif %}")
     keep_together(totals)
-    when(d, "doc.payment_status == 'paid' and doc.type != 'credit_note'",
+    when(d, "doc.payment_status == 'paid' and not " + CREDIT,
          ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
 
     when(d, "doc.retention",
-         ([(lab("retention") + " {{ doc.retention.percent | percent }} · " + word("retention_base", "base",
-                                                                                  "basis") + " : "
-            + word("works_gross", "travaux TTC de cette situation", "works of this invoice incl. VAT")
-            + " {{ doc.retention.base | amount }} · " + word("withheld", "retenue", "withheld")
-            + " {{ doc.retention.amount | amount }} · " + lab("retention_cumulative")
-            + " {{ doc.retention.cumulative | amount }} · {% if doc.retention.release_date %}" + lab("release_date")
-            + " {{ doc.retention.release_date | date }}{% else %}"
-            + word("no_release_date", "date de libération non fixée", "release date not set") + "{% endif %}.",
+         ([(lab("retention") + " {{ doc.retention.percent | percent }} {{ labels.fields.retention_base_gross "
+            "if doc.retention.base_kind == 'works_gross' else labels.fields.retention_base_net }} "
+            "({{ doc.retention.base | amount }}) : ", SMALL_GREY),
+           ("{{ doc.retention.amount | amount }}", {**SMALL_GREY, "bold": True}),
+           (" · " + lab("retention_cumulative") + " {{ doc.retention.cumulative | amount }} · "
+            + RELEASE.replace("X", "doc.retention.release_date").replace("| short_date", "| date") + ".",
             SMALL_GREY)], {"before": 4}))
+    para(d, "{%p for e in doc.exemptions %}")
+    para(d, [("({{ e.mark }}) {{ labels.categories[e.category] }} : {{ e.reason | nobreak }}", SMALL_GREY)], after=1)
+    para(d, "{%p endfor %}")
 
     # payment: a credit note says how it is settled; never a due date or an IBAN inviting payment
-    para(d, "{%p if doc.type == 'credit_note' %}")
-    caption(d, "payment", before=12)
-    when(d, "doc.settlement and doc.settlement.method == 'refund'",
-         ([(word("refunded", "Remboursé au client", "Refunded to the customer")
-            + "{% if doc.settlement.means %} ({{ labels.means[doc.settlement.means] }}){% endif %}"
-            "{% if doc.settlement.date %} " + word("on", "le", "on") + " {{ doc.settlement.date | date }}{% endif %}.",
-            {})], {"after": 1}))
-    when(d, "doc.settlement and doc.settlement.method == 'deduction'",
-         ([(word("deducted_from_next", "À déduire de votre prochain règlement", "To be deducted from your next payment")
-            + "{% if doc.settlement.date %} (" + word("on", "le", "on") + " {{ doc.settlement.date | date }})"
-            "{% endif %}.", {})], {"after": 1}))
+    para(d, "{%p if " + CREDIT + " %}")
+    caption(d, "settlement", before=12)
+    para(d, "{%p if doc.settlement %}")
+    para(d, [("{{ labels.fields.settlement_deduction if doc.settlement.method == 'deduction' else "
+              "labels.fields.settlement_refund }}{% if doc.settlement.means %} " + lab("settlement_by")
+              + " {{ labels.means[doc.settlement.means] | lower }}{% endif %}{% if doc.settlement.date %} "
+              + lab("settlement_on") + " {{ doc.settlement.date | date }}{% endif %} : ", {}),
+             ("{{ doc.totals.gross_total | amount }}", {"bold": True}), (".", {})], after=1)
+    para(d, "{%p else %}")
+    para(d, lab("settlement_default"), after=1)
+    para(d, "{%p endif %}")
     para(d, "{%p else %}")
     caption(d, "payment", before=12)
     when(d, "doc.due_date",
          ([(lab("due_date") + " : ", {}), ("{{ doc.due_date | date }}", {"bold": True}),
-           ("{% if doc.due_date_source == 'schedule' %} (" + word("first_installment", "1re échéance de l'échéancier",
-                                                                   "first instalment of the schedule") + "){% endif %}"
+           ("{% if doc.due_date_source == 'schedule' %} (" + lab("first_installment") + "){% endif %}"
             "{% if doc.payment.means %} · " + lab("means") + " : {{ labels.means[doc.payment.means] }}{% endif %}", {})],
           {"after": 1}))
     when(d, "doc.payment.iban",
-         ("{{ labels.fields.iban }} {{ doc.payment.iban | grouped('iban') }}{% if doc.payment.bic %} · {{ labels.fields.bic }} "
-          "{{ doc.payment.bic }}{% endif %}", {"after": 1}))
-    para(d, "{%p endif %}")
+         ("{{ labels.fields.iban }} {{ doc.payment.iban | grouped('iban') }}{% if doc.payment.bic %} · "
+          "{{ labels.fields.bic }} {{ doc.payment.bic }}{% endif %}", {"after": 1}))
     when(d, "doc.payments",
          (lab("payments_received") + " : {% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | amount }}"
           "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
@@ -1000,25 +1001,28 @@ def classic_1_2_0(d, section):
                "for i in doc.schedule", [70, 30, 28], "schedule",
                foot=[lab("total"), "", "{{ doc.schedule | sum(attribute='amount') | amount }}"])
     para(d, "{%p endif %}")
+    para(d, "{%p endif %}")
 
     para(d, "{%p if doc.notes %}")
     caption(d, "notes", before=10)
     para(d, "{%p for note in doc.notes %}")
-    para(d, "{{ note }}", after=1)
+    para(d, "{{ note | nobreak }}", after=1)
     para(d, "{%p endfor %}")
     para(d, "{%p endif %}")
 
     rule = para(d, "", after=3, before=10)
-    rule.paragraph_format.keep_with_next = True
     put(rule._p.get_or_add_pPr(), _el("w:pBdr"), P_PR).append(_el("w:bottom", val="single", sz=2, space=1, color=BOX))
-    para(d, "{%p for m in doc.mentions if m.code != 'credit_note_reference' %}")
-    para(d, [("{{ m | mention }}", {"size": 7.5, "color": GREY})], after=1).paragraph_format.keep_with_next = True
+    # a credit note invites no payment: no late-payment or discount terms on it (as the HTML)
+    para(d, "{%p for m in doc.mentions if m.code not in (('credit_note_reference', 'vat_exemption', 'late_penalty', "
+            "'recovery_indemnity', 'early_payment_discount', 'no_early_payment_discount') if " + CREDIT
+         + " else ('credit_note_reference', 'vat_exemption')) %}")
+    para(d, [("{{ m | mention | nobreak }}", {"size": 7.5, "color": GREY})], after=1)
     para(d, "{%p endfor %}")
     # the closing block moves as one: every paragraph in it keeps with the next, every row whole
     for element in list(d.element.body)[closing_starts:]:
         for p in element.iter(qn("w:p")):
-            put(p.get_or_add_pPr(), _el("w:keepNext"), P_PR) if p.pPr is None or p.pPr.find(qn("w:keepNext")) is None \
-                else None
+            if p.pPr is None or p.pPr.find(qn("w:keepNext")) is None:
+                put(p.get_or_add_pPr(), _el("w:keepNext"), P_PR)
         for tr in element.iter(qn("w:tr")):
             if tr.trPr is None or tr.trPr.find(qn("w:cantSplit")) is None:
                 tr.get_or_add_trPr().append(_el("w:cantSplit"))
