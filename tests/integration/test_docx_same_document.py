@@ -90,9 +90,12 @@ def test_progress_invoice_steps_from_works_to_net_and_names_what_it_deducts(serv
     assert lines[works + 1] == "Acomptes déduits HT | -8 049,29 €"
     assert lines[works + 2] == "Total HT | 11 483,91 €"
     assert "FA-2026-0101" in text and "20/09/2026" in text and "FA-2026-0105" in text and "01/10/2026" in text
-    assert "Situation F-2026-0120 du 31/10/2026" in text  # the earlier situation, by number and date
-    # each rate's deposit base names its deposit invoices, one a line
-    assert "FA-2026-0101 du 20/09/2026\nFA-2026-0105 du 01/10/2026" in text
+    # the earlier situation, by number and date, with its net
+    assert "Situation N° F-2026-0120 du 31/10/2026 (5 154,39 € HT)" in text
+    # each rate's deposit base names its deposit invoices, one a line, with their base at that rate:
+    # 10 %: 6 067,20 + 2 266,76 = 8 333,96
+    assert ("10 %\nAcompte N° FA-2026-0101 du 20/09/2026 : 6 067,20 €\n"
+            "Acompte N° FA-2026-0105 du 01/10/2026 : 2 266,76 € | 8 333,96 €") in text
     # the retention: 5 % of its base, and when it is released
     assert "Retenue de garantie" in text and "libérable le 18 décembre 2027" in text
 
@@ -110,10 +113,12 @@ def test_a_credit_note_reads_as_a_credit_note(service, language, due, refund):
 def test_tables_have_their_total_rows(service):
     text = docx_text(render(service, "progress_invoice_3", "fr", "docx"))
     totals = [line for line in lines_of(text) if line.startswith("Total |")]
-    # the progress table, the deposit deductions and the schedule each end with a total row;
+    # the progress table, the deposit deductions, the VAT summary (two rates: 1 881,33 + 3 175,11
+    # = 5 056,44 net, 376,27 + 317,51 = 693,78 VAT) and the schedule each end with a total row;
     # the schedule's: two instalments 2 630,59 + 2 630,60 and the retention released later
     # 489,03 = 5 750,22, the gross (5 261,19 due now + 489,03 withheld)
-    assert len(totals) == 3, totals
+    assert len(totals) == 4, totals
+    assert totals[2] == "Total | 5 056,44 € | 693,78 €"
     assert totals[-1] == "Total | | 5 750,22 €"
     text = docx_text(render(service, "final_invoice", "fr", "docx"))
     assert [line for line in lines_of(text) if line.startswith("Total |")], text
@@ -187,7 +192,7 @@ def test_vat_categories_in_words_with_their_exemption_wording(service, language,
     assert [line for line in lines if line.startswith(first["description"])][0].endswith(
         f"| {words} | " + ("380,00 €" if language == "fr" else "€380.00"))
     assert any(line.startswith(f"{words} | ") for line in lines)  # its row in the VAT summary
-    assert "(1) Exonération de TVA, article 261-4-4° du CGI" in lines
+    assert f"(1) {words[:-4]} : Exonération de TVA, article 261-4-4° du CGI" in lines  # the wording, once
     assert not [line for line in lines if re.search(r"\| E \|", line)]  # never the bare code
 
 
