@@ -700,8 +700,8 @@ def classic_1_2_0(d, section):
     tiny(para(refs, ""))  # a cell needs one paragraph that no {%p %} can remove
     when(refs, "doc.quote", (lab("quote") + " " + lab("number") + " {{ doc.quote.number }} · {{ doc.quote.date | date }}",
                              {"after": 2}))
-    when(refs, "doc.order_reference", (lab("order_reference") + " : {{ doc.order_reference }}", {"after": 2}))
-    when(refs, "doc.buyer_reference", (lab("buyer_reference") + " : {{ doc.buyer_reference }}", {"after": 2}))
+    when(refs, "doc.order_reference", (lab("order_reference") + "{{ ' : ' if doc.language == 'fr' else ': ' }}{{ doc.order_reference }}", {"after": 2}))
+    when(refs, "doc.buyer_reference", (lab("buyer_reference") + "{{ ' : ' if doc.language == 'fr' else ': ' }}{{ doc.buyer_reference }}", {"after": 2}))
     para(refs, "{%p if doc.buyer.delivery_address %}")
     caption(refs, "delivery_address", before=4)
     address_lines(refs, "doc.buyer.delivery_address")
@@ -783,7 +783,7 @@ def classic_1_2_0(d, section):
     names = deductions.rows[2].cells[0]  # under the rate, one deposit invoice a line
     para(names, "{%p for dep in d.deposits %}")
     para(names, [(KIND.replace("X.", "dep.") + " " + lab("number") + " {{ dep.number }} " + lab("corrects_of")
-                  + " {{ dep.issue_date | short_date }} : {{ dep.base | amount }}", {"size": 7.5, "color": GREY})])
+                  + " {{ dep.issue_date | short_date }}{{ ' : ' if doc.language == 'fr' else ': ' }}{{ dep.base | amount }}", {"size": 7.5, "color": GREY})])
     para(names, "{%p endfor %}")
     para(d, "{%p endif %}")
     caption(d, "recap").paragraph_format.keep_with_next = True
@@ -804,7 +804,8 @@ def classic_1_2_0(d, section):
             para(cell, "{%p for c in doc.progress.credit_notes %}")
             para(cell, [(lab("credit_kind") + " " + lab("number") + " {{ c.number }} " + lab("corrects_of")
                          + " {{ c.issue_date | short_date }} " + lab("on_invoice") + " {{ c.corrects.number }} "
-                         "({{ c.net_total | negative }}" + HT + ")", SMALL_GREY)])
+                         "({{ c.net_total | negative }}" + HT + "){% if loop.last %} — " + lab("credit_taken_back")
+                         + "{% endif %}", SMALL_GREY)])
             para(cell, "{%p endfor %}")
         para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
     keep_together(recap)
@@ -959,13 +960,13 @@ def classic_1_2_0(d, section):
     when(d, "doc.retention",
          ([(lab("retention") + " {{ doc.retention.percent | percent }} {{ labels.fields.retention_base_gross "
             "if doc.retention.base_kind == 'works_gross' else labels.fields.retention_base_net }} "
-            "({{ doc.retention.base | amount }}) : ", SMALL_GREY),
+            "({{ doc.retention.base | amount }}){{ ' : ' if doc.language == 'fr' else ': ' }}", SMALL_GREY),
            ("{{ doc.retention.amount | amount }}", {**SMALL_GREY, "bold": True}),
            (" · " + lab("retention_cumulative") + " {{ doc.retention.cumulative | amount }} · "
             + RELEASE.replace("X", "doc.retention.release_date").replace("| short_date", "| date") + ".",
             SMALL_GREY)], {"before": 4}))
     para(d, "{%p for e in doc.exemptions %}")
-    para(d, [("({{ e.mark }}) {{ labels.categories[e.category] }} : {{ e.reason | nobreak }}", SMALL_GREY)], after=1)
+    para(d, [("({{ e.mark }}) {{ labels.categories[e.category] }}{{ ' : ' if doc.language == 'fr' else ': ' }}{{ e.reason | nobreak }}", SMALL_GREY)], after=1)
     para(d, "{%p endfor %}")
 
     # payment: a credit note says how it is settled; never a due date or an IBAN inviting payment
@@ -975,7 +976,7 @@ def classic_1_2_0(d, section):
     para(d, [("{{ labels.fields.settlement_deduction if doc.settlement.method == 'deduction' else "
               "labels.fields.settlement_refund }}{% if doc.settlement.means %} " + lab("settlement_by")
               + " {{ labels.means[doc.settlement.means] | lower }}{% endif %}{% if doc.settlement.date %} "
-              + lab("settlement_on") + " {{ doc.settlement.date | date }}{% endif %} : ", {}),
+              + lab("settlement_on") + " {{ doc.settlement.date | date }}{% endif %}{{ ' : ' if doc.language == 'fr' else ': ' }}", {}),
              ("{{ doc.totals.gross_total | amount }}", {"bold": True}), (".", {})], after=1)
     para(d, "{%p else %}")
     para(d, lab("settlement_default"), after=1)
@@ -983,15 +984,15 @@ def classic_1_2_0(d, section):
     para(d, "{%p else %}")
     caption(d, "payment", before=12)
     when(d, "doc.due_date",
-         ([(lab("due_date") + " : ", {}), ("{{ doc.due_date | date }}", {"bold": True}),
+         ([(lab("due_date") + "{{ ' : ' if doc.language == 'fr' else ': ' }}", {}), ("{{ doc.due_date | date }}", {"bold": True}),
            ("{% if doc.due_date_source == 'schedule' %} (" + lab("first_installment") + "){% endif %}"
-            "{% if doc.payment.means %} · " + lab("means") + " : {{ labels.means[doc.payment.means] }}{% endif %}", {})],
+            "{% if doc.payment.means %} · " + lab("means") + "{{ ' : ' if doc.language == 'fr' else ': ' }}{{ labels.means[doc.payment.means] }}{% endif %}", {})],
           {"after": 1}))
     when(d, "doc.payment.iban",
          ("{{ labels.fields.iban }} {{ doc.payment.iban | grouped('iban') }}{% if doc.payment.bic %} · "
           "{{ labels.fields.bic }} {{ doc.payment.bic }}{% endif %}", {"after": 1}))
     when(d, "doc.payments",
-         (lab("payments_received") + " : {% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | amount }}"
+         (lab("payments_received") + "{{ ' : ' if doc.language == 'fr' else ': ' }}{% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | amount }}"
           "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
           " — {{ labels.status[doc.payment_status] }}", {"after": 1}))
     para(d, "{%p if doc.schedule %}")
