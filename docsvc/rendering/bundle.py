@@ -50,7 +50,8 @@ class Bundle:
         self.html_env = make_environment(loader=FileSystemLoader(str(self.path)), autoescape=True)
         self.html_template = self.html_env.get_template("document.html") if "pdf" in self.formats else None
         self._pdf = PdfEngine(self.path, (self.path / "style.css").read_text()) if "pdf" in self.formats else None
-        self._docx = (DocxEngine((self.path / "document.docx").read_bytes(), make_environment(autoescape=False))
+        self._docx = (DocxEngine((self.path / "document.docx").read_bytes(), make_environment(autoescape=False),
+                                 self.sha256)
                       if "docx" in self.formats else None)
 
     def context(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> dict:
