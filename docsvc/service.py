@@ -18,6 +18,7 @@ from .archive import AlreadyExists, Archive, ArchiveUnavailable, NotFound, keys
 from .billing.document import BillingError, enrich
 from .billing.mentions import is_b2b, missing_mentions
 from .billing.model import Document, InvoicePayload, as_plain
+from .billing.vat_rates import rate_errors
 from .einvoice import facturx
 from .einvoice.cii import build_cii
 from .einvoice.validate import validate as validate_einvoice
@@ -111,6 +112,10 @@ class DocumentService:
         missing = missing_mentions(payload)
         if missing:
             raise InvalidPayload(missing, "Mandatory mention(s) missing: " + ", ".join(sorted(missing)) + ".")
+        wrong_rates = rate_errors(payload)
+        if wrong_rates:
+            raise InvalidPayload(wrong_rates, "VAT rate(s) not in force where and when the operation is taxed: "
+                                 + ", ".join(sorted(wrong_rates)) + ".")
         try:
             document = enrich(payload, currency_places(payload.currency))
         except BillingError as exc:

@@ -44,10 +44,12 @@ from ..billing.money import ZERO, round_money
 from .codes import (
     codelists,
     currency_places,
-    french_vat_key,
+    bic_ok,
+    french_vat_id,
     iban_ok,
     siren_ok,
     siret_ok,
+    vat_id_problem,
 )
 from .fields import Amount, Text
 
@@ -112,8 +114,10 @@ class PartySchema(Base):
         errors = {}
         if siren and siret and not siret.startswith(siren):
             errors["siret"] = ["The SIRET must start with the SIREN."]
-        if siren and vat_id and vat_id.startswith("FR") and vat_id != "FR" + french_vat_key(siren) + siren:
-            errors["vat_id"] = [f"Does not match the SIREN: expected FR{french_vat_key(siren)}{siren}."]
+        if siren and vat_id and vat_id.startswith("FR") and vat_id != french_vat_id(siren):
+            errors["vat_id"] = [f"Does not match the SIREN: expected {french_vat_id(siren)}."]
+        elif vat_id and vat_id_problem(vat_id):
+            errors["vat_id"] = [vat_id_problem(vat_id)]
         if errors:
             raise ValidationError(errors)
 
@@ -198,7 +202,8 @@ class PaymentTermsSchema(Base):
                                 metadata={"description": "Due date = issue date + terms_days when due_date is absent."})
     means = fields.String(validate=validate.OneOf(PAYMENT_MEANS))
     iban = fields.String(validate=lambda v: iban_ok(v) or _fail("Not a valid IBAN (mod-97 check)."))
-    bic = fields.String(validate=validate.Regexp(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$", error="Not a valid BIC."))
+    bic = fields.String(validate=lambda v: bic_ok(v) or _fail("Not a valid BIC (ISO 9362: bank, country, "
+                                                                 "location, branch)."))
     late_penalty_rate = Amount(max_places=2, validate=validate.Range(min=0, max=100),
                                metadata={"description": "Annual late-payment penalty rate, percent."})
     recovery_indemnity = Amount(max_places=2, validate=validate.Range(min=0),
