@@ -76,7 +76,8 @@ def render(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"docsvc render: cannot read {args.payload}: {exc}", file=sys.stderr)
         return 2
-    service = DocumentService(archive=None, templates=TemplateRegistry(list(settings.templates_dirs)))
+    service = DocumentService(archive=None, templates=TemplateRegistry(list(settings.templates_dirs)),
+                              max_lines=settings.max_lines)
     if isinstance(raw, dict):
         raw["formats"] = ["facturx" if args.format == "xml" else args.format]
     try:

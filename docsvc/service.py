@@ -18,6 +18,7 @@ from .archive import AlreadyExists, Archive, ArchiveUnavailable, NotFound, keys
 from .billing.document import BillingError, enrich
 from .billing.mentions import is_b2b, missing_mentions
 from .billing.model import Document, InvoicePayload, as_plain
+from .billing.text import undrawable
 from .billing.vat_rates import rate_errors
 from .einvoice import facturx
 from .einvoice.cii import build_cii
@@ -29,7 +30,7 @@ from .errors import (
     InvalidPayload,
     StorageUnavailable,
 )
-from .rendering import TemplateRegistry
+from .rendering import TemplateRegistry, glyphs
 from .rendering.bundle import Bundle, bundle_sha256
 from .rendering.checks import check_bundle, render_error
 from .rendering.errors import TemplateNotFound
@@ -90,7 +91,7 @@ class Validated:
 
 class DocumentService:
     def __init__(self, archive: Archive, templates: TemplateRegistry, retention_years: int = 10,
-                 max_lines: int = 10_000):
+                 max_lines: int | None = None):
         self.archive = archive
         self.templates = templates
         self.retention_years = retention_years
@@ -100,13 +101,13 @@ class DocumentService:
 
     def validate(self, raw) -> Validated:
         """Load the payload, check legal mentions, compute every figure. No I/O."""
-        if isinstance(raw, dict):
+        if isinstance(raw, dict) and self.max_lines is not None:
             quote = raw.get("quote") if isinstance(raw.get("quote"), dict) else {}
             for path, lines in (("lines", raw.get("lines")), ("quote.lines", quote.get("lines"))):
                 if isinstance(lines, list) and len(lines) > self.max_lines:
                     raise InvalidPayload({path: [f"{len(lines)} lines, at most {self.max_lines} (DOCSVC_MAX_LINES)."]})
         try:
-            payload = load_payload(raw)
+            payload = load_payload(raw, self.max_lines)
         except ValidationError as exc:
             raise InvalidPayload(flatten_errors(exc.messages)) from None
         missing = missing_mentions(payload)
@@ -186,6 +187,7 @@ class DocumentService:
         seller = validated.payload.seller.siren or validated.payload.seller.vat_id
         if sellers is not None and seller not in sellers:
             raise Forbidden(f"This key can't act for seller {seller}.")
+        check_drawable(raw, self._bundle(validated.payload))
         self.check_history(validated.payload)
         if "facturx" in validated.payload.formats:
             validated.einvoice = self.einvoice(validated)
@@ -261,9 +263,10 @@ class DocumentService:
     def render(self, raw, fmt: str = "pdf") -> tuple[bytes, Validated]:
         """Render without archiving (docsvc render, previews)."""
         validated = self.validate(raw)
+        bundle = self._bundle(validated.payload)
+        check_drawable(raw, bundle)
         if fmt in ("facturx", "xml"):
             validated.einvoice = self.einvoice(validated)
-        bundle = self._bundle(validated.payload)
         return self._render(bundle, fmt, as_plain(validated.document), validated), validated
 
     @staticmethod
@@ -413,10 +416,11 @@ class DocumentService:
 class TemplateService:
     """Template designers' use cases: list, publish (after every check), preview."""
 
-    def __init__(self, registry, archive, fixtures_dir):
+    def __init__(self, registry, archive, fixtures_dir, max_lines: int | None = None):
         self.registry = registry
         self.archive = archive
         self.fixtures_dir = fixtures_dir
+        self.max_lines = max_lines  # DOCSVC_MAX_LINES: previews obey the same limit as issuing
 
     def fixtures(self) -> dict[str, dict]:
         """Every payload fixture by name (the cycle's order file excluded)."""
@@ -527,7 +531,8 @@ class TemplateService:
             bundle = self.registry.get(name, version)
         except TemplateNotFound:
             raise DocumentNotFound(f"No template {name} {version}.") from None
-        validated = DocumentService(None, self.registry).validate(raw)
+        validated = DocumentService(None, self.registry, max_lines=self.max_lines).validate(raw)
+        check_drawable(raw, bundle)
         plain = as_plain(validated.document)
         if fmt == "html":
             return bundle.html(plain).replace(
@@ -535,6 +540,15 @@ class TemplateService:
         if not bundle.supports(fmt):
             raise InvalidPayload({"format": [f"Template {name} {version} does not render {fmt}."]})
         return bundle.render(fmt, plain)
+
+
+def check_drawable(raw, bundle) -> None:
+    """Refuse text the template version's fonts can't draw: an original is never re-rendered."""
+    fonts = glyphs.coverage(bundle.path, bundle.sha256)
+    errors = undrawable(raw, fonts.codepoints, f"{bundle.name} {bundle.version}", fonts.fonts)
+    if errors:
+        raise InvalidPayload(errors, f"Text the template {bundle.name} {bundle.version} can't draw: "
+                             + ", ".join(sorted(errors)) + ".")
 
 
 def _manifest_version(folder) -> str | None:

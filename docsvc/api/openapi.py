@@ -10,7 +10,7 @@ from marshmallow import fields
 from .. import __version__
 from ..schemas import resources as out
 from ..schemas.fields import Amount, Text
-from ..schemas.payload import DocumentPayloadSchema
+from ..schemas.payload import payload_schema
 
 PROBLEM = {"application/problem+json": {"schema": "Problem"}}
 
@@ -62,7 +62,7 @@ def build_spec(settings) -> dict:
                    components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
                    security=[{"bearer": []}])
     plugin.converter.add_attribute_function(_decimal_as_string_or_number)
-    spec.components.schema("DocumentPayload", schema=DocumentPayloadSchema)
+    spec.components.schema("DocumentPayload", schema=payload_schema(settings.max_lines))  # maxItems in force
     for name in ("DocumentResourceSchema", "DocumentSummarySchema", "SearchResultSchema",
                  "ValidationResultSchema", "VerifyReportSchema", "ProblemSchema"):
         spec.components.schema(name.removesuffix("Schema"), schema=getattr(out, name))
