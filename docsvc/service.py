@@ -150,7 +150,13 @@ class DocumentService:
                 errors[f"{path}.type"] = [f"{previous.number} is archived as a {archived['type']}."]
                 continue
             quote = (doc.get("quote") or {}).get("number")
-            if payload.quote is not None and quote != payload.quote.number:
+            if previous.type == "credit_note":  # a credit note has no quote: it must correct the invoice stated
+                corrected = (doc.get("corrects") or {}).get("number")
+                if previous.corrects is not None and corrected != previous.corrects.number:
+                    errors[f"{path}.corrects.number"] = [f"{previous.number} corrects {corrected}, "
+                                                         f"not {previous.corrects.number}."]
+                    continue
+            elif payload.quote is not None and quote != payload.quote.number:
                 errors[f"{path}.number"] = [f"{previous.number} was issued on quote {quote}, "
                                             f"not {payload.quote.number}."]
                 continue
@@ -162,6 +168,9 @@ class DocumentService:
             kept = {"issue_date": archived["issue_date"], "net_total": totals["net_total"],
                     "gross_total": totals["gross_total"],
                     "vat": sorted((v["rate"], v["base"], v["amount"]) for v in totals["vat_breakdown"])}
+            if previous.retention is not None:  # the retention a situation withheld, as archived
+                stated["retention"] = str(previous.retention)
+                kept["retention"] = totals.get("retention_total")
             differing = [k for k in stated if stated[k] != kept[k]]
             if differing:
                 errors[path] = [f"{previous.number} differs from its archived original on "

@@ -105,6 +105,7 @@ credit = {
         line(3, "Rideau de douche non fourni", "1", "C62", "39.90", "20", None),
     ],
     "payment": {"terms_days": 0, "means": "transfer", "late_penalty_rate": "12.00"},
+    "settlement": {"method": "refund", "means": "transfer", "date": "2026-12-04"},
     "notes": ["Avoir à déduire du prochain règlement ou remboursé par virement sous 8 jours."],
 }
 root = Path(__file__).resolve().parent.parent / "fixtures"

@@ -59,8 +59,9 @@ def missing_mentions(payload: InvoicePayload) -> dict[str, list[str]]:
         need("buyer.siren", "The buyer's SIREN is mandatory between French businesses (2026-2027 reform).")
     if payload.operation is None:
         need("operation", "The nature of the operation (goods, services or mixed) is mandatory.")
-    if payload.due_date is None and payload.payment.terms_days is None:
-        need("due_date", "A due date (or payment.terms_days) is mandatory.")
+    if (payload.due_date is None and payload.payment.terms_days is None and payload.schedule is None
+            and payload.type != DocumentType.CREDIT_NOTE):  # a credit note's money runs the other way
+        need("due_date", "A due date (or payment.terms_days, or a schedule) is mandatory.")
     if is_b2b(payload) and payload.payment.late_penalty_rate is None:
         need("payment.late_penalty_rate", "The late-payment penalty rate is mandatory between businesses.")
     if payload.type == DocumentType.CREDIT_NOTE and payload.corrects is None:

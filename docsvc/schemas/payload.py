@@ -6,6 +6,7 @@ in `@validates_schema`; French legal mentions are checked after loading by
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from marshmallow import (
@@ -40,6 +41,7 @@ from ..billing.model import (
     Party,
     PaymentReceived,
     PaymentTerms,
+    Settlement,
     TemplateRef,
 )
 from ..billing.money import ZERO, round_money
@@ -59,8 +61,8 @@ ALL_TYPES = tuple(t.value for t in DocumentType)
 CYCLE_TYPES = ("deposit_invoice", "progress_invoice", "final_invoice")
 #: Which earlier documents each type may deduct or recap.
 PREVIOUS_ALLOWED = {"deposit_invoice": ("deposit_invoice",),
-                    "progress_invoice": ("deposit_invoice", "progress_invoice"),
-                    "final_invoice": ("deposit_invoice", "progress_invoice")}
+                    "progress_invoice": ("deposit_invoice", "progress_invoice", "credit_note"),
+                    "final_invoice": ("deposit_invoice", "progress_invoice", "credit_note")}
 FORMATS = ("pdf", "docx", "facturx")
 PAYMENT_MEANS = ("transfer", "card", "cheque", "direct_debit", "cash", "other")
 SEMVER = r"^\d+\.\d+\.\d+$"
@@ -295,12 +297,32 @@ class VatPartSchema(Base):
 
 
 class PreviousInvoiceSchema(Base):
-    type = fields.String(required=True, validate=validate.OneOf(("deposit_invoice", "progress_invoice")))
+    type = fields.String(required=True, validate=validate.OneOf(("deposit_invoice", "progress_invoice",
+                                                                  "credit_note")),
+                         metadata={"description": "credit_note: a credit note on one of the listed invoices; "
+                                                  "its figures are positive, as on the credit note itself, and "
+                                                  "are netted from what was already billed."})
     number = Text(max_length=35, required=True)
     issue_date = fields.Date(required=True)
     net_total = Amount(max_places=2, required=True)
     vat = fields.List(fields.Nested(VatPartSchema), required=True, validate=validate.Length(min=1))
     gross_total = Amount(max_places=2, required=True)
+    corrects = fields.Nested(InvoiceReferenceSchema, metadata={
+        "description": "credit_note: the invoice of the cycle it corrects (listed in previous_invoices too)."})
+    retention = Amount(max_places=2, validate=validate.Range(min=0), metadata={
+        "description": "progress_invoice: the retention guarantee it withheld (its totals.retention_total)."})
+    retention_release_date = fields.Date(metadata={"description": "progress_invoice: when that retention is released."})
+
+    @validates_schema
+    def credit_names_its_invoice(self, data, **kwargs):
+        kind = data.get("type")
+        if kind == "credit_note" and "corrects" not in data:
+            raise ValidationError("A credit note must say which invoice it corrects (number, issue_date).",
+                                  "corrects")
+        if kind and kind != "credit_note" and "corrects" in data:
+            raise ValidationError("Only a credit note corrects an invoice.", "corrects")
+        if kind and kind != "progress_invoice" and ("retention" in data or "retention_release_date" in data):
+            raise ValidationError("Only a progress invoice withholds a retention.", "retention")
 
     @validates_schema
     def adds_up(self, data, **kwargs):
@@ -340,6 +362,18 @@ class ScheduleSchema(Base):
     @post_load
     def make(self, data, **kwargs):
         return ScheduleRequest(**data)
+
+
+class SettlementSchema(Base):
+    method = fields.String(required=True, validate=validate.OneOf(("deduction", "refund")), metadata={
+        "description": "deduction: taken off the buyer's next payment; refund: paid back to the buyer."})
+    means = fields.String(validate=validate.OneOf(PAYMENT_MEANS),
+                          metadata={"description": "refund: how it is paid back (transfer, cheque...)."})
+    date = fields.Date(metadata={"description": "When it is refunded or deducted."})
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Settlement(**data)
 
 
 class TemplateRefSchema(Base):
@@ -389,7 +423,11 @@ class DocumentPayloadSchema(Base):
                                     metadata={"description": "Deposits and situations already billed on the quote."})
     deposit_deduction = fields.String(load_default="progressive", validate=validate.OneOf(("full", "progressive")))
     retention = fields.Nested(RetentionSchema)
-    schedule = fields.Nested(ScheduleSchema)
+    schedule = fields.Nested(ScheduleSchema, metadata={
+        "description": "The due dates: the document's due date is the first instalment's; a due_date or "
+                       "payment.terms_days that says otherwise is a 422."})
+    settlement = fields.Nested(SettlementSchema, metadata={
+        "description": "credit_note: how the credit is settled (deducted from the next payment, or refunded)."})
 
     @validates_schema
     def coherent(self, data, **kwargs):
@@ -408,6 +446,7 @@ class DocumentPayloadSchema(Base):
             errors["corrects"] = ["A credit note must reference the invoice it corrects."]
         if doc_type and doc_type != "credit_note" and "corrects" in data:
             errors["corrects"] = ["Only a credit note corrects an invoice."]
+        self._check_dates(data, errors)
         places = currency_places(data["currency"]) if "currency" in data else 2
         for i, line in enumerate(data.get("lines", ())):
             discount = line.get("discount")
@@ -419,6 +458,38 @@ class DocumentPayloadSchema(Base):
             errors.setdefault("lines", {}).setdefault("_schema", []).append("Line ids must be unique.")
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def _check_dates(data: dict, errors: dict) -> None:
+        """One due date: a schedule gives it, so a due date or payment terms that say
+        otherwise are refused, naming both fields; a credit note has none at all."""
+        doc_type, issue, plan = data.get("type"), data.get("issue_date"), data.get("schedule")
+        terms = data.get("payment")
+        if doc_type == "credit_note":
+            if "due_date" in data:
+                errors["due_date"] = ["A credit note has no due date for the buyer: say how it is settled "
+                                      "in settlement {method, means, date}."]
+            if plan is not None:
+                errors["schedule"] = ["A credit note has no payment schedule."]
+            return
+        if "settlement" in data:
+            errors["settlement"] = ["Only a credit note takes settlement."]
+        if plan is None:
+            return
+        first = plan.first_due_date
+        if data.get("due_date") and data["due_date"] != first:
+            errors["due_date"] = [f"{data['due_date'].isoformat()} contradicts schedule.first_due_date "
+                                  f"{first.isoformat()}: with a schedule, the due date is the first instalment's."]
+            errors["schedule.first_due_date"] = [f"{first.isoformat()} contradicts due_date "
+                                                 f"{data['due_date'].isoformat()}."]
+        if terms is not None and terms.terms_days is not None and issue:
+            implied = issue + timedelta(days=terms.terms_days)
+            if implied != first:
+                errors["payment.terms_days"] = [
+                    f"{terms.terms_days} days from {issue.isoformat()} is {implied.isoformat()}, which contradicts "
+                    f"schedule.first_due_date {first.isoformat()}: leave terms_days out or make them agree."]
+                errors["schedule.first_due_date"] = [f"{first.isoformat()} contradicts payment.terms_days "
+                                                     f"({terms.terms_days} days: {implied.isoformat()})."]
 
     @staticmethod
     def _check_cycle(data: dict, errors: dict) -> None:
@@ -447,6 +518,23 @@ class DocumentPayloadSchema(Base):
                     else "Only deposit, progress and final invoices list previous invoices."]}
             if previous.number == data.get("number"):
                 errors.setdefault("previous_invoices", {})[i] = {"number": ["This is the document's own number."]}
+        listed = {p.number: p for p in data.get("previous_invoices", ()) if p.type != "credit_note"}
+        for i, previous in enumerate(data.get("previous_invoices", ())):
+            if previous.type != "credit_note" or previous.corrects is None:
+                continue
+            corrected = listed.get(previous.corrects.number)
+            problems = {}
+            if corrected is None:
+                problems["number"] = [f"{previous.corrects.number} is not among the deposits and situations listed "
+                                      f"in previous_invoices: a credit note is netted from the invoice it corrects."]
+            else:
+                if corrected.issue_date != previous.corrects.issue_date:
+                    problems["issue_date"] = [f"{corrected.number} is listed with issue date "
+                                              f"{corrected.issue_date.isoformat()}."]
+                if previous.corrects.type and previous.corrects.type != corrected.type:
+                    problems["type"] = [f"{corrected.number} is listed as a {corrected.type}."]
+            if problems:
+                errors.setdefault("previous_invoices", {}).setdefault(i, {})["corrects"] = problems
         quote = data.get("quote")
         if quote is None or doc_type != "progress_invoice":
             return

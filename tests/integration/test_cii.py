@@ -80,3 +80,33 @@ def test_a_credit_on_a_deposit_is_503_and_valid():
     assert tree.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "503"
     assert tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == "FA-2026-0101"
     assert validate(xml, level, french_rules=True) == []
+
+
+def _tree(name):
+    return etree.fromstring(xml_of(name)[0])
+
+
+def test_preceding_invoices_are_every_deposit_and_earlier_situation():
+    refs = [e.text for e in _tree("progress_invoice_2").iterfind(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", NS)]
+    assert refs == ["FA-2026-0101", "FA-2026-0105", "F-2026-0120"]
+    refs = [e.text for e in _tree("progress_invoice_3").iterfind(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", NS)]
+    assert refs == ["FA-2026-0101", "FA-2026-0105", "F-2026-0120", "F-2026-0131"]
+
+
+def test_no_invented_delivery_date():
+    # the cycle fixtures give no delivery date: no BT-72; the invoice gives 2026-11-13
+    assert _tree("progress_invoice_1").find(".//ram:ActualDeliverySupplyChainEvent", NS) is None
+    assert _tree("invoice").findtext(".//ram:ActualDeliverySupplyChainEvent//udt:DateTimeString",
+                                     namespaces=NS) == "20261113"
+
+
+def test_one_due_date_with_a_schedule_and_none_on_a_credit_note():
+    # situation 3: two instalments from 31/01/2027, end of month, then the retention on 18/12/2027
+    days = [e.text for e in _tree("progress_invoice_3").iterfind(".//ram:DueDateDateTime/udt:DateTimeString", NS)]
+    assert days == ["20270131", "20270228", "20271218"]
+    for name in ("credit_note", "credit_note_progress"):
+        tree = _tree(name)
+        assert tree.find(".//ram:DueDateDateTime", NS) is None
+        assert tree.find(".//ram:IBANID", NS) is None  # no seller account inviting the buyer to pay
+    terms = _tree("credit_note").findtext(".//ram:SpecifiedTradePaymentTerms/ram:Description", namespaces=NS)
+    assert terms == "Avoir remboursé le 2026-12-04."
