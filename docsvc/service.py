@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from .archive import AlreadyExists, Archive, ArchiveUnavailable, NotFound, keys
 from .billing.document import BillingError, enrich
 from .billing.mentions import is_b2b, missing_mentions
-from .billing.model import Document, InvoicePayload, as_plain
+from .billing.model import Document, DocumentType, InvoicePayload, as_plain
 from .billing.text import undrawable
 from .billing.vat_rates import rate_errors
 from .einvoice import facturx
@@ -43,6 +43,10 @@ from .schemas.resources import (
     TotalsOut,
     VatRowOut,
 )
+
+#: How a 422 names an archived document of the cycle.
+LABELS = {"deposit_invoice": "deposit invoice", "progress_invoice": "situation", "credit_note": "credit note",
+          "final_invoice": "final invoice", "invoice": "invoice"}
 
 MEDIA_TYPES = {
     "pdf": ("application/pdf", "pdf"),
@@ -188,6 +192,39 @@ class DocumentService:
             raise InvalidPayload(errors, "The payload disagrees with archived originals: "
                                  + ", ".join(sorted(errors)) + ".")
 
+    def check_cycle_complete(self, payload: InvoicePayload) -> None:
+        """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and
+        credit note the archive holds on this seller's quote must be in previous_invoices of
+        the next situation or the final invoice (left out, it would be billed twice); a new
+        deposit must list the quote's deposits already archived; nothing follows a final invoice.
+        A document already archived under this number is left to issue() (a retry or a 409)."""
+        kinds = {DocumentType.DEPOSIT_INVOICE: ("deposit_invoice",),
+                 DocumentType.PROGRESS_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note"),
+                 DocumentType.FINAL_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note")}
+        if self.archive is None or payload.type not in kinds or payload.quote is None:
+            return
+        seller = payload.seller.siren or payload.seller.vat_id
+        own = keys.document_id(seller, payload.number)
+        if not seller or self._resource_or_none(own) is not None:
+            return
+        listed = {p.number for p in payload.previous_invoices}
+        quote = payload.quote.number
+        problems = []
+        for entry in self._call(self.archive.quote_documents, seller, quote):
+            if entry["id"] == own or self._call(self.archive.head, keys.resource_key(entry["id"])) is None:
+                continue  # this very document, or an attempt that crashed before its resource
+            what = f"{entry['number']} ({LABELS.get(entry['type'], entry['type'])} of {entry['issue_date']})"
+            if entry["type"] == "final_invoice":
+                problems.append(f"Quote {quote} already has its final invoice {what}: nothing is left to bill "
+                                "on it; correct it with a credit note.")
+            elif entry["type"] in kinds[payload.type] and entry["number"] not in listed:
+                problems.append(f"{what} is archived on quote {quote} but not listed in previous_invoices: "
+                                "the buyer would pay it twice. List it (number, issue_date, figures).")
+        if problems:
+            raise InvalidPayload({"previous_invoices": problems},
+                                 f"{len(problems)} document(s) of quote {quote} in the archive are not accounted "
+                                 "for: " + "; ".join(problems))
+
     def check(self, raw, sellers: set[str] | None = None) -> Validated:
         """validate() plus the checks against archived originals and, for Factur-X, the
         official e-invoicing rules: what /validate answers, and what issue() relies on.
@@ -198,6 +235,7 @@ class DocumentService:
             raise Forbidden(f"This key can't act for seller {seller}.")
         check_drawable(raw, self._bundle(validated.payload))
         self.check_history(validated.payload)
+        self.check_cycle_complete(validated.payload)
         if "facturx" in validated.payload.formats:
             validated.einvoice = self.einvoice(validated)
         return validated
@@ -230,6 +268,7 @@ class DocumentService:
         if existing is not None:
             return self._retry_answer(existing, payload_sha), False
 
+        quote = self._quote_of(payload)
         render_id = hashlib.sha256(f"{payload_sha}:{bundle.sha256}".encode()).hexdigest()[:16]
         locked = getattr(self.archive, "locked", True)  # an unlocked dev bucket keeps nothing until a date
         retain_until = retention_end(payload.issue_date, self.retention_years) if locked else None
@@ -262,6 +301,10 @@ class DocumentService:
                         "retain_until": retain_until.isoformat() if retain_until else None},
             "payload_sha256": payload_sha,
         }
+        if quote is not None:  # before the resource: an issued document is always in its quote's list
+            self._call(self.archive.file_under_quote, self._seller_key(payload), quote, {
+                "id": doc_id, "number": payload.number, "type": payload.type.value,
+                "issue_date": payload.issue_date.isoformat(), "quote": quote})
         try:
             self._call(self.archive.put_once, keys.resource_key(doc_id), canonical_json(resource),
                        content_type="application/json", retain_until=retain_until)
@@ -374,6 +417,17 @@ class DocumentService:
             raise InvalidPayload({"formats": [f"Template {bundle.name} {bundle.version} does not render "
                                               f"{', '.join(unsupported)}."]})
         return bundle
+
+    def _quote_of(self, payload: InvoicePayload) -> str | None:
+        """The quote a document belongs to: its own, or for a credit note, that of the archived
+        invoice it corrects (None when that invoice is not in this archive or on no quote)."""
+        if payload.quote is not None:
+            return payload.quote.number
+        if payload.type != DocumentType.CREDIT_NOTE or payload.corrects is None:
+            return None
+        corrected = self._resource_or_none(keys.document_id(self._seller_key(payload), payload.corrects.number))
+        quote = ((corrected or {}).get("document") or {}).get("quote")
+        return quote["number"] if quote else None
 
     @staticmethod
     def _seller_key(payload: InvoicePayload) -> str:
