@@ -65,7 +65,7 @@ def _cmap(file: Path) -> tuple[set[int], str]:
     family = file.stem
     for font in fonts:
         points |= set((font.getBestCmap() or {}).keys())
-        name = font["name"].getDebugName(1) if "name" in font else None
+        name = (font["name"].getDebugName(16) or font["name"].getDebugName(1)) if "name" in font else None
         family = name or family
     return points, family
 
