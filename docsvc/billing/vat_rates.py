@@ -150,11 +150,13 @@ def rate_problem(rate: Decimal, day: date, allowed: frozenset[Decimal], territor
 def rate_errors(payload: InvoicePayload) -> dict[str, list[str]]:
     """Category S rates the document bills that no place of taxation allows, by JSON path.
 
-    Checked on the issue date, and on the delivery date when there is one (the rate of the
-    chargeable event): a rate in force on either passes. Earlier invoices a cycle document
-    deducts are checked on their own issue dates.
+    Checked on the issue date, on the delivery date when there is one (the rate of the
+    chargeable event), and for a credit note on the date of the invoice it corrects (its
+    VAT is reversed at that invoice's rates): a rate in force on any of them passes.
+    Earlier invoices a cycle document deducts are checked on their own issue dates.
     """
-    days = [payload.issue_date] + ([payload.delivery_date] if payload.delivery_date else [])
+    days = [payload.issue_date] + [d for d in (payload.delivery_date,
+                                               payload.corrects.issue_date if payload.corrects else None) if d]
     table = [allowed_rates(payload, d) for d in days]
     if any(allowed is None for allowed, _ in table):
         return {}

@@ -59,6 +59,15 @@ def test_a_rate_of_the_past_is_refused_with_the_rates_in_force(client, everythin
     assert post(client, raw, "/v1/documents/validate").status_code == 200
 
 
+def test_a_credit_note_reverses_vat_at_the_rates_of_the_invoice_it_corrects(client, everything):
+    raw = load_fixture("credit_note")
+    raw["lines"] = [dict(raw["lines"][0], vat_rate="19.6", vat_category="S")]
+    raw["corrects"] = dict(raw["corrects"], issue_date="2013-11-15")
+    assert post(client, raw, "/v1/documents/validate").status_code == 200
+    raw["corrects"]["issue_date"] = "2014-01-15"
+    assert "19.6 % applied until 2013-12-31" in refused(client, raw, everything)["lines.0.vat_rate"][0]
+
+
 def test_a_fraction_instead_of_a_percent_suggests_the_percent(client, everything):
     raw = quote_example()
     raw["lines"][0]["vat_rate"] = "0.2"
