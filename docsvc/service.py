@@ -606,7 +606,10 @@ class TemplateService:
 
 
 def check_drawable(raw, bundle) -> None:
-    """Refuse text the template version's fonts can't draw: an original is never re-rendered."""
+    """Refuse text the template version's fonts can't draw: an original is never re-rendered.
+    A DOCX-only version is drawn with the reader's fonts, not ours: nothing to check."""
+    if not bundle.supports("pdf"):
+        return
     fonts = glyphs.coverage(bundle.path, bundle.sha256)
     errors = undrawable(raw, fonts.codepoints, f"{bundle.name} {bundle.version}", fonts.fonts)
     if errors:

@@ -70,13 +70,31 @@ def _cmap(file: Path) -> tuple[set[int], str]:
     return points, family
 
 
+GENERIC = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui", "inherit", "initial", "unset"}
+
+
+def css_families(path: Path) -> list[str]:
+    """Installed families style.css names by name (not @font-face ones, not generic ones)."""
+    css_file = path / "style.css"
+    if not css_file.is_file():
+        return []
+    css = css_file.read_text()
+    declared = {m.strip().lower() for m in re.findall(r"@font-face\s*{[^}]*?font-family\s*:\s*['\"]?([^;'\"]+)", css)}
+    css = re.sub(r"@font-face\s*{[^}]*}", "", css)
+    names = [f.strip().strip("'\"") for m in re.findall(r"font-family\s*:\s*([^;}]+)", css) for f in m.split(",")]
+    names += re.findall(r"\bfont\s*:[^;}]*?[\"']([^\"']+)[\"']", css)
+    return list(dict.fromkeys(n for n in names if n and n.lower() not in GENERIC and n.lower() not in declared))
+
+
 def font_files(path: Path) -> list[Path]:
-    """Every font file the bundle ships and every file of the fallback families it declares."""
+    """Every font file the bundle ships, the installed families its style.css names, and the
+    fallback families its template.toml declares. Generic families (sans-serif) count for
+    nothing: what they resolve to depends on the machine."""
     files = sorted(p for p in (path / "assets").rglob("*") if p.suffix.lower() in FONT_SUFFIXES)
-    for entry in fallback_fonts(path):
+    for entry in css_families(path) + fallback_fonts(path):
         if entry.startswith("assets/"):
             continue  # already among the bundle's files
-        files += system_font_files(entry)
+        files += [f for f in system_font_files(entry) if f not in files]
     return files
 
 

@@ -77,3 +77,16 @@ def test_publishing_checks_declared_fallback_fonts(tmp_path):
         "fallback font 'assets/fonts/Missing.ttf' is not in the bundle",
         "fallback font 'assets/fonts/Extra.ttf' is not loaded by an @font-face in style.css, so it would draw "
         "nothing"]
+
+
+def test_installed_families_the_css_names_count_generic_ones_do_not(tmp_path):
+    from docsvc.rendering.glyphs import css_families
+
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "style.css").write_text('@font-face { font-family: "Mine"; src: url("assets/m.otf"); }\n'
+                                        'body { font-family: "Mine", "DejaVu Serif", serif; }\n'
+                                        'h1 { font: bold 12pt "DejaVu Sans Mono"; }\n')
+    (tmp_path / "template.toml").write_text('name = "x"\nversion = "1.0.0"\n')
+    assert css_families(tmp_path) == ["DejaVu Serif", "DejaVu Sans Mono"]
+    drawn = coverage(tmp_path, "css-families-test")
+    assert drawn.fonts == ("DejaVu Serif", "DejaVu Sans Mono") and ord("Ж") in drawn.codepoints
