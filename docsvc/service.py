@@ -398,6 +398,31 @@ class DocumentService:
                 "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "retain_until": resource["archive"]["retain_until"], "files": checks}
 
+    def index_quotes(self) -> int:
+        """File every archived cycle document (and credit note on one) under its quote: for
+        archives that hold documents issued before the quote index existed. Idempotent (the
+        index is write-once); returns how many documents are listed."""
+        resources = {}
+        for key in self._call(lambda: list(self.archive.list(keys.PREFIX + "/"))):
+            if key.endswith("/resource.json"):
+                resource = json.loads(self._call(self.archive.get, key))
+                resources[resource["id"]] = resource
+        listed = 0
+        for doc_id, resource in sorted(resources.items()):
+            document = resource.get("document") or {}
+            quote = (document.get("quote") or {}).get("number")
+            seller = keys.seller_of(doc_id)
+            if quote is None and resource["type"] == "credit_note" and document.get("corrects"):
+                corrected = resources.get(keys.document_id(seller, document["corrects"]["number"])) or {}
+                quote = ((corrected.get("document") or {}).get("quote") or {}).get("number")
+            if quote is None:
+                continue
+            self._call(self.archive.file_under_quote, seller, quote, {
+                "id": doc_id, "number": resource["number"], "type": resource["type"],
+                "issue_date": resource["issue_date"], "quote": quote})
+            listed += 1
+        return listed
+
     def ready(self) -> None:
         try:
             self.archive.check()

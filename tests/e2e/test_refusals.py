@@ -369,3 +369,20 @@ def test_double_billing_across_the_cycle_on_seaweedfs(s3_env):
     index = [k for k, _ in snapshot() if k.startswith("quotes/")]
     assert index == [f"quotes/912345675/D-2026-0098/{n}.json" for n in (
         "A-2026-0011", "F-2026-0120", "F-2026-0131", "F-2026-0140", "F-2026-0152", "FA-2026-0101", "FA-2026-0105")]
+
+
+def test_documents_archived_before_the_quote_index_are_indexed_by_the_cli(client, archive_dir, everything):
+    issue_story(client, ["deposit_invoice", "deposit_invoice_2"])
+    index = archive_dir / "quotes" / "912345675" / "D-2026-0098"
+    assert sorted(p.name for p in index.iterdir()) == ["FA-2026-0101.json", "FA-2026-0105.json"]
+    shutil.rmtree(archive_dir / "quotes")  # as an archive written before the index existed
+    situation = load_fixture("progress_invoice_1")
+    situation["previous_invoices"] = situation["previous_invoices"][:1]
+    assert post(client, situation, "/v1/documents/validate").status_code == 200  # FA-2026-0105 unseen
+    env = {"DOCSVC_ARCHIVE_URL": f"file://{archive_dir}", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([DOCSVC, "archive", "index-quotes"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("2 cycle document(s) listed")
+    assert sorted(p.name for p in index.iterdir()) == ["FA-2026-0101.json", "FA-2026-0105.json"]
+    errors = refused(client, situation, everything, "/v1/documents/validate")
+    assert errors["previous_invoices"][0].startswith("FA-2026-0105 (deposit invoice of 2026-10-01) is archived")
