@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 from .archive import AlreadyExists, Archive, NotFound
+from .schemas.codes import seller_key_problem
 
 SCOPES = ("documents:write", "documents:read", "templates:write", "templates:read", "admin")
 TOKEN_PREFIX = "dsv_"
@@ -91,6 +92,9 @@ class KeyStore:
             raise AccessError(f"scopes must be among {', '.join(SCOPES)} (got {', '.join(unknown) or 'none'})")
         if not sellers or any(s != ALL_SELLERS and not re.fullmatch(r"[A-Z0-9]{2,16}", s) for s in sellers):
             raise AccessError("sellers: SIRENs (or VAT ids) separated by commas, or * for all")
+        wrong = [p for p in (seller_key_problem(s) for s in sellers if s != ALL_SELLERS) if p]
+        if wrong:  # a key for a mistyped SIREN would silently act for nobody
+            raise AccessError("sellers: " + "; ".join(wrong))
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(name, tuple(scopes), tuple(sellers), token_hash(token),
                      datetime.now(timezone.utc).isoformat(timespec="seconds"))

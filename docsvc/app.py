@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     archive = archive or build_archive(settings)
     registry = TemplateRegistry(list(settings.templates_dirs), archive)
     service = DocumentService(archive, registry, settings.retention_years, settings.max_lines)
-    app.extensions["docsvc.templates"] = TemplateService(registry, archive, settings.fixtures_dir)
+    app.extensions["docsvc.templates"] = TemplateService(registry, archive, settings.fixtures_dir,
+                                                       settings.max_lines)
     app.extensions["docsvc.settings"] = settings
     app.extensions["docsvc.service"] = service
     app.extensions["docsvc.openapi"] = build_spec(settings)

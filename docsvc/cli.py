@@ -76,7 +76,8 @@ def render(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"docsvc render: cannot read {args.payload}: {exc}", file=sys.stderr)
         return 2
-    service = DocumentService(archive=None, templates=TemplateRegistry(list(settings.templates_dirs)))
+    service = DocumentService(archive=None, templates=TemplateRegistry(list(settings.templates_dirs)),
+                              max_lines=settings.max_lines)
     if isinstance(raw, dict):
         raw["formats"] = ["facturx" if args.format == "xml" else args.format]
     try:
@@ -148,10 +149,17 @@ def templates(args) -> int:
 
 def archive(args) -> int:
     """`docsvc archive init`: create the S3 bucket with Object Lock and default retention.
-    `docsvc archive check`: the start-up check, on its own (what /readyz says)."""
+    `docsvc archive check`: the start-up check, on its own (what /readyz says).
+    `docsvc archive index-quotes`: list earlier cycle documents under their quotes."""
     from .archive import ArchiveUnavailable
 
     settings = _settings()
+    if args.action == "index-quotes":
+        from .app import create_app
+
+        listed = create_app(settings).extensions["docsvc.service"].index_quotes()
+        print(f"{listed} cycle document(s) listed under their quotes (quotes/<seller>/<quote>/)")
+        return 0
     if args.action == "check":
         from .app import build_archive
 
@@ -262,8 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("audit", help="print the audit trail")
     p.add_argument("--since", default="1970-01-01")
     p.set_defaults(func=audit_command)
-    p = sub.add_parser("archive", help="set up (init: S3 bucket with Object Lock) or check the archive")
-    p.add_argument("action", choices=["init", "check"])
+    p = sub.add_parser("archive", help="set up (init: S3 bucket with Object Lock) or check the archive; "
+                                       "index-quotes lists documents issued before the quote index")
+    p.add_argument("action", choices=["init", "check", "index-quotes"])
     p.set_defaults(func=archive)
     p = sub.add_parser("templates", help="list or publish template versions")
     p.add_argument("action", choices=["list", "publish"])

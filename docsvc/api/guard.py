@@ -37,6 +37,9 @@ SCOPES = {
 #: endpoint -> audited action
 AUDITED = {"documents.issue_document": "issue", "archive.get_document": "read", "archive.get_file": "read",
            "archive.verify_document": "verify", "templates.publish_template": "publish"}
+#: A payload refused before anything was written (not JSON, too large, invalid): the archive,
+#: audit trail included, stays exactly as it was. Refusals of the key itself (401, 403) are audited.
+REFUSED = {400, 413, 415, 422}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 ANONYMOUS = ApiKey("anonymous (auth disabled)", ("admin",), ("*",), "", "")
 
@@ -85,7 +88,8 @@ def install(app: Flask, keys, audit, settings) -> Limiter:
         response.headers["X-Request-Id"] = rid
         key = getattr(g, "key", None)
         action = AUDITED.get(request.endpoint or "")
-        if action and key is not None and response.status_code != 429:
+        refused = action == "issue" and response.status_code in REFUSED  # nothing issued, nothing to trail
+        if action and key is not None and response.status_code != 429 and not refused:
             target = (request.view_args or {}).get("doc_id") or (request.view_args or {}).get("name")
             if action == "issue" and response.is_json and response.status_code in (200, 201):
                 target = response.get_json().get("id")

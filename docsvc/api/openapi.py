@@ -8,9 +8,11 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
 from .. import __version__
+from ..rendering.intake import MAX_BYTES as BUNDLE_MAX_BYTES
+from ..rendering.intake import MAX_FILES as BUNDLE_MAX_FILES
 from ..schemas import resources as out
 from ..schemas.fields import Amount, Text
-from ..schemas.payload import DocumentPayloadSchema
+from ..schemas.payload import payload_schema
 
 PROBLEM = {"application/problem+json": {"schema": "Problem"}}
 
@@ -50,7 +52,8 @@ def _json(schema: str) -> dict:
 def build_spec(settings) -> dict:
     plugin = MarshmallowPlugin()
     limits = {"max_body_bytes": settings.max_body_bytes, "max_lines": settings.max_lines,
-              "max_depth": settings.max_depth, "rate_limit_per_key": settings.rate_limit}
+              "max_depth": settings.max_depth, "rate_limit_per_key": settings.rate_limit,
+              "max_bundle_bytes": BUNDLE_MAX_BYTES, "max_bundle_files": BUNDLE_MAX_FILES}
     spec = APISpec(title="docsvc", version=__version__, openapi_version="3.0.3", plugins=[plugin],
                    info={"description": "JSON invoice payloads in, French invoice documents out, "
                                         "originals archived write-once. Errors are RFC 9457 problem+json. "
@@ -62,7 +65,7 @@ def build_spec(settings) -> dict:
                    components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
                    security=[{"bearer": []}])
     plugin.converter.add_attribute_function(_decimal_as_string_or_number)
-    spec.components.schema("DocumentPayload", schema=DocumentPayloadSchema)
+    spec.components.schema("DocumentPayload", schema=payload_schema(settings.max_lines))  # maxItems in force
     for name in ("DocumentResourceSchema", "DocumentSummarySchema", "SearchResultSchema",
                  "ValidationResultSchema", "VerifyReportSchema", "ProblemSchema"):
         spec.components.schema(name.removesuffix("Schema"), schema=getattr(out, name))

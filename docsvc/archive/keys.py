@@ -40,3 +40,15 @@ def file_key(doc_id: str, render_id: str, extension: str) -> str:
 
 def seller_prefix(seller_key: str | None) -> str:
     return f"{PREFIX}/{seller_key}/" if seller_key else f"{PREFIX}/"
+
+
+QUOTES = "quotes"
+
+
+def quote_prefix(seller_key: str, quote_number: str) -> str:
+    """Where the documents of one quote of one seller are listed: `quotes/<seller>/<quote>/`."""
+    return f"{QUOTES}/{seller_key}/{escape_number(quote_number)}/"
+
+
+def quote_entry_key(seller_key: str, quote_number: str, number: str) -> str:
+    return f"{quote_prefix(seller_key, quote_number)}{escape_number(number)}.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .model import DocumentType, InvoicePayload, Mention, VatRow
+from .model import DocumentType, InvoicePayload, Line, Mention, VatRow
 
 #: Legal forms of individual entrepreneurs: no share capital to state.
 INDIVIDUAL_FORMS = frozenset({"EI", "EIRL", "MICRO-ENTREPRENEUR", "AUTO-ENTREPRENEUR", "ENTREPRENEUR INDIVIDUEL"})
@@ -22,9 +22,19 @@ def is_b2b(payload: InvoicePayload) -> bool:
     return payload.buyer.kind == "business"
 
 
+def billed_lines(payload: InvoicePayload) -> tuple[Line, ...]:
+    """The lines a document actually bills: its own for an invoice or a credit note; the
+    quote's for a deposit, a situation or a final invoice, which bill shares of the quote
+    at the quote's VAT rates."""
+    if payload.type in (DocumentType.INVOICE, DocumentType.CREDIT_NOTE) or payload.quote is None:
+        return payload.lines
+    return payload.quote.lines
+
+
 def _franchise_only(payload: InvoicePayload) -> bool:
     """A seller under the VAT franchise (art. 293 B) bills only exempt lines and has no VAT id."""
-    return all(line.vat_category == "E" for line in payload.lines)
+    lines = billed_lines(payload)
+    return bool(lines) and all(line.vat_category == "E" for line in lines)
 
 
 def missing_mentions(payload: InvoicePayload) -> dict[str, list[str]]:

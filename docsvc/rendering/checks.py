@@ -18,6 +18,7 @@ from pathlib import Path
 from jinja2 import TemplateSyntaxError
 
 from .environment import make_environment
+from .glyphs import fallback_problems
 
 FORMATS = {"pdf", "docx"}
 LANGUAGES = {"fr", "en"}
@@ -191,4 +192,5 @@ def check_bundle(path: Path, name: str | None = None, version: str | None = None
     problems = check_manifest(path, name, version)
     if problems:
         return problems
-    return check_html(path) + check_docx(path) + check_assets(path) + check_fonts(path)
+    return (check_html(path) + check_docx(path) + check_assets(path) + check_fonts(path)
+            + fallback_problems(path))

@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields
 
+from ..billing.text import bidi_controls, bidi_message
+
 
 class Amount(fields.Decimal):
     """A decimal given as a JSON string or number; never a float, never a boolean.
@@ -28,11 +30,17 @@ class Amount(fields.Decimal):
 
 
 class Text(fields.String):
-    """A trimmed, non-blank string with a length bound, so a layout never receives a novel."""
+    """A trimmed, non-blank string with a length bound, so a layout never receives a novel.
 
-    def __init__(self, *, max_length: int = 500, **kwargs):
+    Names, identifiers and references refuse bidi control characters (U+202E printed
+    "evil" as "live"); `free_text` fields (descriptions, notes, address lines) may need
+    them for right-to-left scripts, and are checked against the template's fonts instead.
+    """
+
+    def __init__(self, *, max_length: int = 500, free_text: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.max_length = max_length
+        self.free_text = free_text
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs).strip()
@@ -42,4 +50,6 @@ class Text(fields.String):
             raise ValidationError(f"At most {self.max_length} characters.")
         if any(ord(c) < 32 and c not in "\n\t" for c in result):
             raise ValidationError("Control characters are not allowed.")
+        if not self.free_text and bidi_controls(result):
+            raise ValidationError(bidi_message(bidi_controls(result)))
         return result

@@ -7,6 +7,7 @@ in `@validates_schema`; French legal mentions are checked after loading by
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from marshmallow import (
     RAISE,
@@ -47,10 +48,12 @@ from ..billing.money import ZERO, round_money
 from .codes import (
     codelists,
     currency_places,
-    french_vat_key,
+    bic_ok,
+    french_vat_id,
     iban_ok,
     siren_ok,
     siret_ok,
+    vat_id_problem,
 )
 from .fields import Amount, Text
 
@@ -62,7 +65,6 @@ PREVIOUS_ALLOWED = {"deposit_invoice": ("deposit_invoice",),
                     "final_invoice": ("deposit_invoice", "progress_invoice", "credit_note")}
 FORMATS = ("pdf", "docx", "facturx")
 PAYMENT_MEANS = ("transfer", "card", "cheque", "direct_debit", "cash", "other")
-MAX_LINES = 10_000
 SEMVER = r"^\d+\.\d+\.\d+$"
 
 
@@ -80,7 +82,7 @@ def _in_list(name: str, what: str):
 
 
 class AddressSchema(Base):
-    lines = fields.List(Text(max_length=100), required=True, validate=validate.Length(min=1, max=4),
+    lines = fields.List(Text(max_length=100, free_text=True), required=True, validate=validate.Length(min=1, max=4),
                         metadata={"description": "Street lines, 1 to 4."})
     postcode = Text(max_length=16, required=True)
     city = Text(max_length=100, required=True)
@@ -115,8 +117,10 @@ class PartySchema(Base):
         errors = {}
         if siren and siret and not siret.startswith(siren):
             errors["siret"] = ["The SIRET must start with the SIREN."]
-        if siren and vat_id and vat_id.startswith("FR") and vat_id != "FR" + french_vat_key(siren) + siren:
-            errors["vat_id"] = [f"Does not match the SIREN: expected FR{french_vat_key(siren)}{siren}."]
+        if siren and vat_id and vat_id.startswith("FR") and vat_id != french_vat_id(siren):
+            errors["vat_id"] = [f"Does not match the SIREN: expected {french_vat_id(siren)}."]
+        elif vat_id and vat_id_problem(vat_id):
+            errors["vat_id"] = [vat_id_problem(vat_id)]
         if errors:
             raise ValidationError(errors)
 
@@ -149,7 +153,7 @@ class DiscountSchema(PercentOrAmount):
 
 class LineSchema(Base):
     id = Text(max_length=40, metadata={"description": "Defaults to the line's position, from 1."})
-    description = Text(max_length=1000, required=True)
+    description = Text(max_length=1000, required=True, free_text=True)
     quantity = Amount(max_places=4, required=True,
                       validate=lambda q: q != 0 or _fail("Must not be zero."))
     unit = fields.String(load_default="C62", validate=_in_list("units", "UN/ECE Rec. 20 unit"),
@@ -160,7 +164,7 @@ class LineSchema(Base):
     vat_rate = Amount(max_places=2, required=True, validate=validate.Range(min=0, max=100))
     vat_category = fields.String(load_default="S", validate=validate.OneOf(VAT_CATEGORIES),
                                  metadata={"description": "UNCL 5305: S, Z, E, AE, K, G, O."})
-    vat_exemption_reason = Text(max_length=300)
+    vat_exemption_reason = Text(max_length=300, free_text=True)
 
     @validates_schema(skip_on_field_errors=False)
     def vat_is_coherent(self, data, **kwargs):
@@ -201,7 +205,8 @@ class PaymentTermsSchema(Base):
                                 metadata={"description": "Due date = issue date + terms_days when due_date is absent."})
     means = fields.String(validate=validate.OneOf(PAYMENT_MEANS))
     iban = fields.String(validate=lambda v: iban_ok(v) or _fail("Not a valid IBAN (mod-97 check)."))
-    bic = fields.String(validate=validate.Regexp(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$", error="Not a valid BIC."))
+    bic = fields.String(validate=lambda v: bic_ok(v) or _fail("Not a valid BIC (ISO 9362: bank, country, "
+                                                                 "location, branch)."))
     late_penalty_rate = Amount(max_places=2, validate=validate.Range(min=0, max=100),
                                metadata={"description": "Annual late-payment penalty rate, percent."})
     recovery_indemnity = Amount(max_places=2, validate=validate.Range(min=0),
@@ -245,7 +250,7 @@ def _make_lines(lines: list[dict]) -> tuple[Line, ...]:
 class QuoteSchema(Base):
     number = Text(max_length=35, required=True)
     date = fields.Date(required=True)
-    lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1, max=MAX_LINES))
+    lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1))
 
     @post_load
     def make(self, data, **kwargs):
@@ -401,16 +406,15 @@ class DocumentPayloadSchema(Base):
     operation = fields.String(validate=validate.OneOf(("goods", "services", "mixed")))
     vat_on_debits = fields.Boolean(load_default=False, metadata={
         "description": "Seller opted to pay VAT on debits: printed as a mention."})
-    lines = fields.List(fields.Nested(LineSchema), validate=validate.Length(min=1, max=MAX_LINES),
-                        metadata={"description": "Required for invoice and credit_note; the cycle types "
-                                                 "bill from the quote."})
+    lines = fields.List(fields.Nested(LineSchema), validate=validate.Length(min=1), metadata={
+        "description": "Required for invoice and credit_note; the cycle types bill from the quote."})
     payment = fields.Nested(PaymentTermsSchema, load_default=lambda: PaymentTerms())
     payments = fields.List(fields.Nested(PaymentReceivedSchema), load_default=list)
     corrects = fields.Nested(InvoiceReferenceSchema,
                              metadata={"description": "credit_note: the invoice it corrects."})
     buyer_reference = Text(max_length=100)
     order_reference = Text(max_length=100)
-    notes = fields.List(Text(max_length=1000), load_default=list, validate=validate.Length(max=20))
+    notes = fields.List(Text(max_length=1000, free_text=True), load_default=list, validate=validate.Length(max=20))
     quote = fields.Nested(QuoteSchema, metadata={"description": "deposit, progress and final invoices"})
     deposit = fields.Nested(DepositSchema)
     deposit_layout = fields.String(load_default="summary", validate=validate.OneOf(("summary", "detailed")))
@@ -574,11 +578,28 @@ class DocumentPayloadSchema(Base):
         )
 
 
-def load_payload(raw) -> InvoicePayload:
-    """Validate a decoded JSON body; raises marshmallow.ValidationError with nested messages."""
+@cache
+def payload_schema(max_lines: int | None = None) -> type[DocumentPayloadSchema]:
+    """The payload schema with the line limit in force (DOCSVC_MAX_LINES, from the settings: the
+    schema keeps no limit of its own), for `lines` and `quote.lines`; None: no limit (offline tools).
+    The OpenAPI document is built from the same class, so it shows the limit in force."""
+    if max_lines is None:
+        return DocumentPayloadSchema
+    bounded = validate.Length(min=1, max=max_lines)
+    quote = type("QuoteSchema", (QuoteSchema,), {
+        "lines": fields.List(fields.Nested(LineSchema), required=True, validate=bounded)})
+    return type("DocumentPayloadSchema", (DocumentPayloadSchema,), {
+        "lines": fields.List(fields.Nested(LineSchema), validate=bounded,
+                             metadata=DocumentPayloadSchema._declared_fields["lines"].metadata),
+        "quote": fields.Nested(quote, metadata=DocumentPayloadSchema._declared_fields["quote"].metadata)})
+
+
+def load_payload(raw, max_lines: int | None = None) -> InvoicePayload:
+    """Validate a decoded JSON body; raises marshmallow.ValidationError with nested messages.
+    `max_lines` is the setting in force; None (offline tools, tests) bounds nothing."""
     if not isinstance(raw, dict):
         raise ValidationError({"_schema": ["The body must be a JSON object."]})
-    return DocumentPayloadSchema().load(raw)
+    return payload_schema(max_lines)().load(raw)
 
 
 def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
