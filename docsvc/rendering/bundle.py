@@ -7,6 +7,7 @@ identifies exactly what rendered an original.
 from __future__ import annotations
 
 import hashlib
+import threading
 import tomllib
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from .docx import DocxEngine
 from .environment import make_environment
 from .errors import UnsupportedFormat
 from .html_pdf import PdfEngine
+
+#: One render at a time per process: docsvc serve runs a few threads per worker, WeasyPrint
+#: (Pango, fontconfig) is not documented thread-safe, and rendering is CPU-bound anyway.
+_RENDERING = threading.Lock()
 
 
 def bundle_files(path: Path) -> list[Path]:
@@ -68,8 +73,9 @@ class Bundle:
         """pdf, docx, or facturx: the PDF/A-3b that the e-invoice XML is embedded into."""
         if not self.supports(fmt):
             raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
-        if fmt == "pdf":
-            return self._pdf.render(self.html(document))
-        if fmt == "facturx":
-            return self._pdf.render(self.html(document), variant="pdf/a-3b")
-        return self._docx.render(self.context(document))
+        with _RENDERING:
+            if fmt == "pdf":
+                return self._pdf.render(self.html(document))
+            if fmt == "facturx":
+                return self._pdf.render(self.html(document), variant="pdf/a-3b")
+            return self._docx.render(self.context(document))
