@@ -340,7 +340,7 @@ class DocumentService:
 
     def ready(self) -> None:
         try:
-            self.archive.check()
+            self.archive.ready()
         except ArchiveUnavailable as exc:
             raise StorageUnavailable(str(exc)) from None
 

@@ -32,6 +32,8 @@ class Archive(ABC):
     """Write-once object storage. No method deletes or replaces an object."""
 
     backend: str
+    #: Why the last write failed in this process (None: it didn't, or a probe succeeded since).
+    write_failed: str | None = None
 
     @abstractmethod
     def put_once(self, key: str, data: bytes, *, content_type: str,
@@ -53,3 +55,16 @@ class Archive(ABC):
     @abstractmethod
     def check(self) -> None:
         """Raise ArchiveUnavailable, with a one-line reason, if the storage can't serve."""
+
+    def ready(self) -> None:
+        """Readiness: the check; and after a write failure, a write probe must succeed before
+        the archive counts as ready again. Raises ArchiveUnavailable."""
+        self.check()
+        if self.write_failed:
+            self.probe_write()
+            self.write_failed = None
+
+    def probe_write(self) -> None:
+        """Show that a write would succeed now (an adapter that can't write a throwaway
+        object, as a locked bucket can't, relies on its check)."""
+        self.check()
