@@ -178,9 +178,11 @@ class DocumentService:
         official e-invoicing rules: what /validate answers, and what issue() relies on.
         `sellers` limits which sellers the caller may act for (None: any)."""
         validated = self.validate(raw)
-        seller = validated.payload.seller.siren or validated.payload.seller.vat_id
+        seller = self._seller_key(validated.payload)
         if sellers is not None and seller not in sellers:
             raise Forbidden(f"This key can't act for seller {seller}.")
+        if self.templates is not None:
+            self._bundle(validated.payload)  # an unknown template or format: refused here as at issue
         self.check_history(validated.payload)
         if "facturx" in validated.payload.formats:
             validated.einvoice = self.einvoice(validated)
@@ -512,7 +514,7 @@ class TemplateService:
         """Render a payload (or {"fixture": name}) with exactly that version; archive nothing."""
         if isinstance(raw, dict) and set(raw) == {"fixture"}:
             fixtures = self.fixtures()
-            if raw["fixture"] not in fixtures:
+            if not isinstance(raw["fixture"], str) or raw["fixture"] not in fixtures:
                 raise InvalidPayload({"fixture": [f"No fixture {raw['fixture']!r}; there are {', '.join(fixtures)}."]})
             raw = fixtures[raw["fixture"]]
         if isinstance(raw, dict):
