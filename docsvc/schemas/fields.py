@@ -44,10 +44,10 @@ class Amount(fields.Decimal):
         if isinstance(value, Decimal) and not value.is_finite():
             raise ValidationError(DECIMAL_HELP)
         number = Decimal(value)
-        if number.as_tuple().exponent > 0:  # an exponent is read, never kept: "1.5E3" is 1500
-            number = number.quantize(Decimal(1))
         if abs(number) > self.max_abs:
             raise ValidationError(f"At most {self.max_abs:,f} in absolute value.")
+        if number.as_tuple().exponent > 0:  # an exponent is read, never kept: "1.5E3" is 1500
+            number = number.quantize(Decimal(1))
         if self.max_places is not None and number.as_tuple().exponent < -self.max_places:
             raise ValidationError(f"At most {self.max_places} decimal places.")
         return super()._deserialize(number, attr, data, **kwargs)
