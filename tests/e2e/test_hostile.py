@@ -250,10 +250,10 @@ def test_slow_clients_hold_no_worker(tmp_path):
     try:
         dripper.start()
         time.sleep(2)  # every slow connection has started its request
-        assert call("GET", base + "/healthz", token=None)[0] == 200  # urllib's timeout is the bound
-        status, _, body = call("POST", base + "/v1/documents", load_fixture("invoice"))
+        assert call("GET", base + "/healthz", token=None, timeout=BOUND)[0] == 200  # the timeout is the bound
+        status, _, body = call("POST", base + "/v1/documents", load_fixture("invoice"), timeout=BOUND)
         assert status == 201, body
-        assert call("GET", base + "/healthz", token=None)[0] == 200
+        assert call("GET", base + "/healthz", token=None, timeout=BOUND)[0] == 200
         # the slow clients were not served, and are now told why (408), within the bound
         slow[0].settimeout(BOUND)
         answer = slow[0].recv(4096)
@@ -313,3 +313,54 @@ def test_an_archive_write_failure_is_503_and_readyz_notices(tmp_path):
     finally:
         stop_server(proc)
     assert f"{archive} is not writable" in log.read_text()  # the reason is in the log
+
+
+def worker_pids(master: int) -> set[int]:
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
+                children.add(int(entry.name))
+    return children
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+@pytest.mark.e2e
+def test_a_big_render_does_not_leave_a_worker_bloated(tmp_path):
+    """One worker, recycled past 160 MB: a 1 000-line PDF preview takes it well past that
+    (about 200 MB here, 1.4 GB for 10 000 lines: bench/worker_memory.py); the next worker
+    starts small again and answers."""
+    limit = 160
+    base, proc, _ = start_server(tmp_path, {"DOCSVC_WORKERS": "1", "DOCSVC_WORKER_MAX_RSS_MB": str(limit)})
+    try:
+        fixture = json.dumps({"fixture": "invoice"}).encode()
+        assert raw_call(base, "POST", "/v1/templates/classic/1.0.0/preview", fixture)[0] == 200  # warm
+        (worker,) = worker_pids(proc.pid)
+        resting = rss_mb(worker)
+        assert resting < limit, f"resting worker at {resting:.0f} MB: the test needs a higher limit here"
+        big = load_fixture("invoice")
+        big["lines"] = [dict(big["lines"][i % len(big["lines"])], id=f"L{i + 1}") for i in range(1000)]
+        big["payments"] = []
+        status, _, pdf = raw_call(base, "POST", "/v1/templates/classic/1.0.0/preview",
+                                  json.dumps(big, default=str).encode())
+        assert status == 200 and pdf.startswith(b"%PDF-")
+        deadline = time.monotonic() + 60
+        while worker in worker_pids(proc.pid) or not worker_pids(proc.pid):
+            assert time.monotonic() < deadline, f"worker {worker} still there at {rss_mb(worker):.0f} MB"
+            time.sleep(0.5)
+        assert call("GET", base + "/healthz", token=None)[0] == 200
+        (fresh,) = worker_pids(proc.pid)
+        assert fresh != worker and rss_mb(fresh) < limit
+        assert raw_call(base, "POST", "/v1/templates/classic/1.0.0/preview", fixture)[0] == 200
+    finally:
+        stop_server(proc)
