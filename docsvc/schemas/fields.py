@@ -34,7 +34,7 @@ class Amount(fields.Decimal):
         super().__init__(**kwargs)
         self.max_places = max_places
         self.max_abs = max_abs
-        self.metadata.setdefault("x-docsvc-max-abs", str(max_abs))
+        self.metadata.setdefault("x-docsvc-max-abs", f"{max_abs:f}")
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
