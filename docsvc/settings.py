@@ -41,7 +41,7 @@ class Settings:
     rate_limit: str = "50/second"  # per API key, counted after authentication
     rate_limit_anonymous: str = "20/second"  # per client address, requests without a valid key
     client_timeout: int = 20  # seconds a client has to send a whole request (408 beyond)
-    worker_max_rss_mb: int = 1024  # a worker left bigger by a request is replaced
+    worker_max_rss_mb: int = 512  # a worker left bigger by a request is replaced
     redis_url: str | None = None
     max_lines: int = 10_000
     max_depth: int = 20
