@@ -22,7 +22,6 @@ def _settings() -> Settings:
 def serve(args) -> int:
     """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing.
     How gunicorn is configured (worker class, limits, recycling): docsvc/serving.py."""
-    from .rendering.intake import MAX_BYTES as BUNDLE_MAX_BYTES
     from .serving import Server
 
     settings = _settings()
@@ -53,7 +52,7 @@ def serve(args) -> int:
     print(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})", flush=True)
     Server(lambda: create_app(settings), f"{args.host}:{args.port}", settings.workers or os.cpu_count() or 1,
            settings.log_level, client_timeout=settings.client_timeout,
-           max_body=max(settings.max_body_bytes, BUNDLE_MAX_BYTES), max_rss_mb=settings.worker_max_rss_mb).run()
+           max_body=settings.max_body_bytes, max_rss_mb=settings.worker_max_rss_mb).run()
     return 0
 
 

@@ -80,8 +80,10 @@ class BufferingWorker(ThreadWorker):
 
     #: Seconds a client has to send a whole request (DOCSVC_CLIENT_TIMEOUT); set by Server.
     client_timeout: float = 20
-    #: Bodies announced larger than this go to the application unread (it answers 413).
-    max_body: int = 64 * 1024 * 1024
+    #: Bodies announced larger than this (DOCSVC_MAX_BODY_BYTES) are not buffered: the
+    #: application answers 413 without reading them, or (a template bundle, which has a
+    #: larger limit of its own) reads them in the thread, under SO_RCVTIMEO.
+    max_body: int = 2 * 1024 * 1024
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

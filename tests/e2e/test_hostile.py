@@ -207,6 +207,28 @@ def test_gunicorn_own_errors_are_problems(hostile_server):
 
 
 @pytest.mark.e2e
+def test_a_body_after_100_continue_and_two_pipelined_requests(hostile_server):
+    """The worker reads bodies itself: it answers Expect: 100-continue, and keeps a second
+    request sent in the same packet for after the first."""
+    base, _, _ = hostile_server
+    port = int(base.rsplit(":", 1)[1])
+    body = json.dumps({"type": "invoice"}).encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=BOUND) as s:
+        s.sendall(b"POST /v1/documents/validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Authorization: Bearer " + ADMIN_TOKEN.encode() + b"\r\nExpect: 100-continue\r\n"
+                  b"Connection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+        assert s.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(body)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 422 ") and b'"number"' in answer
+    answer = raw_socket(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                              b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert answer.count(b"HTTP/1.1 200 OK") == 2 and answer.count(b'{"status":"ok"}') == 2
+
+
+@pytest.mark.e2e
 def test_weak_if_none_match_is_304(hostile_server):
     base, _, issued = hostile_server
     pdf = next(f for f in issued["files"] if f["format"] == "pdf")
