@@ -23,4 +23,10 @@ ENV DOCSVC_ARCHIVE_URL=file:///data/archive \
 VOLUME /data/archive
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"
+# gunicorn with docsvc's worker (docsvc/serving.py): each request is read whole by the event
+# loop before a thread runs it, so slow or idle clients hold no worker (408 after
+# DOCSVC_CLIENT_TIMEOUT); workers are recycled after 2000 requests (with jitter) or when a
+# request left one past DOCSVC_WORKER_MAX_RSS_MB. Put a TLS-terminating proxy in front.
+ENV DOCSVC_CLIENT_TIMEOUT=20 \
+    DOCSVC_WORKER_MAX_RSS_MB=512
 CMD ["docsvc", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -20,8 +20,9 @@ def _settings() -> Settings:
 
 
 def serve(args) -> int:
-    """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing."""
-    from gunicorn.app.base import BaseApplication
+    """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing.
+    How gunicorn is configured (worker class, limits, recycling): docsvc/serving.py."""
+    from .serving import Server
 
     settings = _settings()
     from .app import create_app
@@ -48,19 +49,10 @@ def serve(args) -> int:
               f"  {token}\n(use: Authorization: Bearer <token>; create narrower keys with `docsvc keys create`)",
               flush=True)
 
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", settings.workers or os.cpu_count() or 1)
-            self.cfg.set("timeout", 120)
-            self.cfg.set("accesslog", None)  # docsvc logs one JSON line per request itself
-            self.cfg.set("loglevel", settings.log_level.lower())
-
-        def load(self):
-            return create_app(settings)
-
     print(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})", flush=True)
-    Server().run()
+    Server(lambda: create_app(settings), f"{args.host}:{args.port}", settings.workers or os.cpu_count() or 1,
+           settings.log_level, client_timeout=settings.client_timeout,
+           max_body=settings.max_body_bytes, max_rss_mb=settings.worker_max_rss_mb).run()
     return 0
 
 

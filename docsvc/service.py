@@ -230,10 +230,11 @@ class DocumentService:
         official e-invoicing rules: what /validate answers, and what issue() relies on.
         `sellers` limits which sellers the caller may act for (None: any)."""
         validated = self.validate(raw)
-        seller = validated.payload.seller.siren or validated.payload.seller.vat_id
+        seller = self._seller_key(validated.payload)
         if sellers is not None and seller not in sellers:
             raise Forbidden(f"This key can't act for seller {seller}.")
-        check_drawable(raw, self._bundle(validated.payload))
+        if self.templates is not None:  # an unknown template or format, or text its fonts can't draw: as at issue
+            check_drawable(raw, self._bundle(validated.payload))
         self.check_history(validated.payload)
         self.check_cycle_complete(validated.payload)
         if "facturx" in validated.payload.formats:
@@ -425,7 +426,7 @@ class DocumentService:
 
     def ready(self) -> None:
         try:
-            self.archive.check()
+            self.archive.ready()
         except ArchiveUnavailable as exc:
             raise StorageUnavailable(str(exc)) from None
 
@@ -609,7 +610,7 @@ class TemplateService:
         """Render a payload (or {"fixture": name}) with exactly that version; archive nothing."""
         if isinstance(raw, dict) and set(raw) == {"fixture"}:
             fixtures = self.fixtures()
-            if raw["fixture"] not in fixtures:
+            if not isinstance(raw["fixture"], str) or raw["fixture"] not in fixtures:
                 raise InvalidPayload({"fixture": [f"No fixture {raw['fixture']!r}; there are {', '.join(fixtures)}."]})
             raw = fixtures[raw["fixture"]]
         if isinstance(raw, dict):

@@ -13,7 +13,9 @@ KNOWN = {
     "DOCSVC_MAX_BODY_BYTES", "DOCSVC_TEMPLATES_DIR", "DOCSVC_LOG_LEVEL", "DOCSVC_WORKERS",
     "DOCSVC_FIXTURES_DIR", "DOCSVC_S3_ALLOW_UNLOCKED", "DOCSVC_AUTH", "DOCSVC_ADMIN_TOKEN",
     "DOCSVC_RATE_LIMIT", "DOCSVC_REDIS_URL", "DOCSVC_MAX_LINES", "DOCSVC_MAX_DEPTH",
+    "DOCSVC_RATE_LIMIT_ANONYMOUS", "DOCSVC_CLIENT_TIMEOUT", "DOCSVC_WORKER_MAX_RSS_MB",
 }
+RATE = re.compile(r"\d+\s*(/|per)\s*(second|minute|hour|day)")
 
 
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -36,7 +38,10 @@ class Settings:
     log_level: str = "INFO"
     auth: bool = True  # DOCSVC_AUTH=disabled turns it off, accepted only on a loopback bind
     admin_token: str | None = field(default=None, repr=False)
-    rate_limit: str = "50/second"
+    rate_limit: str = "50/second"  # per API key, counted after authentication
+    rate_limit_anonymous: str = "20/second"  # per client address, requests without a valid key
+    client_timeout: int = 20  # seconds a client has to send a whole request (408 beyond)
+    worker_max_rss_mb: int = 512  # a worker left bigger by a request is replaced
     redis_url: str | None = None
     max_lines: int = 10_000
     max_depth: int = 20
@@ -124,11 +129,14 @@ class Settings:
                 values["admin_token"] = env["DOCSVC_ADMIN_TOKEN"]
             else:
                 problems.append("DOCSVC_ADMIN_TOKEN: at least 32 characters")
-        if "DOCSVC_RATE_LIMIT" in env:
-            if re.fullmatch(r"\d+\s*(/|per)\s*(second|minute|hour|day)", env["DOCSVC_RATE_LIMIT"].strip()):
-                values["rate_limit"] = env["DOCSVC_RATE_LIMIT"].strip()
-            else:
-                problems.append(f"DOCSVC_RATE_LIMIT: expected e.g. 50/second, got {env['DOCSVC_RATE_LIMIT']!r}")
+        for name, attr in (("DOCSVC_RATE_LIMIT", "rate_limit"), ("DOCSVC_RATE_LIMIT_ANONYMOUS", "rate_limit_anonymous")):
+            if name in env:
+                if RATE.fullmatch(env[name].strip()):
+                    values[attr] = env[name].strip()
+                else:
+                    problems.append(f"{name}: expected e.g. 50/second, got {env[name]!r}")
+        integer("DOCSVC_CLIENT_TIMEOUT", "client_timeout", 1, 3600)
+        integer("DOCSVC_WORKER_MAX_RSS_MB", "worker_max_rss_mb", 64, 1024 * 1024)
         if "DOCSVC_REDIS_URL" in env:
             if env["DOCSVC_REDIS_URL"].startswith(("redis://", "rediss://")):
                 values["redis_url"] = env["DOCSVC_REDIS_URL"]

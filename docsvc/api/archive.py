@@ -12,8 +12,10 @@ from ..schemas.resources import (
     VerifyReportSchema,
 )
 from .guard import allowed_sellers
+from .params import check_path, search_filters
 
 bp = Blueprint("archive", __name__)
+bp.before_request(check_path)
 
 SEARCH_FILTERS = ("seller", "number", "type", "from", "to")
 
@@ -31,7 +33,7 @@ def get_document(doc_id: str):
 def get_file(doc_id: str, fmt: str):
     data, record = service().original(doc_id, fmt, allowed_sellers())
     etag = record["sha256"]
-    if request.if_none_match.contains(etag):
+    if request.if_none_match.contains_weak(etag):  # W/"<sha>" too: the bytes never change
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     filename = record.get("filename", f"{doc_id}.{fmt}")
     return Response(data, mimetype=record["media_type"], headers={
@@ -46,6 +48,7 @@ def search_documents():
     args = request.args
     unknown = sorted(set(args) - set(SEARCH_FILTERS))
     errors = {name: ["Unknown filter."] for name in unknown}
+    errors.update(search_filters(args))
     dates = {}
     for name in ("from", "to"):
         if name in args:

@@ -8,10 +8,12 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
 from .. import __version__
+from ..billing.model import DocumentType
 from ..rendering.intake import MAX_BYTES as BUNDLE_MAX_BYTES
 from ..rendering.intake import MAX_FILES as BUNDLE_MAX_FILES
+from ..rendering.registry import SEMVER, TEMPLATE_NAME
 from ..schemas import resources as out
-from ..schemas.fields import Amount, Text
+from ..schemas.fields import DECIMAL, MAX_LITERAL, Amount, Text
 from ..schemas.payload import payload_schema
 
 PROBLEM = {"application/problem+json": {"schema": "Problem"}}
@@ -26,7 +28,12 @@ def _decimal_as_string_or_number(converter, field, ret, **kwargs):
             if bound in ret:
                 value = Decimal(str(ret[bound]))
                 ret[bound] = int(value) if value == value.to_integral() else float(value)
-        return {"oneOf": [{"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, {"type": "number"}]}
+        if "maximum" not in ret:
+            ret["maximum"] = int(field.max_abs)
+        if "minimum" not in ret:
+            ret["minimum"] = -int(field.max_abs)
+        return {"oneOf": [{"type": "string", "maxLength": MAX_LITERAL, "pattern": "^" + DECIMAL.pattern + "$"},
+                          {"type": "number"}]}
     if isinstance(field, Text):
         return {"maxLength": field.max_length, "minLength": 1}
     if isinstance(field, fields.Decimal) and field.as_string:  # responses: amounts are decimal strings
@@ -53,13 +60,17 @@ def build_spec(settings) -> dict:
     plugin = MarshmallowPlugin()
     limits = {"max_body_bytes": settings.max_body_bytes, "max_lines": settings.max_lines,
               "max_depth": settings.max_depth, "rate_limit_per_key": settings.rate_limit,
+              "rate_limit_per_address_without_key": settings.rate_limit_anonymous,
+              "client_timeout_seconds": settings.client_timeout,
               "max_bundle_bytes": BUNDLE_MAX_BYTES, "max_bundle_files": BUNDLE_MAX_FILES}
     spec = APISpec(title="docsvc", version=__version__, openapi_version="3.0.3", plugins=[plugin],
                    info={"description": "JSON invoice payloads in, French invoice documents out, "
                                         "originals archived write-once. Errors are RFC 9457 problem+json. "
                                         f"Limits: bodies {settings.max_body_bytes} bytes (413), "
                                         f"{settings.max_lines} lines (422), nesting {settings.max_depth} levels "
-                                        f"(422), {settings.rate_limit} per API key (429). Send "
+                                        f"(422), {settings.rate_limit} per API key and "
+                                        f"{settings.rate_limit_anonymous} per address without a valid key (429), "
+                                        f"a whole request within {settings.client_timeout} s (408). Send "
                                         "Authorization: Bearer <token>.",
                          "x-docsvc-limits": limits},
                    components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
@@ -70,7 +81,8 @@ def build_spec(settings) -> dict:
                  "ValidationResultSchema", "VerifyReportSchema", "ProblemSchema"):
         spec.components.schema(name.removesuffix("Schema"), schema=getattr(out, name))
     payload = {"required": True, "content": _json("DocumentPayload")}
-    doc_id = {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"},
+    doc_id = {"name": "doc_id", "in": "path", "required": True,
+              "schema": {"type": "string", "pattern": r"^[A-Z0-9]{2,16}-[A-Za-z0-9_.~-]{1,140}$"},
               "description": "SIREN (or VAT id) - number, e.g. 552100554-F-2026-0042"}
 
     spec.path("/v1/documents", operations={
@@ -83,10 +95,12 @@ def build_spec(settings) -> dict:
                                **_errors(400, 409, 413, 415, 422, 503)}},
         "get": {"summary": "Search the archive", "tags": ["archive"],
                 "parameters": [{"name": n, "in": "query", "required": False,
-                                "schema": {"type": "string", **({"format": "date"} if n in ("from", "to") else {})},
-                                "description": d} for n, d in (
-                                    ("seller", "SIREN"), ("number", "invoice number"), ("type", "document type"),
-                                    ("from", "issue date on or after"), ("to", "issue date on or before"))],
+                                "schema": {"type": "string", **extra}, "description": d} for n, d, extra in (
+                                    ("seller", "SIREN (or VAT number)", {"pattern": "^[A-Z0-9]{2,16}$"}),
+                                    ("number", "invoice number", {"maxLength": 35, "minLength": 1}),
+                                    ("type", "document type", {"enum": [t.value for t in DocumentType]}),
+                                    ("from", "issue date on or after", {"format": "date"}),
+                                    ("to", "issue date on or before", {"format": "date"}))],
                 "responses": {"200": {"description": "Matching documents", "content": _json("SearchResult")},
                               **_errors(422, 503)}},
     })
@@ -94,7 +108,7 @@ def build_spec(settings) -> dict:
         "summary": "Validate and compute, render nothing, archive nothing", "tags": ["documents"],
         "requestBody": payload,
         "responses": {"200": {"description": "Valid", "content": _json("ValidationResult")},
-                      **_errors(400, 413, 415, 422)}}})
+                      **_errors(400, 413, 415, 422, 503)}}})
     spec.path("/v1/documents/{doc_id}", operations={"get": {
         "summary": "The document resource", "tags": ["archive"], "parameters": [doc_id],
         "responses": {"200": {"description": "Found", "content": _json("DocumentResource")},
@@ -126,9 +140,10 @@ def build_spec(settings) -> dict:
     spec.path("/metrics", operations={"get": {"summary": "Prometheus metrics (admin scope)", "tags": ["operations"],
                                               "responses": {"200": {"description": "text exposition"},
                                                             **_errors()}}})
-    name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}}
+    name = {"name": "name", "in": "path", "required": True,
+            "schema": {"type": "string", "pattern": "^" + TEMPLATE_NAME.pattern + "$"}}
     version = {"name": "version", "in": "path", "required": True,
-               "schema": {"type": "string", "pattern": r"^\d+\.\d+\.\d+$"}}
+               "schema": {"type": "string", "pattern": "^" + SEMVER.pattern + "$"}}
     template = {"type": "object", "properties": {
         **{k: {"type": "string"} for k in ("name", "version", "description", "sha256", "source")},
         "published_at": {"type": "string", "nullable": True, "description": "null for shipped versions"},

@@ -1,6 +1,7 @@
 """Operators: liveness, readiness, metrics, and the API's own description."""
 from __future__ import annotations
 
+import logging
 import time
 
 import swagger_ui_bundle
@@ -25,6 +26,7 @@ from ..errors import StorageUnavailable
 from .errors import problem
 
 bp = Blueprint("ops", __name__)
+log = logging.getLogger("docsvc")
 
 
 class Metrics:
@@ -61,8 +63,10 @@ def healthz():
 def readyz():
     try:
         current_app.extensions["docsvc.service"].ready()
-    except StorageUnavailable as exc:
-        return problem(503, "Not ready", exc.detail, "not-ready", {"Retry-After": "5"})
+    except StorageUnavailable as exc:  # the reason names folders or buckets: the log has it
+        log.warning("not ready: %s", exc.detail, extra={"fields": {"reason": exc.detail}})
+        return problem(503, "Not ready", "The archive is not usable right now; the service log says why.",
+                       "not-ready", {"Retry-After": "5"})
     return jsonify({"status": "ready", "archive": current_app.extensions["docsvc.service"].archive.backend})
 
 

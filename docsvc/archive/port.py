@@ -35,6 +35,8 @@ class Archive(ABC):
     """Write-once object storage. No method deletes or replaces an object."""
 
     backend: str
+    #: Why the last write failed in this process (None: it didn't, or a probe succeeded since).
+    write_failed: str | None = None
 
     @abstractmethod
     def put_once(self, key: str, data: bytes, *, content_type: str,
@@ -75,3 +77,16 @@ class Archive(ABC):
     def quote_documents(self, seller: str, quote: str) -> list[dict]:
         """The entries filed under a seller's quote, in key order (the ids: seller and number)."""
         return [json.loads(self.get(key)) for key in self.list(keys.quote_prefix(seller, quote))]
+
+    def ready(self) -> None:
+        """Readiness: the check; and after a write failure, a write probe must succeed before
+        the archive counts as ready again. Raises ArchiveUnavailable."""
+        self.check()
+        if self.write_failed:
+            self.probe_write()
+            self.write_failed = None
+
+    def probe_write(self) -> None:
+        """Show that a write would succeed now (an adapter that can't write a throwaway
+        object, as a locked bucket can't, relies on its check)."""
+        self.check()

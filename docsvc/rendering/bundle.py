@@ -7,6 +7,7 @@ identifies exactly what rendered an original.
 from __future__ import annotations
 
 import hashlib
+import threading
 import tomllib
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from .docx import DocxEngine
 from .environment import make_environment
 from .errors import UnsupportedFormat
 from .html_pdf import PdfEngine
+
+#: One render at a time per process: docsvc serve runs a few threads per worker, WeasyPrint
+#: (Pango, fontconfig) is not documented thread-safe, and rendering is CPU-bound anyway.
+_RENDERING = threading.Lock()
 
 
 def bundle_files(path: Path) -> list[Path]:
@@ -69,7 +74,8 @@ class Bundle:
         """pdf, docx, or facturx: the PDF/A-3b that the e-invoice XML is embedded into."""
         if not self.supports(fmt):
             raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
-        if fmt in ("pdf", "facturx"):
-            return self._pdf.render_carried(lambda carry, split: self.html(document, carry, split),
-                                            variant="pdf/a-3b" if fmt == "facturx" else None)
-        return self._docx.render(self.context(document))
+        with _RENDERING:
+            if fmt in ("pdf", "facturx"):
+                return self._pdf.render_carried(lambda carry, split: self.html(document, carry, split),
+                                                variant="pdf/a-3b" if fmt == "facturx" else None)
+            return self._docx.render(self.context(document))

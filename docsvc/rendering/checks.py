@@ -22,7 +22,7 @@ from .glyphs import fallback_problems
 
 FORMATS = {"pdf", "docx"}
 LANGUAGES = {"fr", "en"}
-SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+SEMVER = re.compile(r"(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\Z")  # as registry.SEMVER
 GENERIC_FONTS = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui", "inherit", "initial"}
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 

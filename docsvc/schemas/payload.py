@@ -55,7 +55,7 @@ from .codes import (
     siret_ok,
     vat_id_problem,
 )
-from .fields import Amount, Text
+from .fields import PRICE_MAX, QUANTITY_MAX, Amount, Text
 
 ALL_TYPES = tuple(t.value for t in DocumentType)
 CYCLE_TYPES = ("deposit_invoice", "progress_invoice", "final_invoice")
@@ -65,7 +65,7 @@ PREVIOUS_ALLOWED = {"deposit_invoice": ("deposit_invoice",),
                     "final_invoice": ("deposit_invoice", "progress_invoice", "credit_note")}
 FORMATS = ("pdf", "docx", "facturx")
 PAYMENT_MEANS = ("transfer", "card", "cheque", "direct_debit", "cash", "other")
-SEMVER = r"^\d+\.\d+\.\d+$"
+SEMVER = r"^\d{1,6}\.\d{1,6}\.\d{1,6}\Z"
 
 
 class Base(Schema):
@@ -154,11 +154,11 @@ class DiscountSchema(PercentOrAmount):
 class LineSchema(Base):
     id = Text(max_length=40, metadata={"description": "Defaults to the line's position, from 1."})
     description = Text(max_length=1000, required=True, free_text=True)
-    quantity = Amount(max_places=4, required=True,
+    quantity = Amount(max_places=4, max_abs=QUANTITY_MAX, required=True,
                       validate=lambda q: q != 0 or _fail("Must not be zero."))
     unit = fields.String(load_default="C62", validate=_in_list("units", "UN/ECE Rec. 20 unit"),
                          metadata={"description": "UN/ECE Rec. 20 code: C62 (unit), HUR, DAY, MTK, KGM..."})
-    unit_price = Amount(max_places=4, required=True, validate=validate.Range(
+    unit_price = Amount(max_places=4, max_abs=PRICE_MAX, required=True, validate=validate.Range(
         min=0, error="A unit price can't be negative (EN 16931 BR-27): use a negative quantity."))
     discount = fields.Nested(DiscountSchema)
     vat_rate = Amount(max_places=2, required=True, validate=validate.Range(min=0, max=100))
@@ -269,9 +269,9 @@ class DepositSchema(PercentOrAmount):
 class ProgressEntrySchema(Base):
     line = Text(max_length=40, required=True, metadata={"description": "The quote line's id (or position)."})
     percent = Amount(max_places=4, validate=validate.Range(min=0, max=100))
-    quantity = Amount(max_places=4, validate=validate.Range(min=0))
+    quantity = Amount(max_places=4, max_abs=QUANTITY_MAX, validate=validate.Range(min=0))
     previous_percent = Amount(max_places=4, validate=validate.Range(min=0, max=100))
-    previous_quantity = Amount(max_places=4, validate=validate.Range(min=0))
+    previous_quantity = Amount(max_places=4, max_abs=QUANTITY_MAX, validate=validate.Range(min=0))
 
     @validates_schema
     def one_way(self, data, **kwargs):

@@ -59,14 +59,14 @@ def free_port() -> int:
 ADMIN_TOKEN = "test-admin-token-" + "0123456789abcdef" * 2
 
 
-def call(method, url, body=None, token=ADMIN_TOKEN, headers=None):
+def call(method, url, body=None, token=ADMIN_TOKEN, headers=None, timeout=60):
     data = json.dumps(body, default=str).encode() if body is not None else None
     sent = {"Content-Type": "application/json", **(headers or {})}
     if token:
         sent["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()

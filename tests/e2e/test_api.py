@@ -140,7 +140,9 @@ def test_validate_computes_and_archives_nothing(client, archived):
     assert archived() == {}
     bad = quote_example()
     bad["lines"][0]["quantity"] = "abc"
-    assert post(client, bad, "/v1/documents/validate").json["errors"] == {"lines.0.quantity": ["Not a valid number."]}
+    assert post(client, bad, "/v1/documents/validate").json["errors"] == {"lines.0.quantity": [
+        'Not a valid number: ASCII digits with an optional sign, point and exponent (e.g. "1850.00", "-2.5", '
+        '"1.5E3"), as a string or a JSON number.']}
 
 
 def test_credit_note_and_search(client):
