@@ -213,7 +213,7 @@ def test_a_deposit_shows_its_basis_and_the_date_it_was_received(bundle):
     pages, _, _ = render(bundle, load_fixture("deposit_invoice_2"))
     text = one_line("\n".join(pages))
     # a fixed 5 000,00 € of 44 609,89 €: 11,208..% -> 11,21 %
-    assert "5 000,00 € TTC, soit, rapporté au devis TTC 11,21 %" in text
+    assert "5 000,00 € TTC, soit 11,21 % du devis TTC" in text
 
 
 def test_credit_note_settlement_is_printed(bundle):
