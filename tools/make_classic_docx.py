@@ -892,8 +892,12 @@ def classic_1_2_0(d, section):
 
     # -------------------------------------------------------------- closing block: VAT, totals, payment, mentions
     closing_starts = len(d.element.body)
-    caption(d, "vat_breakdown", before=10).paragraph_format.keep_with_next = True
-    vat = new_table(d, 7, [44, 32, 32])
+    # the VAT summary on the left, the totals on the right, side by side as on the PDF
+    para(d, "", after=6).paragraph_format.keep_with_next = True
+    summary = new_table(d, 1, [84, 98])
+    left, right = summary.rows[0].cells
+    caption(left, "vat_breakdown", before=0).paragraph_format.keep_with_next = True
+    vat = new_table(left, 7, [30, 26, 24])
     table_borders(vat, top=(4, BOX), bottom=(2, RULE), insideH=(2, RULE))
     cell_margins(vat, left=0, right=0, top=0.8, bottom=0.8)
     for i, key in enumerate(("rate", "base", "vat_amount")):
@@ -909,13 +913,13 @@ def classic_1_2_0(d, section):
     vat.rows[6].cells[0].text = "{%tr endif %}"
     keep_together(vat)
 
-    para(d, "", after=4).paragraph_format.keep_with_next = True
-    totals = new_table(d, 0, [62, 36], align=WD_TABLE_ALIGNMENT.RIGHT)
+    tiny(right.paragraphs[0])
+    totals = new_table(right, 0, [56, 34])
     cell_margins(totals, top=1, bottom=1, left=1.5, right=1.5)
 
     def total_row(label, value, bold=False, rule=False, due=False):
         row = totals.add_row()
-        fixed(totals, [62, 36])
+        fixed(totals, [56, 34])
         style = {"bold": True, "size": 11, "color": WHITE} if due else {"bold": bold}
         para(row.cells[0], [(label, style)])
         para(row.cells[1], [(value, style)], align=R)
@@ -929,7 +933,7 @@ def classic_1_2_0(d, section):
 
     def tr_tag(text):
         row = totals.add_row()
-        fixed(totals, [62, 36])
+        fixed(totals, [56, 34])
         row.cells[0].text = text
 
     # a progress invoice shows the step from works to net: works, deposits deducted, total net
@@ -954,7 +958,7 @@ def classic_1_2_0(d, section):
     total_row(lab("amount_due"), "{{ doc.totals.amount_due | amount }}", due=True)
     tr_tag("{%tr endif %}")
     keep_together(totals)
-    when(d, "doc.payment_status == 'paid' and not " + CREDIT,
+    when(right, "doc.payment_status == 'paid' and not " + CREDIT,
          ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
 
     when(d, "doc.retention",
