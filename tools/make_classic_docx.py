@@ -279,14 +279,17 @@ def address_lines(container, party: str):
     when(container, party + ".country != 'FR'", ("{{ " + party + ".country }}", {}))
 
 
-def data_table(container, headers, cells, loop, widths, caption_key=None, strong=(), foot=None):
+def data_table(container, headers, cells, loop, widths, caption_key=None, strong=(), foot=None, keep_tail=False):
     """Navy header repeated on every page, one {%tr for %} row per item, hairline rules, and
-    an optional bold total row (`foot`, one text per column)."""
+    an optional bold total row (`foot`, one text per column). `keep_tail`: the last two
+    rows (all of them when there are four or fewer) keep with what follows, so the
+    closing block never starts a page without the end of the table (as the PDF)."""
     if caption_key:
         caption(container, caption_key).paragraph_format.keep_with_next = True
     else:
         para(container, "", after=4)
-    t = new_table(container, 5 if foot else 4, widths)
+    tail = 3 if keep_tail else 0
+    t = new_table(container, 4 + tail + (1 if foot else 0), widths)
     table_borders(t, bottom=(4, RULE), insideH=(2, RULE))
     cell_margins(t, top=0.9, bottom=0.9)
     for i, text in enumerate(headers):
@@ -296,19 +299,27 @@ def data_table(container, headers, cells, loop, widths, caption_key=None, strong
     row_flags(t.rows[0], header=True)
     for p in t.rows[0].cells[0].paragraphs:
         p.paragraph_format.keep_with_next = True
-    t.rows[1].cells[0].text = "{%tr " + loop + " %}"
-    for i, text in enumerate(cells):
-        para(t.rows[2].cells[i], [(text, {"bold": i in strong})], align=R if i else None)
-    row_flags(t.rows[2])
-    t.rows[3].cells[0].text = "{%tr endfor %}"
+    loops = [(1, loop)]
+    if keep_tail:
+        var, items = re.match(r"for (\w+) in (.+)", loop).groups()
+        cut = f"({items} | length - 2 if {items} | length > 4 else 0)"
+        loops = [(1, f"for {var} in {items}[:{cut}]"), (4, f"for {var} in {items}[{cut}:]")]
+    for first, text in loops:
+        t.rows[first].cells[0].text = "{%tr " + text + " %}"
+        for i, value in enumerate(cells):
+            p = para(t.rows[first + 1].cells[i], [(value, {"bold": i in strong})], align=R if i else None)
+            if first > 1:
+                p.paragraph_format.keep_with_next = True
+        row_flags(t.rows[first + 1])
+        t.rows[first + 2].cells[0].text = "{%tr endfor %}"
     if foot:
         for i, text in enumerate(foot):
-            c = t.rows[4].cells[i]
+            c = t.rows[-1].cells[i]
             para(c, [(text, {"bold": True})], align=R if i else None)
             borders = _el("w:tcBorders")
             borders.append(_el("w:top", val="single", sz=6, space=0, color=BOX))
             put(c._tc.get_or_add_tcPr(), borders, TC_PR)
-        row_flags(t.rows[4])
+        row_flags(t.rows[-1])
     return t
 
 
@@ -765,6 +776,7 @@ def classic_1_2_0(d, section):
                 "{{ row.cumulative_percent | percent }}", "{{ row.cumulative_amount | amount }}",
                 "{{ row.previous_amount | amount }}", "{{ row.this_amount | amount }}"],
                "for row in doc.progress.rows", [44, 14, 22, 17, 19, 22, 22, 22], "progress_table", strong=(4, 7),
+               keep_tail=True,
                foot=[lab("total"), "", "{{ doc.progress.contract_net | amount }}", "", "",
                      "{{ doc.progress.cumulative_works | amount }}", "{{ doc.progress.previous_works | amount }}",
                      "{{ doc.progress.this_works | amount }}"])
@@ -812,9 +824,9 @@ def classic_1_2_0(d, section):
     para(d, "{%p else %}")
     para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
     data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
-    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS, "deposit_lines")
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS, "deposit_lines", keep_tail=True)
     para(d, "{%p else %}")
-    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS)
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS, keep_tail=True)
     para(d, "{%p endif %}")
     para(d, "{%p endif %}")
 
@@ -833,7 +845,7 @@ def classic_1_2_0(d, section):
                               "{{ doc.deposit.net | amount }}", "{{ doc.deposit.amount | amount }}")):
         para(this.cells[i], text, align=R if i else None)
     row_flags(this)
-    t.rows[4]._tr.addprevious(this._tr)  # before the total row
+    t.rows[-2]._tr.addprevious(this._tr)  # before the total row (this row was just added last)
     para(d, "{%p endif %}")
 
     # final invoices: every earlier invoice and credit note, the balance per rate, the retention held
@@ -846,7 +858,7 @@ def classic_1_2_0(d, section):
                    "for prev in doc.final.previous", [62, 22, 30, 40, 28], "final_recap",
                    foot=[lab("billed_total"), "", "{{ doc.final.billed_net | amount }}",
                          "{{ doc.final.billed_vat | amount }}", "{{ doc.final.billed_gross | amount }}"])
-    total_tr = t.rows[4]._tr
+    total_tr = t.rows[-1]._tr
     for text, cells in (("{%tr for c in doc.final.credit_notes %}", None),
                         (None, [lab("credit_kind") + " " + lab("number") + " {{ c.number }} " + lab("on_invoice")
                                 + " {{ c.corrects.number }}", "{{ c.issue_date | short_date }}",
@@ -879,7 +891,7 @@ def classic_1_2_0(d, section):
     para(d, "{%p if doc.final.retentions %}")
     RELEASE = ("{% if X %}" + lab("release_date") + " {{ X | short_date }}{% else %}" + lab("retention_no_release")
                + "{% endif %}")
-    data_table(d, [lab("invoice_number"), lab("release_date"), lab("retention")],
+    data_table(d, [lab("invoice_number"), "", lab("retention")],
                [lab("progress_kind") + " " + lab("number") + " {{ h.number }} " + lab("corrects_of")
                 + " {{ h.issue_date | short_date }}", RELEASE.replace("X", "h.release_date"),
                 "{{ h.amount | amount }}"],
@@ -892,9 +904,15 @@ def classic_1_2_0(d, section):
 
     # -------------------------------------------------------------- closing block: VAT, totals, payment, mentions
     closing_starts = len(d.element.body)
-    # the VAT summary on the left, the totals on the right, side by side as on the PDF
+    # one table row that never splits: Word and LibreOffice move the whole block to the next
+    # page rather than leave the totals, the payment or the mentions alone
     para(d, "", after=6).paragraph_format.keep_with_next = True
-    summary = new_table(d, 1, [84, 98])
+    closing = new_table(d, 1, [WIDTH])
+    cell_margins(closing, top=0, bottom=0, left=0, right=0)
+    row_flags(closing.rows[0])
+    block = closing.rows[0].cells[0]
+    # the VAT summary on the left, the totals on the right, side by side as on the PDF
+    summary = new_table(block, 1, [84, 98])
     left, right = summary.rows[0].cells
     caption(left, "vat_breakdown", before=0).paragraph_format.keep_with_next = True
     vat = new_table(left, 7, [30, 26, 24])
@@ -961,7 +979,7 @@ def classic_1_2_0(d, section):
     when(right, "doc.payment_status == 'paid' and not " + CREDIT,
          ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
 
-    when(d, "doc.retention",
+    when(block, "doc.retention",
          ([(lab("retention") + " {{ doc.retention.percent | percent }} {{ labels.fields.retention_base_gross "
             "if doc.retention.base_kind == 'works_gross' else labels.fields.retention_base_net }} "
             "({{ doc.retention.base | amount }}){{ ' : ' if doc.language == 'fr' else ': ' }}", SMALL_GREY),
@@ -969,60 +987,60 @@ def classic_1_2_0(d, section):
            (" · " + lab("retention_cumulative") + " {{ doc.retention.cumulative | amount }} · "
             + RELEASE.replace("X", "doc.retention.release_date").replace("| short_date", "| date") + ".",
             SMALL_GREY)], {"before": 4}))
-    para(d, "{%p for e in doc.exemptions %}")
-    para(d, [("({{ e.mark }}) {{ labels.categories[e.category] }}{{ ' : ' if doc.language == 'fr' else ': ' }}{{ e.reason | nobreak }}", SMALL_GREY)], after=1)
-    para(d, "{%p endfor %}")
+    para(block, "{%p for e in doc.exemptions %}")
+    para(block, [("({{ e.mark }}) {{ labels.categories[e.category] }}{{ ' : ' if doc.language == 'fr' else ': ' }}{{ e.reason | nobreak }}", SMALL_GREY)], after=1)
+    para(block, "{%p endfor %}")
 
     # payment: a credit note says how it is settled; never a due date or an IBAN inviting payment
-    para(d, "{%p if " + CREDIT + " %}")
-    caption(d, "settlement", before=12)
-    para(d, "{%p if doc.settlement %}")
-    para(d, [("{{ labels.fields.settlement_deduction if doc.settlement.method == 'deduction' else "
+    para(block, "{%p if " + CREDIT + " %}")
+    caption(block, "settlement", before=12)
+    para(block, "{%p if doc.settlement %}")
+    para(block, [("{{ labels.fields.settlement_deduction if doc.settlement.method == 'deduction' else "
               "labels.fields.settlement_refund }}{% if doc.settlement.means %} " + lab("settlement_by")
               + " {{ labels.means[doc.settlement.means] | lower }}{% endif %}{% if doc.settlement.date %} "
               + lab("settlement_on") + " {{ doc.settlement.date | date }}{% endif %}{{ ' : ' if doc.language == 'fr' else ': ' }}", {}),
              ("{{ doc.totals.gross_total | amount }}", {"bold": True}), (".", {})], after=1)
-    para(d, "{%p else %}")
-    para(d, lab("settlement_default"), after=1)
-    para(d, "{%p endif %}")
-    para(d, "{%p else %}")
-    caption(d, "payment", before=12)
-    when(d, "doc.due_date",
+    para(block, "{%p else %}")
+    para(block, lab("settlement_default"), after=1)
+    para(block, "{%p endif %}")
+    para(block, "{%p else %}")
+    caption(block, "payment", before=12)
+    when(block, "doc.due_date",
          ([(lab("due_date") + "{{ ' : ' if doc.language == 'fr' else ': ' }}", {}), ("{{ doc.due_date | date }}", {"bold": True}),
            ("{% if doc.due_date_source == 'schedule' %} (" + lab("first_installment") + "){% endif %}"
             "{% if doc.payment.means %} · " + lab("means") + "{{ ' : ' if doc.language == 'fr' else ': ' }}{{ labels.means[doc.payment.means] }}{% endif %}", {})],
           {"after": 1}))
-    when(d, "doc.payment.iban",
+    when(block, "doc.payment.iban",
          ("{{ labels.fields.iban }} {{ doc.payment.iban | grouped('iban') }}{% if doc.payment.bic %} · "
           "{{ labels.fields.bic }} {{ doc.payment.bic }}{% endif %}", {"after": 1}))
-    when(d, "doc.payments",
+    when(block, "doc.payments",
          (lab("payments_received") + "{{ ' : ' if doc.language == 'fr' else ': ' }}{% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | amount }}"
           "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
           " — {{ labels.status[doc.payment_status] }}", {"after": 1}))
-    para(d, "{%p if doc.schedule %}")
-    data_table(d, [lab("installment"), lab("date"), lab("gross")],
+    para(block, "{%p if doc.schedule %}")
+    data_table(block, [lab("installment"), lab("date"), lab("gross")],
                ["{{ labels.fields.retention_installment if i.kind == 'retention' else labels.fields.installment ~ ' ' ~ "
                 "i.number }}", "{{ i.due_date | date }}", "{{ i.amount | amount }}"],
                "for i in doc.schedule", [70, 30, 28], "schedule",
                foot=[lab("total"), "", "{{ doc.schedule | sum(attribute='amount') | amount }}"])
-    para(d, "{%p endif %}")
-    para(d, "{%p endif %}")
+    para(block, "{%p endif %}")
+    para(block, "{%p endif %}")
 
-    para(d, "{%p if doc.notes %}")
-    caption(d, "notes", before=10)
-    para(d, "{%p for note in doc.notes %}")
-    para(d, "{{ note | nobreak }}", after=1)
-    para(d, "{%p endfor %}")
-    para(d, "{%p endif %}")
+    para(block, "{%p if doc.notes %}")
+    caption(block, "notes", before=10)
+    para(block, "{%p for note in doc.notes %}")
+    para(block, "{{ note | nobreak }}", after=1)
+    para(block, "{%p endfor %}")
+    para(block, "{%p endif %}")
 
-    rule = para(d, "", after=3, before=10)
+    rule = para(block, "", after=3, before=10)
     put(rule._p.get_or_add_pPr(), _el("w:pBdr"), P_PR).append(_el("w:bottom", val="single", sz=2, space=1, color=BOX))
     # a credit note invites no payment: no late-payment or discount terms on it (as the HTML)
-    para(d, "{%p for m in doc.mentions if m.code not in (('credit_note_reference', 'vat_exemption', 'late_penalty', "
+    para(block, "{%p for m in doc.mentions if m.code not in (('credit_note_reference', 'vat_exemption', 'late_penalty', "
             "'recovery_indemnity', 'early_payment_discount', 'no_early_payment_discount') if " + CREDIT
          + " else ('credit_note_reference', 'vat_exemption')) %}")
-    para(d, [("{{ m | mention | nobreak }}", {"size": 7.5, "color": GREY})], after=1)
-    para(d, "{%p endfor %}")
+    para(block, [("{{ m | mention | nobreak }}", {"size": 7.5, "color": GREY})], after=1)
+    para(block, "{%p endfor %}")
     # the closing block moves as one: every paragraph in it keeps with the next, every row whole
     for element in list(d.element.body)[closing_starts:]:
         for p in element.iter(qn("w:p")):

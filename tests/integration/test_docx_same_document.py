@@ -18,7 +18,7 @@ from docx import Document as Docx
 from docsvc.rendering import TemplateRegistry
 from docsvc.service import DocumentService
 from tests.conftest import FIXTURES, ROOT, load_fixture
-from tests.originals import docx_text, missing_facts, pdf_text, xml_facts
+from tests.originals import docx_text, flat, missing_facts, pdf_text, xml_facts
 
 CYCLE = json.loads((FIXTURES / "cycle.json").read_text())
 ALL = ["invoice", "credit_note"] + CYCLE
@@ -210,3 +210,52 @@ def test_classic_1_0_0_keeps_its_docx_as_archived(service):
     assert "docProps/thumbnail.jpeg" in parts
     assert b"<dc:subject/>" in parts["docProps/core.xml"] or b"<dc:subject></dc:subject>" in parts[
         "docProps/core.xml"]
+
+
+def libreoffice_pages(tmp_path, docs: dict[str, bytes]) -> dict[str, list[str]]:
+    """Each DOCX as LibreOffice lays it out: its PDF's pages, as text."""
+    for name, data in docs.items():
+        (tmp_path / f"{name}.docx").write_bytes(data)
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path)] + [str(tmp_path / f"{n}.docx") for n in docs],
+                   check=True, capture_output=True, timeout=300)
+    out = {}
+    for name in docs:
+        text = subprocess.run(["pdftotext", "-layout", str(tmp_path / f"{name}.pdf"), "-"], capture_output=True,
+                              check=True, text=True).stdout
+        out[name] = [flat(page) for page in text.split("\f") if page.strip()]
+    return out
+
+
+def test_docx_pages_keep_the_closing_block_and_repeat_the_header(service, tmp_path):
+    """Opened in LibreOffice: a 60-line invoice and the longest cycle documents run over
+    pages; from page 2 each page starts with the running header (number and buyer), and
+    the closing block (VAT summary, totals, payment, mentions) sits on the last page with
+    the end of the table, never alone."""
+    from tests.integration.test_originals import sixty_lines
+
+    raw = sixty_lines()
+    raw["formats"] = ["docx"]
+    docs = {"sixty": service.render(raw, "docx")[0],
+            "final": render(service, "final_invoice", "fr", "docx"),
+            "situation": render(service, "progress_invoice_3", "fr", "docx")}
+    pages = libreoffice_pages(tmp_path, docs)
+    for name, number, last_row in (("sixty", "F-2026-0142", "Article numéro 60"),
+                                   ("final", "F-2026-0152", "Déduction facture n° F-2026-0140"),
+                                   ("situation", "F-2026-0140", "Cuisine équipée (hors pose)")):
+        doc_pages = pages[name]
+        assert len(doc_pages) >= 2, name
+        assert "SCI Les Tilleuls" not in doc_pages[0].strip().splitlines()[0]
+        for page in doc_pages[1:]:
+            head = page.strip().splitlines()[0]
+            assert number in head and "SCI Les Tilleuls" in head, (name, head)
+        closing = [n for n, page in enumerate(doc_pages) if "Récapitulatif TVA".upper() in page.upper()]
+        assert closing == [len(doc_pages) - 1], (name, closing)
+        last = doc_pages[-1]
+        for words in ("Net à payer", "Règlement".upper(), "Indemnité forfaitaire"):
+            assert words.upper() in last.upper(), (name, words)
+        if name != "final":  # the final's table ends before its recap tables, which keep with the closing block
+            assert last_row in last, (name, last_row)
+    # the 60 lines, 1 + 2 + ... + 60 = 1 830,00 € net, all there
+    text = "\n".join(pages["sixty"])
+    assert all(f"Article numéro {i}" in text for i in range(1, 61)) and "1 830,00 €" in pages["sixty"][-1]
