@@ -279,47 +279,60 @@ def address_lines(container, party: str):
     when(container, party + ".country != 'FR'", ("{{ " + party + ".country }}", {}))
 
 
-def data_table(container, headers, cells, loop, widths, caption_key=None, strong=(), foot=None, keep_tail=False):
+def data_table(container, headers, cells, loop, widths, caption_key=None, strong=(), foot=None, keep_tail=False,
+               header_if=None):
     """Navy header repeated on every page, one {%tr for %} row per item, hairline rules, and
     an optional bold total row (`foot`, one text per column). `keep_tail`: the last two
-    rows (all of them when there are four or fewer) keep with what follows, so the
-    closing block never starts a page without the end of the table (as the PDF)."""
+    rows (all of them when there are four or fewer) keep with what follows. `header_if`:
+    the header only when this condition holds (a table's continuation has none)."""
     if caption_key:
         caption(container, caption_key).paragraph_format.keep_with_next = True
-    else:
+    elif header_if is None:
         para(container, "", after=4)
-    tail = 3 if keep_tail else 0
-    t = new_table(container, 4 + tail + (1 if foot else 0), widths)
+    rows = (["header"] if header_if is None else ["if", "header", "endif"]) + ["for", "row", "endfor"]
+    if keep_tail:
+        rows += ["for", "row", "endfor"]
+    if foot:
+        rows.append("foot")
+    t = new_table(container, len(rows), widths)
     table_borders(t, bottom=(4, RULE), insideH=(2, RULE))
     cell_margins(t, top=0.9, bottom=0.9)
-    for i, text in enumerate(headers):
-        c = t.rows[0].cells[i]
-        para(c, [(text, {"bold": True, "size": 7.5, "color": WHITE})], align=R if i else None)
-        shade(c, "0F3D5E")
-    row_flags(t.rows[0], header=True)
-    for p in t.rows[0].cells[0].paragraphs:
-        p.paragraph_format.keep_with_next = True
-    loops = [(1, loop)]
+    loops = [loop]
     if keep_tail:
         var, items = re.match(r"for (\w+) in (.+)", loop).groups()
         cut = f"({items} | length - 2 if {items} | length > 4 else 0)"
-        loops = [(1, f"for {var} in {items}[:{cut}]"), (4, f"for {var} in {items}[{cut}:]")]
-    for first, text in loops:
-        t.rows[first].cells[0].text = "{%tr " + text + " %}"
-        for i, value in enumerate(cells):
-            p = para(t.rows[first + 1].cells[i], [(value, {"bold": i in strong})], align=R if i else None)
-            if first > 1:
+        loops = [f"for {var} in {items}[:{cut}]", f"for {var} in {items}[{cut}:]"]
+    loop_no = 0
+    for row, kind in zip(t.rows, rows):
+        if kind == "if":
+            row.cells[0].text = "{%tr if " + header_if + " %}"
+        elif kind in ("endif", "endfor"):
+            row.cells[0].text = "{%tr " + kind + " %}"
+        elif kind == "for":
+            row.cells[0].text = "{%tr " + loops[loop_no] + " %}"
+            loop_no += 1
+        elif kind == "header":
+            for i, text in enumerate(headers):
+                c = row.cells[i]
+                para(c, [(text, {"bold": True, "size": 7.5, "color": WHITE})], align=R if i else None)
+                shade(c, "0F3D5E")
+            row_flags(row, header=True)
+            for p in row.cells[0].paragraphs:
                 p.paragraph_format.keep_with_next = True
-        row_flags(t.rows[first + 1])
-        t.rows[first + 2].cells[0].text = "{%tr endfor %}"
-    if foot:
-        for i, text in enumerate(foot):
-            c = t.rows[-1].cells[i]
-            para(c, [(text, {"bold": True})], align=R if i else None)
-            borders = _el("w:tcBorders")
-            borders.append(_el("w:top", val="single", sz=6, space=0, color=BOX))
-            put(c._tc.get_or_add_tcPr(), borders, TC_PR)
-        row_flags(t.rows[-1])
+        elif kind == "row":
+            for i, value in enumerate(cells):
+                p = para(row.cells[i], [(value, {"bold": i in strong})], align=R if i else None)
+                if loop_no > 1:  # the tail loop
+                    p.paragraph_format.keep_with_next = True
+            row_flags(row)
+        elif kind == "foot":
+            for i, text in enumerate(foot):
+                c = row.cells[i]
+                para(c, [(text, {"bold": True})], align=R if i else None)
+                borders = _el("w:tcBorders")
+                borders.append(_el("w:top", val="single", sz=6, space=0, color=BOX))
+                put(c._tc.get_or_add_tcPr(), borders, TC_PR)
+            row_flags(row)
     return t
 
 
@@ -651,6 +664,19 @@ def classic_1_2_0(d, section):
     section.different_first_page_header_footer = True  # page 1 has the full head; later pages a running header
     section.header_distance = Mm(7)
     CREDIT = "doc.type == 'credit_note'"
+    # the last two lines (all when four or fewer, as the HTML) open the closing block, when no other
+    # table comes between them and it (a final invoice's recaps, a deposit's earlier deposits)
+    TAIL = ("(doc.type in ('invoice', 'credit_note') or (doc.type == 'deposit_invoice' "
+            "and not doc.deposit.previous_deposits))")
+    CUT = "((doc.lines | length - 2 if doc.lines | length > 4 else 0) if " + TAIL + " else doc.lines | length)"
+    PCUT = "(doc.progress.rows | length - 2 if doc.progress.rows | length > 4 else 0)"
+    PROGRESS_HEADERS = [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent",
+                                         "cumulative_percent", "cumulative_amount", "previous_amount", "this_amount")]
+    PROGRESS_CELLS = ["{{ row.description | nobreak }}", VAT_OF("row.vat_category", "row.vat_rate"),
+                      "{{ row.quote_amount | amount }}", "{{ row.previous_percent | percent }}",
+                      "{{ row.cumulative_percent | percent }}", "{{ row.cumulative_amount | amount }}",
+                      "{{ row.previous_amount | amount }}", "{{ row.this_amount | amount }}"]
+    PROGRESS_WIDTHS = [44, 14, 22, 17, 19, 22, 22, 22]
 
     # -------------------------------------------------------------- footer (every page), running header (pages 2+)
     for footer in (section.footer, section.first_page_footer):
@@ -769,64 +795,20 @@ def classic_1_2_0(d, section):
     KIND = ("{{ labels.fields.deposit_kind if X.type == 'deposit_invoice' else labels.fields.progress_kind "
             "if X.type == 'progress_invoice' else labels.fields.credit_kind }}")
     para(d, "{%p if doc.type == 'progress_invoice' %}")
-    data_table(d, [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent", "cumulative_percent",
-                                    "cumulative_amount", "previous_amount", "this_amount")],
-               ["{{ row.description | nobreak }}", VAT_OF("row.vat_category", "row.vat_rate"),
-                "{{ row.quote_amount | amount }}", "{{ row.previous_percent | percent }}",
-                "{{ row.cumulative_percent | percent }}", "{{ row.cumulative_amount | amount }}",
-                "{{ row.previous_amount | amount }}", "{{ row.this_amount | amount }}"],
-               "for row in doc.progress.rows", [44, 14, 22, 17, 19, 22, 22, 22], "progress_table", strong=(4, 7),
-               keep_tail=True,
-               foot=[lab("total"), "", "{{ doc.progress.contract_net | amount }}", "", "",
-                     "{{ doc.progress.cumulative_works | amount }}", "{{ doc.progress.previous_works | amount }}",
-                     "{{ doc.progress.this_works | amount }}"])
-    # deposits deducted per rate, each rate naming the deposit invoices its base is made of
-    para(d, "{%p if doc.progress.deductions %}")
-    deductions = data_table(
-        d, [lab("vat_rate") + " · " + lab("deposits_named")]
-        + [lab(k) for k in ("deposit_base", "previously_deducted", "deducted_now", "remaining")],
-        ["{{ d.rate | percent }}", "{{ d.deposit_base | amount }}", "{{ d.previously_deducted | amount }}",
-         "{{ d.amount | amount }}", "{{ d.remaining | amount }}"], "for d in doc.progress.deductions",
-        [70, 28, 28, 28, 28], "deducted_deposits_caption", strong=(0, 3),
-        foot=[lab("total"), "{{ doc.progress.deductions | sum(attribute='deposit_base') | amount }}",
-              "{{ doc.progress.deductions | sum(attribute='previously_deducted') | amount }}",
-              "{{ doc.progress.deducted_total | amount }}",
-              "{{ doc.progress.deductions | sum(attribute='remaining') | amount }}"])
-    names = deductions.rows[2].cells[0]  # under the rate, one deposit invoice a line
-    para(names, "{%p for dep in d.deposits %}")
-    para(names, [(KIND.replace("X.", "dep.") + " " + lab("number") + " {{ dep.number }} " + lab("corrects_of")
-                  + " {{ dep.issue_date | short_date }}{{ ' : ' if doc.language == 'fr' else ': ' }}{{ dep.base | amount }}", {"size": 7.5, "color": GREY})])
-    para(names, "{%p endfor %}")
+    # the progress rows but the last two (none when four or fewer): the rest opens the closing block
+    para(d, "{%p if " + PCUT + " > 0 %}")
+    data_table(d, PROGRESS_HEADERS, PROGRESS_CELLS, "for row in doc.progress.rows[:" + PCUT + "]", PROGRESS_WIDTHS,
+               "progress_table", strong=(4, 7))
     para(d, "{%p endif %}")
-    caption(d, "recap").paragraph_format.keep_with_next = True
-    recap = new_table(d, 4, [130, 30])
-    table_borders(recap, insideH=(2, RULE))
-    rows = (("contract_net", "{{ doc.progress.contract_net | amount }}"),
-            ("cumulative_works", "{{ doc.progress.cumulative_works | amount }}"),
-            ("previous_works", "{{ doc.progress.previous_works | amount }}"),
-            ("this_works", "{{ doc.progress.this_works | amount }}"))
-    for row, (key, value) in zip(recap.rows, rows):
-        para(row.cells[0], [(lab(key), {"bold": key == "this_works"})])
-        if key == "previous_works":
-            cell = row.cells[0]
-            para(cell, "{%p for ps in doc.progress.previous_situations %}")
-            para(cell, [(lab("progress_kind") + " " + lab("number") + " {{ ps.number }} " + lab("corrects_of")
-                         + " {{ ps.issue_date | short_date }} ({{ ps.net_total | amount }}" + HT + ")", SMALL_GREY)])
-            para(cell, "{%p endfor %}")
-            para(cell, "{%p for c in doc.progress.credit_notes %}")
-            para(cell, [(lab("credit_kind") + " " + lab("number") + " {{ c.number }} " + lab("corrects_of")
-                         + " {{ c.issue_date | short_date }} " + lab("on_invoice") + " {{ c.corrects.number }} "
-                         "({{ c.net_total | negative }}" + HT + "){% if loop.last %} — " + lab("credit_taken_back")
-                         + "{% endif %}", SMALL_GREY)])
-            para(cell, "{%p endfor %}")
-        para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
-    keep_together(recap)
     para(d, "{%p else %}")
     para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
     data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
-    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS, "deposit_lines", keep_tail=True)
-    para(d, "{%p else %}")
-    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS, keep_tail=True)
+    para(d, "{%p endif %}")
+    # the lines but the last two (none when there are four or fewer): those open the closing block
+    para(d, "{%p if " + CUT + " > 0 %}")
+    when(d, "doc.deposit_layout == 'detailed'", ([(lab("deposit_lines"), {"bold": True, "size": 7, "color": GREY,
+                                                                          "caps": True})], {"before": 6, "after": 2}))
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines[:" + CUT + "]", LINE_WIDTHS)
     para(d, "{%p endif %}")
     para(d, "{%p endif %}")
 
@@ -903,6 +885,58 @@ def classic_1_2_0(d, section):
     para(d, "{%p endif %}")
 
     # -------------------------------------------------------------- closing block: VAT, totals, payment, mentions
+    # a progress invoice: the end of its table, the deductions and the contract summary (they may
+    # run over a page: they stay outside the closing block, which must fit on one)
+    para(d, "{%p if doc.type == 'progress_invoice' %}")
+    when(d, PCUT + " == 0", ([(lab("progress_table"), {"bold": True, "size": 7, "color": GREY, "caps": True})],
+                                 {"before": 6, "after": 2}))
+    data_table(d, PROGRESS_HEADERS, PROGRESS_CELLS, "for row in doc.progress.rows[" + PCUT + ":]",
+               PROGRESS_WIDTHS, strong=(4, 7), header_if=PCUT + " == 0", keep_tail=True,
+               foot=[lab("total"), "", "{{ doc.progress.contract_net | amount }}", "", "",
+                     "{{ doc.progress.cumulative_works | amount }}", "{{ doc.progress.previous_works | amount }}",
+                     "{{ doc.progress.this_works | amount }}"])
+    # deposits deducted per rate, each rate naming the deposit invoices its base is made of
+    para(d, "{%p if doc.progress.deductions %}")
+    deductions = data_table(
+        d, [lab("vat_rate") + " · " + lab("deposits_named")]
+        + [lab(k) for k in ("deposit_base", "previously_deducted", "deducted_now", "remaining")],
+        ["{{ d.rate | percent }}", "{{ d.deposit_base | amount }}", "{{ d.previously_deducted | amount }}",
+         "{{ d.amount | amount }}", "{{ d.remaining | amount }}"], "for d in doc.progress.deductions",
+        [70, 28, 28, 28, 28], "deducted_deposits_caption", strong=(0, 3),
+        foot=[lab("total"), "{{ doc.progress.deductions | sum(attribute='deposit_base') | amount }}",
+              "{{ doc.progress.deductions | sum(attribute='previously_deducted') | amount }}",
+              "{{ doc.progress.deducted_total | amount }}",
+              "{{ doc.progress.deductions | sum(attribute='remaining') | amount }}"])
+    names = deductions.rows[2].cells[0]  # under the rate, one deposit invoice a line
+    para(names, "{%p for dep in d.deposits %}")
+    para(names, [(KIND.replace("X.", "dep.") + " " + lab("number") + " {{ dep.number }} " + lab("corrects_of")
+                  + " {{ dep.issue_date | short_date }}{{ ' : ' if doc.language == 'fr' else ': ' }}{{ dep.base | amount }}", {"size": 7.5, "color": GREY})])
+    para(names, "{%p endfor %}")
+    para(d, "{%p endif %}")
+    caption(d, "recap").paragraph_format.keep_with_next = True
+    recap = new_table(d, 4, [130, 30])
+    table_borders(recap, insideH=(2, RULE))
+    rows = (("contract_net", "{{ doc.progress.contract_net | amount }}"),
+            ("cumulative_works", "{{ doc.progress.cumulative_works | amount }}"),
+            ("previous_works", "{{ doc.progress.previous_works | amount }}"),
+            ("this_works", "{{ doc.progress.this_works | amount }}"))
+    for row, (key, value) in zip(recap.rows, rows):
+        para(row.cells[0], [(lab(key), {"bold": key == "this_works"})])
+        if key == "previous_works":
+            cell = row.cells[0]
+            para(cell, "{%p for ps in doc.progress.previous_situations %}")
+            para(cell, [(lab("progress_kind") + " " + lab("number") + " {{ ps.number }} " + lab("corrects_of")
+                         + " {{ ps.issue_date | short_date }} ({{ ps.net_total | amount }}" + HT + ")", SMALL_GREY)])
+            para(cell, "{%p endfor %}")
+            para(cell, "{%p for c in doc.progress.credit_notes %}")
+            para(cell, [(lab("credit_kind") + " " + lab("number") + " {{ c.number }} " + lab("corrects_of")
+                         + " {{ c.issue_date | short_date }} " + lab("on_invoice") + " {{ c.corrects.number }} "
+                         "({{ c.net_total | negative }}" + HT + "){% if loop.last %} — " + lab("credit_taken_back")
+                         + "{% endif %}", SMALL_GREY)])
+            para(cell, "{%p endfor %}")
+        para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
+    keep_together(recap)
+    para(d, "{%p endif %}")
     closing_starts = len(d.element.body)
     # one table row that never splits: Word and LibreOffice move the whole block to the next
     # page rather than leave the totals, the payment or the mentions alone
@@ -911,6 +945,13 @@ def classic_1_2_0(d, section):
     cell_margins(closing, top=0, bottom=0, left=0, right=0)
     row_flags(closing.rows[0])
     block = closing.rows[0].cells[0]
+    # the end of the lines table, so the block never starts a page without it
+    para(block, "{%p if " + TAIL + " %}")
+    when(block, CUT + " == 0 and doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed'",
+         ([(lab("deposit_lines"), {"bold": True, "size": 7, "color": GREY, "caps": True})], {"before": 6, "after": 2}))
+    data_table(block, LINE_HEADERS, LINE_CELLS, "for line in doc.lines[" + CUT + ":]", LINE_WIDTHS,
+               header_if=CUT + " == 0")
+    para(block, "{%p endif %}")
     # the VAT summary on the left, the totals on the right, side by side as on the PDF
     summary = new_table(block, 1, [84, 98])
     left, right = summary.rows[0].cells
