@@ -96,7 +96,8 @@ def test_pdf_and_xml_carry_the_same_numbers_dates_and_references(bundle, name):
         assert due == [] and "Échéance" not in text and "IBAN" not in text and "Net à payer" not in text
         assert x(".//ram:IBANID") is None
         assert "Montant de l'avoir" in text and money(doc.totals.gross_total) in text
-        assert f"Avoir sur la facture N° {doc.corrects.number} du {long_day(doc.corrects.issue_date)}" in flat_text
+        kind = {"progress_invoice": " de situation", "deposit_invoice": " d'acompte"}.get(doc.corrects.type, "")
+        assert f"Avoir sur la facture{kind} N° {doc.corrects.number} du {long_day(doc.corrects.issue_date)}" in flat_text
         assert x(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == doc.corrects.number
     else:
         # one due date: the header's, the payment block's and the XML's first term agree
