@@ -725,7 +725,8 @@ def classic_1_2_0(d, section):
 
     # a credit note: the invoice it corrects, prominent
     when(d, CREDIT + " and doc.corrects",
-         ([(lab("corrects") + " " + lab("number") + " {{ doc.corrects.number }} " + lab("corrects_of")
+         ([(lab("corrects_on") + " {{ (labels.titles[doc.corrects.type] if doc.corrects.type else "
+            "labels.titles.invoice) | lower }} " + lab("number") + " {{ doc.corrects.number }} " + lab("corrects_of")
             + " {{ doc.corrects.issue_date | date }}", {"bold": True, "size": 10.5, "color": NAVY})],
           {"before": 6}))
 
