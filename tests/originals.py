@@ -56,8 +56,11 @@ def docx_text(data: bytes) -> str:
                         walk(cell)
             elif isinstance(block, Table):
                 for row in block.rows:
-                    cells = []
+                    cells, seen = [], []
                     for cell in row.cells:
+                        if any(cell._tc is tc for tc in seen):  # a merged cell is listed once per column it spans
+                            continue
+                        seen.append(cell._tc)
                         inner: list[str] = []
                         out_len = len(out)
                         walk(cell)

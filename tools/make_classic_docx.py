@@ -340,7 +340,8 @@ def data_table(container, headers, cells, loop, widths, caption_key=None, strong
 
 
 LINE_HEADERS = [lab(k) for k in ("description", "quantity", "unit", "unit_price", "discount", "vat_rate", "net")]
-LINE_CELLS = ["{{ line.description | nobreak }}", "{{ line.quantity | quantity }}", "{{ line.unit | unit }}",
+LINE_CELLS = ["{{ line.description | nobreak }}", "{{ line.quantity | quantity | replace('-', '−') }}",
+              "{{ line.unit | unit }}",
               "{{ line.unit_price | amount }}",
               "{% if line.discount_percent %}{{ line.discount_percent | percent }}{% elif line.discount_amount %}"
               "{{ line.discount_amount | amount }}{% endif %}",
@@ -772,7 +773,7 @@ def classic_1_2_0(d, section):
          lab("quote_gross") + " {{ doc.quote.gross_total | amount }}"),
         (lab("deposit_percent"),
          "{% if doc.deposit.percent_is_equivalent %}{{ doc.deposit.amount | amount }}" + TTC + ", "
-         + lab("deposit_equivalent") + " {{ doc.deposit.percent | percent }}{% else %}{{ doc.deposit.percent | percent }} "
+         + lab("deposit_equivalent") + " {{ doc.deposit.percent | percent }} " + lab("of_quote_gross") + "{% else %}{{ doc.deposit.percent | percent }} "
          "{{ 'du devis, par taux de TVA' if doc.language == 'fr' else 'of the quote, per VAT rate' }}{% endif %}", None),
         (lab("deposit_this"), "{{ doc.deposit.amount | amount }}", None),
         (lab("deposits_so_far"), "{{ doc.deposit.deposits_net | amount }}" + HT,
