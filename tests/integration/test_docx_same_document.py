@@ -273,3 +273,19 @@ def test_the_shipped_docx_is_what_the_script_builds(tmp_path):
     refused = subprocess.run([sys.executable, str(ROOT / "tools" / "make_classic_docx.py"), "--version", "1.0.0"],
                              capture_output=True, text=True)
     assert refused.returncode == 2 and "pinned" in refused.stderr
+
+
+def test_a_deposit_shows_its_basis(service):
+    lines = lines_of(docx_text(render(service, "deposit_invoice_2", "fr", "docx")))
+    # quote D-2026-0098: 40 542,00 € net, 44 609,89 € gross; a fixed 5 000,00 € gross is
+    # 5 000 / 44 609,89 = 11,208..% -> 11,21 %
+    assert "Devis N° D-2026-0098 du 15/09/2026 | Devis HT 40 542,00 € | Devis TTC 44 609,89 €" in lines
+    assert "Pourcentage de l'acompte | 5 000,00 € TTC, soit 11,21 % du devis TTC" in lines
+    # both deposits: 12 162,60 + 4 544,05 = 16 706,65 net, 13 382,97 + 5 000,00 = 18 382,97 gross;
+    # left to invoice: 40 542,00 - 16 706,65 = 23 835,35 net, 44 609,89 - 18 382,97 = 26 226,92 gross
+    assert "Acomptes facturés sur le devis, celui-ci compris | 16 706,65 € HT | 18 382,97 € TTC" in lines
+    assert "Reste à facturer sur le devis | 23 835,35 € HT | 26 226,92 € TTC" in lines
+    # the earlier deposit, this one, and their total
+    assert "Acompte N° FA-2026-0101 | 20/09/2026 | 12 162,60 € | 13 382,97 €" in lines
+    assert "Facture d'acompte N° FA-2026-0105 | 01/10/2026 | 4 544,05 € | 5 000,00 €" in lines
+    assert "Total des acomptes, celui-ci compris | | 16 706,65 € | 18 382,97 €" in lines
