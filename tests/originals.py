@@ -41,7 +41,8 @@ def pdf_text(pdf: bytes) -> str:
 def docx_text(data: bytes) -> str:
     """What Word shows: body paragraphs and tables in order (nested tables too), then every
     section's headers and footers, one paragraph a line; a table row is one line with its
-    cells joined by " | " (a cell of several paragraphs spans several lines)."""
+    cells joined by " | " (a cell of several paragraphs spans several lines); a layout
+    table holding tables side by side gives its cells one after the other."""
     doc = Docx(io.BytesIO(data))
     out: list[str] = []
 
@@ -49,10 +50,17 @@ def docx_text(data: bytes) -> str:
         for block in container.iter_inner_content():
             if isinstance(block, Paragraph):
                 out.append(block.text)
+            elif isinstance(block, Table) and any(cell.tables for row in block.rows for cell in row.cells):
+                for row in block.rows:  # a layout table (tables side by side): each cell in turn
+                    for cell in row.cells:
+                        walk(cell)
             elif isinstance(block, Table):
                 for row in block.rows:
-                    cells = []
+                    cells, seen = [], []
                     for cell in row.cells:
+                        if any(cell._tc is tc for tc in seen):  # a merged cell is listed once per column it spans
+                            continue
+                        seen.append(cell._tc)
                         inner: list[str] = []
                         out_len = len(out)
                         walk(cell)

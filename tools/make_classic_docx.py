@@ -12,6 +12,9 @@ and Word share the width evenly and the designation column becomes a ribbon.
 - `--version 1.0.0` rebuilds 1.0.0's layout for reading only: 1.0.0 is shipped and
   pinned documents must re-render byte for byte, so this script never overwrites it.
 
+- `--version 1.3.0` writes bundles/classic/1.3.0/document.docx, the designer guide's
+  example: 1.2.0's DOCX with the terracotta accent of its style.css.
+
 Run: python tools/make_classic_docx.py [--version 1.2.0] [output.docx]
 """
 import argparse
@@ -279,41 +282,66 @@ def address_lines(container, party: str):
     when(container, party + ".country != 'FR'", ("{{ " + party + ".country }}", {}))
 
 
-def data_table(container, headers, cells, loop, widths, caption_key=None, strong=(), foot=None):
+def data_table(container, headers, cells, loop, widths, caption_key=None, strong=(), foot=None, keep_tail=False,
+               header_if=None):
     """Navy header repeated on every page, one {%tr for %} row per item, hairline rules, and
-    an optional bold total row (`foot`, one text per column)."""
+    an optional bold total row (`foot`, one text per column). `keep_tail`: the last two
+    rows (all of them when there are four or fewer) keep with what follows. `header_if`:
+    the header only when this condition holds (a table's continuation has none)."""
     if caption_key:
         caption(container, caption_key).paragraph_format.keep_with_next = True
-    else:
+    elif header_if is None:
         para(container, "", after=4)
-    t = new_table(container, 5 if foot else 4, widths)
+    rows = (["header"] if header_if is None else ["if", "header", "endif"]) + ["for", "row", "endfor"]
+    if keep_tail:
+        rows += ["for", "row", "endfor"]
+    if foot:
+        rows.append("foot")
+    t = new_table(container, len(rows), widths)
     table_borders(t, bottom=(4, RULE), insideH=(2, RULE))
     cell_margins(t, top=0.9, bottom=0.9)
-    for i, text in enumerate(headers):
-        c = t.rows[0].cells[i]
-        para(c, [(text, {"bold": True, "size": 7.5, "color": WHITE})], align=R if i else None)
-        shade(c, "0F3D5E")
-    row_flags(t.rows[0], header=True)
-    for p in t.rows[0].cells[0].paragraphs:
-        p.paragraph_format.keep_with_next = True
-    t.rows[1].cells[0].text = "{%tr " + loop + " %}"
-    for i, text in enumerate(cells):
-        para(t.rows[2].cells[i], [(text, {"bold": i in strong})], align=R if i else None)
-    row_flags(t.rows[2])
-    t.rows[3].cells[0].text = "{%tr endfor %}"
-    if foot:
-        for i, text in enumerate(foot):
-            c = t.rows[4].cells[i]
-            para(c, [(text, {"bold": True})], align=R if i else None)
-            borders = _el("w:tcBorders")
-            borders.append(_el("w:top", val="single", sz=6, space=0, color=BOX))
-            put(c._tc.get_or_add_tcPr(), borders, TC_PR)
-        row_flags(t.rows[4])
+    loops = [loop]
+    if keep_tail:
+        var, items = re.match(r"for (\w+) in (.+)", loop).groups()
+        cut = f"({items} | length - 2 if {items} | length > 4 else 0)"
+        loops = [f"for {var} in {items}[:{cut}]", f"for {var} in {items}[{cut}:]"]
+    loop_no = 0
+    for row, kind in zip(t.rows, rows):
+        if kind == "if":
+            row.cells[0].text = "{%tr if " + header_if + " %}"
+        elif kind in ("endif", "endfor"):
+            row.cells[0].text = "{%tr " + kind + " %}"
+        elif kind == "for":
+            row.cells[0].text = "{%tr " + loops[loop_no] + " %}"
+            loop_no += 1
+        elif kind == "header":
+            for i, text in enumerate(headers):
+                c = row.cells[i]
+                para(c, [(text, {"bold": True, "size": 7.5, "color": WHITE})], align=R if i else None)
+                shade(c, str(NAVY))
+            row_flags(row, header=True)
+            for p in row.cells[0].paragraphs:
+                p.paragraph_format.keep_with_next = True
+        elif kind == "row":
+            for i, value in enumerate(cells):
+                p = para(row.cells[i], [(value, {"bold": i in strong})], align=R if i else None)
+                if loop_no > 1:  # the tail loop
+                    p.paragraph_format.keep_with_next = True
+            row_flags(row)
+        elif kind == "foot":
+            for i, text in enumerate(foot):
+                c = row.cells[i]
+                para(c, [(text, {"bold": True})], align=R if i else None)
+                borders = _el("w:tcBorders")
+                borders.append(_el("w:top", val="single", sz=6, space=0, color=BOX))
+                put(c._tc.get_or_add_tcPr(), borders, TC_PR)
+            row_flags(row)
     return t
 
 
 LINE_HEADERS = [lab(k) for k in ("description", "quantity", "unit", "unit_price", "discount", "vat_rate", "net")]
-LINE_CELLS = ["{{ line.description | nobreak }}", "{{ line.quantity | quantity }}", "{{ line.unit | unit }}",
+LINE_CELLS = ["{{ line.description | nobreak }}", "{{ line.quantity | quantity | replace('-', '−') }}",
+              "{{ line.unit | unit }}",
               "{{ line.unit_price | amount }}",
               "{% if line.discount_percent %}{{ line.discount_percent | percent }}{% elif line.discount_amount %}"
               "{{ line.discount_amount | amount }}{% endif %}",
@@ -640,6 +668,19 @@ def classic_1_2_0(d, section):
     section.different_first_page_header_footer = True  # page 1 has the full head; later pages a running header
     section.header_distance = Mm(7)
     CREDIT = "doc.type == 'credit_note'"
+    # the last two lines (all when four or fewer, as the HTML) open the closing block, when no other
+    # table comes between them and it (a final invoice's recaps, a deposit's earlier deposits)
+    TAIL = ("(doc.type in ('invoice', 'credit_note') or (doc.type == 'deposit_invoice' "
+            "and not doc.deposit.previous_deposits))")
+    CUT = "((doc.lines | length - 2 if doc.lines | length > 4 else 0) if " + TAIL + " else doc.lines | length)"
+    PCUT = "(doc.progress.rows | length - 2 if doc.progress.rows | length > 4 else 0)"
+    PROGRESS_HEADERS = [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent",
+                                         "cumulative_percent", "cumulative_amount", "previous_amount", "this_amount")]
+    PROGRESS_CELLS = ["{{ row.description | nobreak }}", VAT_OF("row.vat_category", "row.vat_rate"),
+                      "{{ row.quote_amount | amount }}", "{{ row.previous_percent | percent }}",
+                      "{{ row.cumulative_percent | percent }}", "{{ row.cumulative_amount | amount }}",
+                      "{{ row.previous_amount | amount }}", "{{ row.this_amount | amount }}"]
+    PROGRESS_WIDTHS = [44, 14, 22, 17, 19, 22, 22, 22]
 
     # -------------------------------------------------------------- footer (every page), running header (pages 2+)
     for footer in (section.footer, section.first_page_footer):
@@ -688,7 +729,8 @@ def classic_1_2_0(d, section):
 
     # a credit note: the invoice it corrects, prominent
     when(d, CREDIT + " and doc.corrects",
-         ([(lab("corrects") + " " + lab("number") + " {{ doc.corrects.number }} " + lab("corrects_of")
+         ([(lab("corrects_on") + " {{ (labels.titles[doc.corrects.type] if doc.corrects.type else "
+            "labels.titles.invoice) | lower }} " + lab("number") + " {{ doc.corrects.number }} " + lab("corrects_of")
             + " {{ doc.corrects.issue_date | date }}", {"bold": True, "size": 10.5, "color": NAVY})],
           {"before": 6}))
 
@@ -731,7 +773,7 @@ def classic_1_2_0(d, section):
          lab("quote_gross") + " {{ doc.quote.gross_total | amount }}"),
         (lab("deposit_percent"),
          "{% if doc.deposit.percent_is_equivalent %}{{ doc.deposit.amount | amount }}" + TTC + ", "
-         + lab("deposit_equivalent") + " {{ doc.deposit.percent | percent }}{% else %}{{ doc.deposit.percent | percent }} "
+         + lab("deposit_equivalent") + " {{ doc.deposit.percent | percent }} " + lab("of_quote_gross") + "{% else %}{{ doc.deposit.percent | percent }} "
          "{{ 'du devis, par taux de TVA' if doc.language == 'fr' else 'of the quote, per VAT rate' }}{% endif %}", None),
         (lab("deposit_this"), "{{ doc.deposit.amount | amount }}", None),
         (lab("deposits_so_far"), "{{ doc.deposit.deposits_net | amount }}" + HT,
@@ -758,13 +800,103 @@ def classic_1_2_0(d, section):
     KIND = ("{{ labels.fields.deposit_kind if X.type == 'deposit_invoice' else labels.fields.progress_kind "
             "if X.type == 'progress_invoice' else labels.fields.credit_kind }}")
     para(d, "{%p if doc.type == 'progress_invoice' %}")
-    data_table(d, [lab(k) for k in ("description", "vat_rate", "quote_amount", "previous_percent", "cumulative_percent",
-                                    "cumulative_amount", "previous_amount", "this_amount")],
-               ["{{ row.description | nobreak }}", VAT_OF("row.vat_category", "row.vat_rate"),
-                "{{ row.quote_amount | amount }}", "{{ row.previous_percent | percent }}",
-                "{{ row.cumulative_percent | percent }}", "{{ row.cumulative_amount | amount }}",
-                "{{ row.previous_amount | amount }}", "{{ row.this_amount | amount }}"],
-               "for row in doc.progress.rows", [44, 14, 22, 17, 19, 22, 22, 22], "progress_table", strong=(4, 7),
+    # the progress rows but the last two (none when four or fewer): the rest opens the closing block
+    para(d, "{%p if " + PCUT + " > 0 %}")
+    data_table(d, PROGRESS_HEADERS, PROGRESS_CELLS, "for row in doc.progress.rows[:" + PCUT + "]", PROGRESS_WIDTHS,
+               "progress_table", strong=(4, 7))
+    para(d, "{%p endif %}")
+    para(d, "{%p else %}")
+    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
+    para(d, "{%p endif %}")
+    # the lines but the last two (none when there are four or fewer): those open the closing block
+    para(d, "{%p if " + CUT + " > 0 %}")
+    when(d, "doc.deposit_layout == 'detailed'", ([(lab("deposit_lines"), {"bold": True, "size": 7, "color": GREY,
+                                                                          "caps": True})], {"before": 6, "after": 2}))
+    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines[:" + CUT + "]", LINE_WIDTHS)
+    para(d, "{%p endif %}")
+    para(d, "{%p endif %}")
+
+    # deposits: the earlier deposits on the quote, this one, and the total
+    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit.previous_deposits %}")
+    t = data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("gross")],
+                   [lab("deposit_kind") + " " + lab("number") + " {{ prev.number }}",
+                    "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
+                    "{{ prev.gross_total | amount }}"],
+                   "for prev in doc.deposit.previous_deposits", [90, 30, 31, 31], "deposit_recap",
+                   foot=[lab("deposits_total"), "", "{{ doc.deposit.deposits_net | amount }}",
+                         "{{ doc.deposit.deposits_total | amount }}"])
+    this = t.add_row()
+    fixed(t, [90, 30, 31, 31])
+    for i, text in enumerate((TITLE + " " + lab("number") + " {{ doc.number }}", "{{ doc.issue_date | short_date }}",
+                              "{{ doc.deposit.net | amount }}", "{{ doc.deposit.amount | amount }}")):
+        para(this.cells[i], text, align=R if i else None)
+    row_flags(this)
+    t.rows[-2]._tr.addprevious(this._tr)  # before the total row (this row was just added last)
+    para(d, "{%p endif %}")
+
+    # final invoices: every earlier invoice and credit note, the balance per rate, the retention held
+    para(d, "{%p if doc.type == 'final_invoice' %}")
+    t = data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
+                   [KIND.replace("X.", "prev.") + " " + lab("number") + " {{ prev.number }}",
+                    "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
+                    "{% for v in prev.vat %}{{ v.amount | amount }} ({{ v.rate | percent }}){% if not loop.last %} ; "
+                    "{% endif %}{% endfor %}", "{{ prev.gross_total | amount }}"],
+                   "for prev in doc.final.previous", [62, 22, 30, 40, 28], "final_recap",
+                   foot=[lab("billed_total"), "", "{{ doc.final.billed_net | amount }}",
+                         "{{ doc.final.billed_vat | amount }}", "{{ doc.final.billed_gross | amount }}"])
+    total_tr = t.rows[-1]._tr
+    for text, cells in (("{%tr for c in doc.final.credit_notes %}", None),
+                        (None, [lab("credit_kind") + " " + lab("number") + " {{ c.number }} " + lab("on_invoice")
+                                + " {{ c.corrects.number }}", "{{ c.issue_date | short_date }}",
+                                "{{ c.net_total | negative }}",
+                                "{% for v in c.vat %}{{ v.amount | negative }} ({{ v.rate | percent }})"
+                                "{% if not loop.last %} ; {% endif %}{% endfor %}", "{{ c.gross_total | negative }}"]),
+                        ("{%tr endfor %}", None)):
+        new = t.add_row()
+        fixed(t, [62, 22, 30, 40, 28])
+        if text:
+            new.cells[0].text = text
+        else:
+            for i, value in enumerate(cells):
+                para(new.cells[i], value, align=R if i else None)
+            row_flags(new)
+        total_tr.addprevious(new._tr)
+    data_table(d, [lab("vat_rate"), lab("quote_total"), lab("already_billed"), lab("remaining_billed")],
+               [VAT_OF("q.category", "q.rate"), "{{ q.base | amount }} + {{ q.vat | amount }}",
+                "{{ doc.final.billed[loop.index0].base | amount }} + {{ doc.final.billed[loop.index0].vat | amount }}",
+                "{{ doc.final.remaining[loop.index0].base | amount }} + "
+                "{{ doc.final.remaining[loop.index0].vat | amount }}"],
+               "for q in doc.final.quote_totals", [22, 52, 54, 54], "per_rate_caption", strong=(3,),
+               foot=[lab("total"), "{{ doc.quote.gross_total | amount }}", "{{ doc.final.billed_gross | amount }}",
+                     "{{ doc.totals.gross_total | amount }}"])
+    para(d, [(lab("per_rate_legend"), SMALL_GREY)], before=2)
+    para(d, "{%p for v in doc.final.vat_by_difference %}")
+    para(d, [("{{ labels.fields.vat_by_difference.format(rate=(v.rate | percent), base=(v.base | amount), "
+              "computed=(v.computed | amount), diff=((v.vat - v.computed) | amount)) }}", SMALL_GREY)], before=1)
+    para(d, "{%p endfor %}")
+    para(d, "{%p if doc.final.retentions %}")
+    RELEASE = ("{% if X %}" + lab("release_date") + " {{ X | short_date }}{% else %}" + lab("retention_no_release")
+               + "{% endif %}")
+    data_table(d, [lab("invoice_number"), "", lab("retention")],
+               [lab("progress_kind") + " " + lab("number") + " {{ h.number }} " + lab("corrects_of")
+                + " {{ h.issue_date | short_date }}", RELEASE.replace("X", "h.release_date"),
+                "{{ h.amount | amount }}"],
+               "for h in doc.final.retentions", [92, 50, 40], "retention_held",
+               foot=[lab("retention_held_total"), RELEASE.replace("X", "doc.final.retention_release_date"),
+                     "{{ doc.final.retention_total | amount }}"])
+    para(d, [(lab("retention_owed_note"), SMALL_GREY)], before=2)
+    para(d, "{%p endif %}")
+    para(d, "{%p endif %}")
+
+    # -------------------------------------------------------------- closing block: VAT, totals, payment, mentions
+    # a progress invoice: the end of its table, the deductions and the contract summary (they may
+    # run over a page: they stay outside the closing block, which must fit on one)
+    para(d, "{%p if doc.type == 'progress_invoice' %}")
+    when(d, PCUT + " == 0", ([(lab("progress_table"), {"bold": True, "size": 7, "color": GREY, "caps": True})],
+                                 {"before": 6, "after": 2}))
+    data_table(d, PROGRESS_HEADERS, PROGRESS_CELLS, "for row in doc.progress.rows[" + PCUT + ":]",
+               PROGRESS_WIDTHS, strong=(4, 7), header_if=PCUT + " == 0", keep_tail=True,
                foot=[lab("total"), "", "{{ doc.progress.contract_net | amount }}", "", "",
                      "{{ doc.progress.cumulative_works | amount }}", "{{ doc.progress.previous_works | amount }}",
                      "{{ doc.progress.this_works | amount }}"])
@@ -809,91 +941,27 @@ def classic_1_2_0(d, section):
             para(cell, "{%p endfor %}")
         para(row.cells[1], [(value, {"bold": key == "this_works"})], align=R)
     keep_together(recap)
-    para(d, "{%p else %}")
-    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed' %}")
-    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.quote.lines", LINE_WIDTHS, "quote_recap")
-    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS, "deposit_lines")
-    para(d, "{%p else %}")
-    data_table(d, LINE_HEADERS, LINE_CELLS, "for line in doc.lines", LINE_WIDTHS)
     para(d, "{%p endif %}")
-    para(d, "{%p endif %}")
-
-    # deposits: the earlier deposits on the quote, this one, and the total
-    para(d, "{%p if doc.type == 'deposit_invoice' and doc.deposit.previous_deposits %}")
-    t = data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("gross")],
-                   [lab("deposit_kind") + " " + lab("number") + " {{ prev.number }}",
-                    "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
-                    "{{ prev.gross_total | amount }}"],
-                   "for prev in doc.deposit.previous_deposits", [90, 30, 31, 31], "deposit_recap",
-                   foot=[lab("deposits_total"), "", "{{ doc.deposit.deposits_net | amount }}",
-                         "{{ doc.deposit.deposits_total | amount }}"])
-    this = t.add_row()
-    fixed(t, [90, 30, 31, 31])
-    for i, text in enumerate((TITLE + " " + lab("number") + " {{ doc.number }}", "{{ doc.issue_date | short_date }}",
-                              "{{ doc.deposit.net | amount }}", "{{ doc.deposit.amount | amount }}")):
-        para(this.cells[i], text, align=R if i else None)
-    row_flags(this)
-    t.rows[4]._tr.addprevious(this._tr)  # before the total row
-    para(d, "{%p endif %}")
-
-    # final invoices: every earlier invoice and credit note, the balance per rate, the retention held
-    para(d, "{%p if doc.type == 'final_invoice' %}")
-    t = data_table(d, [lab("invoice_number"), lab("date"), lab("net"), lab("vat"), lab("gross")],
-                   [KIND.replace("X.", "prev.") + " " + lab("number") + " {{ prev.number }}",
-                    "{{ prev.issue_date | short_date }}", "{{ prev.net_total | amount }}",
-                    "{% for v in prev.vat %}{{ v.amount | amount }} ({{ v.rate | percent }}){% if not loop.last %} ; "
-                    "{% endif %}{% endfor %}", "{{ prev.gross_total | amount }}"],
-                   "for prev in doc.final.previous", [62, 22, 30, 40, 28], "final_recap",
-                   foot=[lab("billed_total"), "", "{{ doc.final.billed_net | amount }}",
-                         "{{ doc.final.billed_vat | amount }}", "{{ doc.final.billed_gross | amount }}"])
-    total_tr = t.rows[4]._tr
-    for text, cells in (("{%tr for c in doc.final.credit_notes %}", None),
-                        (None, [lab("credit_kind") + " " + lab("number") + " {{ c.number }} " + lab("on_invoice")
-                                + " {{ c.corrects.number }}", "{{ c.issue_date | short_date }}",
-                                "{{ c.net_total | negative }}",
-                                "{% for v in c.vat %}{{ v.amount | negative }} ({{ v.rate | percent }})"
-                                "{% if not loop.last %} ; {% endif %}{% endfor %}", "{{ c.gross_total | negative }}"]),
-                        ("{%tr endfor %}", None)):
-        new = t.add_row()
-        fixed(t, [62, 22, 30, 40, 28])
-        if text:
-            new.cells[0].text = text
-        else:
-            for i, value in enumerate(cells):
-                para(new.cells[i], value, align=R if i else None)
-            row_flags(new)
-        total_tr.addprevious(new._tr)
-    data_table(d, [lab("vat_rate"), lab("quote_total"), lab("already_billed"), lab("remaining_billed")],
-               [VAT_OF("q.category", "q.rate"), "{{ q.base | amount }} + {{ q.vat | amount }}",
-                "{{ doc.final.billed[loop.index0].base | amount }} + {{ doc.final.billed[loop.index0].vat | amount }}",
-                "{{ doc.final.remaining[loop.index0].base | amount }} + "
-                "{{ doc.final.remaining[loop.index0].vat | amount }}"],
-               "for q in doc.final.quote_totals", [22, 52, 54, 54], "per_rate_caption", strong=(3,),
-               foot=[lab("total"), "{{ doc.quote.gross_total | amount }}", "{{ doc.final.billed_gross | amount }}",
-                     "{{ doc.totals.gross_total | amount }}"])
-    para(d, [(lab("per_rate_legend"), SMALL_GREY)], before=2)
-    para(d, "{%p for v in doc.final.vat_by_difference %}")
-    para(d, [("{{ labels.fields.vat_by_difference.format(rate=(v.rate | percent), base=(v.base | amount), "
-              "computed=(v.computed | amount), diff=((v.vat - v.computed) | amount)) }}", SMALL_GREY)], before=1)
-    para(d, "{%p endfor %}")
-    para(d, "{%p if doc.final.retentions %}")
-    RELEASE = ("{% if X %}" + lab("release_date") + " {{ X | short_date }}{% else %}" + lab("retention_no_release")
-               + "{% endif %}")
-    data_table(d, [lab("invoice_number"), lab("release_date"), lab("retention")],
-               [lab("progress_kind") + " " + lab("number") + " {{ h.number }} " + lab("corrects_of")
-                + " {{ h.issue_date | short_date }}", RELEASE.replace("X", "h.release_date"),
-                "{{ h.amount | amount }}"],
-               "for h in doc.final.retentions", [92, 50, 40], "retention_held",
-               foot=[lab("retention_held_total"), RELEASE.replace("X", "doc.final.retention_release_date"),
-                     "{{ doc.final.retention_total | amount }}"])
-    para(d, [(lab("retention_owed_note"), SMALL_GREY)], before=2)
-    para(d, "{%p endif %}")
-    para(d, "{%p endif %}")
-
-    # -------------------------------------------------------------- closing block: VAT, totals, payment, mentions
     closing_starts = len(d.element.body)
-    caption(d, "vat_breakdown", before=10).paragraph_format.keep_with_next = True
-    vat = new_table(d, 7, [44, 32, 32])
+    # one table row that never splits: Word and LibreOffice move the whole block to the next
+    # page rather than leave the totals, the payment or the mentions alone
+    para(d, "", after=6).paragraph_format.keep_with_next = True
+    closing = new_table(d, 1, [WIDTH])
+    cell_margins(closing, top=0, bottom=0, left=0, right=0)
+    row_flags(closing.rows[0])
+    block = closing.rows[0].cells[0]
+    # the end of the lines table, so the block never starts a page without it
+    para(block, "{%p if " + TAIL + " %}")
+    when(block, CUT + " == 0 and doc.type == 'deposit_invoice' and doc.deposit_layout == 'detailed'",
+         ([(lab("deposit_lines"), {"bold": True, "size": 7, "color": GREY, "caps": True})], {"before": 6, "after": 2}))
+    data_table(block, LINE_HEADERS, LINE_CELLS, "for line in doc.lines[" + CUT + ":]", LINE_WIDTHS,
+               header_if=CUT + " == 0")
+    para(block, "{%p endif %}")
+    # the VAT summary on the left, the totals on the right, side by side as on the PDF
+    summary = new_table(block, 1, [84, 98])
+    left, right = summary.rows[0].cells
+    caption(left, "vat_breakdown", before=0).paragraph_format.keep_with_next = True
+    vat = new_table(left, 7, [30, 26, 24])
     table_borders(vat, top=(4, BOX), bottom=(2, RULE), insideH=(2, RULE))
     cell_margins(vat, left=0, right=0, top=0.8, bottom=0.8)
     for i, key in enumerate(("rate", "base", "vat_amount")):
@@ -909,19 +977,19 @@ def classic_1_2_0(d, section):
     vat.rows[6].cells[0].text = "{%tr endif %}"
     keep_together(vat)
 
-    para(d, "", after=4).paragraph_format.keep_with_next = True
-    totals = new_table(d, 0, [62, 36], align=WD_TABLE_ALIGNMENT.RIGHT)
+    tiny(right.paragraphs[0])
+    totals = new_table(right, 0, [56, 34])
     cell_margins(totals, top=1, bottom=1, left=1.5, right=1.5)
 
     def total_row(label, value, bold=False, rule=False, due=False):
         row = totals.add_row()
-        fixed(totals, [62, 36])
+        fixed(totals, [56, 34])
         style = {"bold": True, "size": 11, "color": WHITE} if due else {"bold": bold}
         para(row.cells[0], [(label, style)])
         para(row.cells[1], [(value, style)], align=R)
         for c in row.cells:
             if due:
-                shade(c, "0F3D5E")
+                shade(c, str(NAVY))
             if rule:
                 borders = _el("w:tcBorders")
                 borders.append(_el("w:top", val="single", sz=4, space=0, color=BOX))
@@ -929,7 +997,7 @@ def classic_1_2_0(d, section):
 
     def tr_tag(text):
         row = totals.add_row()
-        fixed(totals, [62, 36])
+        fixed(totals, [56, 34])
         row.cells[0].text = text
 
     # a progress invoice shows the step from works to net: works, deposits deducted, total net
@@ -954,10 +1022,10 @@ def classic_1_2_0(d, section):
     total_row(lab("amount_due"), "{{ doc.totals.amount_due | amount }}", due=True)
     tr_tag("{%tr endif %}")
     keep_together(totals)
-    when(d, "doc.payment_status == 'paid' and not " + CREDIT,
+    when(right, "doc.payment_status == 'paid' and not " + CREDIT,
          ([(lab("paid_stamp"), {"bold": True, "size": 14, "color": GREEN, "caps": True})], {"align": R, "before": 6}))
 
-    when(d, "doc.retention",
+    when(block, "doc.retention",
          ([(lab("retention") + " {{ doc.retention.percent | percent }} {{ labels.fields.retention_base_gross "
             "if doc.retention.base_kind == 'works_gross' else labels.fields.retention_base_net }} "
             "({{ doc.retention.base | amount }}){{ ' : ' if doc.language == 'fr' else ': ' }}", SMALL_GREY),
@@ -965,60 +1033,60 @@ def classic_1_2_0(d, section):
            (" · " + lab("retention_cumulative") + " {{ doc.retention.cumulative | amount }} · "
             + RELEASE.replace("X", "doc.retention.release_date").replace("| short_date", "| date") + ".",
             SMALL_GREY)], {"before": 4}))
-    para(d, "{%p for e in doc.exemptions %}")
-    para(d, [("({{ e.mark }}) {{ labels.categories[e.category] }}{{ ' : ' if doc.language == 'fr' else ': ' }}{{ e.reason | nobreak }}", SMALL_GREY)], after=1)
-    para(d, "{%p endfor %}")
+    para(block, "{%p for e in doc.exemptions %}")
+    para(block, [("({{ e.mark }}) {{ labels.categories[e.category] }}{{ ' : ' if doc.language == 'fr' else ': ' }}{{ e.reason | nobreak }}", SMALL_GREY)], after=1)
+    para(block, "{%p endfor %}")
 
     # payment: a credit note says how it is settled; never a due date or an IBAN inviting payment
-    para(d, "{%p if " + CREDIT + " %}")
-    caption(d, "settlement", before=12)
-    para(d, "{%p if doc.settlement %}")
-    para(d, [("{{ labels.fields.settlement_deduction if doc.settlement.method == 'deduction' else "
+    para(block, "{%p if " + CREDIT + " %}")
+    caption(block, "settlement", before=12)
+    para(block, "{%p if doc.settlement %}")
+    para(block, [("{{ labels.fields.settlement_deduction if doc.settlement.method == 'deduction' else "
               "labels.fields.settlement_refund }}{% if doc.settlement.means %} " + lab("settlement_by")
               + " {{ labels.means[doc.settlement.means] | lower }}{% endif %}{% if doc.settlement.date %} "
               + lab("settlement_on") + " {{ doc.settlement.date | date }}{% endif %}{{ ' : ' if doc.language == 'fr' else ': ' }}", {}),
              ("{{ doc.totals.gross_total | amount }}", {"bold": True}), (".", {})], after=1)
-    para(d, "{%p else %}")
-    para(d, lab("settlement_default"), after=1)
-    para(d, "{%p endif %}")
-    para(d, "{%p else %}")
-    caption(d, "payment", before=12)
-    when(d, "doc.due_date",
+    para(block, "{%p else %}")
+    para(block, lab("settlement_default"), after=1)
+    para(block, "{%p endif %}")
+    para(block, "{%p else %}")
+    caption(block, "payment", before=12)
+    when(block, "doc.due_date",
          ([(lab("due_date") + "{{ ' : ' if doc.language == 'fr' else ': ' }}", {}), ("{{ doc.due_date | date }}", {"bold": True}),
            ("{% if doc.due_date_source == 'schedule' %} (" + lab("first_installment") + "){% endif %}"
             "{% if doc.payment.means %} · " + lab("means") + "{{ ' : ' if doc.language == 'fr' else ': ' }}{{ labels.means[doc.payment.means] }}{% endif %}", {})],
           {"after": 1}))
-    when(d, "doc.payment.iban",
+    when(block, "doc.payment.iban",
          ("{{ labels.fields.iban }} {{ doc.payment.iban | grouped('iban') }}{% if doc.payment.bic %} · "
           "{{ labels.fields.bic }} {{ doc.payment.bic }}{% endif %}", {"after": 1}))
-    when(d, "doc.payments",
+    when(block, "doc.payments",
          (lab("payments_received") + "{{ ' : ' if doc.language == 'fr' else ': ' }}{% for p in doc.payments %}{{ p.date | short_date }} {{ p.amount | amount }}"
           "{% if p.reference %} ({{ p.reference }}){% endif %}{% if not loop.last %} ; {% endif %}{% endfor %}"
           " — {{ labels.status[doc.payment_status] }}", {"after": 1}))
-    para(d, "{%p if doc.schedule %}")
-    data_table(d, [lab("installment"), lab("date"), lab("gross")],
+    para(block, "{%p if doc.schedule %}")
+    data_table(block, [lab("installment"), lab("date"), lab("gross")],
                ["{{ labels.fields.retention_installment if i.kind == 'retention' else labels.fields.installment ~ ' ' ~ "
                 "i.number }}", "{{ i.due_date | date }}", "{{ i.amount | amount }}"],
                "for i in doc.schedule", [70, 30, 28], "schedule",
                foot=[lab("total"), "", "{{ doc.schedule | sum(attribute='amount') | amount }}"])
-    para(d, "{%p endif %}")
-    para(d, "{%p endif %}")
+    para(block, "{%p endif %}")
+    para(block, "{%p endif %}")
 
-    para(d, "{%p if doc.notes %}")
-    caption(d, "notes", before=10)
-    para(d, "{%p for note in doc.notes %}")
-    para(d, "{{ note | nobreak }}", after=1)
-    para(d, "{%p endfor %}")
-    para(d, "{%p endif %}")
+    para(block, "{%p if doc.notes %}")
+    caption(block, "notes", before=10)
+    para(block, "{%p for note in doc.notes %}")
+    para(block, "{{ note | nobreak }}", after=1)
+    para(block, "{%p endfor %}")
+    para(block, "{%p endif %}")
 
-    rule = para(d, "", after=3, before=10)
+    rule = para(block, "", after=3, before=10)
     put(rule._p.get_or_add_pPr(), _el("w:pBdr"), P_PR).append(_el("w:bottom", val="single", sz=2, space=1, color=BOX))
     # a credit note invites no payment: no late-payment or discount terms on it (as the HTML)
-    para(d, "{%p for m in doc.mentions if m.code not in (('credit_note_reference', 'vat_exemption', 'late_penalty', "
+    para(block, "{%p for m in doc.mentions if m.code not in (('credit_note_reference', 'vat_exemption', 'late_penalty', "
             "'recovery_indemnity', 'early_payment_discount', 'no_early_payment_discount') if " + CREDIT
          + " else ('credit_note_reference', 'vat_exemption')) %}")
-    para(d, [("{{ m | mention | nobreak }}", {"size": 7.5, "color": GREY})], after=1)
-    para(d, "{%p endfor %}")
+    para(block, [("{{ m | mention | nobreak }}", {"size": 7.5, "color": GREY})], after=1)
+    para(block, "{%p endfor %}")
     # the closing block moves as one: every paragraph in it keeps with the next, every row whole
     for element in list(d.element.body)[closing_starts:]:
         for p in element.iter(qn("w:p")):
@@ -1031,10 +1099,12 @@ def classic_1_2_0(d, section):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--version", default="1.2.0", choices=["1.0.0", "1.2.0"])
+    parser.add_argument("--version", default="1.2.0", choices=["1.0.0", "1.2.0", "1.3.0"],
+                        help="1.3.0: the designer guide's example, 1.2.0 with a terracotta accent")
     parser.add_argument("output", nargs="?", type=Path)
     args = parser.parse_args(argv)
-    out = args.output or ROOT / f"templates/classic/{args.version}/document.docx"
+    folder = "bundles" if args.version == "1.3.0" else "templates"
+    out = args.output or ROOT / f"{folder}/classic/{args.version}/document.docx"
     if args.version == "1.0.0" and out.resolve() == (ROOT / "templates/classic/1.0.0/document.docx").resolve():
         print("classic 1.0.0 is shipped and pinned: give another output path", file=sys.stderr)
         return 2
@@ -1043,6 +1113,9 @@ def main(argv=None) -> int:
         classic_1_0_0(d, section)
         d.save(out)
     else:
+        if args.version == "1.3.0":  # bundles/classic/1.3.0: style.css's #b4441b in place of #0f3d5e
+            global NAVY
+            NAVY = RGBColor(0xB4, 0x44, 0x1B)
         classic_1_2_0(d, section)
         buffer = io.BytesIO()
         d.save(buffer)

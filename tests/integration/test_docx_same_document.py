@@ -7,8 +7,8 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
 import subprocess
+import sys
 import zipfile
 from decimal import Decimal
 
@@ -18,7 +18,7 @@ from docx import Document as Docx
 from docsvc.rendering import TemplateRegistry
 from docsvc.service import DocumentService
 from tests.conftest import FIXTURES, ROOT, load_fixture
-from tests.originals import docx_text, missing_facts, pdf_text, xml_facts
+from tests.originals import docx_text, flat, missing_facts, pdf_text, xml_facts
 
 CYCLE = json.loads((FIXTURES / "cycle.json").read_text())
 ALL = ["invoice", "credit_note"] + CYCLE
@@ -210,3 +210,82 @@ def test_classic_1_0_0_keeps_its_docx_as_archived(service):
     assert "docProps/thumbnail.jpeg" in parts
     assert b"<dc:subject/>" in parts["docProps/core.xml"] or b"<dc:subject></dc:subject>" in parts[
         "docProps/core.xml"]
+
+
+def libreoffice_pages(tmp_path, docs: dict[str, bytes]) -> dict[str, list[str]]:
+    """Each DOCX as LibreOffice lays it out: its PDF's pages, as text."""
+    for name, data in docs.items():
+        (tmp_path / f"{name}.docx").write_bytes(data)
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path)] + [str(tmp_path / f"{n}.docx") for n in docs],
+                   check=True, capture_output=True, timeout=300)
+    out = {}
+    for name in docs:
+        text = subprocess.run(["pdftotext", "-layout", str(tmp_path / f"{name}.pdf"), "-"], capture_output=True,
+                              check=True, text=True).stdout
+        out[name] = [flat(page) for page in text.split("\f") if page.strip()]
+    return out
+
+
+def test_docx_pages_keep_the_closing_block_and_repeat_the_header(service, tmp_path):
+    """Opened in LibreOffice: a 60-line invoice and the longest cycle documents run over
+    pages; from page 2 each page starts with the running header (number and buyer), and
+    the closing block (VAT summary, totals, payment, mentions: one row that never splits)
+    sits whole on the last page after what precedes it, never alone."""
+    from tests.integration.test_originals import sixty_lines
+
+    raw = sixty_lines()
+    raw["formats"] = ["docx"]
+    docs = {"sixty": service.render(raw, "docx")[0],
+            "final": render(service, "final_invoice", "fr", "docx"),
+            "situation": render(service, "progress_invoice_3", "fr", "docx")}
+    pages = libreoffice_pages(tmp_path, docs)
+    # what comes right before the closing block and must share its page: the end of the lines,
+    # the contract summary of a situation, the retention still held by a final invoice
+    for name, number, before in (("sixty", "F-2026-0142", "Article numéro 60"),
+                                 ("final", "F-2026-0152", "Total retenu, restant dû"),
+                                 ("situation", "F-2026-0140", "Travaux de cette situation HT")):
+        doc_pages = pages[name]
+        assert len(doc_pages) >= 2, name
+        assert "SCI Les Tilleuls" not in doc_pages[0].strip().splitlines()[0]
+        for page in doc_pages[1:]:
+            head = page.strip().splitlines()[0]
+            assert number in head and "SCI Les Tilleuls" in head, (name, head)
+        closing = [n for n, page in enumerate(doc_pages) if "Récapitulatif TVA".upper() in page.upper()]
+        assert closing == [len(doc_pages) - 1], (name, closing)
+        last = doc_pages[-1]
+        for words in ("Net à payer", "Règlement".upper(), "Indemnité forfaitaire"):
+            assert words.upper() in last.upper(), (name, words)
+        assert before.upper() in last.upper().split("RÉCAPITULATIF TVA")[0], (name, before)
+    # the 60 lines, 1 + 2 + ... + 60 = 1 830,00 € net, all there
+    text = "\n".join(pages["sixty"])
+    assert all(f"Article numéro {i}" in text for i in range(1, 61)) and "1 830,00 €" in pages["sixty"][-1]
+
+
+def test_the_shipped_docx_is_what_the_script_builds(tmp_path):
+    """tools/make_classic_docx.py is the source of classic 1.2.0's DOCX: rebuilding it gives
+    the shipped file byte for byte (a hand edit of the .docx would be lost otherwise), and
+    it refuses to overwrite the pinned 1.0.0."""
+    out = tmp_path / "document.docx"
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "make_classic_docx.py"), "--version", "1.2.0", str(out)],
+                         capture_output=True, text=True, check=True)
+    assert out.read_bytes() == (ROOT / "templates" / "classic" / "1.2.0" / "document.docx").read_bytes(), run.stdout
+    refused = subprocess.run([sys.executable, str(ROOT / "tools" / "make_classic_docx.py"), "--version", "1.0.0"],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2 and "pinned" in refused.stderr
+
+
+def test_a_deposit_shows_its_basis(service):
+    lines = lines_of(docx_text(render(service, "deposit_invoice_2", "fr", "docx")))
+    # quote D-2026-0098: 40 542,00 € net, 44 609,89 € gross; a fixed 5 000,00 € gross is
+    # 5 000 / 44 609,89 = 11,208..% -> 11,21 %
+    assert "Devis N° D-2026-0098 du 15/09/2026 | Devis HT 40 542,00 € | Devis TTC 44 609,89 €" in lines
+    assert "Pourcentage de l'acompte | 5 000,00 € TTC, soit 11,21 % du devis TTC" in lines
+    # both deposits: 12 162,60 + 4 544,05 = 16 706,65 net, 13 382,97 + 5 000,00 = 18 382,97 gross;
+    # left to invoice: 40 542,00 - 16 706,65 = 23 835,35 net, 44 609,89 - 18 382,97 = 26 226,92 gross
+    assert "Acomptes facturés sur le devis, celui-ci compris | 16 706,65 € HT | 18 382,97 € TTC" in lines
+    assert "Reste à facturer sur le devis | 23 835,35 € HT | 26 226,92 € TTC" in lines
+    # the earlier deposit, this one, and their total
+    assert "Acompte N° FA-2026-0101 | 20/09/2026 | 12 162,60 € | 13 382,97 €" in lines
+    assert "Facture d'acompte N° FA-2026-0105 | 01/10/2026 | 4 544,05 € | 5 000,00 €" in lines
+    assert "Total des acomptes, celui-ci compris | | 16 706,65 € | 18 382,97 €" in lines
