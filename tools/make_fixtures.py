@@ -106,7 +106,7 @@ credit = {
     ],
     "payment": {"terms_days": 0, "means": "transfer", "late_penalty_rate": "12.00"},
     "settlement": {"method": "refund", "means": "transfer", "date": "2026-12-04"},
-    "notes": ["Avoir à déduire du prochain règlement ou remboursé par virement sous 8 jours."],
+    "notes": ["Suite à votre réclamation du 24/11/2026."],
 }
 root = Path(__file__).resolve().parent.parent / "fixtures"
 root.mkdir(exist_ok=True)

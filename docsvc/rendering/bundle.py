@@ -53,12 +53,12 @@ class Bundle:
         self._docx = (DocxEngine((self.path / "document.docx").read_bytes(), make_environment(autoescape=False))
                       if "docx" in self.formats else None)
 
-    def context(self, document: dict) -> dict:
+    def context(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> dict:
         """The render context: the enriched document, the labels of its language, the template."""
-        return render_context(document, self)
+        return render_context(document, self, carry, closing_split)
 
-    def html(self, document: dict) -> str:
-        return self.html_template.render(self.context(document))
+    def html(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> str:
+        return self.html_template.render(self.context(document, carry, closing_split))
 
     def supports(self, fmt: str) -> bool:
         """facturx is the PDF as PDF/A-3b, so any bundle that renders PDF renders it."""
@@ -68,8 +68,7 @@ class Bundle:
         """pdf, docx, or facturx: the PDF/A-3b that the e-invoice XML is embedded into."""
         if not self.supports(fmt):
             raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
-        if fmt == "pdf":
-            return self._pdf.render(self.html(document))
-        if fmt == "facturx":
-            return self._pdf.render(self.html(document), variant="pdf/a-3b")
+        if fmt in ("pdf", "facturx"):
+            return self._pdf.render_carried(lambda carry, split: self.html(document, carry, split),
+                                            variant="pdf/a-3b" if fmt == "facturx" else None)
         return self._docx.render(self.context(document))
