@@ -20,46 +20,77 @@ def _settings() -> Settings:
 
 
 def serve(args) -> int:
-    """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing."""
+    """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing.
+    Everything it prints is a JSON line (docsvc.logs), refusals to start included."""
     from gunicorn.app.base import BaseApplication
 
-    settings = _settings()
+    from . import logs, metrics
+
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        logs.say(f"docsvc: {exc}", "error", sys.stderr)
+        return 2
+    loopback = args.host in ("127.0.0.1", "localhost", "::1") or args.host.startswith("127.")
+    for flag, name in ((not settings.auth, "DOCSVC_AUTH=disabled"), (settings.test_faults, "DOCSVC_TEST_FAULTS=1")):
+        if flag and not loopback:
+            logs.say(f"docsvc: {name} is only accepted on a loopback address, not {args.host}", "error", sys.stderr)
+            return 2
+    folder, ours = metrics.prepare_multiprocess_dir()  # before the app imports prometheus_client
+    arbiter = os.getpid()
+    try:
+        return _serve(args, settings, BaseApplication)
+    finally:
+        metrics.cleanup(folder, ours, arbiter)
+
+
+def _serve(args, settings: Settings, BaseApplication) -> int:
+    from . import logs, metrics
     from .app import create_app
     from .archive import ArchiveUnavailable
 
-    loopback = args.host in ("127.0.0.1", "localhost", "::1") or args.host.startswith("127.")
-    if not settings.auth and not loopback:
-        print(f"docsvc: DOCSVC_AUTH=disabled is only accepted on a loopback address, not {args.host}",
-              file=sys.stderr)
-        return 2
     try:
         app = create_app(settings)  # fail fast, in the parent: broken template, unreachable or unlocked bucket
     except ArchiveUnavailable as exc:
-        print(f"docsvc: archive not usable: {exc}", file=sys.stderr)
+        logs.say(f"docsvc: archive not usable: {exc}", "error", sys.stderr)
         return 2
     if not settings.auth:
-        print("docsvc: WARNING: authentication is disabled (DOCSVC_AUTH=disabled): anyone who can reach "
-              f"{args.host}:{args.port} can issue and read every document", file=sys.stderr, flush=True)
+        logs.say("docsvc: WARNING: authentication is disabled (DOCSVC_AUTH=disabled): anyone who can reach "
+                 f"{args.host}:{args.port} can issue and read every document", "warning", sys.stderr)
     keys = app.extensions["docsvc.keys"]
     if settings.auth and not settings.admin_token and settings.archive_path and not keys.any():
         key, token = keys.create("admin", ["admin"], ["*"])
         app.extensions["docsvc.audit"].append("docsvc serve", "key.create", key.name, "bootstrap", "created")
-        print("docsvc: no API key existed: created the admin key. Its token, shown once:\n"
-              f"  {token}\n(use: Authorization: Bearer <token>; create narrower keys with `docsvc keys create`)",
-              flush=True)
+        logs.say("docsvc: no API key existed: created the admin key; its token is shown once, here (use: "
+                 "Authorization: Bearer <token>; create narrower keys with `docsvc keys create`)", "warning",
+                 token=token)
+    app.extensions["docsvc.audit"].flush()  # before the fork: workers start their own chains
+
+    def worker_exit(server, worker):
+        """A worker that stops writes the audit entries it still buffers."""
+        wsgi = getattr(worker, "wsgi", None)
+        audit = getattr(wsgi, "extensions", {}).get("docsvc.audit")
+        if audit is not None:
+            audit.flush()
+
+    gunicorn = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": settings.workers or os.cpu_count() or 1,
+        "timeout": 120,
+        **logs.gunicorn_settings(settings.log_level),
+        **metrics.gunicorn_hooks(),
+        "worker_exit": worker_exit,
+    }
 
     class Server(BaseApplication):
         def load_config(self):
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", settings.workers or os.cpu_count() or 1)
-            self.cfg.set("timeout", 120)
-            self.cfg.set("accesslog", None)  # docsvc logs one JSON line per request itself
-            self.cfg.set("loglevel", settings.log_level.lower())
+            for name, value in {**gunicorn, **logs.control_socket_settings(self.cfg.settings)}.items():
+                self.cfg.set(name, value)
 
         def load(self):
             return create_app(settings)
 
-    print(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})", flush=True)
+    logs.say(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})")
     Server().run()
     return 0
 
@@ -198,6 +229,7 @@ def keys_command(args) -> int:
                 return 2
             key, token = store.create(args.name, args.scopes.split(","), args.sellers.split(","))
             audit.append("cli", "key.create", key.name, "cli", "created")
+            audit.flush()
             print(f"created key {key.name}: scopes {','.join(key.scopes)}, sellers {','.join(key.sellers)}")
             print("token (shown once, stored only as a hash):")
             print(token)
@@ -211,6 +243,7 @@ def keys_command(args) -> int:
                 return 2
             key = store.revoke(args.name)
             audit.append("cli", "key.revoke", key.name, "cli", "revoked")
+            audit.flush()
             print(f"revoked key {key.name} at {key.revoked_at}")
     except AccessError as exc:
         print(f"docsvc keys: {exc}", file=sys.stderr)
@@ -219,11 +252,22 @@ def keys_command(args) -> int:
 
 
 def audit_command(args) -> int:
-    """`docsvc audit --since 2026-11-01`: the audit trail, oldest first, one JSON line each."""
+    """`docsvc audit --since 2026-11-01`: the audit trail, oldest first, one JSON line each.
+    `docsvc audit verify`: every entry re-hashed, every writer's chain followed; exit 1 if not intact."""
     from datetime import datetime, timezone
 
     from .app import create_app
 
+    audit = create_app(_settings()).extensions["docsvc.audit"]
+    if args.action == "verify":
+        report = audit.verify()
+        for problem in report["problems"]:
+            print(f"docsvc audit verify: {problem}", file=sys.stderr)
+        state = "intact" if report["intact"] else f"NOT INTACT ({len(report['problems'])} problem(s))"
+        unchained = f", {report['unchained']} older unchained event(s)" if report["unchained"] else ""
+        print(f"audit trail {state}: {report['entries']} entries in {report['segments']} segments from "
+              f"{report['writers']} writers{unchained}")
+        return 0 if report["intact"] else 1
     try:
         since = datetime.fromisoformat(args.since)
     except ValueError:
@@ -231,7 +275,7 @@ def audit_command(args) -> int:
         return 2
     if since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
-    for event in create_app(_settings()).extensions["docsvc.audit"].since(since):
+    for event in audit.since(since):
         print(json.dumps(event, ensure_ascii=False, sort_keys=True))
     return 0
 
@@ -259,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
                                     "templates:read,admin")
     p.add_argument("--sellers", help="comma-separated SIRENs, or * for all")
     p.set_defaults(func=keys_command)
-    p = sub.add_parser("audit", help="print the audit trail")
+    p = sub.add_parser("audit", help="print the audit trail (list), or check its hash chains (verify)")
+    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
     p.add_argument("--since", default="1970-01-01")
     p.set_defaults(func=audit_command)
     p = sub.add_parser("archive", help="set up (init: S3 bucket with Object Lock) or check the archive")

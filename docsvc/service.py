@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import tempfile
+import time
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -89,11 +90,12 @@ class Validated:
 
 class DocumentService:
     def __init__(self, archive: Archive, templates: TemplateRegistry, retention_years: int = 10,
-                 max_lines: int = 10_000):
+                 max_lines: int = 10_000, on_render=None):
         self.archive = archive
         self.templates = templates
         self.retention_years = retention_years
         self.max_lines = max_lines
+        self.on_render = on_render  # (format, template, seconds, bytes): the metrics, when served
 
     # ------------------------------------------------------------------ billing systems
 
@@ -261,15 +263,17 @@ class DocumentService:
         bundle = self._bundle(validated.payload)
         return self._render(bundle, fmt, as_plain(validated.document), validated), validated
 
-    @staticmethod
-    def _render(bundle, fmt: str, plain: dict, validated: Validated) -> bytes:
+    def _render(self, bundle, fmt: str, plain: dict, validated: Validated) -> bytes:
         if fmt == "xml":
             return validated.einvoice[0]
+        started = time.perf_counter()
         data = bundle.render(fmt, plain)
         if fmt == "facturx":
             xml, level = validated.einvoice
             title = bundle.labels[validated.document.language]["titles"][validated.document.type.value]
             data = facturx.embed(data, xml, level, validated.document, title)
+        if self.on_render is not None:
+            self.on_render(fmt, f"{bundle.name}@{bundle.version}", time.perf_counter() - started, data)
         return data
 
     # ------------------------------------------------------------------ archivists

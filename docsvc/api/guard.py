@@ -1,8 +1,8 @@
 """Every request: a request id, a JSON log line, the caller's key and scope, a rate limit,
-and an audit event for what an auditor will ask about. The token itself is never logged."""
+and an audit entry for what an auditor will ask about (what succeeded: refusals are in the
+logs and the metrics). The token itself is never logged."""
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -13,6 +13,7 @@ from flask_limiter import Limiter
 from werkzeug.exceptions import HTTPException
 
 from ..access import ApiKey
+from ..logs import JsonFormatter  # noqa: F401 - where it used to live
 from .errors import problem
 
 log = logging.getLogger("docsvc.access")
@@ -39,14 +40,6 @@ AUDITED = {"documents.issue_document": "issue", "archive.get_document": "read", 
            "archive.verify_document": "verify", "templates.publish_template": "publish"}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 ANONYMOUS = ApiKey("anonymous (auth disabled)", ("admin",), ("*",), "", "")
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname.lower(),
-                "logger": record.name, "message": record.getMessage()}
-        line.update(getattr(record, "fields", {}))
-        return json.dumps(line, ensure_ascii=False)
 
 
 def install(app: Flask, keys, audit, settings) -> Limiter:
@@ -85,7 +78,7 @@ def install(app: Flask, keys, audit, settings) -> Limiter:
         response.headers["X-Request-Id"] = rid
         key = getattr(g, "key", None)
         action = AUDITED.get(request.endpoint or "")
-        if action and key is not None and response.status_code != 429:
+        if action and key is not None and 200 <= response.status_code < 300:  # refusals: logs and metrics
             target = (request.view_args or {}).get("doc_id") or (request.view_args or {}).get("name")
             if action == "issue" and response.is_json and response.status_code in (200, 201):
                 target = response.get_json().get("id")
