@@ -493,6 +493,7 @@ class TemplateService:
         """Every fixture in every declared format and language; one report per distinct
         error, naming the fixtures it broke."""
         problems: dict[tuple, dict] = {}
+        rendered = 0
         for fixture, raw in self.fixtures().items():
             for language in bundle.languages:
                 try:
@@ -504,11 +505,16 @@ class TemplateService:
                 for fmt in bundle.formats:
                     try:
                         bundle.render(fmt, plain)
+                        rendered += 1
                     except Exception as exc:  # noqa: BLE001 - reported with file and line
                         report = render_error("document.html" if fmt == "pdf" else "document.docx", exc)
                         key = (report["file"], report["line"], report["message"])
                         problems.setdefault(key, {**report, "fixtures": []})["fixtures"].append(
                             f"{fixture} ({language}, {fmt})")
+        if not rendered and not problems:  # nothing rendered is nothing checked: never publish on that
+            return [{"file": "fixtures", "line": None,
+                     "message": "no fixture to render the bundle with (DOCSVC_FIXTURES_DIR has none for its "
+                                "languages): a version is published only once fixtures render through it"}]
         return [{**p, "message": f"{p['message']} — rendering {', '.join(p.pop('fixtures'))}"}
                 for p in problems.values()]
 
