@@ -59,8 +59,8 @@ def free_port() -> int:
 ADMIN_TOKEN = "test-admin-token-" + "0123456789abcdef" * 2
 
 
-def call(method, url, body=None, token=ADMIN_TOKEN, headers=None):
-    data = json.dumps(body, default=str).encode() if body is not None else None
+def call(method, url, body=None, token=ADMIN_TOKEN, headers=None, raw=None):
+    data = raw if raw is not None else json.dumps(body, default=str).encode() if body is not None else None
     sent = {"Content-Type": "application/json", **(headers or {})}
     if token:
         sent["Authorization"] = f"Bearer {token}"
