@@ -7,7 +7,6 @@ once, like originals: revoking a key writes a revocation next to it.
 """
 from __future__ import annotations
 
-import atexit
 import hashlib
 import hmac
 import json
@@ -17,7 +16,6 @@ import re
 import secrets
 import socket
 import threading
-import weakref
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
@@ -154,7 +152,6 @@ class KeyStore:
 
 GENESIS = "0" * 64
 log = logging.getLogger("docsvc.audit")
-_open_logs: weakref.WeakSet = weakref.WeakSet()
 
 
 def _canonical(value: dict) -> bytes:
@@ -174,7 +171,8 @@ class AuditLog:
     before (`prev`) and its own (`hash`); entries are buffered and written as a segment
     (`audit/YYYY/MM/DD/HHMMSS-<writer>-<seq>.jsonl`, a header line then one entry a line)
     when `segment_seconds` have passed since its first entry, when it holds `max_entries`,
-    and when the process exits. A segment's header names its writer, its number in that
+    and when the process ends (`flush()`: gunicorn's worker_exit, the CLI commands); a
+    process killed outright loses what it buffered, at most `segment_seconds` of entries. A segment's header names its writer, its number in that
     writer's sequence, the hash it continues from and its last entry's hash, so `verify`
     finds an entry or a segment that was altered, removed or reordered. Refused requests
     are not audited: they go to the logs and the metrics.
@@ -185,7 +183,6 @@ class AuditLog:
         self.segment_seconds = segment_seconds
         self.max_entries = max_entries
         self._start_writer()
-        _open_logs.add(self)
 
     def _start_writer(self) -> None:
         """A new chain: one per process (a forked worker never continues its parent's)."""
@@ -247,6 +244,11 @@ class AuditLog:
                 self._seq += 1
                 self._buffer = entries[written:]
 
+    @property
+    def pending(self) -> int:
+        """Entries not written yet (after a failed flush: the archive did not take them)."""
+        return len(self._buffer) if os.getpid() == self._pid else 0
+
     def _landed(self, key: str, entries: list[dict]) -> int:
         stored = [json.loads(line) for line in self.archive.get(key).splitlines()[1:]]
         if [e["hash"] for e in stored] != [e["hash"] for e in entries[:len(stored)]] or not stored:
@@ -306,13 +308,3 @@ class AuditLog:
                 last = header["last"]
         return {"intact": not problems, "problems": problems, "writers": len(chains),
                 "segments": sum(len(s) for s in chains.values()), "entries": entries, "unchained": legacy}
-
-
-@atexit.register
-def _flush_open_logs() -> None:
-    """A process that ends writes what it still buffers (gunicorn workers flush in worker_exit too)."""
-    for audit in list(_open_logs):
-        try:
-            audit.flush()
-        except Exception:  # noqa: BLE001 - exiting: say so, don't mask the exit
-            log.exception("audit flush at exit failed")

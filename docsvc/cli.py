@@ -248,6 +248,10 @@ def keys_command(args) -> int:
     except AccessError as exc:
         print(f"docsvc keys: {exc}", file=sys.stderr)
         return 1
+    if audit.pending:
+        print("docsvc keys: done, but its audit entry could not be written to the archive (see the log line "
+              "above)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -37,7 +37,8 @@ def client(app):
 @pytest.fixture
 def archived(archive_dir):
     """Every original and template in the archive, relative path -> bytes: to show a request
-    changed nothing. The audit trail (audit/) records attempts too, so it is left out."""
+    changed nothing. The audit trail (audit/) records what succeeded (reads, previews' callers...),
+    so it is left out."""
     def snapshot():
         if not archive_dir.exists():
             return {}

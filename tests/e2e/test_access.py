@@ -131,13 +131,15 @@ def test_auth_disabled_only_on_loopback_and_bootstrap_key(tmp_path):
            "DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}", "DOCSVC_AUTH": "disabled"}
     run = subprocess.run([DOCSVC, "serve", "--host", "0.0.0.0", "--port", str(free_port())], env=env,
                          capture_output=True, text=True, timeout=30)
-    assert run.returncode == 2 and "only accepted on a loopback address" in run.stderr
+    assert run.returncode == 2 and json.loads(run.stderr)["message"] == (
+        "docsvc: DOCSVC_AUTH=disabled is only accepted on a loopback address, not 0.0.0.0")
     # first start of the embedded default with no key: an admin key is created and shown once
     base, proc, log = start_server(tmp_path, token=None)
     try:
-        text = log.read_text()
-        assert "created the admin key" in text
-        token = text.split("shown once:")[1].split()[0]
+        lines = [json.loads(line) for line in log.read_text().splitlines()]
+        shown = [line for line in lines if "created the admin key" in line["message"]]
+        assert len(shown) == 1 and shown[0]["level"] == "warning"
+        token = shown[0]["token"]
         assert call("GET", base + "/v1/documents", token=token)[0] == 200
     finally:
         stop_server(proc)
