@@ -3,6 +3,8 @@ fresh virtualenv, served from an unrelated folder with the Dockerfile's environm
 paths re-rooted under a temporary folder standing for the image's filesystem)."""
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -15,7 +17,7 @@ from docsvc.rendering.intake import pack
 from tests.conftest import ROOT, load_fixture
 from tests.e2e.conftest import ADMIN_TOKEN, call, free_port, stop_server
 from tests.e2e.test_templates_api import CLASSIC, bundle_copy, edit
-from tests.unit.test_deploy_files import image_env, image_paths, path_in
+from tests.unit.test_deploy_files import dockerfile, image_env, image_paths, path_in
 
 
 def run(argv, **kw):
@@ -26,9 +28,17 @@ def run(argv, **kw):
 
 @pytest.mark.e2e
 def test_the_installed_wheel_serves_with_the_images_environment(tmp_path):
+    # the wheel is built from what the Dockerfile copies, and nothing else
+    source = tmp_path / "src"
+    source.mkdir()
+    for instruction, args in dockerfile():
+        if instruction == "COPY":
+            for name in shlex.split(args)[:-1]:
+                copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+                kw = {"ignore": shutil.ignore_patterns("__pycache__")} if (ROOT / name).is_dir() else {}
+                copy(ROOT / name, source / name, **kw)
     wheels = tmp_path / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels),
-         str(ROOT)])
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)])
     wheel = next(wheels.glob("docsvc-*.whl"))
     shipped = [n for n in zipfile.ZipFile(wheel).namelist() if n.startswith("docsvc/shipped/")]
     assert "docsvc/shipped/fixtures/invoice.json" in shipped
