@@ -308,3 +308,13 @@ class AuditLog:
                 last = header["last"]
         return {"intact": not problems, "problems": problems, "writers": len(chains),
                 "segments": sum(len(s) for s in chains.values()), "entries": entries, "unchained": legacy}
+
+
+def gunicorn_hooks() -> dict:
+    """A worker that stops (graceful stop, max_requests, timeout) writes what it buffers."""
+    def worker_exit(server, worker):
+        audit = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("docsvc.audit")
+        if audit is not None:
+            audit.flush()
+
+    return {"worker_exit": worker_exit}

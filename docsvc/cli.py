@@ -22,8 +22,6 @@ def _settings() -> Settings:
 def serve(args) -> int:
     """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing.
     Everything it prints is a JSON line (docsvc.logs), refusals to start included."""
-    from gunicorn.app.base import BaseApplication
-
     from . import logs, metrics
 
     try:
@@ -39,13 +37,16 @@ def serve(args) -> int:
     folder, ours = metrics.prepare_multiprocess_dir()  # before the app imports prometheus_client
     arbiter = os.getpid()
     try:
-        return _serve(args, settings, BaseApplication)
+        return _serve(args, settings)
     finally:
         metrics.cleanup(folder, ours, arbiter)
 
 
-def _serve(args, settings: Settings, BaseApplication) -> int:
+def _serve(args, settings: Settings) -> int:
+    from gunicorn.app.base import BaseApplication
+
     from . import logs, metrics
+    from .access import gunicorn_hooks as audit_gunicorn_hooks
     from .app import create_app
     from .archive import ArchiveUnavailable
 
@@ -66,20 +67,13 @@ def _serve(args, settings: Settings, BaseApplication) -> int:
                  token=token)
     app.extensions["docsvc.audit"].flush()  # before the fork: workers start their own chains
 
-    def worker_exit(server, worker):
-        """A worker that stops writes the audit entries it still buffers."""
-        wsgi = getattr(worker, "wsgi", None)
-        audit = getattr(wsgi, "extensions", {}).get("docsvc.audit")
-        if audit is not None:
-            audit.flush()
-
     gunicorn = {
         "bind": f"{args.host}:{args.port}",
         "workers": settings.workers or os.cpu_count() or 1,
         "timeout": 120,
         **logs.gunicorn_settings(settings.log_level),
         **metrics.gunicorn_hooks(),
-        "worker_exit": worker_exit,
+        **audit_gunicorn_hooks(),
     }
 
     class Server(BaseApplication):
