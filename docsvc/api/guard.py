@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..access import ApiKey
 from ..logs import JsonFormatter  # noqa: F401 - where it used to live
-from .errors import problem
+from .errors import PROBLEM, problem
 
 log = logging.getLogger("docsvc.access")
 
@@ -86,10 +86,13 @@ def install(app: Flask, keys, audit, settings) -> Limiter:
                 audit.append(key.name, action, target, rid, str(response.status_code))
             except Exception:  # noqa: BLE001 - never lose the answer over the audit; but say so
                 log.exception("audit append failed", extra={"fields": {"request_id": rid}})
-        log.info("request", extra={"fields": {
+        fields = {
             "request_id": rid, "method": request.method, "path": request.path, "status": response.status_code,
             "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
-            "key": key.name if key is not None else None}})
+            "key": key.name if key is not None else None}
+        if response.status_code >= 400 and response.mimetype == PROBLEM:  # why it was refused, in a word
+            fields["problem"] = str((response.get_json(silent=True) or {}).get("type", "")).rsplit("/", 1)[-1]
+        log.info("request", extra={"fields": fields})
         return response
 
     return limiter

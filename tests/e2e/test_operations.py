@@ -179,6 +179,9 @@ def test_fifty_refused_requests_leave_the_archive_unchanged(tmp_path):
     refused = [line for line in log_lines(log) if line.get("message") == "request" and line["status"] >= 400
                and line["path"] != "/metrics"]
     assert len(refused) == 50
+    assert [line["problem"] for line in refused] == (["invalid-payload"] * 15 + ["unauthorized"] * 10
+                                                     + ["forbidden"] * 10 + ["not-found"] * 10
+                                                     + ["unsupported-media-type"] * 5)
 
 
 @pytest.mark.e2e
