@@ -1,4 +1,7 @@
 # docsvc: slim Python, the libraries WeasyPrint links against, a non-root user.
+# The package is installed from a wheel built here, which carries the shipped templates and
+# the fixtures every publish renders (docsvc/shipped/); the sources are then removed, so the
+# image runs exactly what tests/e2e/test_installed.py installs and runs.
 FROM python:3.11-slim-bookworm
 
 # libharfbuzz-subset0: without it WeasyPrint falls back to a slow font-subsetting path
@@ -10,16 +13,21 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 10001 docsvc
-WORKDIR /app
-COPY pyproject.toml README.md ./
+WORKDIR /src
+COPY pyproject.toml setup.py MANIFEST.in README.md ./
 COPY docsvc ./docsvc
 COPY templates ./templates
 COPY fixtures ./fixtures
-RUN pip install --no-cache-dir . && mkdir -p /data/archive && chown docsvc /data/archive
+RUN pip install --no-cache-dir . \
+ && rm -rf /src \
+ && mkdir -p /data/archive \
+ && chown docsvc /data/archive
 
 USER docsvc
-ENV DOCSVC_ARCHIVE_URL=file:///data/archive \
-    DOCSVC_TEMPLATES_DIR=/app/templates
+WORKDIR /home/docsvc
+# the archive (a volume for the embedded default; set s3://bucket and DOCSVC_S3_ENDPOINT_URL
+# for S3, as compose.yaml does); templates and fixtures come from the installed package
+ENV DOCSVC_ARCHIVE_URL=file:///data/archive
 VOLUME /data/archive
 EXPOSE 8000
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz')"

@@ -21,38 +21,58 @@ def _settings() -> Settings:
 
 def serve(args) -> int:
     """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing.
-    How gunicorn is configured (worker class, limits, recycling): docsvc/serving.py."""
-    from .serving import Server
+    How gunicorn is configured (worker class, limits, recycling): docsvc/serving.py.
+    Everything it prints is a JSON line (docsvc.logs), refusals to start included."""
+    from . import logs, metrics
 
-    settings = _settings()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        logs.say(f"docsvc: {exc}", "error", sys.stderr)
+        return 2
+    loopback = args.host in ("127.0.0.1", "localhost", "::1") or args.host.startswith("127.")
+    for flag, name in ((not settings.auth, "DOCSVC_AUTH=disabled"), (settings.test_faults, "DOCSVC_TEST_FAULTS=1")):
+        if flag and not loopback:
+            logs.say(f"docsvc: {name} is only accepted on a loopback address, not {args.host}", "error", sys.stderr)
+            return 2
+    folder, ours = metrics.prepare_multiprocess_dir()  # before the app imports prometheus_client
+    arbiter = os.getpid()
+    try:
+        return _serve(args, settings)
+    finally:
+        metrics.cleanup(folder, ours, arbiter)
+
+
+def _serve(args, settings: Settings) -> int:
+
+    from . import logs, metrics
+    from .access import gunicorn_hooks as audit_gunicorn_hooks
     from .app import create_app
     from .archive import ArchiveUnavailable
+    from .serving import Server
 
-    loopback = args.host in ("127.0.0.1", "localhost", "::1") or args.host.startswith("127.")
-    if not settings.auth and not loopback:
-        print(f"docsvc: DOCSVC_AUTH=disabled is only accepted on a loopback address, not {args.host}",
-              file=sys.stderr)
-        return 2
     try:
         app = create_app(settings)  # fail fast, in the parent: broken template, unreachable or unlocked bucket
     except ArchiveUnavailable as exc:
-        print(f"docsvc: archive not usable: {exc}", file=sys.stderr)
+        logs.say(f"docsvc: archive not usable: {exc}", "error", sys.stderr)
         return 2
     if not settings.auth:
-        print("docsvc: WARNING: authentication is disabled (DOCSVC_AUTH=disabled): anyone who can reach "
-              f"{args.host}:{args.port} can issue and read every document", file=sys.stderr, flush=True)
+        logs.say("docsvc: WARNING: authentication is disabled (DOCSVC_AUTH=disabled): anyone who can reach "
+                 f"{args.host}:{args.port} can issue and read every document", "warning", sys.stderr)
     keys = app.extensions["docsvc.keys"]
     if settings.auth and not settings.admin_token and settings.archive_path and not keys.any():
         key, token = keys.create("admin", ["admin"], ["*"])
         app.extensions["docsvc.audit"].append("docsvc serve", "key.create", key.name, "bootstrap", "created")
-        print("docsvc: no API key existed: created the admin key. Its token, shown once:\n"
-              f"  {token}\n(use: Authorization: Bearer <token>; create narrower keys with `docsvc keys create`)",
-              flush=True)
+        logs.say("docsvc: no API key existed: created the admin key; its token is shown once, here (use: "
+                 "Authorization: Bearer <token>; create narrower keys with `docsvc keys create`)", "warning",
+                 token=token)
+    app.extensions["docsvc.audit"].flush()  # before the fork: workers start their own chains
 
-    print(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})", flush=True)
+    hooks = {**logs.gunicorn_settings(settings.log_level), **metrics.gunicorn_hooks(), **audit_gunicorn_hooks()}
+    logs.say(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})")
     Server(lambda: create_app(settings), f"{args.host}:{args.port}", settings.workers or os.cpu_count() or 1,
            settings.log_level, client_timeout=settings.client_timeout,
-           max_body=settings.max_body_bytes, max_rss_mb=settings.worker_max_rss_mb).run()
+           max_body=settings.max_body_bytes, max_rss_mb=settings.worker_max_rss_mb, extra=hooks).run()
     return 0
 
 
@@ -198,6 +218,7 @@ def keys_command(args) -> int:
                 return 2
             key, token = store.create(args.name, args.scopes.split(","), args.sellers.split(","))
             audit.append("cli", "key.create", key.name, "cli", "created")
+            audit.flush()
             print(f"created key {key.name}: scopes {','.join(key.scopes)}, sellers {','.join(key.sellers)}")
             print("token (shown once, stored only as a hash):")
             print(token)
@@ -211,19 +232,35 @@ def keys_command(args) -> int:
                 return 2
             key = store.revoke(args.name)
             audit.append("cli", "key.revoke", key.name, "cli", "revoked")
+            audit.flush()
             print(f"revoked key {key.name} at {key.revoked_at}")
     except AccessError as exc:
         print(f"docsvc keys: {exc}", file=sys.stderr)
+        return 1
+    if audit.pending:
+        print("docsvc keys: done, but its audit entry could not be written to the archive (see the log line "
+              "above)", file=sys.stderr)
         return 1
     return 0
 
 
 def audit_command(args) -> int:
-    """`docsvc audit --since 2026-11-01`: the audit trail, oldest first, one JSON line each."""
+    """`docsvc audit --since 2026-11-01`: the audit trail, oldest first, one JSON line each.
+    `docsvc audit verify`: every entry re-hashed, every writer's chain followed; exit 1 if not intact."""
     from datetime import datetime, timezone
 
     from .app import create_app
 
+    audit = create_app(_settings()).extensions["docsvc.audit"]
+    if args.action == "verify":
+        report = audit.verify()
+        for problem in report["problems"]:
+            print(f"docsvc audit verify: {problem}", file=sys.stderr)
+        state = "intact" if report["intact"] else f"NOT INTACT ({len(report['problems'])} problem(s))"
+        unchained = f", {report['unchained']} older unchained event(s)" if report["unchained"] else ""
+        print(f"audit trail {state}: {report['entries']} entries in {report['segments']} segments from "
+              f"{report['writers']} writers{unchained}")
+        return 0 if report["intact"] else 1
     try:
         since = datetime.fromisoformat(args.since)
     except ValueError:
@@ -231,7 +268,7 @@ def audit_command(args) -> int:
         return 2
     if since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
-    for event in create_app(_settings()).extensions["docsvc.audit"].since(since):
+    for event in audit.since(since):
         print(json.dumps(event, ensure_ascii=False, sort_keys=True))
     return 0
 
@@ -259,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
                                     "templates:read,admin")
     p.add_argument("--sellers", help="comma-separated SIRENs, or * for all")
     p.set_defaults(func=keys_command)
-    p = sub.add_parser("audit", help="print the audit trail")
+    p = sub.add_parser("audit", help="print the audit trail (list), or check its hash chains (verify)")
+    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
     p.add_argument("--since", default="1970-01-01")
     p.set_defaults(func=audit_command)
     p = sub.add_parser("archive", help="set up (init: S3 bucket with Object Lock) or check the archive; "

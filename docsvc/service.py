@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import tempfile
+import time
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -95,11 +96,12 @@ class Validated:
 
 class DocumentService:
     def __init__(self, archive: Archive, templates: TemplateRegistry, retention_years: int = 10,
-                 max_lines: int | None = None):
+                 max_lines: int | None = None, on_render=None):
         self.archive = archive
         self.templates = templates
         self.retention_years = retention_years
         self.max_lines = max_lines
+        self.on_render = on_render  # (format, template, seconds, bytes): the metrics, when served
 
     # ------------------------------------------------------------------ billing systems
 
@@ -322,15 +324,17 @@ class DocumentService:
             validated.einvoice = self.einvoice(validated)
         return self._render(bundle, fmt, as_plain(validated.document), validated), validated
 
-    @staticmethod
-    def _render(bundle, fmt: str, plain: dict, validated: Validated) -> bytes:
+    def _render(self, bundle, fmt: str, plain: dict, validated: Validated) -> bytes:
         if fmt == "xml":
             return validated.einvoice[0]
+        started = time.perf_counter()
         data = bundle.render(fmt, plain)
         if fmt == "facturx":
             xml, level = validated.einvoice
             title = bundle.labels[validated.document.language]["titles"][validated.document.type.value]
             data = facturx.embed(data, xml, level, validated.document, title)
+        if self.on_render is not None:
+            self.on_render(fmt, f"{bundle.name}@{bundle.version}", time.perf_counter() - started, data)
         return data
 
     # ------------------------------------------------------------------ archivists
@@ -587,6 +591,7 @@ class TemplateService:
         """Every fixture in every declared format and language; one report per distinct
         error, naming the fixtures it broke."""
         problems: dict[tuple, dict] = {}
+        rendered = 0
         for fixture, raw in self.fixtures().items():
             for language in bundle.languages:
                 try:
@@ -598,11 +603,16 @@ class TemplateService:
                 for fmt in bundle.formats:
                     try:
                         bundle.render(fmt, plain)
+                        rendered += 1
                     except Exception as exc:  # noqa: BLE001 - reported with file and line
                         report = render_error("document.html" if fmt == "pdf" else "document.docx", exc)
                         key = (report["file"], report["line"], report["message"])
                         problems.setdefault(key, {**report, "fixtures": []})["fixtures"].append(
                             f"{fixture} ({language}, {fmt})")
+        if not rendered and not problems:  # nothing rendered is nothing checked: never publish on that
+            return [{"file": "fixtures", "line": None,
+                     "message": "no fixture to render the bundle with (DOCSVC_FIXTURES_DIR has none for its "
+                                "languages): a version is published only once fixtures render through it"}]
         return [{**p, "message": f"{p['message']} — rendering {', '.join(p.pop('fixtures'))}"}
                 for p in problems.values()]
 

@@ -216,7 +216,7 @@ class Server(BaseApplication):
     """gunicorn with docsvc's worker and limits; `app_factory` builds the app in each worker."""
 
     def __init__(self, app_factory, bind: str, workers: int, log_level: str, *, client_timeout: int,
-                 max_body: int, max_rss_mb: int):
+                 max_body: int, max_rss_mb: int, extra: dict | None = None):
         self.app_factory = app_factory
         BufferingWorker.client_timeout, BufferingWorker.max_body = client_timeout, max_body  # inherited by forks
         self.options = {
@@ -228,11 +228,14 @@ class Server(BaseApplication):
             "accesslog": None,  # docsvc logs one JSON line per request itself
             "loglevel": log_level.lower(),
             "post_request": recycle_when_bloated(max_rss_mb),
+            **(extra or {}),  # logging, metrics and audit hooks (docsvc.logs, docsvc.metrics, docsvc.access)
         }
         super().__init__()
 
     def load_config(self):
-        for key, value in self.options.items():
+        from .logs import control_socket_settings
+
+        for key, value in {**self.options, **control_socket_settings(self.cfg.settings)}.items():
             self.cfg.set(key, value)
 
     def load(self):

@@ -14,8 +14,18 @@ KNOWN = {
     "DOCSVC_FIXTURES_DIR", "DOCSVC_S3_ALLOW_UNLOCKED", "DOCSVC_AUTH", "DOCSVC_ADMIN_TOKEN",
     "DOCSVC_RATE_LIMIT", "DOCSVC_REDIS_URL", "DOCSVC_MAX_LINES", "DOCSVC_MAX_DEPTH",
     "DOCSVC_RATE_LIMIT_ANONYMOUS", "DOCSVC_CLIENT_TIMEOUT", "DOCSVC_WORKER_MAX_RSS_MB",
+    "DOCSVC_AUDIT_SEGMENT_SECONDS", "DOCSVC_TEST_FAULTS",
 }
 RATE = re.compile(r"\d+\s*(/|per)\s*(second|minute|hour|day)")
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def shipped(name: str) -> Path:
+    """Where `templates` or `fixtures` are: inside the installed package (a wheel carries them
+    as docsvc/shipped/), or beside it in a source tree (editable install, tests)."""
+    inside = PACKAGE / "shipped" / name
+    return inside if inside.is_dir() else PACKAGE.parent / name
 
 
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -32,9 +42,8 @@ class Settings:
     s3_allow_unlocked: bool = False  # development only: originals are then not locked
     retention_years: int = 10
     max_body_bytes: int = 2 * 1024 * 1024
-    templates_dirs: tuple[Path, ...] = field(
-        default_factory=lambda: (Path(__file__).resolve().parent.parent / "templates",))
-    fixtures_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "fixtures")
+    templates_dirs: tuple[Path, ...] = field(default_factory=lambda: (shipped("templates"),))
+    fixtures_dir: Path = field(default_factory=lambda: shipped("fixtures"))
     log_level: str = "INFO"
     auth: bool = True  # DOCSVC_AUTH=disabled turns it off, accepted only on a loopback bind
     admin_token: str | None = field(default=None, repr=False)
@@ -46,6 +55,8 @@ class Settings:
     max_lines: int = 10_000
     max_depth: int = 20
     workers: int | None = None
+    audit_segment_seconds: int = 60  # an audit segment is closed (written) at most this long after it opened
+    test_faults: bool = False  # tests only: GET /_test/fault raises, to show what a 500 logs
 
     @property
     def archive_path(self) -> Path | None:
@@ -114,11 +125,21 @@ class Settings:
                 problems.append(f"DOCSVC_TEMPLATES_DIR: not a folder: {', '.join(missing) or '(empty)'}")
             else:
                 values["templates_dirs"] = dirs
+        elif not shipped("templates").is_dir():
+            problems.append(f"DOCSVC_TEMPLATES_DIR: not set, and no templates ship with the package "
+                            f"({shipped('templates')})")
         if "DOCSVC_FIXTURES_DIR" in env:
-            if Path(env["DOCSVC_FIXTURES_DIR"]).is_dir():
-                values["fixtures_dir"] = Path(env["DOCSVC_FIXTURES_DIR"])
-            else:
+            fixtures = Path(env["DOCSVC_FIXTURES_DIR"])
+            if not fixtures.is_dir():
                 problems.append(f"DOCSVC_FIXTURES_DIR: not a folder: {env['DOCSVC_FIXTURES_DIR']}")
+            elif not any(fixtures.glob("*.json")):
+                problems.append(f"DOCSVC_FIXTURES_DIR: no *.json fixture in {fixtures}: every publish "
+                                "renders them")
+            else:
+                values["fixtures_dir"] = fixtures
+        elif not any(shipped("fixtures").glob("*.json")):
+            problems.append(f"DOCSVC_FIXTURES_DIR: not set, and no fixtures ship with the package "
+                            f"({shipped('fixtures')})")
         if "DOCSVC_AUTH" in env:
             if env["DOCSVC_AUTH"] in ("enabled", "disabled"):
                 values["auth"] = env["DOCSVC_AUTH"] == "enabled"
@@ -142,6 +163,12 @@ class Settings:
                 values["redis_url"] = env["DOCSVC_REDIS_URL"]
             else:
                 problems.append("DOCSVC_REDIS_URL: expected redis://host:port/db")
+        integer("DOCSVC_AUDIT_SEGMENT_SECONDS", "audit_segment_seconds", 1, 3600)
+        if "DOCSVC_TEST_FAULTS" in env:
+            if env["DOCSVC_TEST_FAULTS"] in ("0", "1"):
+                values["test_faults"] = env["DOCSVC_TEST_FAULTS"] == "1"
+            else:
+                problems.append(f"DOCSVC_TEST_FAULTS: expected 1 or 0, got {env['DOCSVC_TEST_FAULTS']!r}")
         integer("DOCSVC_MAX_LINES", "max_lines", 1, 100_000)
         integer("DOCSVC_MAX_DEPTH", "max_depth", 5, 100)
         level = env.get("DOCSVC_LOG_LEVEL")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..archive import ArchiveUnavailable
@@ -72,6 +72,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        log.exception("unhandled error")
+        """The log line says what failed and where (type, message, traceback, request id);
+        the answer says only that it failed."""
+        log.error("unhandled error: %s", type(exc).__name__, exc_info=exc, extra={"fields": {
+            "request_id": g.get("request_id"), "method": request.method, "path": request.path,
+            "endpoint": request.endpoint}})
         return problem(500, "Internal error", "The service failed; nothing was archived for this request.",
                        "internal")

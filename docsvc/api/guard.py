@@ -1,5 +1,6 @@
 """Every request: a request id, a JSON log line, the caller's key and scope, a rate limit,
-and an audit event for what an auditor will ask about. The token itself is never logged.
+and an audit entry for what an auditor will ask about (what succeeded: refusals are in the
+logs and the metrics). The token itself is never logged.
 
 Rate limits count an authenticated request against its key (DOCSVC_RATE_LIMIT), after the
 token is checked, and a request without a valid key against the client address
@@ -7,7 +8,6 @@ token is checked, and a request without a valid key against the client address
 from one address never makes a valid key behind the same address answer 429."""
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -19,7 +19,8 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from ..access import ApiKey
-from .errors import problem
+from ..logs import JsonFormatter  # noqa: F401 - where it used to live
+from .errors import PROBLEM, problem
 
 log = logging.getLogger("docsvc.access")
 
@@ -48,14 +49,6 @@ AUDITED = {"documents.issue_document": "issue", "archive.get_document": "read", 
 REFUSED = {400, 413, 415, 422}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 ANONYMOUS = ApiKey("anonymous (auth disabled)", ("admin",), ("*",), "", "")
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname.lower(),
-                "logger": record.name, "message": record.getMessage()}
-        line.update(getattr(record, "fields", {}))
-        return json.dumps(line, ensure_ascii=False)
 
 
 #: Public endpoints no rate limit applies to: a liveness probe must always answer.
@@ -122,8 +115,7 @@ def install(app: Flask, keys, audit, settings) -> RateLimits:
         response.headers["X-Request-Id"] = rid
         key = getattr(g, "key", None)
         action = AUDITED.get(request.endpoint or "")
-        refused = action == "issue" and response.status_code in REFUSED  # nothing issued, nothing to trail
-        if action and key is not None and response.status_code != 429 and not refused:
+        if action and key is not None and 200 <= response.status_code < 300:  # refusals: logs and metrics
             target = (request.view_args or {}).get("doc_id") or (request.view_args or {}).get("name")
             if action == "issue" and response.is_json and response.status_code in (200, 201):
                 target = response.get_json().get("id")
@@ -131,10 +123,13 @@ def install(app: Flask, keys, audit, settings) -> RateLimits:
                 audit.append(key.name, action, target, rid, str(response.status_code))
             except Exception:  # noqa: BLE001 - never lose the answer over the audit; but say so
                 log.exception("audit append failed", extra={"fields": {"request_id": rid}})
-        log.info("request", extra={"fields": {
+        fields = {
             "request_id": rid, "method": request.method, "path": request.path, "status": response.status_code,
             "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
-            "key": key.name if key is not None else None}})
+            "key": key.name if key is not None else None}
+        if response.status_code >= 400 and response.mimetype == PROBLEM:  # why it was refused, in a word
+            fields["problem"] = str((response.get_json(silent=True) or {}).get("type", "")).rsplit("/", 1)[-1]
+        log.info("request", extra={"fields": fields})
         return response
 
     return limits
