@@ -10,6 +10,7 @@ from .api import archive as archive_api
 from .api import documents, errors, guard, ops, templates
 from .api.openapi import build_spec
 from .archive.filesystem import FilesystemArchive
+from .index import open_index
 from .rendering import TemplateRegistry
 from .service import DocumentService, TemplateService
 from .settings import Settings
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     archive = archive or build_archive(settings)
     registry = TemplateRegistry(list(settings.templates_dirs), archive)
     service = DocumentService(archive, registry, settings.retention_years, settings.max_lines)
+    # The search index (issue 15): derived from the archive, migrated and swept at start-up.
+    service.index = app.extensions["docsvc.index"] = open_index(settings.index_url, archive)
     app.extensions["docsvc.templates"] = TemplateService(registry, archive, settings.fixtures_dir)
     app.extensions["docsvc.settings"] = settings
     app.extensions["docsvc.service"] = service

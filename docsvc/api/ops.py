@@ -22,6 +22,7 @@ from prometheus_client import (
 )
 
 from ..errors import StorageUnavailable
+from ..index import IndexUnavailable
 from .errors import problem
 
 bp = Blueprint("ops", __name__)
@@ -63,7 +64,14 @@ def readyz():
         current_app.extensions["docsvc.service"].ready()
     except StorageUnavailable as exc:
         return problem(503, "Not ready", exc.detail, "not-ready", {"Retry-After": "5"})
-    return jsonify({"status": "ready", "archive": current_app.extensions["docsvc.service"].archive.backend})
+    index = current_app.extensions.get("docsvc.index")
+    if index is not None:  # the search index (issue 15): named when down, credentials never shown
+        try:
+            index.ping()
+        except IndexUnavailable as exc:
+            return problem(503, "Not ready", str(exc), "not-ready", {"Retry-After": "5"})
+    return jsonify({"status": "ready", "archive": current_app.extensions["docsvc.service"].archive.backend,
+                    **({"index": index.name.split(" ", 1)[0]} if index is not None else {})})
 
 
 @bp.get("/metrics")
