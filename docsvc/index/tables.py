@@ -6,21 +6,27 @@ from sqlalchemy import Column, Date, DateTime, Index, MetaData, Numeric, String,
 
 metadata = MetaData()
 
+
+def Key(length: int) -> String:  # noqa: N802 - a column type
+    """Ids and numbers compare byte by byte on both databases (PostgreSQL's default collation
+    would sort F-2026/0008 by its letters only), so pages and cursors agree everywhere."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
+
 #: One row per archived document, derived from its resource.json (the archive is the truth).
 documents = Table(
     "documents", metadata,
-    Column("id", String(160), primary_key=True),
+    Column("id", Key(160), primary_key=True),
     Column("seller", String(16), nullable=False),  # the archive's seller key: SIREN, or VAT id abroad
     Column("seller_name", Text, nullable=False),
     Column("buyer_siren", String(16)),
     Column("buyer_name", Text, nullable=False),
     Column("type", String(32), nullable=False),
     Column("type_code", String(8)),
-    Column("number", String(140), nullable=False),
+    Column("number", Key(140), nullable=False),
     Column("issue_date", Date, nullable=False),
     Column("due_date", Date),
-    Column("quote_number", String(140)),
-    Column("corrects_number", String(140)),
+    Column("quote_number", Key(140)),
+    Column("corrects_number", Key(140)),
     Column("currency", String(3)),
     Column("net_total", Numeric(20, 4)),
     Column("vat_total", Numeric(20, 4)),

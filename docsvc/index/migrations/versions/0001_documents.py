@@ -13,21 +13,26 @@ branch_labels = None
 depends_on = None
 
 
+def key(length: int) -> sa.String:
+    """Byte-order comparison on PostgreSQL too (see tables.Key)."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
 def upgrade() -> None:
     op.create_table(
         "documents",
-        sa.Column("id", sa.String(160), primary_key=True),
+        sa.Column("id", key(160), primary_key=True),
         sa.Column("seller", sa.String(16), nullable=False),
         sa.Column("seller_name", sa.Text, nullable=False),
         sa.Column("buyer_siren", sa.String(16)),
         sa.Column("buyer_name", sa.Text, nullable=False),
         sa.Column("type", sa.String(32), nullable=False),
         sa.Column("type_code", sa.String(8)),
-        sa.Column("number", sa.String(140), nullable=False),
+        sa.Column("number", key(140), nullable=False),
         sa.Column("issue_date", sa.Date, nullable=False),
         sa.Column("due_date", sa.Date),
-        sa.Column("quote_number", sa.String(140)),
-        sa.Column("corrects_number", sa.String(140)),
+        sa.Column("quote_number", key(140)),
+        sa.Column("corrects_number", key(140)),
         sa.Column("currency", sa.String(3)),
         sa.Column("net_total", sa.Numeric(20, 4)),
         sa.Column("vat_total", sa.Numeric(20, 4)),
