@@ -92,6 +92,7 @@ class Progress:
     done: int = 0
     skipped: int = 0
     _shown: float = 0.0
+    _last: str = ""
 
     def step(self, indexed: int, skipped: int = 0, final: bool = False) -> None:
         self.done += indexed
@@ -107,6 +108,9 @@ class Progress:
         line = (f"[{'#' * filled}{'.' * (width - filled)}] {seen}/{self.total} "
                 f"({self.done} indexed, {self.skipped} skipped, {rate:,.0f} documents/s)")
         tty = getattr(self.out, "isatty", lambda: False)()
+        if line == self._last and not tty:
+            return
+        self._last = line
         self.out.write(("\r" + line + ("\n" if final else "")) if tty else line + "\n")
         self.out.flush()
 
@@ -132,9 +136,9 @@ def rebuild(index: DocumentIndex, archive: Archive, *, since: date | None = None
     """Re-derive rows from every resource in the archive (or those created or issued since
     `since`), `batch` per transaction. After each batch the last key is kept as a checkpoint:
     an interrupted rebuild started again with the same `since` carries on from there."""
-    started = time.monotonic()
     run = since.isoformat() if since else "all"
     checkpoint = None if restart else index.get_state(REBUILD_CHECKPOINT)
+    started = time.monotonic()  # after the migration: the rate is the rebuild's own
     resume_after = None
     if checkpoint:
         kept_run, _, kept_key = checkpoint.partition(" ")
