@@ -98,3 +98,14 @@ def s3_env(seaweedfs, monkeypatch):
     for key, value in seaweedfs.env().items():
         monkeypatch.setenv(key, value)
     return seaweedfs
+
+
+@pytest.fixture(scope="session")
+def postgresql():
+    """One throwaway PostgreSQL for the whole run (initdb in a temporary folder); each test
+    takes its own database with new_database()."""
+    from tests.postgres import PostgreSQL
+
+    server = PostgreSQL().start()
+    yield server
+    server.remove()

@@ -86,9 +86,15 @@ def search_documents():
 @bp.get("/v1/quotes/<seller>/<path:number>/documents")
 def quote_documents(seller: str, number: str):
     """Every document issued on a quote, in issue order (another seller's quote: none)."""
+    if not _printable(number):
+        raise InvalidPayload({"number": ["1 to 140 printable characters."]})
     sellers = allowed_sellers()
     items = [] if sellers is not None and seller not in sellers else index().documents_of_quote(seller, number)
     return jsonify(SearchResultSchema().dump({"count": len(items), "items": items}))
+
+
+def _printable(value: str) -> bool:
+    return 0 < len(value) <= 140 and value.isprintable()
 
 
 def _search_request(args):
@@ -128,7 +134,10 @@ def _search_request(args):
                 errors[name] = [f"One of: {', '.join(allowed)}."]
     for name in ("number", "quote", "corrects"):
         if name in args:
-            values[name] = args[name]
+            if _printable(args[name]):
+                values[name] = args[name]
+            else:
+                errors[name] = ["1 to 140 printable characters."]
     limit = 100
     if "limit" in args:
         try:

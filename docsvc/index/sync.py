@@ -92,7 +92,7 @@ class Progress:
     done: int = 0
     skipped: int = 0
     _shown: float = 0.0
-    _last: str = ""
+    _last_seen: int = -1
 
     def step(self, indexed: int, skipped: int = 0, final: bool = False) -> None:
         self.done += indexed
@@ -108,9 +108,9 @@ class Progress:
         line = (f"[{'#' * filled}{'.' * (width - filled)}] {seen}/{self.total} "
                 f"({self.done} indexed, {self.skipped} skipped, {rate:,.0f} documents/s)")
         tty = getattr(self.out, "isatty", lambda: False)()
-        if line == self._last and not tty:
+        if seen == self._last_seen and not tty:  # piped: no line twice for the same count
             return
-        self._last = line
+        self._last_seen = seen
         self.out.write(("\r" + line + ("\n" if final else "")) if tty else line + "\n")
         self.out.flush()
 

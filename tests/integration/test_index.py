@@ -77,15 +77,6 @@ SEARCHES = {
 }
 
 
-@pytest.fixture(scope="session")
-def postgresql():
-    from tests.postgres import PostgreSQL
-
-    server = PostgreSQL().start()
-    yield server
-    server.remove()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def index_url(request, tmp_path):
     if request.param == "sqlite":
