@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from marshmallow import fields
 
 from ..billing.model import DocumentType
 from ..errors import InvalidPayload
@@ -15,7 +16,7 @@ from ..index import cursor as cursors
 from .errors import problem
 from ..schemas.resources import (
     DocumentResourceSchema,
-    SearchResultSchema,
+    DocumentSummarySchema,
     VerifyReportSchema,
 )
 from .guard import allowed_sellers
@@ -75,7 +76,7 @@ def search_documents():
     """Answered from the index, a page at a time; the archive is not read."""
     query, limit, after, bound_to = _search_request(request.args)
     page = index().search(query, after=after, limit=limit)
-    body = SearchResultSchema().dump({"count": page.count, "items": page.items})
+    body = {"count": page.count, "items": [summary(item) for item in page.items]}
     if page.after is not None:
         following = {k: v for k, v in request.args.items() if k != "cursor"}
         following["cursor"] = cursors.encode(index().cursor_secret(), bound_to, page.after)
@@ -90,7 +91,35 @@ def quote_documents(seller: str, number: str):
         raise InvalidPayload({"number": ["1 to 140 printable characters."]})
     sellers = allowed_sellers()
     items = [] if sellers is not None and seller not in sellers else index().documents_of_quote(seller, number)
-    return jsonify(SearchResultSchema().dump({"count": len(items), "items": items}))
+    return jsonify({"count": len(items), "items": [summary(item) for item in items]})
+
+
+def summary(resource: dict) -> dict:
+    """What DocumentSummarySchema().dump() gives for an archived resource (its values are
+    stored already formatted), by keeping the schema's fields only: a page of 100 costs
+    a few milliseconds instead of fifty."""
+    return _project(_SUMMARY, resource)
+
+
+def _fields_of(schema) -> dict:
+    """field name -> nested field map (or None for a plain value), from a marshmallow schema."""
+    out = {}
+    for name, field in schema.fields.items():
+        inner = field.inner if isinstance(field, fields.List) else field
+        out[field.data_key or name] = _fields_of(inner.schema) if isinstance(inner, fields.Nested) else None
+    return out
+
+
+def _project(shape: dict, value):
+    if isinstance(value, list):
+        return [_project(shape, v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {k: (value[k] if shape[k] is None or value[k] is None else _project(shape[k], value[k]))
+            for k in shape if k in value}
+
+
+_SUMMARY = _fields_of(DocumentSummarySchema())
 
 
 def _printable(value: str) -> bool:

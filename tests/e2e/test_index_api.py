@@ -148,6 +148,17 @@ def test_every_document_of_a_quote(served):
     assert client.get(f"/v1/quotes/{A}/D-2026-0007/documents").status_code == 401
 
 
+def test_an_issued_document_is_found_as_the_schema_summarises_it(client):
+    """Through issue(): the row is written after the original; a search item is the resource
+    without `document`, exactly as DocumentSummarySchema gives it (files without their keys)."""
+    from docsvc.schemas.resources import DocumentSummarySchema
+
+    created = post(client, quote_example()).json
+    items = client.get("/v1/documents?number=F-2026-0007").json["items"]
+    assert items == [DocumentSummarySchema().dump(created)]
+    assert "key" not in items[0]["files"][0] and items[0]["files"][0]["sha256"] == created["files"][0]["sha256"]
+
+
 def test_the_openapi_document_describes_the_search(served):
     client, _ = served
     spec = client.get("/v1/openapi.json").json
