@@ -200,3 +200,33 @@ def test_archived_while_postgresql_was_down_then_swept_at_start_up(postgresql, t
         (created.json["id"], "5353.00")]  # DOCSVC's quote: 4715.00 net + 638.00 VAT
     assert os.path.exists(tmp_path / "archive" / "index" / "pending")
     assert json.loads(restarted.get("/readyz").data)["status"] == "ready"
+
+
+def test_the_index_commands(tmp_path):
+    """`docsvc index check | rebuild [--since]` as an operator runs them."""
+    import subprocess
+
+    from tests.e2e.conftest import DOCSVC
+
+    make_archive(tmp_path / "archive")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("DOCSVC_")},
+           "DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}"}
+
+    def run(*args):
+        done = subprocess.run([DOCSVC, "index", *args], env=env, capture_output=True, text=True, timeout=120)
+        return done.returncode, done.stdout, done.stderr
+
+    code, out, _ = run("check")
+    database = tmp_path / "index.sqlite3"  # beside the archive folder, by default
+    assert code == 1 and out.splitlines()[0] == "missing from the index: 552100554-2026-001"
+    assert out.splitlines()[-1] == (f"index sqlite {database}: 0 rows; archive: 30 documents; 30 missing, "
+                                    "0 without original (run `docsvc index rebuild`)")
+    code, out, err = run("rebuild")
+    assert code == 0 and out.startswith(f"index sqlite {database}: 30 documents indexed, 0 skipped, in ")
+    assert err.splitlines()[-1].startswith("[##############################] 30/30 (30 indexed, 0 skipped, ")
+    assert run("check")[:2] == (0, f"index sqlite {database}: 30 rows; archive: 30 documents; 0 missing, "
+                                   "0 without original\n")
+    code, out, _ = run("rebuild", "--since", "2026-11-03")  # AV-2026-0002, 2026-008, RE-6
+    assert code == 0 and " 3 documents indexed, 27 skipped" in out
+    code, _, err = run("rebuild", "--since", "last week")
+    assert code == 2 and err == "docsvc index: --since expects an ISO date (2026-11-01), got 'last week'\n"
