@@ -146,6 +146,8 @@ class DocumentIndex:
         config = Config()
         config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         with self._guard(), self.engine.begin() as connection:
+            if self.dialect == "postgresql":  # instances starting together migrate one at a time
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1500015)")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
         self._migrated = True

@@ -159,6 +159,19 @@ def test_an_issued_document_is_found_as_the_schema_summarises_it(client):
     assert "key" not in items[0]["files"][0] and items[0]["files"][0]["sha256"] == created["files"][0]["sha256"]
 
 
+def test_a_retry_restores_a_lost_row(app, client):
+    """A row lost after its original was written (a crash, a restored backup) comes back
+    with the retry, which answers 200 from the archive as before."""
+    from sqlalchemy import text
+
+    created = post(client, quote_example()).json
+    with app.extensions["docsvc.index"].engine.begin() as connection:
+        connection.execute(text("DELETE FROM documents"))
+    assert client.get("/v1/documents").json["count"] == 0
+    assert post(client, quote_example()).status_code == 200
+    assert [d["id"] for d in client.get("/v1/documents").json["items"]] == [created["id"]]
+
+
 def test_the_openapi_document_describes_the_search(served):
     client, _ = served
     spec = client.get("/v1/openapi.json").json
