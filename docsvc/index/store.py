@@ -7,7 +7,6 @@ and losing the database loses nothing but time.
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from .tables import documents, state
 
-log = logging.getLogger("docsvc.index")
 
 SORTS = ("issue_date", "-issue_date", "number", "-number")
 

@@ -5,7 +5,6 @@ day 552100554-… comes before 912345675-… before DE811907980-…."""
 from __future__ import annotations
 
 import io
-import json
 from datetime import date
 from decimal import Decimal
 
