@@ -1,13 +1,13 @@
 """Archivists and auditors: fetch, search and verify originals. Nothing here writes."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from marshmallow import fields
 
 from ..billing.model import DocumentType
 from ..errors import InvalidPayload
@@ -16,7 +16,6 @@ from ..index import cursor as cursors
 from .errors import problem
 from ..schemas.resources import (
     DocumentResourceSchema,
-    DocumentSummarySchema,
     VerifyReportSchema,
 )
 from .guard import allowed_sellers
@@ -76,12 +75,13 @@ def search_documents():
     """Answered from the index, a page at a time; the archive is not read."""
     query, limit, after, bound_to = _search_request(request.args)
     page = index().search(query, after=after, limit=limit)
-    body = {"count": page.count, "items": [summary(item) for item in page.items]}
+    # the items' JSON as stored (summary_of), spliced in: nothing decoded, nothing re-encoded
+    body = f'{{"count":{page.count},"items":[{",".join(page.summaries)}]'
     if page.after is not None:
         following = {k: v for k, v in request.args.items() if k != "cursor"}
         following["cursor"] = cursors.encode(index().cursor_secret(), bound_to, page.after)
-        body["next"] = f"{request.path}?{urlencode(following)}"
-    return jsonify(body)
+        body += ',"next":' + json.dumps(f"{request.path}?{urlencode(following)}")
+    return Response(body + "}", mimetype="application/json")
 
 
 @bp.get("/v1/quotes/<seller>/<path:number>/documents")
@@ -91,35 +91,8 @@ def quote_documents(seller: str, number: str):
         raise InvalidPayload({"number": ["1 to 140 printable characters."]})
     sellers = allowed_sellers()
     items = [] if sellers is not None and seller not in sellers else index().documents_of_quote(seller, number)
-    return jsonify({"count": len(items), "items": [summary(item) for item in items]})
+    return jsonify({"count": len(items), "items": items})
 
-
-def summary(resource: dict) -> dict:
-    """What DocumentSummarySchema().dump() gives for an archived resource (its values are
-    stored already formatted), by keeping the schema's fields only: a page of 100 costs
-    a few milliseconds instead of fifty."""
-    return _project(_SUMMARY, resource)
-
-
-def _fields_of(schema) -> dict:
-    """field name -> nested field map (or None for a plain value), from a marshmallow schema."""
-    out = {}
-    for name, field in schema.fields.items():
-        inner = field.inner if isinstance(field, fields.List) else field
-        out[field.data_key or name] = _fields_of(inner.schema) if isinstance(inner, fields.Nested) else None
-    return out
-
-
-def _project(shape: dict, value):
-    if isinstance(value, list):
-        return [_project(shape, v) for v in value]
-    if not isinstance(value, dict):
-        return value
-    return {k: (value[k] if shape[k] is None or value[k] is None else _project(shape[k], value[k]))
-            for k in shape if k in value}
-
-
-_SUMMARY = _fields_of(DocumentSummarySchema())
 
 
 def _printable(value: str) -> bool:

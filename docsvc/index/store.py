@@ -81,9 +81,47 @@ def row_of(resource: dict) -> dict:
         "template_version": template.get("version"),
         "formats": ",".join(f["format"] for f in resource.get("files", [])),
         "created_at": created.astimezone(timezone.utc),
-        "summary": json.dumps({k: v for k, v in resource.items() if k != "document"},
-                              ensure_ascii=False, separators=(",", ":")),
+        "summary": json.dumps(summary_of(resource), ensure_ascii=False, separators=(",", ":")),
     }
+
+
+def summary_of(resource: dict) -> dict:
+    """The resource as a search item shows it: what DocumentSummarySchema().dump() gives
+    (no `document`, files without their storage keys), taken by keeping the schema's fields
+    only, since an archived resource holds its values formatted already. Stored in the row,
+    so a page of 100 is written out without decoding or re-encoding anything."""
+    return _project(_summary_shape(), resource)
+
+
+def _fields_of(schema) -> dict:
+    from marshmallow import fields
+
+    out = {}
+    for name, field in schema.fields.items():
+        inner = field.inner if isinstance(field, fields.List) else field
+        out[field.data_key or name] = _fields_of(inner.schema) if isinstance(inner, fields.Nested) else None
+    return out
+
+
+_SHAPE: dict | None = None
+
+
+def _summary_shape() -> dict:
+    global _SHAPE
+    if _SHAPE is None:
+        from ..schemas.resources import DocumentSummarySchema
+
+        _SHAPE = _fields_of(DocumentSummarySchema())
+    return _SHAPE
+
+
+def _project(shape: dict, value):
+    if isinstance(value, list):
+        return [_project(shape, v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    return {k: (value[k] if shape[k] is None or value[k] is None else _project(shape[k], value[k]))
+            for k in shape if k in value}
 
 
 @dataclass(frozen=True)
@@ -111,8 +149,12 @@ class Query:
 @dataclass
 class Page:
     count: int  # every matching document, across all pages
-    items: list[dict]  # resource summaries (the resource without `document`)
+    summaries: list[str]  # each item's JSON, as stored (see summary_of)
     after: tuple[str, str] | None  # (sort value, id) of the last item when another page follows
+
+    @property
+    def items(self) -> list[dict]:
+        return [json.loads(s) for s in self.summaries]
 
 
 class DocumentIndex:
@@ -229,7 +271,7 @@ class DocumentIndex:
         if more:
             value = rows[-1][1]
             last = (value.isoformat() if isinstance(value, date) else value, rows[-1][2])
-        return Page(count, [json.loads(r[0]) for r in rows], last)
+        return Page(count, [r[0] for r in rows], last)
 
     def documents_of_quote(self, seller: str, quote: str) -> list[dict]:
         """Every document issued on a quote, in issue order: the lookup the cycle's rules

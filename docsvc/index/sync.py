@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
@@ -132,10 +133,12 @@ class RebuildResult:
 
 
 def rebuild(index: DocumentIndex, archive: Archive, *, since: date | None = None, batch: int = 500,
-            restart: bool = False, progress: Callable[[int], Progress] | None = None) -> RebuildResult:
+            restart: bool = False, progress: Callable[[int], Progress] | None = None,
+            readers: int = 8) -> RebuildResult:
     """Re-derive rows from every resource in the archive (or those created or issued since
     `since`), `batch` per transaction. After each batch the last key is kept as a checkpoint:
-    an interrupted rebuild started again with the same `since` carries on from there."""
+    an interrupted rebuild started again with the same `since` carries on from there.
+    `readers` threads read resources meanwhile (disk or S3 reads wait, they don't compute)."""
     run = since.isoformat() if since else "all"
     checkpoint = None if restart else index.get_state(REBUILD_CHECKPOINT)
     started = time.monotonic()  # after the migration: the rate is the rebuild's own
@@ -146,29 +149,32 @@ def rebuild(index: DocumentIndex, archive: Archive, *, since: date | None = None
     todo = [k for k in resource_keys(archive) if resume_after is None or k > resume_after]
     bar = progress(len(todo)) if progress else None
     indexed = skipped = 0
-    for start in range(0, len(todo), batch):
-        chunk = todo[start:start + batch]
-        if since is not None:
-            known = index.dates_of(_doc_id(k) for k in chunk)
-            chunk_keys = [k for k in chunk if not _older(known.get(_doc_id(k)), since)]
-        else:
-            chunk_keys = chunk
-        rows = []
-        for key in chunk_keys:
-            try:
-                resource = json.loads(archive.get(key))
-            except NotFound:  # listed, then gone: an S3 delete marker; `docsvc archive check` reports it
-                continue
-            row = row_of(resource)
-            if since is not None and row["issue_date"] < since and row["created_at"].date() < since:
-                continue
-            rows.append(row)
-        index.upsert_rows(rows)
-        index.set_state(REBUILD_CHECKPOINT, f"{run} {chunk[-1]}")
-        indexed += len(rows)
-        skipped += len(chunk) - len(rows)
-        if bar:
-            bar.step(len(rows), len(chunk) - len(rows))
+    pool = ThreadPoolExecutor(readers, thread_name_prefix="index-rebuild")
+
+    def read(key: str) -> dict | None:
+        try:
+            return row_of(json.loads(archive.get(key)))
+        except NotFound:  # listed, then gone: an S3 delete marker; `docsvc archive check` reports it
+            return None
+
+    try:
+        for start in range(0, len(todo), batch):
+            chunk = todo[start:start + batch]
+            if since is not None:
+                known = index.dates_of(_doc_id(k) for k in chunk)
+                chunk_keys = [k for k in chunk if not _older(known.get(_doc_id(k)), since)]
+            else:
+                chunk_keys = chunk
+            rows = [row for row in pool.map(read, chunk_keys) if row is not None and (
+                since is None or row["issue_date"] >= since or row["created_at"].date() >= since)]
+            index.upsert_rows(rows)
+            index.set_state(REBUILD_CHECKPOINT, f"{run} {chunk[-1]}")
+            indexed += len(rows)
+            skipped += len(chunk) - len(rows)
+            if bar:
+                bar.step(len(rows), len(chunk) - len(rows))
+    finally:
+        pool.shutdown()
     if bar:
         bar.step(0, final=True)
     index.set_state(REBUILD_CHECKPOINT, None)

@@ -37,13 +37,14 @@ documents = Table(
     Column("template_version", String(40)),
     Column("formats", String(100)),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("summary", Text, nullable=False),  # the resource without its document: what search answers
+    Column("summary", Text, nullable=False),  # JSON of the resource as a search item shows it
     Index("ix_documents_seller_issue", "seller", "issue_date", "id"),
     Index("ix_documents_seller_number", "seller", "number"),
     Index("ix_documents_seller_type_issue", "seller", "type", "issue_date", "id"),
     Index("ix_documents_seller_buyer_issue", "seller", "buyer_siren", "issue_date"),
     Index("ix_documents_seller_quote", "seller", "quote_number", "issue_date"),
     Index("ix_documents_seller_due", "seller", "due_date"),
+    Index("ix_documents_seller_status_issue", "seller", "payment_status", "issue_date", "gross_total"),
     Index("ix_documents_issue", "issue_date", "id"),
     Index("ix_documents_number", "number", "id"),
     Index("ix_documents_created", "created_at"),
