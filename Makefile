@@ -1,4 +1,4 @@
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench bench-index clean
 
 setup:
 	@bash scripts/setup.sh
@@ -11,3 +11,6 @@ test: setup
 
 bench: setup
 	.venv/bin/python bench/render.py
+
+bench-index: setup
+	.venv/bin/python bench/index.py

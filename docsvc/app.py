@@ -11,6 +11,7 @@ from .api import archive as archive_api
 from .api import documents, errors, guard, ops, templates
 from .api.openapi import build_spec
 from .archive.filesystem import FilesystemArchive
+from .index import open_index
 from .metrics import Metrics, TimedArchive
 from .rendering import TemplateRegistry
 from .service import DocumentService, TemplateService
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     registry = TemplateRegistry(list(settings.templates_dirs), archive)
     service = DocumentService(archive, registry, settings.retention_years, settings.max_lines,
                               on_render=metrics.rendered)
+    # The search index (issue 15): derived from the archive, migrated and swept at start-up.
+    service.index = app.extensions["docsvc.index"] = open_index(settings.index_url, archive)
     app.extensions["docsvc.templates"] = TemplateService(registry, archive, settings.fixtures_dir,
                                                        settings.max_lines)
     app.extensions["docsvc.settings"] = settings

@@ -273,6 +273,48 @@ def audit_command(args) -> int:
     return 0
 
 
+def index_command(args) -> int:
+    """`docsvc index rebuild [--since DATE] [--restart] | check` (issue 15): the search index
+    re-derived from the archive, or compared with it."""
+    from datetime import date
+
+    from .app import build_archive
+    from .index import DocumentIndex, IndexUnavailable, check, rebuild
+    from .index.sync import Progress
+
+    settings = _settings()
+    since = None
+    if args.since:
+        try:
+            since = date.fromisoformat(args.since)
+        except ValueError:
+            print(f"docsvc index: --since expects an ISO date (2026-11-01), got {args.since!r}", file=sys.stderr)
+            return 2
+    archive = build_archive(settings)
+    index = DocumentIndex(settings.index_url)
+    try:
+        if args.action == "rebuild":
+            result = rebuild(index, archive, since=since, restart=args.restart,
+                             progress=lambda total: Progress(total))
+            resumed = f", resumed after {result.resumed_after}" if result.resumed_after else ""
+            rate = result.indexed / result.seconds if result.seconds else 0
+            print(f"index {index.name}: {result.indexed} documents indexed, {result.skipped} skipped"
+                  f"{resumed}, in {result.seconds:.1f} s ({rate:,.0f} documents/s)")
+            return 0
+        report = check(index, archive)
+    except IndexUnavailable as exc:
+        print(f"docsvc index {args.action}: {exc}", file=sys.stderr)
+        return 2
+    for doc_id in report.missing:
+        print(f"missing from the index: {doc_id}")
+    for doc_id in report.orphans:
+        print(f"in the index, no original in the archive: {doc_id}")
+    print(f"index {index.name}: {report.indexed} rows; archive: {report.archived} documents; "
+          f"{len(report.missing)} missing, {len(report.orphans)} without original"
+          + ("" if report.consistent else " (run `docsvc index rebuild`)" if report.missing else ""))
+    return 0 if report.consistent else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="docsvc", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -309,6 +351,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dir", nargs="?", help="publish: the bundle folder (…/<name>/<version>)")
     p.add_argument("--name", help="template name (default: the bundle folder's parent)")
     p.set_defaults(func=templates)
+    p = sub.add_parser("index", help="rebuild the search index from the archive, or check it against the archive")
+    p.add_argument("action", choices=["rebuild", "check"])
+    p.add_argument("--since", help="rebuild: only documents archived or issued on or after this date")
+    p.add_argument("--restart", action="store_true", help="rebuild: ignore the checkpoint of an interrupted run")
+    p.set_defaults(func=index_command)
     args = parser.parse_args(argv)
     if args.command == "templates" and args.action == "publish" and not args.dir:
         parser.error("templates publish needs the bundle folder")

@@ -95,6 +95,8 @@ class Validated:
 
 
 class DocumentService:
+    index = None  # the search index (docsvc.index.DocumentIndex), set by create_app
+
     def __init__(self, archive: Archive, templates: TemplateRegistry, retention_years: int = 10,
                  max_lines: int | None = None, on_render=None):
         self.archive = archive
@@ -269,6 +271,7 @@ class DocumentService:
 
         existing = self._resource_or_none(doc_id)
         if existing is not None:
+            self._index(existing)  # idempotent: heals a row lost to a crash after the resource was written
             return self._retry_answer(existing, payload_sha), False
 
         quote = self._quote_of(payload)
@@ -313,6 +316,7 @@ class DocumentService:
                        content_type="application/json", retain_until=retain_until)
         except AlreadyExists:  # a concurrent request won the race: answer as for a retry
             return self._retry_answer(self.fetch(doc_id), payload_sha), False
+        self._index(resource)
         return resource, True
 
     def render(self, raw, fmt: str = "pdf") -> tuple[bytes, Validated]:
@@ -356,26 +360,6 @@ class DocumentService:
             formats = ", ".join(f["format"] for f in resource["files"])
             raise DocumentNotFound(f"Document {doc_id} has no {fmt} original (it has: {formats}).")
         return self._call(self.archive.get, record["key"], record.get("version")), record
-
-    def search(self, seller: str | None = None, number: str | None = None, type: str | None = None,
-               date_from: date | None = None, date_to: date | None = None,
-               sellers: set[str] | None = None) -> list[dict]:
-        if sellers is not None and seller is not None and seller not in sellers:
-            return []
-        prefixes = [keys.seller_prefix(seller)] if seller or sellers is None else [
-            keys.seller_prefix(s) for s in sorted(sellers)]
-        found = []
-        for key in (k for prefix in prefixes for k in self._call(lambda p=prefix: list(self.archive.list(p)))):
-            if not key.endswith("/resource.json"):
-                continue
-            resource = json.loads(self._call(self.archive.get, key))
-            issued = date.fromisoformat(resource["issue_date"])
-            if ((number and resource["number"] != number) or (type and resource["type"] != type)
-                    or (date_from and issued < date_from) or (date_to and issued > date_to)):
-                continue
-            found.append(resource)
-        found.sort(key=lambda r: (r["issue_date"], r["id"]))
-        return found
 
     def verify(self, doc_id: str, sellers: set[str] | None = None) -> dict:
         """Re-read every file, recompute its SHA-256 against the one recorded at creation."""
@@ -433,6 +417,16 @@ class DocumentService:
             self.archive.ready()
         except ArchiveUnavailable as exc:
             raise StorageUnavailable(str(exc)) from None
+
+    # ------------------------------------------------------------------ index (issue 15)
+
+    def _index(self, resource: dict) -> None:
+        """One row per original, after the original: a failure is logged and left to the
+        start-up sweep, never the caller's problem (the archive is the truth)."""
+        if self.index is not None:
+            from .index import index_or_defer
+
+            index_or_defer(self.index, self.archive, resource)
 
     # ------------------------------------------------------------------ helpers
 

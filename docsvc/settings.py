@@ -16,6 +16,7 @@ KNOWN = {
     "DOCSVC_RATE_LIMIT_ANONYMOUS", "DOCSVC_CLIENT_TIMEOUT", "DOCSVC_WORKER_MAX_RSS_MB",
     "DOCSVC_AUDIT_SEGMENT_SECONDS", "DOCSVC_TEST_FAULTS",
 }
+KNOWN |= {"DOCSVC_DATABASE_URL"}  # the search index (issue 15)
 RATE = re.compile(r"\d+\s*(/|per)\s*(second|minute|hour|day)")
 
 PACKAGE = Path(__file__).resolve().parent
@@ -57,6 +58,16 @@ class Settings:
     workers: int | None = None
     audit_segment_seconds: int = 60  # an audit segment is closed (written) at most this long after it opened
     test_faults: bool = False  # tests only: GET /_test/fault raises, to show what a 500 logs
+    database_url: str | None = field(default=None, repr=False)  # the search index; None: index_url's default
+
+    @property
+    def index_url(self) -> str:
+        """DOCSVC_DATABASE_URL, or an SQLite file beside a filesystem archive
+        (./var/archive -> ./var/index.sqlite3), or ./var/index.sqlite3 for an S3 archive."""
+        if self.database_url:
+            return self.database_url
+        folder = self.archive_path.parent if self.archive_path else Path("var").resolve()
+        return f"sqlite:///{folder / 'index.sqlite3'}"
 
     @property
     def archive_path(self) -> Path | None:
@@ -177,6 +188,34 @@ class Settings:
                 values["log_level"] = level.upper()
             else:
                 problems.append(f"DOCSVC_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        if "DOCSVC_DATABASE_URL" in env:
+            url, problem = database_url(env["DOCSVC_DATABASE_URL"])
+            if problem:
+                problems.append(f"DOCSVC_DATABASE_URL: {problem}")
+            else:
+                values["database_url"] = url
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems))
         return cls(**values)
+
+
+def database_url(url: str) -> tuple[str | None, str | None]:
+    """(the URL to connect with, None) or (None, what is wrong). sqlite:///relative/path is
+    resolved against the working folder, like the archive's default; postgresql:// means
+    psycopg 3. The message never repeats the URL, which may hold a password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None, "expected sqlite:///path/index.sqlite3 or postgresql+psycopg://user:password@host:port/database"
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        if not parsed.database or parsed.database == ":memory:":
+            return None, "an SQLite index needs a file: sqlite:///var/index.sqlite3"
+        return f"sqlite:///{Path(parsed.database).resolve()}", None
+    if parsed.drivername in ("postgresql", "postgresql+psycopg"):
+        if not parsed.database:
+            return None, "name the database: postgresql+psycopg://user:password@host:port/database"
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False), None
+    return None, f"unsupported database {parsed.drivername!r}: sqlite:/// or postgresql+psycopg://"

@@ -31,6 +31,7 @@ SCOPES = {
     "archive.get_document": "documents:read",
     "archive.get_file": "documents:read",
     "archive.search_documents": "documents:read",
+    "archive.quote_documents": "documents:read",
     "archive.verify_document": "documents:read",
     "templates.list_templates": "templates:read",
     "templates.get_template": "templates:read",

@@ -15,6 +15,7 @@ from ..rendering.registry import SEMVER, TEMPLATE_NAME
 from ..schemas import resources as out
 from ..schemas.fields import DECIMAL, MAX_LITERAL, Amount, Text
 from ..schemas.payload import payload_schema
+from .archive import SEARCH_FILTERS
 
 PROBLEM = {"application/problem+json": {"schema": "Problem"}}
 
@@ -56,6 +57,27 @@ def _json(schema: str) -> dict:
     return {"application/json": {"schema": schema}}
 
 
+def _search_parameter(name: str, description: str) -> dict:
+    schema: dict = {"type": "string"}
+    if name in ("from", "to", "due_from", "due_to"):
+        schema["format"] = "date"
+    elif name == "limit":
+        schema = {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
+    elif name in ("min_amount", "max_amount"):
+        schema["pattern"] = r"^-?\d+(\.\d+)?$"
+    elif name == "seller":
+        schema["pattern"] = "^[A-Z0-9]{2,16}$"
+    elif name == "buyer":
+        schema["pattern"] = r"^\d{9}$"
+    elif name == "type":
+        schema["enum"] = [t.value for t in DocumentType]
+    elif name == "status":
+        schema["enum"] = ["paid", "partially_paid", "unpaid"]
+    elif name == "sort":
+        schema["enum"] = ["issue_date", "-issue_date", "number", "-number"]
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
 def build_spec(settings) -> dict:
     plugin = MarshmallowPlugin()
     limits = {"max_body_bytes": settings.max_body_bytes, "max_lines": settings.max_lines,
@@ -93,17 +115,25 @@ def build_spec(settings) -> dict:
                                "200": {"description": "A retry: the same payload was already archived",
                                        "content": _json("DocumentResource")},
                                **_errors(400, 409, 413, 415, 422, 503)}},
-        "get": {"summary": "Search the archive", "tags": ["archive"],
-                "parameters": [{"name": n, "in": "query", "required": False,
-                                "schema": {"type": "string", **extra}, "description": d} for n, d, extra in (
-                                    ("seller", "SIREN (or VAT number)", {"pattern": "^[A-Z0-9]{2,16}$"}),
-                                    ("number", "invoice number", {"maxLength": 35, "minLength": 1}),
-                                    ("type", "document type", {"enum": [t.value for t in DocumentType]}),
-                                    ("from", "issue date on or after", {"format": "date"}),
-                                    ("to", "issue date on or before", {"format": "date"}))],
+        "get": {"summary": "Search the originals (answered from the index, a page at a time)",
+                "tags": ["archive"],
+                "description": "Filters combine with AND. `count` is every match across all pages, within the "
+                               "sellers of the key. `next` (absent on the last page) carries a cursor bound to "
+                               "the key and the filters: another key's cursor, or one replayed with other "
+                               "filters, is refused with 422.",
+                "parameters": [_search_parameter(name, description) for name, description in SEARCH_FILTERS.items()],
                 "responses": {"200": {"description": "Matching documents", "content": _json("SearchResult")},
                               **_errors(422, 503)}},
     })
+    spec.path("/v1/quotes/{seller}/{number}/documents", operations={"get": {
+        "summary": "Every document issued on a quote, in issue order (from the index)", "tags": ["archive"],
+        "parameters": [{"name": "seller", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "seller SIREN (or VAT id)"},
+                       {"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "quote number, e.g. D-2026-0007"}],
+        "responses": {"200": {"description": "The quote's documents (none for another seller's quote)",
+                              "content": _json("SearchResult")},
+                      **_errors(422, 503)}}})
     spec.path("/v1/documents/validate", operations={"post": {
         "summary": "Validate and compute, render nothing, archive nothing", "tags": ["documents"],
         "requestBody": payload,

@@ -17,6 +17,7 @@ from flask import (
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..errors import StorageUnavailable
+from ..index import IndexUnavailable
 from ..metrics import Metrics
 from .errors import PROBLEM, problem
 
@@ -64,7 +65,14 @@ def readyz():
         log.warning("not ready: %s", exc.detail, extra={"fields": {"reason": exc.detail}})
         return problem(503, "Not ready", "The archive is not usable right now; the service log says why.",
                        "not-ready", {"Retry-After": "5"})
-    return jsonify({"status": "ready", "archive": current_app.extensions["docsvc.service"].archive.backend})
+    index = current_app.extensions.get("docsvc.index")
+    if index is not None:  # the search index (issue 15): named when down, credentials never shown
+        try:
+            index.ping()
+        except IndexUnavailable as exc:
+            return problem(503, "Not ready", str(exc), "not-ready", {"Retry-After": "5"})
+    return jsonify({"status": "ready", "archive": current_app.extensions["docsvc.service"].archive.backend,
+                    **({"index": index.name.split(" ", 1)[0]} if index is not None else {})})
 
 
 @bp.get("/metrics")

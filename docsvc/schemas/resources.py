@@ -376,8 +376,9 @@ class DocumentSummarySchema(DocumentResourceSchema):
 
 
 class SearchResultSchema(Schema):
-    count = fields.Integer()
+    count = fields.Integer(metadata={"description": "documents matching, across every page"})
     items = fields.List(fields.Nested(DocumentSummarySchema))
+    next = fields.String(metadata={"description": "URL of the following page; absent on the last"})
 
 
 class ValidationResultSchema(Schema):

@@ -27,7 +27,7 @@ from tests.seaweedfs import WEED, SeaweedFS
 
 def s3_client_app(server, bucket, **archive_args):
     settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"s3://{bucket}", "DOCSVC_S3_ENDPOINT_URL": server.endpoint,
-                                  "DOCSVC_AUTH": "disabled"})
+                                  "DOCSVC_AUTH": "disabled", "DOCSVC_DATABASE_URL": os.environ["DOCSVC_DATABASE_URL"]})
     archive = S3Archive(bucket, endpoint_url=server.endpoint, **archive_args) if archive_args else None
     if archive is not None:
         archive.check()
@@ -66,7 +66,7 @@ def test_issue_fetch_verify_on_s3(s3_env):
         assert (head["ObjectLockMode"], head["ObjectLockRetainUntilDate"].date().isoformat()) == (
             "COMPLIANCE", "2036-11-20")
     assert post(client, load_fixture("invoice")).status_code == 200  # a retry
-    assert client.get("/readyz").json == {"status": "ready", "archive": "s3"}
+    assert client.get("/readyz").json == {"status": "ready", "archive": "s3", "index": "sqlite"}
     # the operator's command reads the same retention from S3
     env = {**os.environ, "DOCSVC_ARCHIVE_URL": f"s3://{bucket}"}
     run = subprocess.run([DOCSVC, "verify", r.json["id"]], env=env, capture_output=True, text=True, timeout=60)
@@ -86,7 +86,8 @@ def test_an_unlocked_bucket_only_when_allowed(s3_env, tmp_path):
                                   "archive init` (or use a new bucket), or set DOCSVC_S3_ALLOW_UNLOCKED=1 for "
                                   "development only")
     settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"s3://{bucket}", "DOCSVC_S3_ALLOW_UNLOCKED": "1",
-                                  "DOCSVC_S3_ENDPOINT_URL": s3_env.endpoint, "DOCSVC_AUTH": "disabled"})
+                                  "DOCSVC_S3_ENDPOINT_URL": s3_env.endpoint, "DOCSVC_AUTH": "disabled",
+                                  "DOCSVC_DATABASE_URL": os.environ["DOCSVC_DATABASE_URL"]})
     client = create_app(settings).test_client()
     r = post(client, quote_example())
     assert r.status_code == 201 and r.json["archive"] == {"backend": "s3", "retain_until": None}
