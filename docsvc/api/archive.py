@@ -19,7 +19,7 @@ from ..schemas.resources import (
     VerifyReportSchema,
 )
 from .guard import allowed_sellers
-from .params import check_path, search_filters
+from .params import check_path
 
 bp = Blueprint("archive", __name__)
 bp.before_request(check_path)

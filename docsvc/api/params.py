@@ -1,7 +1,7 @@
 """The grammar of every path and query parameter, checked before anything touches storage.
 
 A path parameter that can't name anything (`*`, `..`, 300 characters) is a 404, as for an
-absent resource; a malformed search filter is a 422 naming it. Storage then only ever
+absent resource; a malformed search filter is a 422 naming it (api/archive.py). Storage then only ever
 sees names docsvc itself could have written (the archives check keys once more).
 """
 from __future__ import annotations
@@ -11,7 +11,6 @@ import re
 from flask import request
 
 from ..archive.keys import SELLER_KEY, is_document_id
-from ..billing.model import DocumentType
 from ..errors import DocumentNotFound
 from ..rendering.registry import SEMVER, TEMPLATE_NAME
 
@@ -22,6 +21,7 @@ NUMBER = re.compile(r"[^\x00-\x1f\x7f]{1,35}")
 #: path parameter -> (what it is, whether a value fits)
 PATH = {
     "doc_id": ("document", is_document_id),
+    "seller": ("seller", SELLER_KEY.fullmatch),
     "fmt": ("format", lambda v: v in FORMATS),
     "name": ("template", TEMPLATE_NAME.fullmatch),
     "version": ("template version", SEMVER.fullmatch),
@@ -40,14 +40,3 @@ def check_path() -> None:
             raise DocumentNotFound(f"No {what} {value[:80]!r}: not a valid {what} "
                                    + ("id." if arg == "doc_id" else "name." if arg in ("name", "fmt") else "."))
 
-
-def search_filters(args) -> dict[str, list[str]]:
-    """Errors of the search filters that are present, by filter name."""
-    errors: dict[str, list[str]] = {}
-    if "seller" in args and not SELLER_KEY.fullmatch(args["seller"]):
-        errors["seller"] = ["A SIREN (9 digits) or a VAT number (2 to 16 capital letters and digits)."]
-    if "number" in args and not NUMBER.fullmatch(args["number"]):
-        errors["number"] = ["An invoice number: 1 to 35 printable characters."]
-    if "type" in args and args["type"] not in {t.value for t in DocumentType}:
-        errors["type"] = ["One of " + ", ".join(t.value for t in DocumentType) + "."]
-    return errors

@@ -2,7 +2,6 @@
 never a 5xx, a hang, or a walk outside the archive (issue 12)."""
 import hashlib
 import json
-import os
 import socket
 import threading
 import time

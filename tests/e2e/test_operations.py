@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.conftest import load_fixture, quote_example
-from tests.e2e.conftest import ADMIN_TOKEN, DOCSVC, call, free_port, start_server, stop_server
+from tests.e2e.conftest import DOCSVC, call, free_port, start_server, stop_server
 
 
 def log_lines(log) -> list[dict]:

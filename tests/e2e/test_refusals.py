@@ -6,7 +6,6 @@ Each refusal: 422 problem+json naming the JSON path, and the archive exactly as 
 audit trail and quote index included.
 """
 import copy
-import json
 import shutil
 import subprocess
 
