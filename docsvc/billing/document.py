@@ -132,7 +132,9 @@ def _mark_exemptions(lines, rows):
     if not marks:
         return lines, rows, ()
     rows = tuple(replace(r, exemption_mark=marks.get((r.category, r.exemption_reason))) for r in rows)
-    lines = tuple(replace(ln, exemption_mark=marks.get((ln.vat_category, ln.vat_exemption_reason)))
+    by_rate = {(r.category, r.rate.normalize()): r.exemption_reason for r in rows}  # lines docsvc wrote itself
+    lines = tuple(replace(ln, exemption_mark=marks.get((ln.vat_category, ln.vat_exemption_reason or by_rate.get(
+        (ln.vat_category, ln.vat_rate.normalize())))))
                   for ln in lines)
     return lines, rows, tuple(Exemption(m, c, r) for (c, r), m in marks.items())
 
@@ -160,8 +162,13 @@ def _quote(payload: InvoicePayload, places: int) -> QuoteSummary:
     return QuoteSummary(payload.quote.number, payload.quote.date, lines, rates, net, vat, net + vat)
 
 
-def _rows(rates, keep_zero: bool = False) -> tuple[VatRow, ...]:
-    return tuple(VatRow(r.category, r.rate, r.base, r.vat) for r in rates if keep_zero or r.base or r.vat)
+def _rows(rates, keep_zero: bool = False, quote: QuoteSummary | None = None) -> tuple[VatRow, ...]:
+    """VAT rows of a cycle document; an exempt rate keeps the quote's exemption wording (BR-E-10...)."""
+    reasons = {}
+    for line in quote.lines if quote is not None else ():
+        reasons.setdefault(cycle.rate_key(line.vat_category, line.vat_rate), line.vat_exemption_reason)
+    return tuple(VatRow(r.category, r.rate, r.base, r.vat, reasons.get(cycle.rate_key(r.category, r.rate)))
+                 for r in rates if keep_zero or r.base or r.vat)
 
 
 def _computed_line(id: str, description: str, quantity: Decimal, amount: Decimal, rate: RateAmount) -> PricedLine:
@@ -209,7 +216,7 @@ def _deposit(payload: InvoicePayload, places: int) -> Body:
                          percent_is_equivalent=request.percent is None, deposits_net=deposits_net,
                          remaining_net=quote.net_total - deposits_net, remaining_gross=quote.gross_total - all_deposits,
                          received_date=received)
-    return Body(tuple(lines), _rows(parts), {"quote": quote, "deposit": recap,
+    return Body(tuple(lines), _rows(parts, quote=quote), {"quote": quote, "deposit": recap,
                                              "deposit_layout": payload.deposit_layout})
 
 
@@ -285,8 +292,7 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
     extras = {"quote": quote, "progress": recap, "title_number": recap.situation_number}
     if payload.retention is not None:
         extras["retention"] = cycle.retention(payload.retention, cum_rates, before_rates, places)
-    rows = tuple(VatRow(r.category, r.rate, r.base, r.vat) for r in vat_parts)
-    return Body(tuple(lines), rows, extras)
+    return Body(tuple(lines), _rows(vat_parts, keep_zero=True, quote=quote), extras)
 
 
 def _final(payload: InvoicePayload, places: int) -> Body:
@@ -324,7 +330,7 @@ def _final(payload: InvoicePayload, places: int) -> Body:
                        retentions=held, retention_total=sum((h.amount for h in held), ZERO),
                        retention_release_date=max(releases, default=None), vat_by_difference=differ)
     # every rate a line uses keeps its row, base 0 and VAT 0 included (EN 16931 BR-S-08)
-    return Body(tuple(lines), _rows(remaining, keep_zero=True), {"quote": quote, "final": recap})
+    return Body(tuple(lines), _rows(remaining, keep_zero=True, quote=quote), {"quote": quote, "final": recap})
 
 
 BODIES = {

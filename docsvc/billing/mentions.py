@@ -62,6 +62,10 @@ def missing_mentions(payload: InvoicePayload) -> dict[str, list[str]]:
     if (payload.due_date is None and payload.payment.terms_days is None and payload.schedule is None
             and payload.type != DocumentType.CREDIT_NOTE):  # a credit note's money runs the other way
         need("due_date", "A due date (or payment.terms_days, or a schedule) is mandatory.")
+    quote_lines = payload.quote.lines if payload.quote is not None else ()
+    if payload.delivery_date is None and any(line.vat_category == "K" for line in (*payload.lines, *quote_lines)):
+        need("delivery_date", "An intra-EU supply (category K) must give the date of the supply "
+                              "(EN 16931 BR-IC-11); docsvc never invents one.")
     if is_b2b(payload) and payload.payment.late_penalty_rate is None:
         need("payment.late_penalty_rate", "The late-payment penalty rate is mandatory between businesses.")
     if payload.type == DocumentType.CREDIT_NOTE and payload.corrects is None:

@@ -124,3 +124,19 @@ def test_a_final_invoice_nets_an_archived_credit_note_on_the_deposit(client):
     final = r.json["document"]["final"]
     assert [c["number"] for c in final["credit_notes"]] == ["A-2026-0070"]
     assert final["credit_notes"][0]["corrects"]["number"] == "FA-2026-0070"
+
+
+def test_terms_contradicting_the_schedule_are_422_naming_both_and_nothing_is_archived(client, archived):
+    raw = cycle_payload("final_invoice", "F-2026-0090", previous_invoices=[DEPOSIT_30],
+                        schedule={"installments": 2, "first_due_date": "2026-11-30"})
+    # the payload keeps payment.terms_days 30: 2026-10-05 + 30 days = 2026-11-04, not 2026-11-30
+    before = archived()
+    for path in ("/v1/documents", "/v1/documents/validate"):
+        r = post(client, raw, path)
+        assert r.status_code == 422, r.json
+        assert {"payment.terms_days", "schedule.first_due_date"} <= set(r.json["errors"])
+    assert archived() == before
+    del raw["payment"]["terms_days"]
+    r = post(client, raw)
+    assert r.status_code == 201 and r.json["document"]["due_date"] == "2026-11-30"
+    assert r.json["document"]["due_date_source"] == "schedule"

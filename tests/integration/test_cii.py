@@ -110,3 +110,21 @@ def test_one_due_date_with_a_schedule_and_none_on_a_credit_note():
         assert tree.find(".//ram:IBANID", NS) is None  # no seller account inviting the buyer to pay
     terms = _tree("credit_note").findtext(".//ram:SpecifiedTradePaymentTerms/ram:Description", namespaces=NS)
     assert terms == "Avoir remboursé le 2026-12-04."
+
+
+def test_a_final_invoice_on_a_quote_with_exempt_work_keeps_its_exemption_wording():
+    raw = load_fixture("final_invoice")
+    reason = "Exonération de TVA, article 261-4-4° a du CGI"
+    raw["quote"]["lines"].append({"id": "9", "description": "Formation à l'usage de la pompe à chaleur",
+                                  "quantity": "1", "unit": "C62", "unit_price": "300.00", "vat_rate": "0",
+                                  "vat_category": "E", "vat_exemption_reason": reason})
+    doc = enrich(load_payload(raw))
+    xml, level = build_cii(doc)
+    assert validate(xml, level, french_rules=True) == []
+    tree = etree.fromstring(xml)
+    exempt = [t for t in tree.iterfind(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
+              if t.findtext("ram:CategoryCode", namespaces=NS) == "E"]
+    # nothing billed before at 0 %: the whole 300.00 is billed now, VAT 0.00, with its wording
+    assert [(t.findtext("ram:BasisAmount", namespaces=NS), t.findtext("ram:ExemptionReason", namespaces=NS))
+            for t in exempt] == [("300.00", reason)]
+    assert [e.mark for e in doc.exemptions] == [1] and doc.lines[8].exemption_mark == 1

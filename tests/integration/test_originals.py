@@ -196,6 +196,10 @@ def test_typography_no_breaks_one_minus_grouped_identifiers(bundle):
     assert not re.search(r"\d\s*\n\s*%", text)  # "10 %" never split over two lines
     assert "\u22121 048,20 €" in text  # the retention, with a true minus sign
     assert not re.search(r"(?<![\w/])-\s?\d[\d ]*,\d\d", text)  # no hyphen-minus before an amount
+    pages, _, _ = render(bundle, load_fixture("final_invoice"))
+    text = "\n".join(pages)
+    assert "\u22121 " in text  # the deductions' quantity -1
+    assert not re.search(r"(?<![\w/])-\d", text)  # no hyphen-minus before any figure
 
 
 def test_a_deposit_shows_its_basis_and_the_date_it_was_received(bundle):
@@ -209,7 +213,7 @@ def test_a_deposit_shows_its_basis_and_the_date_it_was_received(bundle):
     pages, _, _ = render(bundle, load_fixture("deposit_invoice_2"))
     text = one_line("\n".join(pages))
     # a fixed 5 000,00 € of 44 609,89 €: 11,208..% -> 11,21 %
-    assert "5 000,00 € TTC, soit, rapporté au devis TTC 11,21 %" in text
+    assert "5 000,00 € TTC, soit 11,21 % du devis TTC" in text
 
 
 def test_credit_note_settlement_is_printed(bundle):
