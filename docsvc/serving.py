@@ -14,6 +14,7 @@ the allocator rarely give memory back), besides gunicorn's max_requests with jit
 """
 from __future__ import annotations
 
+import errno
 import json
 import re
 import selectors
@@ -99,8 +100,10 @@ class BufferingWorker(ThreadWorker):
     def accept(self, listener):
         try:
             client_sock, client_addr = listener.accept()
-        except OSError:
-            return  # EAGAIN: another worker took it
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                return  # another worker took it, or the client left
+            raise
         self.nr_conns += 1
         # A thread that still ends up reading (a chunked body) gives up after the timeout.
         client_sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
