@@ -24,7 +24,9 @@ def bin_dir() -> Path:
 
 
 class PostgreSQL:
-    def __init__(self):
+    def __init__(self, durable: bool = False):
+        """durable=False (tests): no fsync, for speed. The benchmark runs it durable."""
+        self.durable = durable
         self.bin = bin_dir()
         self.folder = Path(tempfile.mkdtemp(prefix="docsvc-pg-"))
         self.data = self.folder / "data"
@@ -52,8 +54,9 @@ class PostgreSQL:
             self._pg("initdb", "-D", str(self.data), "-U", USER, "--pwfile", str(pwfile), "-A", "scram-sha-256",
                      "--no-sync", "-E", "UTF8", "--locale", "C")
         result = self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "-t", "30",
-                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-                                "-c synchronous_commit=off -c full_page_writes=off", "start", check=False)
+                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+                                + ("" if self.durable else " -c fsync=off -c synchronous_commit=off "
+                                                           "-c full_page_writes=off"), "start", check=False)
         if result.returncode != 0:
             log = (self.folder / "log").read_text() if (self.folder / "log").exists() else ""
             raise RuntimeError(f"PostgreSQL did not start: {result.stderr}\n{log[-2000:]}")
