@@ -1,4 +1,4 @@
-.PHONY: setup run test bench bench-batch clean
+.PHONY: setup run test bench bench-batch bench-index clean
 
 setup:
 	@bash scripts/setup.sh
@@ -14,3 +14,6 @@ bench: setup
 
 bench-batch: setup
 	.venv/bin/python bench/batch.py --documents 200 --workers 2
+
+bench-index: setup
+	.venv/bin/python bench/index.py

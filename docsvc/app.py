@@ -5,12 +5,15 @@ import logging
 
 from flask import Flask
 
+from . import logs
 from .access import AuditLog, KeyStore
 from .api import archive as archive_api
 from .api import batches, documents, errors, guard, ops, templates
 from .api.openapi import build_spec
 from .archive.filesystem import FilesystemArchive
+from .index import open_index
 from .jobs import install as install_jobs
+from .metrics import Metrics, TimedArchive
 from .rendering import TemplateRegistry
 from .service import DocumentService, TemplateService
 from .settings import Settings
@@ -34,28 +37,30 @@ def build_archive(settings: Settings):
 
 def create_app(settings: Settings | None = None, *, archive=None) -> Flask:
     settings = settings or Settings.from_env()
-    handler = logging.StreamHandler()
-    handler.setFormatter(guard.JsonFormatter())
-    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
-    for chatty in ("weasyprint", "fontTools"):  # per-step progress lines, not operator news
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure(settings.log_level)
     app = Flask("docsvc")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
-    archive = archive or build_archive(settings)
+    metrics = Metrics()
+    archive = TimedArchive(archive or build_archive(settings), metrics)
     registry = TemplateRegistry(list(settings.templates_dirs), archive)
-    service = DocumentService(archive, registry, settings.retention_years, settings.max_lines)
-    app.extensions["docsvc.templates"] = TemplateService(registry, archive, settings.fixtures_dir)
+    service = DocumentService(archive, registry, settings.retention_years, settings.max_lines,
+                              on_render=metrics.rendered)
+    # The search index (issue 15): derived from the archive, migrated and swept at start-up.
+    service.index = app.extensions["docsvc.index"] = open_index(settings.index_url, archive)
+    app.extensions["docsvc.templates"] = TemplateService(registry, archive, settings.fixtures_dir,
+                                                       settings.max_lines)
     app.extensions["docsvc.settings"] = settings
     app.extensions["docsvc.service"] = service
     app.extensions["docsvc.openapi"] = build_spec(settings)
     app.extensions["docsvc.keys"] = KeyStore(archive, settings.admin_token)
-    app.extensions["docsvc.audit"] = AuditLog(archive)
+    app.extensions["docsvc.audit"] = AuditLog(archive, settings.audit_segment_seconds)
     app.extensions["docsvc.limiter"] = guard.install(app, app.extensions["docsvc.keys"],
                                                      app.extensions["docsvc.audit"], settings)
-    metrics = ops.Metrics()
-    metrics.install(app)
+    ops.install_metrics(app, metrics)
     app.extensions["docsvc.metrics"] = metrics
+    if settings.test_faults:
+        app.add_url_rule("/_test/fault", "test_fault", ops.fault)
     for blueprint in (documents.bp, archive_api.bp, templates.bp, ops.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(batches.bp)

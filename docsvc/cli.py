@@ -20,47 +20,59 @@ def _settings() -> Settings:
 
 
 def serve(args) -> int:
-    """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing."""
-    from gunicorn.app.base import BaseApplication
+    """gunicorn, one worker per core: rendering is CPU-bound and workers share nothing.
+    How gunicorn is configured (worker class, limits, recycling): docsvc/serving.py.
+    Everything it prints is a JSON line (docsvc.logs), refusals to start included."""
+    from . import logs, metrics
 
-    settings = _settings()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        logs.say(f"docsvc: {exc}", "error", sys.stderr)
+        return 2
+    loopback = args.host in ("127.0.0.1", "localhost", "::1") or args.host.startswith("127.")
+    for flag, name in ((not settings.auth, "DOCSVC_AUTH=disabled"), (settings.test_faults, "DOCSVC_TEST_FAULTS=1")):
+        if flag and not loopback:
+            logs.say(f"docsvc: {name} is only accepted on a loopback address, not {args.host}", "error", sys.stderr)
+            return 2
+    folder, ours = metrics.prepare_multiprocess_dir()  # before the app imports prometheus_client
+    arbiter = os.getpid()
+    try:
+        return _serve(args, settings)
+    finally:
+        metrics.cleanup(folder, ours, arbiter)
+
+
+def _serve(args, settings: Settings) -> int:
+
+    from . import logs, metrics
+    from .access import gunicorn_hooks as audit_gunicorn_hooks
     from .app import create_app
     from .archive import ArchiveUnavailable
+    from .serving import Server
 
-    loopback = args.host in ("127.0.0.1", "localhost", "::1") or args.host.startswith("127.")
-    if not settings.auth and not loopback:
-        print(f"docsvc: DOCSVC_AUTH=disabled is only accepted on a loopback address, not {args.host}",
-              file=sys.stderr)
-        return 2
     try:
         app = create_app(settings)  # fail fast, in the parent: broken template, unreachable or unlocked bucket
     except ArchiveUnavailable as exc:
-        print(f"docsvc: archive not usable: {exc}", file=sys.stderr)
+        logs.say(f"docsvc: archive not usable: {exc}", "error", sys.stderr)
         return 2
     if not settings.auth:
-        print("docsvc: WARNING: authentication is disabled (DOCSVC_AUTH=disabled): anyone who can reach "
-              f"{args.host}:{args.port} can issue and read every document", file=sys.stderr, flush=True)
+        logs.say("docsvc: WARNING: authentication is disabled (DOCSVC_AUTH=disabled): anyone who can reach "
+                 f"{args.host}:{args.port} can issue and read every document", "warning", sys.stderr)
     keys = app.extensions["docsvc.keys"]
     if settings.auth and not settings.admin_token and settings.archive_path and not keys.any():
         key, token = keys.create("admin", ["admin"], ["*"])
         app.extensions["docsvc.audit"].append("docsvc serve", "key.create", key.name, "bootstrap", "created")
-        print("docsvc: no API key existed: created the admin key. Its token, shown once:\n"
-              f"  {token}\n(use: Authorization: Bearer <token>; create narrower keys with `docsvc keys create`)",
-              flush=True)
+        logs.say("docsvc: no API key existed: created the admin key; its token is shown once, here (use: "
+                 "Authorization: Bearer <token>; create narrower keys with `docsvc keys create`)", "warning",
+                 token=token)
+    app.extensions["docsvc.audit"].flush()  # before the fork: workers start their own chains
 
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", settings.workers or os.cpu_count() or 1)
-            self.cfg.set("timeout", 120)
-            self.cfg.set("accesslog", None)  # docsvc logs one JSON line per request itself
-            self.cfg.set("loglevel", settings.log_level.lower())
-
-        def load(self):
-            return create_app(settings)
-
-    print(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})", flush=True)
-    Server().run()
+    hooks = {**logs.gunicorn_settings(settings.log_level), **metrics.gunicorn_hooks(), **audit_gunicorn_hooks()}
+    logs.say(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})")
+    Server(lambda: create_app(settings), f"{args.host}:{args.port}", settings.workers or os.cpu_count() or 1,
+           settings.log_level, client_timeout=settings.client_timeout,
+           max_body=settings.max_body_bytes, max_rss_mb=settings.worker_max_rss_mb, extra=hooks).run()
     return 0
 
 
@@ -76,7 +88,8 @@ def render(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"docsvc render: cannot read {args.payload}: {exc}", file=sys.stderr)
         return 2
-    service = DocumentService(archive=None, templates=TemplateRegistry(list(settings.templates_dirs)))
+    service = DocumentService(archive=None, templates=TemplateRegistry(list(settings.templates_dirs)),
+                              max_lines=settings.max_lines)
     if isinstance(raw, dict):
         raw["formats"] = ["facturx" if args.format == "xml" else args.format]
     try:
@@ -148,10 +161,17 @@ def templates(args) -> int:
 
 def archive(args) -> int:
     """`docsvc archive init`: create the S3 bucket with Object Lock and default retention.
-    `docsvc archive check`: the start-up check, on its own (what /readyz says)."""
+    `docsvc archive check`: the start-up check, on its own (what /readyz says).
+    `docsvc archive index-quotes`: list earlier cycle documents under their quotes."""
     from .archive import ArchiveUnavailable
 
     settings = _settings()
+    if args.action == "index-quotes":
+        from .app import create_app
+
+        listed = create_app(settings).extensions["docsvc.service"].index_quotes()
+        print(f"{listed} cycle document(s) listed under their quotes (quotes/<seller>/<quote>/)")
+        return 0
     if args.action == "check":
         from .app import build_archive
 
@@ -198,6 +218,7 @@ def keys_command(args) -> int:
                 return 2
             key, token = store.create(args.name, args.scopes.split(","), args.sellers.split(","))
             audit.append("cli", "key.create", key.name, "cli", "created")
+            audit.flush()
             print(f"created key {key.name}: scopes {','.join(key.scopes)}, sellers {','.join(key.sellers)}")
             print("token (shown once, stored only as a hash):")
             print(token)
@@ -211,19 +232,35 @@ def keys_command(args) -> int:
                 return 2
             key = store.revoke(args.name)
             audit.append("cli", "key.revoke", key.name, "cli", "revoked")
+            audit.flush()
             print(f"revoked key {key.name} at {key.revoked_at}")
     except AccessError as exc:
         print(f"docsvc keys: {exc}", file=sys.stderr)
+        return 1
+    if audit.pending:
+        print("docsvc keys: done, but its audit entry could not be written to the archive (see the log line "
+              "above)", file=sys.stderr)
         return 1
     return 0
 
 
 def audit_command(args) -> int:
-    """`docsvc audit --since 2026-11-01`: the audit trail, oldest first, one JSON line each."""
+    """`docsvc audit --since 2026-11-01`: the audit trail, oldest first, one JSON line each.
+    `docsvc audit verify`: every entry re-hashed, every writer's chain followed; exit 1 if not intact."""
     from datetime import datetime, timezone
 
     from .app import create_app
 
+    audit = create_app(_settings()).extensions["docsvc.audit"]
+    if args.action == "verify":
+        report = audit.verify()
+        for problem in report["problems"]:
+            print(f"docsvc audit verify: {problem}", file=sys.stderr)
+        state = "intact" if report["intact"] else f"NOT INTACT ({len(report['problems'])} problem(s))"
+        unchained = f", {report['unchained']} older unchained event(s)" if report["unchained"] else ""
+        print(f"audit trail {state}: {report['entries']} entries in {report['segments']} segments from "
+              f"{report['writers']} writers{unchained}")
+        return 0 if report["intact"] else 1
     try:
         since = datetime.fromisoformat(args.since)
     except ValueError:
@@ -231,9 +268,51 @@ def audit_command(args) -> int:
         return 2
     if since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
-    for event in create_app(_settings()).extensions["docsvc.audit"].since(since):
+    for event in audit.since(since):
         print(json.dumps(event, ensure_ascii=False, sort_keys=True))
     return 0
+
+
+def index_command(args) -> int:
+    """`docsvc index rebuild [--since DATE] [--restart] | check` (issue 15): the search index
+    re-derived from the archive, or compared with it."""
+    from datetime import date
+
+    from .app import build_archive
+    from .index import DocumentIndex, IndexUnavailable, check, rebuild
+    from .index.sync import Progress
+
+    settings = _settings()
+    since = None
+    if args.since:
+        try:
+            since = date.fromisoformat(args.since)
+        except ValueError:
+            print(f"docsvc index: --since expects an ISO date (2026-11-01), got {args.since!r}", file=sys.stderr)
+            return 2
+    archive = build_archive(settings)
+    index = DocumentIndex(settings.index_url)
+    try:
+        if args.action == "rebuild":
+            result = rebuild(index, archive, since=since, restart=args.restart,
+                             progress=lambda total: Progress(total))
+            resumed = f", resumed after {result.resumed_after}" if result.resumed_after else ""
+            rate = result.indexed / result.seconds if result.seconds else 0
+            print(f"index {index.name}: {result.indexed} documents indexed, {result.skipped} skipped"
+                  f"{resumed}, in {result.seconds:.1f} s ({rate:,.0f} documents/s)")
+            return 0
+        report = check(index, archive)
+    except IndexUnavailable as exc:
+        print(f"docsvc index {args.action}: {exc}", file=sys.stderr)
+        return 2
+    for doc_id in report.missing:
+        print(f"missing from the index: {doc_id}")
+    for doc_id in report.orphans:
+        print(f"in the index, no original in the archive: {doc_id}")
+    print(f"index {index.name}: {report.indexed} rows; archive: {report.archived} documents; "
+          f"{len(report.missing)} missing, {len(report.orphans)} without original"
+          + ("" if report.consistent else " (run `docsvc index rebuild`)" if report.missing else ""))
+    return 0 if report.consistent else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,17 +338,24 @@ def main(argv: list[str] | None = None) -> int:
                                     "templates:read,admin")
     p.add_argument("--sellers", help="comma-separated SIRENs, or * for all")
     p.set_defaults(func=keys_command)
-    p = sub.add_parser("audit", help="print the audit trail")
+    p = sub.add_parser("audit", help="print the audit trail (list), or check its hash chains (verify)")
+    p.add_argument("action", nargs="?", choices=["list", "verify"], default="list")
     p.add_argument("--since", default="1970-01-01")
     p.set_defaults(func=audit_command)
-    p = sub.add_parser("archive", help="set up (init: S3 bucket with Object Lock) or check the archive")
-    p.add_argument("action", choices=["init", "check"])
+    p = sub.add_parser("archive", help="set up (init: S3 bucket with Object Lock) or check the archive; "
+                                       "index-quotes lists documents issued before the quote index")
+    p.add_argument("action", choices=["init", "check", "index-quotes"])
     p.set_defaults(func=archive)
     p = sub.add_parser("templates", help="list or publish template versions")
     p.add_argument("action", choices=["list", "publish"])
     p.add_argument("dir", nargs="?", help="publish: the bundle folder (…/<name>/<version>)")
     p.add_argument("--name", help="template name (default: the bundle folder's parent)")
     p.set_defaults(func=templates)
+    p = sub.add_parser("index", help="rebuild the search index from the archive, or check it against the archive")
+    p.add_argument("action", choices=["rebuild", "check"])
+    p.add_argument("--since", help="rebuild: only documents archived or issued on or after this date")
+    p.add_argument("--restart", action="store_true", help="rebuild: ignore the checkpoint of an interrupted run")
+    p.set_defaults(func=index_command)
     from .jobs.cli import add_commands
 
     add_commands(sub)  # worker, batch

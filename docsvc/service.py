@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import tempfile
+import time
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -17,7 +18,9 @@ from marshmallow import ValidationError
 from .archive import AlreadyExists, Archive, ArchiveUnavailable, NotFound, keys
 from .billing.document import BillingError, enrich
 from .billing.mentions import is_b2b, missing_mentions
-from .billing.model import Document, InvoicePayload, as_plain
+from .billing.model import Document, DocumentType, InvoicePayload, as_plain
+from .billing.text import undrawable
+from .billing.vat_rates import rate_errors
 from .einvoice import facturx
 from .einvoice.cii import build_cii
 from .einvoice.validate import validate as validate_einvoice
@@ -28,7 +31,7 @@ from .errors import (
     InvalidPayload,
     StorageUnavailable,
 )
-from .rendering import TemplateRegistry
+from .rendering import TemplateRegistry, glyphs
 from .rendering.bundle import Bundle, bundle_sha256
 from .rendering.checks import check_bundle, render_error
 from .rendering.errors import TemplateNotFound
@@ -41,6 +44,10 @@ from .schemas.resources import (
     TotalsOut,
     VatRowOut,
 )
+
+#: How a 422 names an archived document of the cycle.
+LABELS = {"deposit_invoice": "deposit invoice", "progress_invoice": "situation", "credit_note": "credit note",
+          "final_invoice": "final invoice", "invoice": "invoice"}
 
 MEDIA_TYPES = {
     "pdf": ("application/pdf", "pdf"),
@@ -88,29 +95,36 @@ class Validated:
 
 
 class DocumentService:
+    index = None  # the search index (docsvc.index.DocumentIndex), set by create_app
+
     def __init__(self, archive: Archive, templates: TemplateRegistry, retention_years: int = 10,
-                 max_lines: int = 10_000):
+                 max_lines: int | None = None, on_render=None):
         self.archive = archive
         self.templates = templates
         self.retention_years = retention_years
         self.max_lines = max_lines
+        self.on_render = on_render  # (format, template, seconds, bytes): the metrics, when served
 
     # ------------------------------------------------------------------ billing systems
 
     def validate(self, raw) -> Validated:
         """Load the payload, check legal mentions, compute every figure. No I/O."""
-        if isinstance(raw, dict):
+        if isinstance(raw, dict) and self.max_lines is not None:
             quote = raw.get("quote") if isinstance(raw.get("quote"), dict) else {}
             for path, lines in (("lines", raw.get("lines")), ("quote.lines", quote.get("lines"))):
                 if isinstance(lines, list) and len(lines) > self.max_lines:
                     raise InvalidPayload({path: [f"{len(lines)} lines, at most {self.max_lines} (DOCSVC_MAX_LINES)."]})
         try:
-            payload = load_payload(raw)
+            payload = load_payload(raw, self.max_lines)
         except ValidationError as exc:
             raise InvalidPayload(flatten_errors(exc.messages)) from None
         missing = missing_mentions(payload)
         if missing:
             raise InvalidPayload(missing, "Mandatory mention(s) missing: " + ", ".join(sorted(missing)) + ".")
+        wrong_rates = rate_errors(payload)
+        if wrong_rates:
+            raise InvalidPayload(wrong_rates, "VAT rate(s) not in force where and when the operation is taxed: "
+                                 + ", ".join(sorted(wrong_rates)) + ".")
         try:
             document = enrich(payload, currency_places(payload.currency))
         except BillingError as exc:
@@ -144,7 +158,13 @@ class DocumentService:
                 errors[f"{path}.type"] = [f"{previous.number} is archived as a {archived['type']}."]
                 continue
             quote = (doc.get("quote") or {}).get("number")
-            if payload.quote is not None and quote != payload.quote.number:
+            if previous.type == "credit_note":  # a credit note has no quote: it must correct the invoice stated
+                corrected = (doc.get("corrects") or {}).get("number")
+                if previous.corrects is not None and corrected != previous.corrects.number:
+                    errors[f"{path}.corrects.number"] = [f"{previous.number} corrects {corrected}, "
+                                                         f"not {previous.corrects.number}."]
+                    continue
+            elif payload.quote is not None and quote != payload.quote.number:
                 errors[f"{path}.number"] = [f"{previous.number} was issued on quote {quote}, "
                                             f"not {payload.quote.number}."]
                 continue
@@ -156,6 +176,9 @@ class DocumentService:
             kept = {"issue_date": archived["issue_date"], "net_total": totals["net_total"],
                     "gross_total": totals["gross_total"],
                     "vat": sorted((v["rate"], v["base"], v["amount"]) for v in totals["vat_breakdown"])}
+            if previous.retention is not None:  # the retention a situation withheld, as archived
+                stated["retention"] = str(previous.retention)
+                kept["retention"] = totals.get("retention_total")
             differing = [k for k in stated if stated[k] != kept[k]]
             if differing:
                 errors[path] = [f"{previous.number} differs from its archived original on "
@@ -173,15 +196,51 @@ class DocumentService:
             raise InvalidPayload(errors, "The payload disagrees with archived originals: "
                                  + ", ".join(sorted(errors)) + ".")
 
+    def check_cycle_complete(self, payload: InvoicePayload) -> None:
+        """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and
+        credit note the archive holds on this seller's quote must be in previous_invoices of
+        the next situation or the final invoice (left out, it would be billed twice); a new
+        deposit must list the quote's deposits already archived; nothing follows a final invoice.
+        A document already archived under this number is left to issue() (a retry or a 409)."""
+        kinds = {DocumentType.DEPOSIT_INVOICE: ("deposit_invoice",),
+                 DocumentType.PROGRESS_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note"),
+                 DocumentType.FINAL_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note")}
+        if self.archive is None or payload.type not in kinds or payload.quote is None:
+            return
+        seller = payload.seller.siren or payload.seller.vat_id
+        own = keys.document_id(seller, payload.number)
+        if not seller or self._resource_or_none(own) is not None:
+            return
+        listed = {p.number for p in payload.previous_invoices}
+        quote = payload.quote.number
+        problems = []
+        for entry in self._call(self.archive.quote_documents, seller, quote):
+            if entry["id"] == own or self._call(self.archive.head, keys.resource_key(entry["id"])) is None:
+                continue  # this very document, or an attempt that crashed before its resource
+            what = f"{entry['number']} ({LABELS.get(entry['type'], entry['type'])} of {entry['issue_date']})"
+            if entry["type"] == "final_invoice":
+                problems.append(f"Quote {quote} already has its final invoice {what}: nothing is left to bill "
+                                "on it; correct it with a credit note.")
+            elif entry["type"] in kinds[payload.type] and entry["number"] not in listed:
+                problems.append(f"{what} is archived on quote {quote} but not listed in previous_invoices: "
+                                "the buyer would pay it twice. List it (number, issue_date, figures).")
+        if problems:
+            raise InvalidPayload({"previous_invoices": problems},
+                                 f"{len(problems)} document(s) of quote {quote} in the archive are not accounted "
+                                 "for: " + "; ".join(problems))
+
     def check(self, raw, sellers: set[str] | None = None) -> Validated:
         """validate() plus the checks against archived originals and, for Factur-X, the
         official e-invoicing rules: what /validate answers, and what issue() relies on.
         `sellers` limits which sellers the caller may act for (None: any)."""
         validated = self.validate(raw)
-        seller = validated.payload.seller.siren or validated.payload.seller.vat_id
+        seller = self._seller_key(validated.payload)
         if sellers is not None and seller not in sellers:
             raise Forbidden(f"This key can't act for seller {seller}.")
+        if self.templates is not None:  # an unknown template or format, or text its fonts can't draw: as at issue
+            check_drawable(raw, self._bundle(validated.payload))
         self.check_history(validated.payload)
+        self.check_cycle_complete(validated.payload)
         if "facturx" in validated.payload.formats:
             validated.einvoice = self.einvoice(validated)
         return validated
@@ -212,8 +271,10 @@ class DocumentService:
 
         existing = self._resource_or_none(doc_id)
         if existing is not None:
+            self._index(existing)  # idempotent: heals a row lost to a crash after the resource was written
             return self._retry_answer(existing, payload_sha), False
 
+        quote = self._quote_of(payload)
         render_id = hashlib.sha256(f"{payload_sha}:{bundle.sha256}".encode()).hexdigest()[:16]
         locked = getattr(self.archive, "locked", True)  # an unlocked dev bucket keeps nothing until a date
         retain_until = retention_end(payload.issue_date, self.retention_years) if locked else None
@@ -246,30 +307,38 @@ class DocumentService:
                         "retain_until": retain_until.isoformat() if retain_until else None},
             "payload_sha256": payload_sha,
         }
+        if quote is not None:  # before the resource: an issued document is always in its quote's list
+            self._call(self.archive.file_under_quote, self._seller_key(payload), quote, {
+                "id": doc_id, "number": payload.number, "type": payload.type.value,
+                "issue_date": payload.issue_date.isoformat(), "quote": quote})
         try:
             self._call(self.archive.put_once, keys.resource_key(doc_id), canonical_json(resource),
                        content_type="application/json", retain_until=retain_until)
         except AlreadyExists:  # a concurrent request won the race: answer as for a retry
             return self._retry_answer(self.fetch(doc_id), payload_sha), False
+        self._index(resource)
         return resource, True
 
     def render(self, raw, fmt: str = "pdf") -> tuple[bytes, Validated]:
         """Render without archiving (docsvc render, previews)."""
         validated = self.validate(raw)
+        bundle = self._bundle(validated.payload)
+        check_drawable(raw, bundle)
         if fmt in ("facturx", "xml"):
             validated.einvoice = self.einvoice(validated)
-        bundle = self._bundle(validated.payload)
         return self._render(bundle, fmt, as_plain(validated.document), validated), validated
 
-    @staticmethod
-    def _render(bundle, fmt: str, plain: dict, validated: Validated) -> bytes:
+    def _render(self, bundle, fmt: str, plain: dict, validated: Validated) -> bytes:
         if fmt == "xml":
             return validated.einvoice[0]
+        started = time.perf_counter()
         data = bundle.render(fmt, plain)
         if fmt == "facturx":
             xml, level = validated.einvoice
             title = bundle.labels[validated.document.language]["titles"][validated.document.type.value]
             data = facturx.embed(data, xml, level, validated.document, title)
+        if self.on_render is not None:
+            self.on_render(fmt, f"{bundle.name}@{bundle.version}", time.perf_counter() - started, data)
         return data
 
     # ------------------------------------------------------------------ archivists
@@ -291,26 +360,6 @@ class DocumentService:
             formats = ", ".join(f["format"] for f in resource["files"])
             raise DocumentNotFound(f"Document {doc_id} has no {fmt} original (it has: {formats}).")
         return self._call(self.archive.get, record["key"], record.get("version")), record
-
-    def search(self, seller: str | None = None, number: str | None = None, type: str | None = None,
-               date_from: date | None = None, date_to: date | None = None,
-               sellers: set[str] | None = None) -> list[dict]:
-        if sellers is not None and seller is not None and seller not in sellers:
-            return []
-        prefixes = [keys.seller_prefix(seller)] if seller or sellers is None else [
-            keys.seller_prefix(s) for s in sorted(sellers)]
-        found = []
-        for key in (k for prefix in prefixes for k in self._call(lambda p=prefix: list(self.archive.list(p)))):
-            if not key.endswith("/resource.json"):
-                continue
-            resource = json.loads(self._call(self.archive.get, key))
-            issued = date.fromisoformat(resource["issue_date"])
-            if ((number and resource["number"] != number) or (type and resource["type"] != type)
-                    or (date_from and issued < date_from) or (date_to and issued > date_to)):
-                continue
-            found.append(resource)
-        found.sort(key=lambda r: (r["issue_date"], r["id"]))
-        return found
 
     def verify(self, doc_id: str, sellers: set[str] | None = None) -> dict:
         """Re-read every file, recompute its SHA-256 against the one recorded at creation."""
@@ -338,11 +387,46 @@ class DocumentService:
                 "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "retain_until": resource["archive"]["retain_until"], "files": checks}
 
+    def index_quotes(self) -> int:
+        """File every archived cycle document (and credit note on one) under its quote: for
+        archives that hold documents issued before the quote index existed. Idempotent (the
+        index is write-once); returns how many documents are listed."""
+        resources = {}
+        for key in self._call(lambda: list(self.archive.list(keys.PREFIX + "/"))):
+            if key.endswith("/resource.json"):
+                resource = json.loads(self._call(self.archive.get, key))
+                resources[resource["id"]] = resource
+        listed = 0
+        for doc_id, resource in sorted(resources.items()):
+            document = resource.get("document") or {}
+            quote = (document.get("quote") or {}).get("number")
+            seller = keys.seller_of(doc_id)
+            if quote is None and resource["type"] == "credit_note" and document.get("corrects"):
+                corrected = resources.get(keys.document_id(seller, document["corrects"]["number"])) or {}
+                quote = ((corrected.get("document") or {}).get("quote") or {}).get("number")
+            if quote is None:
+                continue
+            self._call(self.archive.file_under_quote, seller, quote, {
+                "id": doc_id, "number": resource["number"], "type": resource["type"],
+                "issue_date": resource["issue_date"], "quote": quote})
+            listed += 1
+        return listed
+
     def ready(self) -> None:
         try:
-            self.archive.check()
+            self.archive.ready()
         except ArchiveUnavailable as exc:
             raise StorageUnavailable(str(exc)) from None
+
+    # ------------------------------------------------------------------ index (issue 15)
+
+    def _index(self, resource: dict) -> None:
+        """One row per original, after the original: a failure is logged and left to the
+        start-up sweep, never the caller's problem (the archive is the truth)."""
+        if self.index is not None:
+            from .index import index_or_defer
+
+            index_or_defer(self.index, self.archive, resource)
 
     # ------------------------------------------------------------------ helpers
 
@@ -357,6 +441,17 @@ class DocumentService:
             raise InvalidPayload({"formats": [f"Template {bundle.name} {bundle.version} does not render "
                                               f"{', '.join(unsupported)}."]})
         return bundle
+
+    def _quote_of(self, payload: InvoicePayload) -> str | None:
+        """The quote a document belongs to: its own, or for a credit note, that of the archived
+        invoice it corrects (None when that invoice is not in this archive or on no quote)."""
+        if payload.quote is not None:
+            return payload.quote.number
+        if payload.type != DocumentType.CREDIT_NOTE or payload.corrects is None:
+            return None
+        corrected = self._resource_or_none(keys.document_id(self._seller_key(payload), payload.corrects.number))
+        quote = ((corrected or {}).get("document") or {}).get("quote")
+        return quote["number"] if quote else None
 
     @staticmethod
     def _seller_key(payload: InvoicePayload) -> str:
@@ -408,10 +503,11 @@ class DocumentService:
 class TemplateService:
     """Template designers' use cases: list, publish (after every check), preview."""
 
-    def __init__(self, registry, archive, fixtures_dir):
+    def __init__(self, registry, archive, fixtures_dir, max_lines: int | None = None):
         self.registry = registry
         self.archive = archive
         self.fixtures_dir = fixtures_dir
+        self.max_lines = max_lines  # DOCSVC_MAX_LINES: previews obey the same limit as issuing
 
     def fixtures(self) -> dict[str, dict]:
         """Every payload fixture by name (the cycle's order file excluded)."""
@@ -489,6 +585,7 @@ class TemplateService:
         """Every fixture in every declared format and language; one report per distinct
         error, naming the fixtures it broke."""
         problems: dict[tuple, dict] = {}
+        rendered = 0
         for fixture, raw in self.fixtures().items():
             for language in bundle.languages:
                 try:
@@ -500,11 +597,16 @@ class TemplateService:
                 for fmt in bundle.formats:
                     try:
                         bundle.render(fmt, plain)
+                        rendered += 1
                     except Exception as exc:  # noqa: BLE001 - reported with file and line
                         report = render_error("document.html" if fmt == "pdf" else "document.docx", exc)
                         key = (report["file"], report["line"], report["message"])
                         problems.setdefault(key, {**report, "fixtures": []})["fixtures"].append(
                             f"{fixture} ({language}, {fmt})")
+        if not rendered and not problems:  # nothing rendered is nothing checked: never publish on that
+            return [{"file": "fixtures", "line": None,
+                     "message": "no fixture to render the bundle with (DOCSVC_FIXTURES_DIR has none for its "
+                                "languages): a version is published only once fixtures render through it"}]
         return [{**p, "message": f"{p['message']} — rendering {', '.join(p.pop('fixtures'))}"}
                 for p in problems.values()]
 
@@ -512,7 +614,7 @@ class TemplateService:
         """Render a payload (or {"fixture": name}) with exactly that version; archive nothing."""
         if isinstance(raw, dict) and set(raw) == {"fixture"}:
             fixtures = self.fixtures()
-            if raw["fixture"] not in fixtures:
+            if not isinstance(raw["fixture"], str) or raw["fixture"] not in fixtures:
                 raise InvalidPayload({"fixture": [f"No fixture {raw['fixture']!r}; there are {', '.join(fixtures)}."]})
             raw = fixtures[raw["fixture"]]
         if isinstance(raw, dict):
@@ -522,7 +624,8 @@ class TemplateService:
             bundle = self.registry.get(name, version)
         except TemplateNotFound:
             raise DocumentNotFound(f"No template {name} {version}.") from None
-        validated = DocumentService(None, self.registry).validate(raw)
+        validated = DocumentService(None, self.registry, max_lines=self.max_lines).validate(raw)
+        check_drawable(raw, bundle)
         plain = as_plain(validated.document)
         if fmt == "html":
             return bundle.html(plain).replace(
@@ -530,6 +633,18 @@ class TemplateService:
         if not bundle.supports(fmt):
             raise InvalidPayload({"format": [f"Template {name} {version} does not render {fmt}."]})
         return bundle.render(fmt, plain)
+
+
+def check_drawable(raw, bundle) -> None:
+    """Refuse text the template version's fonts can't draw: an original is never re-rendered.
+    A DOCX-only version is drawn with the reader's fonts, not ours: nothing to check."""
+    if not bundle.supports("pdf"):
+        return
+    fonts = glyphs.coverage(bundle.path, bundle.sha256)
+    errors = undrawable(raw, fonts.codepoints, f"{bundle.name} {bundle.version}", fonts.fonts)
+    if errors:
+        raise InvalidPayload(errors, f"Text the template {bundle.name} {bundle.version} can't draw: "
+                             + ", ".join(sorted(errors)) + ".")
 
 
 def _manifest_version(folder) -> str | None:

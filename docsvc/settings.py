@@ -13,11 +13,24 @@ KNOWN = {
     "DOCSVC_MAX_BODY_BYTES", "DOCSVC_TEMPLATES_DIR", "DOCSVC_LOG_LEVEL", "DOCSVC_WORKERS",
     "DOCSVC_FIXTURES_DIR", "DOCSVC_S3_ALLOW_UNLOCKED", "DOCSVC_AUTH", "DOCSVC_ADMIN_TOKEN",
     "DOCSVC_RATE_LIMIT", "DOCSVC_REDIS_URL", "DOCSVC_MAX_LINES", "DOCSVC_MAX_DEPTH",
+    "DOCSVC_RATE_LIMIT_ANONYMOUS", "DOCSVC_CLIENT_TIMEOUT", "DOCSVC_WORKER_MAX_RSS_MB",
+    "DOCSVC_AUDIT_SEGMENT_SECONDS", "DOCSVC_TEST_FAULTS",
 }
 #: the job queue (batches, big documents); DOCSVC_API_URL and DOCSVC_API_TOKEN are read by `docsvc batch`
 KNOWN |= {"DOCSVC_BATCH_MAX_DOCUMENTS", "DOCSVC_BATCH_MAX_BODY_BYTES", "DOCSVC_ASYNC_LINES",
           "DOCSVC_PRINT_EXPIRY_DAYS", "DOCSVC_TASK_SOFT_TIME_LIMIT", "DOCSVC_TASK_TIME_LIMIT",
           "DOCSVC_QUEUE_VISIBILITY_TIMEOUT", "DOCSVC_WORKER_MAX_TASKS", "DOCSVC_API_URL", "DOCSVC_API_TOKEN"}
+KNOWN |= {"DOCSVC_DATABASE_URL"}  # the search index (issue 15)
+RATE = re.compile(r"\d+\s*(/|per)\s*(second|minute|hour|day)")
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def shipped(name: str) -> Path:
+    """Where `templates` or `fixtures` are: inside the installed package (a wheel carries them
+    as docsvc/shipped/), or beside it in a source tree (editable install, tests)."""
+    inside = PACKAGE / "shipped" / name
+    return inside if inside.is_dir() else PACKAGE.parent / name
 
 
 BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -34,13 +47,15 @@ class Settings:
     s3_allow_unlocked: bool = False  # development only: originals are then not locked
     retention_years: int = 10
     max_body_bytes: int = 2 * 1024 * 1024
-    templates_dirs: tuple[Path, ...] = field(
-        default_factory=lambda: (Path(__file__).resolve().parent.parent / "templates",))
-    fixtures_dir: Path = field(default_factory=lambda: Path(__file__).resolve().parent.parent / "fixtures")
+    templates_dirs: tuple[Path, ...] = field(default_factory=lambda: (shipped("templates"),))
+    fixtures_dir: Path = field(default_factory=lambda: shipped("fixtures"))
     log_level: str = "INFO"
     auth: bool = True  # DOCSVC_AUTH=disabled turns it off, accepted only on a loopback bind
     admin_token: str | None = field(default=None, repr=False)
-    rate_limit: str = "50/second"
+    rate_limit: str = "50/second"  # per API key, counted after authentication
+    rate_limit_anonymous: str = "20/second"  # per client address, requests without a valid key
+    client_timeout: int = 20  # seconds a client has to send a whole request (408 beyond)
+    worker_max_rss_mb: int = 512  # a worker left bigger by a request is replaced
     redis_url: str | None = None
     max_lines: int = 10_000
     max_depth: int = 20
@@ -54,6 +69,18 @@ class Settings:
     task_time_limit: int = 360  # seconds: the worker child is killed (and the task redelivered, at most 3 times)
     queue_visibility_timeout: int = 3600  # seconds before Redis redelivers an unacknowledged task; > task_time_limit
     worker_max_tasks: int = 200  # tasks per worker child before it is replaced (bounds memory)
+    audit_segment_seconds: int = 60  # an audit segment is closed (written) at most this long after it opened
+    test_faults: bool = False  # tests only: GET /_test/fault raises, to show what a 500 logs
+    database_url: str | None = field(default=None, repr=False)  # the search index; None: index_url's default
+
+    @property
+    def index_url(self) -> str:
+        """DOCSVC_DATABASE_URL, or an SQLite file beside a filesystem archive
+        (./var/archive -> ./var/index.sqlite3), or ./var/index.sqlite3 for an S3 archive."""
+        if self.database_url:
+            return self.database_url
+        folder = self.archive_path.parent if self.archive_path else Path("var").resolve()
+        return f"sqlite:///{folder / 'index.sqlite3'}"
 
     @property
     def archive_path(self) -> Path | None:
@@ -122,11 +149,21 @@ class Settings:
                 problems.append(f"DOCSVC_TEMPLATES_DIR: not a folder: {', '.join(missing) or '(empty)'}")
             else:
                 values["templates_dirs"] = dirs
+        elif not shipped("templates").is_dir():
+            problems.append(f"DOCSVC_TEMPLATES_DIR: not set, and no templates ship with the package "
+                            f"({shipped('templates')})")
         if "DOCSVC_FIXTURES_DIR" in env:
-            if Path(env["DOCSVC_FIXTURES_DIR"]).is_dir():
-                values["fixtures_dir"] = Path(env["DOCSVC_FIXTURES_DIR"])
-            else:
+            fixtures = Path(env["DOCSVC_FIXTURES_DIR"])
+            if not fixtures.is_dir():
                 problems.append(f"DOCSVC_FIXTURES_DIR: not a folder: {env['DOCSVC_FIXTURES_DIR']}")
+            elif not any(fixtures.glob("*.json")):
+                problems.append(f"DOCSVC_FIXTURES_DIR: no *.json fixture in {fixtures}: every publish "
+                                "renders them")
+            else:
+                values["fixtures_dir"] = fixtures
+        elif not any(shipped("fixtures").glob("*.json")):
+            problems.append(f"DOCSVC_FIXTURES_DIR: not set, and no fixtures ship with the package "
+                            f"({shipped('fixtures')})")
         if "DOCSVC_AUTH" in env:
             if env["DOCSVC_AUTH"] in ("enabled", "disabled"):
                 values["auth"] = env["DOCSVC_AUTH"] == "enabled"
@@ -137,16 +174,25 @@ class Settings:
                 values["admin_token"] = env["DOCSVC_ADMIN_TOKEN"]
             else:
                 problems.append("DOCSVC_ADMIN_TOKEN: at least 32 characters")
-        if "DOCSVC_RATE_LIMIT" in env:
-            if re.fullmatch(r"\d+\s*(/|per)\s*(second|minute|hour|day)", env["DOCSVC_RATE_LIMIT"].strip()):
-                values["rate_limit"] = env["DOCSVC_RATE_LIMIT"].strip()
-            else:
-                problems.append(f"DOCSVC_RATE_LIMIT: expected e.g. 50/second, got {env['DOCSVC_RATE_LIMIT']!r}")
+        for name, attr in (("DOCSVC_RATE_LIMIT", "rate_limit"), ("DOCSVC_RATE_LIMIT_ANONYMOUS", "rate_limit_anonymous")):
+            if name in env:
+                if RATE.fullmatch(env[name].strip()):
+                    values[attr] = env[name].strip()
+                else:
+                    problems.append(f"{name}: expected e.g. 50/second, got {env[name]!r}")
+        integer("DOCSVC_CLIENT_TIMEOUT", "client_timeout", 1, 3600)
+        integer("DOCSVC_WORKER_MAX_RSS_MB", "worker_max_rss_mb", 64, 1024 * 1024)
         if "DOCSVC_REDIS_URL" in env:
             if env["DOCSVC_REDIS_URL"].startswith(("redis://", "rediss://")):
                 values["redis_url"] = env["DOCSVC_REDIS_URL"]
             else:
                 problems.append("DOCSVC_REDIS_URL: expected redis://host:port/db")
+        integer("DOCSVC_AUDIT_SEGMENT_SECONDS", "audit_segment_seconds", 1, 3600)
+        if "DOCSVC_TEST_FAULTS" in env:
+            if env["DOCSVC_TEST_FAULTS"] in ("0", "1"):
+                values["test_faults"] = env["DOCSVC_TEST_FAULTS"] == "1"
+            else:
+                problems.append(f"DOCSVC_TEST_FAULTS: expected 1 or 0, got {env['DOCSVC_TEST_FAULTS']!r}")
         integer("DOCSVC_MAX_LINES", "max_lines", 1, 100_000)
         integer("DOCSVC_MAX_DEPTH", "max_depth", 5, 100)
         integer("DOCSVC_BATCH_MAX_DOCUMENTS", "batch_max_documents", 1, 100_000)
@@ -170,6 +216,34 @@ class Settings:
                 values["log_level"] = level.upper()
             else:
                 problems.append(f"DOCSVC_LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        if "DOCSVC_DATABASE_URL" in env:
+            url, problem = database_url(env["DOCSVC_DATABASE_URL"])
+            if problem:
+                problems.append(f"DOCSVC_DATABASE_URL: {problem}")
+            else:
+                values["database_url"] = url
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems))
         return cls(**values)
+
+
+def database_url(url: str) -> tuple[str | None, str | None]:
+    """(the URL to connect with, None) or (None, what is wrong). sqlite:///relative/path is
+    resolved against the working folder, like the archive's default; postgresql:// means
+    psycopg 3. The message never repeats the URL, which may hold a password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None, "expected sqlite:///path/index.sqlite3 or postgresql+psycopg://user:password@host:port/database"
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        if not parsed.database or parsed.database == ":memory:":
+            return None, "an SQLite index needs a file: sqlite:///var/index.sqlite3"
+        return f"sqlite:///{Path(parsed.database).resolve()}", None
+    if parsed.drivername in ("postgresql", "postgresql+psycopg"):
+        if not parsed.database:
+            return None, "name the database: postgresql+psycopg://user:password@host:port/database"
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False), None
+    return None, f"unsupported database {parsed.drivername!r}: sqlite:/// or postgresql+psycopg://"

@@ -75,6 +75,13 @@ def cycle_payload(doc_type: str, number: str, **fields) -> dict:
     return raw
 
 
+@pytest.fixture(autouse=True)
+def _own_index(tmp_path, monkeypatch):
+    """Each test's processes get their own search index (an S3 archive's default index is
+    ./var/index.sqlite3, which tests must not share with each other or with a developer)."""
+    monkeypatch.setenv("DOCSVC_DATABASE_URL", f"sqlite:///{tmp_path / 'index.sqlite3'}")
+
+
 @pytest.fixture(scope="session")
 def seaweedfs(tmp_path_factory):
     """One SeaweedFS for the whole run; each test takes its own bucket."""
@@ -91,3 +98,14 @@ def s3_env(seaweedfs, monkeypatch):
     for key, value in seaweedfs.env().items():
         monkeypatch.setenv(key, value)
     return seaweedfs
+
+
+@pytest.fixture(scope="session")
+def postgresql():
+    """One throwaway PostgreSQL for the whole run (initdb in a temporary folder); each test
+    takes its own database with new_database()."""
+    from tests.postgres import PostgreSQL
+
+    server = PostgreSQL().start()
+    yield server
+    server.remove()

@@ -50,9 +50,16 @@ PROGRESS = [  # cumulative percent per quote line, situation by situation
 
 
 def previous_entry(number, doc):
-    return {"type": doc.type.value, "number": number, "issue_date": doc.issue_date.isoformat(),
-            "net_total": str(doc.totals.net_total), "gross_total": str(doc.totals.gross_total),
-            "vat": [{"rate": str(r.rate), "base": str(r.base), "amount": str(r.amount)} for r in doc.vat_breakdown]}
+    entry = {"type": doc.type.value, "number": number, "issue_date": doc.issue_date.isoformat(),
+             "net_total": str(doc.totals.net_total), "gross_total": str(doc.totals.gross_total),
+             "vat": [{"rate": str(r.rate), "base": str(r.base), "amount": str(r.amount)} for r in doc.vat_breakdown]}
+    if doc.corrects is not None:
+        entry["corrects"] = {"number": doc.corrects.number, "issue_date": doc.corrects.issue_date.isoformat()}
+    if doc.retention is not None:
+        entry["retention"] = str(doc.totals.retention_total)
+        if doc.retention.release_date:
+            entry["retention_release_date"] = doc.retention.release_date.isoformat()
+    return entry
 
 
 def payload(doc_type, number, issue_date, **fields):
@@ -67,32 +74,39 @@ for name, number, day, deposit in (("deposit_invoice", "FA-2026-0101", "2026-09-
                                    ("deposit_invoice_2", "FA-2026-0105", "2026-10-01", {"amount": "5000.00"})):
     p = payload("deposit_invoice", number, day, deposit=deposit, previous_invoices=deepcopy(previous),
                 deposit_layout="detailed" if name == "deposit_invoice_2" else "summary")
+    if name == "deposit_invoice":  # invoiced once the deposit was received: it prints the date received
+        p["payments"] = [{"date": "2026-09-18", "amount": "13382.97", "means": "transfer", "reference": "VIR-20260918"}]
     story.append((name, p))
     previous.append(previous_entry(number, enrich(load_payload(p))))
+
+credit = deepcopy(COMMON)
+credit.update({"type": "credit_note", "number": "A-2026-0011", "issue_date": "2026-12-05",
+               "corrects": {"number": "F-2026-0131", "issue_date": "2026-11-30", "type": "progress_invoice"},
+               "settlement": {"method": "deduction"},
+               "lines": [{"description": "Peintures : 20 m² comptés en situation n° 2 et non réalisés",
+                          "quantity": "20", "unit": "MTK", "unit_price": "21.00", "vat_rate": "10"}]})
 
 before = {k: "0" for k in PROGRESS[0]}
 for k, (number, day) in enumerate((("F-2026-0120", "2026-10-31"), ("F-2026-0131", "2026-11-30"),
                                    ("F-2026-0140", "2026-12-18")), start=1):
+    if k == 3:  # the credit note of 5 December on situation 2 comes before situation 3, which lists it
+        story.append(("credit_note_progress", credit))
+        previous.append(previous_entry("A-2026-0011", enrich(load_payload(credit))))
     now = PROGRESS[k - 1]
     p = payload("progress_invoice", number, day, deposit_deduction="progressive",
                 progress=[{"line": line, "percent": now[line], "previous_percent": before[line]}
                           for line in now if now[line] != before[line] or before[line] != "0"],
                 previous_invoices=deepcopy(previous),
                 retention={"percent": "5", "release_date": "2027-12-18"})
-    if k == 3:
+    if k == 3:  # the schedule gives the due dates: no terms_days to contradict it
         p["schedule"] = {"installments": 2, "first_due_date": "2027-01-31", "end_of_month": True}
+        p["payment"] = {k: v for k, v in p["payment"].items() if k != "terms_days"}
     story.append((f"progress_invoice_{k}", p))
     previous.append(previous_entry(number, enrich(load_payload(p))))
     before = now
 
 story.append(("final_invoice", payload("final_invoice", "F-2026-0152", "2027-01-08",
                                        previous_invoices=deepcopy(previous))))
-credit = deepcopy(COMMON)
-credit.update({"type": "credit_note", "number": "A-2026-0011", "issue_date": "2026-12-05",
-               "corrects": {"number": "F-2026-0131", "issue_date": "2026-11-30", "type": "progress_invoice"},
-               "lines": [{"description": "Peintures : 20 m² comptés en situation n° 2 et non réalisés",
-                          "quantity": "20", "unit": "MTK", "unit_price": "21.00", "vat_rate": "10"}]})
-story.append(("credit_note_progress", credit))
 
 for name, p in story:
     (ROOT / f"{name}.json").write_text(json.dumps(p, ensure_ascii=False, indent=2) + "\n")

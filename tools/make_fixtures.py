@@ -105,7 +105,8 @@ credit = {
         line(3, "Rideau de douche non fourni", "1", "C62", "39.90", "20", None),
     ],
     "payment": {"terms_days": 0, "means": "transfer", "late_penalty_rate": "12.00"},
-    "notes": ["Avoir à déduire du prochain règlement ou remboursé par virement sous 8 jours."],
+    "settlement": {"method": "refund", "means": "transfer", "date": "2026-12-04"},
+    "notes": ["Suite à votre réclamation du 24/11/2026."],
 }
 root = Path(__file__).resolve().parent.parent / "fixtures"
 root.mkdir(exist_ok=True)

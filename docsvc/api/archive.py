@@ -1,22 +1,44 @@
 """Archivists and auditors: fetch, search and verify originals. Nothing here writes."""
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from ..billing.model import DocumentType
 from ..errors import InvalidPayload
+from ..index import IndexUnavailable, Query
+from ..index import cursor as cursors
+from .errors import problem
 from ..schemas.resources import (
     DocumentResourceSchema,
-    SearchResultSchema,
     VerifyReportSchema,
 )
 from .guard import allowed_sellers
+from .params import check_path
 
 bp = Blueprint("archive", __name__)
+bp.before_request(check_path)
 
-SEARCH_FILTERS = ("seller", "number", "type", "from", "to")
-
+#: query parameter -> what it filters (documented in the OpenAPI description too)
+SEARCH_FILTERS = {
+    "seller": "seller SIREN (or VAT id abroad)", "buyer": "buyer SIREN", "type": "document type",
+    "number": "document number, exactly", "quote": "quote number the document was issued on",
+    "corrects": "number of the invoice a credit note or corrective invoice corrects",
+    "from": "issue date on or after", "to": "issue date on or before",
+    "due_from": "due date on or after", "due_to": "due date on or before",
+    "min_amount": "gross total (TTC) at least", "max_amount": "gross total (TTC) at most",
+    "status": "payment status: paid, partially_paid or unpaid",
+    "sort": "issue_date (default), number; a leading - for descending: -issue_date",
+    "limit": "page size, 1 to 1000 (default 100)", "cursor": "the next page, as handed out in `next`",
+}
+DATES = {"from": "issued_from", "to": "issued_to", "due_from": "due_from", "due_to": "due_to"}
+TYPES = tuple(t.value for t in DocumentType)
+STATUSES = ("paid", "partially_paid", "unpaid")
 
 def service():
     return current_app.extensions["docsvc.service"]
@@ -31,7 +53,7 @@ def get_document(doc_id: str):
 def get_file(doc_id: str, fmt: str):
     data, record = service().original(doc_id, fmt, allowed_sellers())
     etag = record["sha256"]
-    if request.if_none_match.contains(etag):
+    if request.if_none_match.contains_weak(etag):  # W/"<sha>" too: the bytes never change
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     filename = record.get("filename", f"{doc_id}.{fmt}")
     return Response(data, mimetype=record["media_type"], headers={
@@ -41,24 +63,106 @@ def get_file(doc_id: str, fmt: str):
     })
 
 
+def index():
+    return current_app.extensions["docsvc.index"]
+
+
+@bp.app_errorhandler(IndexUnavailable)
+def index_unavailable(exc: IndexUnavailable):
+    return problem(503, "Index unavailable", str(exc), "index-unavailable", {"Retry-After": "5"})
+
+
 @bp.get("/v1/documents")
 def search_documents():
-    args = request.args
-    unknown = sorted(set(args) - set(SEARCH_FILTERS))
-    errors = {name: ["Unknown filter."] for name in unknown}
-    dates = {}
-    for name in ("from", "to"):
+    """Answered from the index, a page at a time; the archive is not read."""
+    query, limit, after, bound_to = _search_request(request.args)
+    page = index().search(query, after=after, limit=limit)
+    # the items' JSON as stored (summary_of), spliced in: nothing decoded, nothing re-encoded
+    body = f'{{"count":{page.count},"items":[{",".join(page.summaries)}]'
+    if page.after is not None:
+        following = {k: v for k, v in request.args.items() if k != "cursor"}
+        following["cursor"] = cursors.encode(index().cursor_secret(), bound_to, page.after)
+        body += ',"next":' + json.dumps(f"{request.path}?{urlencode(following)}")
+    return Response(body + "}", mimetype="application/json")
+
+
+@bp.get("/v1/quotes/<seller>/<path:number>/documents")
+def quote_documents(seller: str, number: str):
+    """Every document issued on a quote, in issue order (another seller's quote: none)."""
+    if not _printable(number):
+        raise InvalidPayload({"number": ["1 to 140 printable characters."]})
+    sellers = allowed_sellers()
+    items = [] if sellers is not None and seller not in sellers else index().documents_of_quote(seller, number)
+    return jsonify({"count": len(items), "items": items})
+
+
+
+def _printable(value: str) -> bool:
+    return 0 < len(value) <= 140 and value.isprintable()
+
+
+def _search_request(args):
+    """(Query, limit, cursor position, cursor binding), or a 422 naming each bad parameter."""
+    errors: dict[str, list[str]] = {name: ["Unknown filter."] for name in sorted(set(args) - set(SEARCH_FILTERS))}
+    errors.update({name: ["Given more than once."] for name in SEARCH_FILTERS if len(args.getlist(name)) > 1})
+    values: dict = {}
+    for name, attr in DATES.items():
         if name in args:
             try:
-                dates[name] = date.fromisoformat(args[name])
+                values[attr] = date.fromisoformat(args[name])
             except ValueError:
                 errors[name] = ["Not an ISO 8601 date (2026-11-22)."]
+    for name in ("min_amount", "max_amount"):
+        if name in args:
+            try:
+                amount = Decimal(args[name])
+                if not amount.is_finite():
+                    raise InvalidOperation
+                values[name] = amount
+            except InvalidOperation:
+                errors[name] = ["Not an amount (1234.56)."]
+    checks = {"seller": (r"[A-Z0-9]{2,16}", "A SIREN (9 digits) or a VAT id (FR65912345675)."),
+              "buyer": (r"\d{9}", "A SIREN: 9 digits.")}
+    for name, (pattern, message) in checks.items():
+        if name in args:
+            if re.fullmatch(pattern, args[name]):
+                values[name] = args[name]
+            else:
+                errors[name] = [message]
+    for name, allowed in (("type", TYPES), ("status", STATUSES), ("sort", ("issue_date", "-issue_date",
+                                                                            "number", "-number"))):
+        if name in args:
+            if args[name] in allowed:
+                values[name] = args[name]
+            else:
+                errors[name] = [f"One of: {', '.join(allowed)}."]
+    for name in ("number", "quote", "corrects"):
+        if name in args:
+            if _printable(args[name]):
+                values[name] = args[name]
+            else:
+                errors[name] = ["1 to 140 printable characters."]
+    limit = 100
+    if "limit" in args:
+        try:
+            limit = int(args["limit"])
+            if not 1 <= limit <= 1000:
+                raise ValueError
+        except ValueError:
+            errors["limit"] = ["An integer from 1 to 1000."]
+    key = getattr(g, "key", None)
+    bound_to = cursors.binding(key.name if key is not None else "", args.to_dict())
+    after = None
+    if "cursor" in args and not errors:
+        try:
+            after = cursors.decode(index().cursor_secret(), bound_to, args["cursor"])
+        except cursors.BadCursor as exc:
+            errors["cursor"] = [str(exc)]
     if errors:
-        raise InvalidPayload(errors, "Invalid search filters: " + ", ".join(sorted(errors)) + ".")
-    items = service().search(seller=args.get("seller"), number=args.get("number"), type=args.get("type"),
-                             date_from=dates.get("from"), date_to=dates.get("to"),
-                             sellers=allowed_sellers())
-    return jsonify(SearchResultSchema().dump({"count": len(items), "items": items}))
+        raise InvalidPayload(errors, "Invalid search: " + ", ".join(sorted(errors)) + ".")
+    sellers = allowed_sellers()
+    query = Query(sellers=frozenset(sellers) if sellers is not None else None, **values)
+    return query, limit, after, bound_to
 
 
 @bp.get("/v1/documents/<doc_id>/verify")

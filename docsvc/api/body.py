@@ -1,4 +1,8 @@
-"""Reading a JSON body: numbers as Decimal, never float; clear 400/413/415 otherwise."""
+"""Reading a JSON body: numbers as Decimal, never float; clear 400/413/415 otherwise.
+
+Refused with 400, as not JSON docsvc can keep: an object with the same key twice (which
+value would count?), and text that is not valid Unicode (a lone surrogate such as
+"\\ud800" parses in Python but can't be written as UTF-8 into a document)."""
 from __future__ import annotations
 
 import json
@@ -14,15 +18,40 @@ def _no_constants(name: str):
     raise ValueError(f"{name} is not a number docsvc accepts")
 
 
+class DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise DuplicateKey(twice)
+    return result
+
+
+def _unicode_ok(value) -> bool:
+    """No lone surrogate anywhere, in keys or strings (str.encode refuses them)."""
+    try:
+        json.dumps(value, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def json_body():
     mimetype = request.mimetype or ""
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise BadRequestBody(415, f"Send JSON with Content-Type: application/json (got {mimetype or 'none'}).")
     data = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     try:
-        body = json.loads(data, parse_float=Decimal, parse_constant=_no_constants)
+        body = json.loads(data, parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_unique_keys)
     except UnicodeDecodeError:
         raise BadRequestBody(400, "The body is not UTF-8.") from None
+    except DuplicateKey as exc:
+        raise BadRequestBody(400, f"The body has the key {str(exc)[:80]!r} twice in one object; "
+                                  "send each key once.") from None
     except RecursionError:
         body = None  # nested past Python's own limit: reported below as too deep
     except ValueError as exc:
@@ -31,6 +60,9 @@ def json_body():
     limit = current_app.extensions["docsvc.settings"].max_depth
     if body is None and data.strip() != b"null" or _depth(body, limit) > limit:
         raise InvalidPayload({"$": [f"Nested deeper than {limit} levels (DOCSVC_MAX_DEPTH)."]})
+    if not _unicode_ok(body):
+        raise BadRequestBody(400, "The body's text is not valid Unicode (a lone UTF-16 surrogate escape "
+                                  "such as \\ud800): send each character whole.")
     return body
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..archive import ArchiveUnavailable
@@ -34,27 +34,37 @@ class BadRequestBody(HTTPException):
         self.code = code
 
 
+#: What a client is told when the archive fails; the reason (a folder, a bucket, an
+#: endpoint) goes to the log only.
+UNAVAILABLE = ("The archive did not accept or answer this request; nothing is confirmed archived. "
+               "Retry the same request later: it finds what was written and never duplicates it.")
+RETRY_AFTER = "5"
+
+
+def archive_failed(reason: str):
+    """The 503 for an archive failure, its reason logged with the request id."""
+    log.error("archive unavailable: %s", reason,
+              extra={"fields": {"request_id": g.get("request_id"), "reason": reason}})
+    return problem(503, "Archive unavailable", UNAVAILABLE, "archive-unavailable", {"Retry-After": RETRY_AFTER})
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
-        headers = {"Retry-After": "5"} if exc.status == 503 else None
-        return problem(exc.status, exc.title, exc.detail, exc.slug, headers, **exc.extra)
+        if exc.status == 503:
+            return archive_failed(exc.detail)
+        return problem(exc.status, exc.title, exc.detail, exc.slug, None, **exc.extra)
 
     @app.errorhandler(ArchiveUnavailable)
     def archive_unavailable(exc: ArchiveUnavailable):
-        """Wherever the archive failed (documents, templates, readiness): retry later."""
-        return problem(503, "Archive unavailable", str(exc), "archive-unavailable", {"Retry-After": "5"})
+        """Wherever the archive failed (documents, templates, keys, audit): retry later."""
+        return archive_failed(str(exc))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         slug = {413: "too-large", 415: "unsupported-media-type", 404: "not-found",
                 405: "method-not-allowed", 400: "bad-request"}.get(exc.code, "http-error")
         detail = exc.description
-        if exc.code == 429:
-            from .guard import retry_after
-
-            return problem(429, "Too many requests", f"Rate limit exceeded ({exc.description}).", "rate-limited",
-                           {"Retry-After": retry_after(exc)})
         if exc.code == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             detail = f"The body exceeds DOCSVC_MAX_BODY_BYTES ({limit} bytes)."
@@ -62,6 +72,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
-        log.exception("unhandled error")
+        """The log line says what failed and where (type, message, traceback, request id);
+        the answer says only that it failed."""
+        log.error("unhandled error: %s", type(exc).__name__, exc_info=exc, extra={"fields": {
+            "request_id": g.get("request_id"), "method": request.method, "path": request.path,
+            "endpoint": request.endpoint}})
         return problem(500, "Internal error", "The service failed; nothing was archived for this request.",
                        "internal")

@@ -1,19 +1,26 @@
 """Every request: a request id, a JSON log line, the caller's key and scope, a rate limit,
-and an audit event for what an auditor will ask about. The token itself is never logged."""
+and an audit entry for what an auditor will ask about (what succeeded: refusals are in the
+logs and the metrics). The token itself is never logged.
+
+Rate limits count an authenticated request against its key (DOCSVC_RATE_LIMIT), after the
+token is checked, and a request without a valid key against the client address
+(DOCSVC_RATE_LIMIT_ANONYMOUS), in a separate counter: a flood of unauthenticated requests
+from one address never makes a valid key behind the same address answer 429."""
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 import uuid
 
-from flask import Flask, current_app, g, request
-from flask_limiter import Limiter
-from werkzeug.exceptions import HTTPException
+from flask import Flask, g, request
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
 from ..access import ApiKey
-from .errors import problem
+from ..logs import JsonFormatter  # noqa: F401 - where it used to live
+from .errors import PROBLEM, problem
 
 log = logging.getLogger("docsvc.access")
 
@@ -24,6 +31,7 @@ SCOPES = {
     "archive.get_document": "documents:read",
     "archive.get_file": "documents:read",
     "archive.search_documents": "documents:read",
+    "archive.quote_documents": "documents:read",
     "archive.verify_document": "documents:read",
     "templates.list_templates": "templates:read",
     "templates.get_template": "templates:read",
@@ -41,25 +49,44 @@ SCOPES = {
 #: endpoint -> audited action
 AUDITED = {"documents.issue_document": "issue", "archive.get_document": "read", "archive.get_file": "read",
            "archive.verify_document": "verify", "templates.publish_template": "publish"}
+#: A payload refused before anything was written (not JSON, too large, invalid): the archive,
+#: audit trail included, stays exactly as it was. Refusals of the key itself (401, 403) are audited.
+REFUSED = {400, 413, 415, 422}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 ANONYMOUS = ApiKey("anonymous (auth disabled)", ("admin",), ("*",), "", "")
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname.lower(),
-                "logger": record.name, "message": record.getMessage()}
-        line.update(getattr(record, "fields", {}))
-        return json.dumps(line, ensure_ascii=False)
+#: Public endpoints no rate limit applies to: a liveness probe must always answer.
+UNLIMITED = {"ops.healthz"}
 
 
-def install(app: Flask, keys, audit, settings) -> Limiter:
-    def caller_id() -> str:
-        key = getattr(g, "key", None)
-        return f"key:{key.name}" if key is not None else f"ip:{request.remote_addr}"
+class RateLimits:
+    """Fixed windows per key and per address, in this process or shared through Redis."""
 
-    limiter = Limiter(caller_id, app=app, default_limits=[settings.rate_limit], headers_enabled=False,
-                      storage_uri=settings.redis_url or "memory://", strategy="fixed-window")
+    def __init__(self, settings):
+        self.per_key = parse(settings.rate_limit)
+        self.per_address = parse(settings.rate_limit_anonymous)
+        self.storage = storage_from_string(settings.redis_url or "memory://")
+        self.window = FixedWindowRateLimiter(self.storage)
+
+    def refused(self, key) -> dict | None:
+        """None when the request may go on; otherwise the 429 problem for it."""
+        limit, who = ((self.per_key, f"key:{key.name}") if key is not None
+                      else (self.per_address, f"address:{request.remote_addr}"))
+        try:
+            if self.window.hit(limit, "docsvc", who):
+                return None
+            reset = self.window.get_window_stats(limit, "docsvc", who).reset_time
+        except Exception:  # noqa: BLE001 - an unreachable Redis must not take the service down
+            log.exception("rate limit storage failed; request let through")
+            return None
+        scope = "this API key" if key is not None else "requests without a valid API key from this address"
+        return problem(429, "Too many requests", f"Rate limit exceeded: {limit} for {scope}.", "rate-limited",
+                       {"Retry-After": str(max(1, int(reset - time.time() + 0.999)))})
+
+
+def install(app: Flask, keys, audit, settings) -> RateLimits:
+    limits = RateLimits(settings)
 
     @app.before_request
     def identify():
@@ -67,18 +94,22 @@ def install(app: Flask, keys, audit, settings) -> Limiter:
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope = SCOPES.get(request.endpoint or "")
-        if scope is None:
-            return None
+        if scope is None:  # public: health, docs, designer page, unknown paths
+            return None if request.endpoint in UNLIMITED else limits.refused(None)
         if not settings.auth:
             g.key = ANONYMOUS
-            return None
+            return limits.refused(ANONYMOUS)
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
         key = keys.authenticate(token) if token else None
         if key is None:
-            return problem(401, "Unauthorized", "Send a valid API key as Authorization: Bearer <token>.",
-                           "unauthorized", {"WWW-Authenticate": 'Bearer realm="docsvc"'})
+            return limits.refused(None) or problem(
+                401, "Unauthorized", "Send a valid API key as Authorization: Bearer <token>.",
+                "unauthorized", {"WWW-Authenticate": 'Bearer realm="docsvc"'})
         g.key = key
+        refused = limits.refused(key)
+        if refused is not None:
+            return refused
         if not key.allows(scope):
             return problem(403, "Forbidden", f"This key lacks the {scope} scope.", "forbidden")
         return None
@@ -89,7 +120,7 @@ def install(app: Flask, keys, audit, settings) -> Limiter:
         response.headers["X-Request-Id"] = rid
         key = getattr(g, "key", None)
         action = AUDITED.get(request.endpoint or "")
-        if action and key is not None and response.status_code != 429:
+        if action and key is not None and 200 <= response.status_code < 300:  # refusals: logs and metrics
             target = (request.view_args or {}).get("doc_id") or (request.view_args or {}).get("name")
             if action == "issue" and response.is_json and response.status_code in (200, 201):
                 target = response.get_json().get("id")
@@ -97,13 +128,16 @@ def install(app: Flask, keys, audit, settings) -> Limiter:
                 audit.append(key.name, action, target, rid, str(response.status_code))
             except Exception:  # noqa: BLE001 - never lose the answer over the audit; but say so
                 log.exception("audit append failed", extra={"fields": {"request_id": rid}})
-        log.info("request", extra={"fields": {
+        fields = {
             "request_id": rid, "method": request.method, "path": request.path, "status": response.status_code,
             "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 1),
-            "key": key.name if key is not None else None}})
+            "key": key.name if key is not None else None}
+        if response.status_code >= 400 and response.mimetype == PROBLEM:  # why it was refused, in a word
+            fields["problem"] = str((response.get_json(silent=True) or {}).get("type", "")).rsplit("/", 1)[-1]
+        log.info("request", extra={"fields": fields})
         return response
 
-    return limiter
+    return limits
 
 
 def allowed_sellers() -> set[str] | None:
@@ -111,10 +145,3 @@ def allowed_sellers() -> set[str] | None:
     key = getattr(g, "key", None)
     return None if key is None else key.seller_filter
 
-
-def retry_after(exc: HTTPException) -> str:
-    limiter: Limiter = current_app.extensions["docsvc.limiter"]
-    window = getattr(limiter, "current_limit", None)
-    if window is not None:
-        return str(max(1, int(window.reset_at - time.time())))
-    return "1"

@@ -8,9 +8,14 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import fields
 
 from .. import __version__
+from ..billing.model import DocumentType
+from ..rendering.intake import MAX_BYTES as BUNDLE_MAX_BYTES
+from ..rendering.intake import MAX_FILES as BUNDLE_MAX_FILES
+from ..rendering.registry import SEMVER, TEMPLATE_NAME
 from ..schemas import resources as out
-from ..schemas.fields import Amount, Text
-from ..schemas.payload import DocumentPayloadSchema
+from ..schemas.fields import DECIMAL, MAX_LITERAL, Amount, Text
+from ..schemas.payload import payload_schema
+from .archive import SEARCH_FILTERS
 from .openapi_jobs import add_job_paths
 
 PROBLEM = {"application/problem+json": {"schema": "Problem"}}
@@ -25,7 +30,12 @@ def _decimal_as_string_or_number(converter, field, ret, **kwargs):
             if bound in ret:
                 value = Decimal(str(ret[bound]))
                 ret[bound] = int(value) if value == value.to_integral() else float(value)
-        return {"oneOf": [{"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}, {"type": "number"}]}
+        if "maximum" not in ret:
+            ret["maximum"] = int(field.max_abs)
+        if "minimum" not in ret:
+            ret["minimum"] = -int(field.max_abs)
+        return {"oneOf": [{"type": "string", "maxLength": MAX_LITERAL, "pattern": "^" + DECIMAL.pattern + "$"},
+                          {"type": "number"}]}
     if isinstance(field, Text):
         return {"maxLength": field.max_length, "minLength": 1}
     if isinstance(field, fields.Decimal) and field.as_string:  # responses: amounts are decimal strings
@@ -48,27 +58,54 @@ def _json(schema: str) -> dict:
     return {"application/json": {"schema": schema}}
 
 
+def _search_parameter(name: str, description: str) -> dict:
+    schema: dict = {"type": "string"}
+    if name in ("from", "to", "due_from", "due_to"):
+        schema["format"] = "date"
+    elif name == "limit":
+        schema = {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
+    elif name in ("min_amount", "max_amount"):
+        schema["pattern"] = r"^-?\d+(\.\d+)?$"
+    elif name == "seller":
+        schema["pattern"] = "^[A-Z0-9]{2,16}$"
+    elif name == "buyer":
+        schema["pattern"] = r"^\d{9}$"
+    elif name == "type":
+        schema["enum"] = [t.value for t in DocumentType]
+    elif name == "status":
+        schema["enum"] = ["paid", "partially_paid", "unpaid"]
+    elif name == "sort":
+        schema["enum"] = ["issue_date", "-issue_date", "number", "-number"]
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
 def build_spec(settings) -> dict:
     plugin = MarshmallowPlugin()
     limits = {"max_body_bytes": settings.max_body_bytes, "max_lines": settings.max_lines,
-              "max_depth": settings.max_depth, "rate_limit_per_key": settings.rate_limit}
+              "max_depth": settings.max_depth, "rate_limit_per_key": settings.rate_limit,
+              "rate_limit_per_address_without_key": settings.rate_limit_anonymous,
+              "client_timeout_seconds": settings.client_timeout,
+              "max_bundle_bytes": BUNDLE_MAX_BYTES, "max_bundle_files": BUNDLE_MAX_FILES}
     spec = APISpec(title="docsvc", version=__version__, openapi_version="3.0.3", plugins=[plugin],
                    info={"description": "JSON invoice payloads in, French invoice documents out, "
                                         "originals archived write-once. Errors are RFC 9457 problem+json. "
                                         f"Limits: bodies {settings.max_body_bytes} bytes (413), "
                                         f"{settings.max_lines} lines (422), nesting {settings.max_depth} levels "
-                                        f"(422), {settings.rate_limit} per API key (429). Send "
+                                        f"(422), {settings.rate_limit} per API key and "
+                                        f"{settings.rate_limit_anonymous} per address without a valid key (429), "
+                                        f"a whole request within {settings.client_timeout} s (408). Send "
                                         "Authorization: Bearer <token>.",
                          "x-docsvc-limits": limits},
                    components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
                    security=[{"bearer": []}])
     plugin.converter.add_attribute_function(_decimal_as_string_or_number)
-    spec.components.schema("DocumentPayload", schema=DocumentPayloadSchema)
+    spec.components.schema("DocumentPayload", schema=payload_schema(settings.max_lines))  # maxItems in force
     for name in ("DocumentResourceSchema", "DocumentSummarySchema", "SearchResultSchema",
                  "ValidationResultSchema", "VerifyReportSchema", "ProblemSchema"):
         spec.components.schema(name.removesuffix("Schema"), schema=getattr(out, name))
     payload = {"required": True, "content": _json("DocumentPayload")}
-    doc_id = {"name": "doc_id", "in": "path", "required": True, "schema": {"type": "string"},
+    doc_id = {"name": "doc_id", "in": "path", "required": True,
+              "schema": {"type": "string", "pattern": r"^[A-Z0-9]{2,16}-[A-Za-z0-9_.~-]{1,140}$"},
               "description": "SIREN (or VAT id) - number, e.g. 552100554-F-2026-0042"}
 
     spec.path("/v1/documents", operations={
@@ -79,20 +116,30 @@ def build_spec(settings) -> dict:
                                "200": {"description": "A retry: the same payload was already archived",
                                        "content": _json("DocumentResource")},
                                **_errors(400, 409, 413, 415, 422, 503)}},
-        "get": {"summary": "Search the archive", "tags": ["archive"],
-                "parameters": [{"name": n, "in": "query", "required": False,
-                                "schema": {"type": "string", **({"format": "date"} if n in ("from", "to") else {})},
-                                "description": d} for n, d in (
-                                    ("seller", "SIREN"), ("number", "invoice number"), ("type", "document type"),
-                                    ("from", "issue date on or after"), ("to", "issue date on or before"))],
+        "get": {"summary": "Search the originals (answered from the index, a page at a time)",
+                "tags": ["archive"],
+                "description": "Filters combine with AND. `count` is every match across all pages, within the "
+                               "sellers of the key. `next` (absent on the last page) carries a cursor bound to "
+                               "the key and the filters: another key's cursor, or one replayed with other "
+                               "filters, is refused with 422.",
+                "parameters": [_search_parameter(name, description) for name, description in SEARCH_FILTERS.items()],
                 "responses": {"200": {"description": "Matching documents", "content": _json("SearchResult")},
                               **_errors(422, 503)}},
     })
+    spec.path("/v1/quotes/{seller}/{number}/documents", operations={"get": {
+        "summary": "Every document issued on a quote, in issue order (from the index)", "tags": ["archive"],
+        "parameters": [{"name": "seller", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "seller SIREN (or VAT id)"},
+                       {"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "quote number, e.g. D-2026-0007"}],
+        "responses": {"200": {"description": "The quote's documents (none for another seller's quote)",
+                              "content": _json("SearchResult")},
+                      **_errors(422, 503)}}})
     spec.path("/v1/documents/validate", operations={"post": {
         "summary": "Validate and compute, render nothing, archive nothing", "tags": ["documents"],
         "requestBody": payload,
         "responses": {"200": {"description": "Valid", "content": _json("ValidationResult")},
-                      **_errors(400, 413, 415, 422)}}})
+                      **_errors(400, 413, 415, 422, 503)}}})
     spec.path("/v1/documents/{doc_id}", operations={"get": {
         "summary": "The document resource", "tags": ["archive"], "parameters": [doc_id],
         "responses": {"200": {"description": "Found", "content": _json("DocumentResource")},
@@ -124,9 +171,10 @@ def build_spec(settings) -> dict:
     spec.path("/metrics", operations={"get": {"summary": "Prometheus metrics (admin scope)", "tags": ["operations"],
                                               "responses": {"200": {"description": "text exposition"},
                                                             **_errors()}}})
-    name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"}}
+    name = {"name": "name", "in": "path", "required": True,
+            "schema": {"type": "string", "pattern": "^" + TEMPLATE_NAME.pattern + "$"}}
     version = {"name": "version", "in": "path", "required": True,
-               "schema": {"type": "string", "pattern": r"^\d+\.\d+\.\d+$"}}
+               "schema": {"type": "string", "pattern": "^" + SEMVER.pattern + "$"}}
     template = {"type": "object", "properties": {
         **{k: {"type": "string"} for k in ("name", "version", "description", "sha256", "source")},
         "published_at": {"type": "string", "nullable": True, "description": "null for shipped versions"},

@@ -1,6 +1,7 @@
 """Operators: liveness, readiness, metrics, and the API's own description."""
 from __future__ import annotations
 
+import logging
 import time
 
 import swagger_ui_bundle
@@ -13,43 +14,42 @@ from flask import (
     request,
     send_from_directory,
 )
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from ..errors import StorageUnavailable
-from .errors import problem
+from ..index import IndexUnavailable
+from ..metrics import Metrics
+from .errors import PROBLEM, problem
 
 bp = Blueprint("ops", __name__)
+log = logging.getLogger("docsvc")
 
 
-class Metrics:
-    """Per-process Prometheus metrics (one registry per app, so tests don't collide)."""
+def install_metrics(app, metrics: Metrics) -> None:
+    """Every request counted by endpoint and status, timed; every refusal (4xx) counted by
+    its problem type (invalid-payload, unauthorized, rate-limited...), since refusals leave
+    no trace in the archive."""
+    @app.before_request
+    def _start():
+        g._t0 = time.perf_counter()
 
-    def __init__(self):
-        self.registry = CollectorRegistry()
-        self.requests = Counter("docsvc_http_requests", "HTTP requests", ["endpoint", "status"],
-                                registry=self.registry)
-        self.latency = Histogram("docsvc_http_request_seconds", "Request duration", ["endpoint"],
-                                 registry=self.registry,
-                                 buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+    @app.after_request
+    def _observe(response):
+        endpoint = request.endpoint or "unmatched"
+        metrics.requests.labels(endpoint, str(response.status_code)).inc()
+        if hasattr(g, "_t0"):
+            metrics.latency.labels(endpoint).observe(time.perf_counter() - g._t0)
+        if 400 <= response.status_code < 500:
+            reason = str(response.status_code)
+            if response.mimetype == PROBLEM:
+                reason = str((response.get_json(silent=True) or {}).get("type", reason)).rsplit("/", 1)[-1]
+            metrics.refusals.labels(reason).inc()
+        return response
 
-    def install(self, app):
-        @app.before_request
-        def _start():
-            g._t0 = time.perf_counter()
 
-        @app.after_request
-        def _observe(response):
-            endpoint = request.endpoint or "unmatched"
-            self.requests.labels(endpoint, str(response.status_code)).inc()
-            if hasattr(g, "_t0"):
-                self.latency.labels(endpoint).observe(time.perf_counter() - g._t0)
-            return response
+def fault():
+    """DOCSVC_TEST_FAULTS=1 only: an unhandled exception, to show what a 500 logs."""
+    raise RuntimeError("forced fault (DOCSVC_TEST_FAULTS)")
 
 
 @bp.get("/healthz")
@@ -61,15 +61,23 @@ def healthz():
 def readyz():
     try:
         current_app.extensions["docsvc.service"].ready()
-    except StorageUnavailable as exc:
-        return problem(503, "Not ready", exc.detail, "not-ready", {"Retry-After": "5"})
-    return jsonify({"status": "ready", "archive": current_app.extensions["docsvc.service"].archive.backend})
+    except StorageUnavailable as exc:  # the reason names folders or buckets: the log has it
+        log.warning("not ready: %s", exc.detail, extra={"fields": {"reason": exc.detail}})
+        return problem(503, "Not ready", "The archive is not usable right now; the service log says why.",
+                       "not-ready", {"Retry-After": "5"})
+    index = current_app.extensions.get("docsvc.index")
+    if index is not None:  # the search index (issue 15): named when down, credentials never shown
+        try:
+            index.ping()
+        except IndexUnavailable as exc:
+            return problem(503, "Not ready", str(exc), "not-ready", {"Retry-After": "5"})
+    return jsonify({"status": "ready", "archive": current_app.extensions["docsvc.service"].archive.backend,
+                    **({"index": index.name.split(" ", 1)[0]} if index is not None else {})})
 
 
 @bp.get("/metrics")
 def metrics():
-    return Response(generate_latest(current_app.extensions["docsvc.metrics"].registry),
-                    mimetype=CONTENT_TYPE_LATEST)
+    return Response(current_app.extensions["docsvc.metrics"].exposition(), mimetype=CONTENT_TYPE_LATEST)
 
 
 @bp.get("/v1/openapi.json")

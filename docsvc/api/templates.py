@@ -14,8 +14,10 @@ from ..errors import DocumentNotFound, InvalidPayload
 from ..rendering.intake import MAX_BYTES
 from .body import json_body
 from .errors import BadRequestBody
+from .params import check_path
 
 bp = Blueprint("templates", __name__)
+bp.before_request(check_path)
 
 MEDIA = {"pdf": "application/pdf", "facturx": "application/pdf", "html": "text/html; charset=utf-8",
          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}

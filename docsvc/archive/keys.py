@@ -10,6 +10,11 @@ import re
 
 PREFIX = "documents"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+#: One segment of an archive key: what docsvc itself writes, nothing a path or a pattern
+#: could make more of (no "..", no leading dot, no "*", no "/", bounded length).
+_SEGMENT = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9_.~-]{0,199}")
+#: A seller's key: a SIREN (9 digits) or, outside France, a VAT number.
+SELLER_KEY = re.compile(r"[A-Z0-9]{2,16}")
 
 
 def escape_number(number: str) -> str:
@@ -18,6 +23,17 @@ def escape_number(number: str) -> str:
 
 def document_id(seller_key: str, number: str) -> str:
     return f"{seller_key}-{escape_number(number)}"
+
+
+def is_key(key: str) -> bool:
+    """Whether `key` is a key docsvc could have written: both archives refuse any other,
+    so a hostile id or filter can never name a folder outside the archive."""
+    return 0 < len(key) <= 900 and all(_SEGMENT.fullmatch(part) for part in key.split("/"))
+
+
+def is_prefix(prefix: str) -> bool:
+    """A listing prefix: empty, or a key followed by "/"."""
+    return prefix == "" or (prefix.endswith("/") and is_key(prefix[:-1]))
 
 
 def is_document_id(value: str) -> bool:
@@ -40,3 +56,15 @@ def file_key(doc_id: str, render_id: str, extension: str) -> str:
 
 def seller_prefix(seller_key: str | None) -> str:
     return f"{PREFIX}/{seller_key}/" if seller_key else f"{PREFIX}/"
+
+
+QUOTES = "quotes"
+
+
+def quote_prefix(seller_key: str, quote_number: str) -> str:
+    """Where the documents of one quote of one seller are listed: `quotes/<seller>/<quote>/`."""
+    return f"{QUOTES}/{seller_key}/{escape_number(quote_number)}/"
+
+
+def quote_entry_key(seller_key: str, quote_number: str, number: str) -> str:
+    return f"{quote_prefix(seller_key, quote_number)}{escape_number(number)}.json"

@@ -1,10 +1,13 @@
 """What the service needs from an archive, whatever stores it."""
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+
+from . import keys
 
 
 class AlreadyExists(Exception):
@@ -42,6 +45,8 @@ class Archive(ABC):
     """Write-once object storage. No method deletes or replaces an object."""
 
     backend: str
+    #: Why the last write failed in this process (None: it didn't, or a probe succeeded since).
+    write_failed: str | None = None
 
     @abstractmethod
     def put_once(self, key: str, data: bytes, *, content_type: str,
@@ -73,3 +78,35 @@ class Archive(ABC):
     @abstractmethod
     def check(self) -> None:
         """Raise ArchiveUnavailable, with a one-line reason, if the storage can't serve."""
+
+    # ------------------------------------------------------------------ the quote index
+
+    def file_under_quote(self, seller: str, quote: str, entry: dict) -> None:
+        """List a document (`entry`: id, number, type, issue_date) under its seller's quote,
+        write-once like everything else: so the next situation or final invoice can find every
+        deposit, situation and credit note of the quote without scanning the archive. Written
+        before the document's resource, so an issued document is never missing from it; an
+        entry whose resource never came (a crash) is ignored by the service."""
+        try:
+            self.put_once(keys.quote_entry_key(seller, quote, entry["number"]),
+                          json.dumps(entry, sort_keys=True).encode(), content_type="application/json",
+                          retain_until=None)
+        except AlreadyExists:
+            pass  # a retry of the same document, or a crashed attempt: the first entry stands
+
+    def quote_documents(self, seller: str, quote: str) -> list[dict]:
+        """The entries filed under a seller's quote, in key order (the ids: seller and number)."""
+        return [json.loads(self.get(key)) for key in self.list(keys.quote_prefix(seller, quote))]
+
+    def ready(self) -> None:
+        """Readiness: the check; and after a write failure, a write probe must succeed before
+        the archive counts as ready again. Raises ArchiveUnavailable."""
+        self.check()
+        if self.write_failed:
+            self.probe_write()
+            self.write_failed = None
+
+    def probe_write(self) -> None:
+        """Show that a write would succeed now (an adapter that can't write a throwaway
+        object, as a locked bucket can't, relies on its check)."""
+        self.check()

@@ -36,6 +36,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as NoConnection
 
+from .keys import is_key, is_prefix
 from .port import AlreadyExists, Archive, ArchiveUnavailable, DerivedObject, NotFound, StoredObject
 
 DERIVED = "derived/"
@@ -77,6 +78,8 @@ class S3Archive(Archive):
     # ------------------------------------------------------------------ port
 
     def put_once(self, key: str, data: bytes, *, content_type: str, retain_until: date | None) -> StoredObject:
+        if not is_key(key):
+            raise ValueError(f"invalid archive key {key!r}")
         self._fail_fast()
         args = {"Bucket": self.bucket, "Key": self.prefix + key, "Body": data, "IfNoneMatch": "*",
                 "ContentType": content_type,
@@ -89,13 +92,15 @@ class S3Archive(Archive):
         except ClientError as exc:
             if _code(exc) in CONFLICT_CODES:
                 raise AlreadyExists(key) from None
-            raise self._unavailable(exc) from None
+            raise self._write_failed(self._unavailable(exc)) from None
         except BotoCoreError as exc:
-            raise self._unavailable(exc) from None
+            raise self._write_failed(self._unavailable(exc)) from None
         return StoredObject(key, len(data), retain_until if self.locked else None,
                             "COMPLIANCE" if self.locked and retain_until else None, response.get("VersionId"))
 
     def get(self, key: str, version: str | None = None) -> bytes:
+        if not is_key(key):
+            raise NotFound(key)  # no such key can have been written
         self._fail_fast()
         try:
             return self.client.get_object(**self._where(key, version))["Body"].read()
@@ -107,6 +112,8 @@ class S3Archive(Archive):
             raise self._unavailable(exc) from None
 
     def head(self, key: str, version: str | None = None) -> StoredObject | None:
+        if not is_key(key):
+            return None
         self._fail_fast()
         try:
             head = self.client.head_object(**self._where(key, version))
@@ -123,6 +130,8 @@ class S3Archive(Archive):
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under `prefix`, in key order. On a locked bucket a key counts as long as it
         has a version, so a delete marker added through the raw API hides nothing."""
+        if not is_prefix(prefix):
+            return iter(())
         self._fail_fast()
         try:
             if self.locked:
@@ -137,7 +146,8 @@ class S3Archive(Archive):
             raise self._unavailable(exc) from None
         except BotoCoreError as exc:
             raise self._unavailable(exc) from None
-        return iter(sorted(k[len(self.prefix):] for k in found))
+        keys = (k[len(self.prefix):] for k in found)
+        return iter(sorted(k for k in keys if not k.startswith(DERIVED)))  # print copies are no originals
 
     def put_derived(self, key: str, data: bytes, *, content_type: str, expires: date | None,
                     metadata: dict[str, str]) -> None:
@@ -286,6 +296,10 @@ class S3Archive(Archive):
                 if version["Key"] == full:
                     oldest = version["VersionId"]
         return oldest
+
+    def _write_failed(self, exc: ArchiveUnavailable) -> ArchiveUnavailable:
+        self.write_failed = str(exc)
+        return exc
 
     def _fail_fast(self) -> None:
         if clock.monotonic() < self._down_until:

@@ -160,14 +160,25 @@ def works_per_rate(rows: Iterable[ProgressRow], attribute: str) -> dict[Key, Dec
     return out
 
 
-def deposit_bases(previous: Iterable[PreviousInvoice]) -> dict[Key, Decimal]:
-    """D_r: the base of every deposit invoice of the quote, per rate."""
+def corrected_type(credit: PreviousInvoice, previous: Iterable[PreviousInvoice]) -> str | None:
+    """The type of the invoice a credit note corrects: as the credit note says, else as listed."""
+    if credit.corrects is None:
+        return None
+    if credit.corrects.type:
+        return credit.corrects.type
+    return next((p.type for p in previous if p.number == credit.corrects.number and p.type != "credit_note"), None)
+
+
+def deposit_bases(previous: Sequence[PreviousInvoice]) -> dict[Key, Decimal]:
+    """D_r: the base of every deposit invoice of the quote, per rate, less the credit
+    notes issued on them (a deposit partly cancelled is deducted only for what is left)."""
     out: dict[Key, Decimal] = {}
     for invoice in previous:
-        if invoice.type == "deposit_invoice":
+        if invoice.type == "deposit_invoice" or (
+                invoice.type == "credit_note" and corrected_type(invoice, previous) == "deposit_invoice"):
             for part in invoice.vat:
                 key = rate_key(part.category, part.rate)
-                out[key] = out.get(key, ZERO) + part.base
+                out[key] = out.get(key, ZERO) + invoice.sign * part.base
     return out
 
 
@@ -224,13 +235,14 @@ def remaining_per_rate(quote: Sequence[RateAmount], previous: Iterable[PreviousI
 
 
 def billed_per_rate(quote: Sequence[RateAmount], previous: Iterable[PreviousInvoice]) -> tuple[RateAmount, ...]:
-    """Bases and VAT already billed by earlier invoices, on the quote's rates."""
+    """Bases and VAT already billed by earlier invoices, on the quote's rates ("déjà
+    facturé"): deposits and situations add, credit notes on them take off."""
     base: dict[Key, Decimal] = {}
     vat: dict[Key, Decimal] = {}
     for invoice in previous:
         for part in invoice.vat:
             key = rate_key(part.category, part.rate)
-            base[key] = base.get(key, ZERO) + part.base
-            vat[key] = vat.get(key, ZERO) + part.amount
+            base[key] = base.get(key, ZERO) + invoice.sign * part.base
+            vat[key] = vat.get(key, ZERO) + invoice.sign * part.amount
     return tuple(RateAmount(q.category, q.rate, base.get(rate_key(q.category, q.rate), ZERO),
                             vat.get(rate_key(q.category, q.rate), ZERO)) for q in quote)

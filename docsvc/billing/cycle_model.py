@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .model import Line
+from .model import InvoiceReference, Line
 
 
 @dataclass(frozen=True)
@@ -45,14 +45,25 @@ class VatPart:
 
 @dataclass(frozen=True)
 class PreviousInvoice:
-    """A deposit or situation already billed on the same quote."""
+    """A deposit or situation already billed on the same quote, or a credit note on one.
 
-    type: str  # deposit_invoice | progress_invoice
+    A credit note's figures are positive, as in its own 381 document; `sign` turns them
+    into what it takes off the billed amounts.
+    """
+
+    type: str  # deposit_invoice | progress_invoice | credit_note
     number: str
     issue_date: date
     net_total: Decimal
     vat: tuple[VatPart, ...]
     gross_total: Decimal
+    corrects: InvoiceReference | None = None  # credit_note: the invoice of the cycle it corrects
+    retention: Decimal | None = None  # progress_invoice: the retention guarantee it withheld
+    retention_release_date: date | None = None
+
+    @property
+    def sign(self) -> int:
+        return -1 if self.type == "credit_note" else 1
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,12 @@ class DepositRecap:
     quote_totals: tuple[RateAmount, ...]
     previous_deposits: tuple[PreviousInvoice, ...]
     deposits_total: Decimal  # gross of every deposit of the quote, this one included
+    net: Decimal = Decimal(0)  # net of this deposit
+    percent_is_equivalent: bool = False  # a fixed amount: `percent` is its share of the quote's gross
+    deposits_net: Decimal = Decimal(0)  # net of every deposit of the quote, this one included
+    remaining_net: Decimal = Decimal(0)  # what is left to invoice on the quote after this deposit
+    remaining_gross: Decimal = Decimal(0)
+    received_date: date | None = None  # the latest payment received on this deposit
 
 
 @dataclass(frozen=True)
@@ -128,6 +145,16 @@ class ProgressRow:
 
 
 @dataclass(frozen=True)
+class DepositShare:
+    """One deposit invoice's base at one VAT rate (a credit note on it counts negative)."""
+
+    type: str  # deposit_invoice | credit_note
+    number: str
+    issue_date: date
+    base: Decimal
+
+
+@dataclass(frozen=True)
 class Deduction:
     """Deposit deducted from this situation, per VAT rate."""
 
@@ -137,6 +164,7 @@ class Deduction:
     previously_deducted: Decimal
     amount: Decimal  # deducted now
     remaining: Decimal  # left to deduct on later situations
+    deposits: tuple[DepositShare, ...] = ()  # the deposit invoices D_r is made of, by number and date
 
 
 @dataclass(frozen=True)
@@ -151,6 +179,9 @@ class ProgressRecap:
     rows: tuple[ProgressRow, ...]
     deductions: tuple[Deduction, ...]
     deposit_deduction: str
+    credit_notes: tuple[PreviousInvoice, ...] = ()  # credit notes on earlier invoices of the quote
+    billed: tuple[RateAmount, ...] = ()  # "déjà facturé" per quote rate: deposits + situations - credit notes
+    deducted_total: Decimal = Decimal(0)  # every rate's deduction now: works - this = total HT
 
 
 @dataclass(frozen=True)
@@ -164,13 +195,42 @@ class RetentionFigures:
 
 
 @dataclass(frozen=True)
+class RetentionHeld:
+    """The retention guarantee one situation withheld, still owed at its release date."""
+
+    number: str
+    issue_date: date
+    amount: Decimal
+    release_date: date | None
+
+
+@dataclass(frozen=True)
+class VatByDifference:
+    """A rate whose remaining VAT, taken by difference, is not round(base x rate)."""
+
+    category: str
+    rate: Decimal
+    base: Decimal
+    vat: Decimal  # billed: the quote's VAT minus the VAT already billed
+    computed: Decimal  # round(base x rate), for the note
+
+
+@dataclass(frozen=True)
 class FinalRecap:
     quote_number: str
     quote_date: date
     quote_totals: tuple[RateAmount, ...]
-    previous: tuple[PreviousInvoice, ...]
-    billed: tuple[RateAmount, ...]  # already billed per rate
+    previous: tuple[PreviousInvoice, ...]  # deposits and situations, in the payload's order
+    billed: tuple[RateAmount, ...]  # already billed per rate, credit notes netted
     remaining: tuple[RateAmount, ...]  # billed by this final invoice per rate
+    credit_notes: tuple[PreviousInvoice, ...] = ()  # credit notes on earlier invoices of the quote
+    billed_net: Decimal = Decimal(0)  # the "déjà facturé" total row
+    billed_vat: Decimal = Decimal(0)
+    billed_gross: Decimal = Decimal(0)
+    retentions: tuple[RetentionHeld, ...] = ()  # per situation that withheld one
+    retention_total: Decimal = Decimal(0)
+    retention_release_date: date | None = None  # the latest release date given
+    vat_by_difference: tuple[VatByDifference, ...] = ()
 
 
 @dataclass(frozen=True)

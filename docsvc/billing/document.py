@@ -11,10 +11,13 @@ from decimal import Decimal
 from . import cycle, wording
 from .cycle_model import (
     DepositRecap,
+    DepositShare,
     FinalRecap,
     ProgressRecap,
     QuoteSummary,
     RateAmount,
+    RetentionHeld,
+    VatByDifference,
 )
 from .lines import price_line
 from .mentions import RECOVERY_INDEMNITY, is_b2b, mentions_for
@@ -22,6 +25,7 @@ from .model import (
     TYPE_CODES,
     Document,
     DocumentType,
+    Exemption,
     InvoicePayload,
     PricedLine,
     VatRow,
@@ -61,24 +65,28 @@ def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
         terms = replace(terms, recovery_indemnity=RECOVERY_INDEMNITY)
     installments = ()
     if payload.schedule is not None:
-        installments = schedule(doc_totals.amount_due, payload.schedule, places,
-                                retention.amount if retention else None,
-                                retention.release_date if retention else None)
+        held, release = (retention.amount, retention.release_date) if retention else (None, None)
+        final = body.extras.get("final")
+        if final is not None and final.retention_total:  # the situations' retention, still owed at release
+            held, release = final.retention_total, final.retention_release_date
+        installments = schedule(doc_totals.amount_due, payload.schedule, places, held, release)
+    due, due_source = _due_date(payload, installments)
+    lines, vat_rows, exemptions = _mark_exemptions(body.lines, body.vat_rows)
     return Document(
         type=payload.type,
         type_code=_type_code(payload),
         number=payload.number,
         issue_date=payload.issue_date,
         delivery_date=payload.delivery_date,
-        due_date=due_date(payload.issue_date, payload.due_date, terms.terms_days),
+        due_date=due,
         currency=payload.currency,
         currency_places=places,
         language=payload.language,
         operation=payload.operation,
         seller=payload.seller,
         buyer=payload.buyer,
-        lines=body.lines,
-        vat_breakdown=body.vat_rows,
+        lines=lines,
+        vat_breakdown=vat_rows,
         totals=doc_totals,
         payment=terms,
         payments=payload.payments,
@@ -88,10 +96,47 @@ def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
         order_reference=payload.order_reference,
         vat_on_debits=payload.vat_on_debits,
         notes=payload.notes,
-        mentions=mentions_for(payload, body.vat_rows),
+        mentions=mentions_for(payload, vat_rows),
         schedule=installments,
+        settlement=payload.settlement,
+        exemptions=exemptions,
+        due_date_source=due_source,
         **{k: v for k, v in body.extras.items()},
     )
+
+
+def _due_date(payload: InvoicePayload, installments) -> tuple:
+    """One due date everywhere: the first instalment's when there is a schedule (the payload
+    schema refuses terms that contradict it), none on a credit note (the money runs the
+    other way), else the payload's date or issue date + terms."""
+    if payload.type == DocumentType.CREDIT_NOTE:
+        return None, None
+    first = next((i for i in installments if i.kind == "installment"), None)
+    if first is not None:
+        return first.due_date, "schedule"
+    if payload.due_date is not None:
+        return payload.due_date, "given"
+    found = due_date(payload.issue_date, None, payload.payment.terms_days)
+    return found, "terms" if found else None
+
+
+def _mark_exemptions(lines, rows):
+    """Number each distinct exemption wording once; lines and VAT rows refer to it by mark,
+    so a category other than S prints its meaning and a reference, never a bare code."""
+    marks: dict[tuple[str, str], int] = {}
+    for item in (*rows, *lines):
+        reason = item.exemption_reason if isinstance(item, VatRow) else item.vat_exemption_reason
+        category = item.category if isinstance(item, VatRow) else item.vat_category
+        if reason and (category, reason) not in marks:
+            marks[(category, reason)] = len(marks) + 1
+    if not marks:
+        return lines, rows, ()
+    rows = tuple(replace(r, exemption_mark=marks.get((r.category, r.exemption_reason))) for r in rows)
+    by_rate = {(r.category, r.rate.normalize()): r.exemption_reason for r in rows}  # lines docsvc wrote itself
+    lines = tuple(replace(ln, exemption_mark=marks.get((ln.vat_category, ln.vat_exemption_reason or by_rate.get(
+        (ln.vat_category, ln.vat_rate.normalize())))))
+                  for ln in lines)
+    return lines, rows, tuple(Exemption(m, c, r) for (c, r), m in marks.items())
 
 
 def _type_code(payload: InvoicePayload) -> str:
@@ -117,8 +162,13 @@ def _quote(payload: InvoicePayload, places: int) -> QuoteSummary:
     return QuoteSummary(payload.quote.number, payload.quote.date, lines, rates, net, vat, net + vat)
 
 
-def _rows(rates) -> tuple[VatRow, ...]:
-    return tuple(VatRow(r.category, r.rate, r.base, r.vat) for r in rates if r.base or r.vat)
+def _rows(rates, keep_zero: bool = False, quote: QuoteSummary | None = None) -> tuple[VatRow, ...]:
+    """VAT rows of a cycle document; an exempt rate keeps the quote's exemption wording (BR-E-10...)."""
+    reasons = {}
+    for line in quote.lines if quote is not None else ():
+        reasons.setdefault(cycle.rate_key(line.vat_category, line.vat_rate), line.vat_exemption_reason)
+    return tuple(VatRow(r.category, r.rate, r.base, r.vat, reasons.get(cycle.rate_key(r.category, r.rate)))
+                 for r in rates if keep_zero or r.base or r.vat)
 
 
 def _computed_line(id: str, description: str, quantity: Decimal, amount: Decimal, rate: RateAmount) -> PricedLine:
@@ -158,9 +208,15 @@ def _deposit(payload: InvoicePayload, places: int) -> Body:
     for i, part in enumerate(p for p in parts if p.base):
         suffix = wording.text("rate_suffix", lang, rate=part.rate) if len(parts) > 1 else ""
         lines.append(_computed_line(f"A{i + 1}", base_text + suffix, Decimal(1), part.base, part))
+    net = sum((p.base for p in parts), ZERO)
+    deposits_net = net + sum((p.net_total for p in previous), ZERO)
+    received = max((p.date for p in payload.payments), default=None)
     recap = DepositRecap(quote.number, quote.date, percent, gross, request.basis if request.amount else "percent",
-                         parts, quote.per_rate, previous, all_deposits)
-    return Body(tuple(lines), _rows(parts), {"quote": quote, "deposit": recap,
+                         parts, quote.per_rate, previous, all_deposits, net=net,
+                         percent_is_equivalent=request.percent is None, deposits_net=deposits_net,
+                         remaining_net=quote.net_total - deposits_net, remaining_gross=quote.gross_total - all_deposits,
+                         received_date=received)
+    return Body(tuple(lines), _rows(parts, quote=quote), {"quote": quote, "deposit": recap,
                                              "deposit_layout": payload.deposit_layout})
 
 
@@ -175,7 +231,20 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
     if unknown:
         raise BillingError({"previous_invoices": [
             f"A deposit was billed at VAT rate {k[1]} %, which quote {quote.number} does not use." for k in unknown]})
-    deducted = {cycle.rate_key(d.category, d.rate): d for d in cycle.deductions(
+    negative = [k for k, v in deposits.items() if v < 0]
+    if negative:
+        raise BillingError({"previous_invoices": [
+            f"The credit notes on deposits take off more than was deposited at VAT rate {k[1]} %." for k in negative]})
+    shares: dict = {}
+    for invoice in payload.previous_invoices:
+        if invoice.type == "deposit_invoice" or (
+                invoice.type == "credit_note"
+                and cycle.corrected_type(invoice, payload.previous_invoices) == "deposit_invoice"):
+            for part in invoice.vat:
+                shares.setdefault(cycle.rate_key(part.category, part.rate), []).append(
+                    DepositShare(invoice.type, invoice.number, invoice.issue_date, invoice.sign * part.base))
+    deducted = {cycle.rate_key(d.category, d.rate): replace(d, deposits=tuple(shares.get(
+        cycle.rate_key(d.category, d.rate), ()))) for d in cycle.deductions(
         payload.deposit_deduction, deposits, quote_bases, cumulative, before, places)}
     lang = payload.language
     lines: list[PricedLine] = []
@@ -216,12 +285,14 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
         rows=rows,
         deductions=tuple(deducted.values()),
         deposit_deduction=payload.deposit_deduction,
+        credit_notes=tuple(p for p in payload.previous_invoices if p.type == "credit_note"),
+        billed=cycle.billed_per_rate(quote.per_rate, payload.previous_invoices),
+        deducted_total=sum((d.amount for d in deducted.values()), ZERO),
     )
     extras = {"quote": quote, "progress": recap, "title_number": recap.situation_number}
     if payload.retention is not None:
         extras["retention"] = cycle.retention(payload.retention, cum_rates, before_rates, places)
-    rows = tuple(VatRow(r.category, r.rate, r.base, r.vat) for r in vat_parts)
-    return Body(tuple(lines), rows, extras)
+    return Body(tuple(lines), _rows(vat_parts, keep_zero=True, quote=quote), extras)
 
 
 def _final(payload: InvoicePayload, places: int) -> Body:
@@ -239,13 +310,27 @@ def _final(payload: InvoicePayload, places: int) -> Body:
         for part in invoice.vat:
             if part.base:
                 rate = RateAmount(part.category, part.rate, part.base, part.amount)
-                lines.append(_computed_line(f"P{len(lines) + 1}",
-                                            wording.text("previous_deduction", lang, number=invoice.number,
-                                                         date=invoice.issue_date)
-                                            + wording.text("rate_suffix", lang, rate=part.rate),
-                                            Decimal(-1), part.base, rate))
-    recap = FinalRecap(quote.number, quote.date, quote.per_rate, previous, billed, remaining)
-    return Body(tuple(lines), _rows(remaining), {"quote": quote, "final": recap})
+                if invoice.type == "credit_note":  # what a credit note took off is billed again here
+                    text = wording.text("credit_added_back", lang, number=invoice.number, date=invoice.issue_date,
+                                        corrected=invoice.corrects.number)
+                else:
+                    text = wording.text("previous_deduction", lang, number=invoice.number, date=invoice.issue_date)
+                lines.append(_computed_line(f"P{len(lines) + 1}", text + wording.text("rate_suffix", lang, rate=part.rate),
+                                            Decimal(-invoice.sign), part.base, rate))
+    held = tuple(RetentionHeld(p.number, p.issue_date, p.retention, p.retention_release_date)
+                 for p in previous if p.type == "progress_invoice" and p.retention)
+    releases = [h.release_date for h in held if h.release_date]
+    differ = tuple(VatByDifference(r.category, r.rate, r.base, r.vat, round_money(r.base * r.rate / HUNDRED, places))
+                   for r in remaining if r.vat != round_money(r.base * r.rate / HUNDRED, places))
+    recap = FinalRecap(quote.number, quote.date, quote.per_rate,
+                       tuple(p for p in previous if p.type != "credit_note"), billed, remaining,
+                       credit_notes=tuple(p for p in previous if p.type == "credit_note"),
+                       billed_net=sum((b.base for b in billed), ZERO), billed_vat=sum((b.vat for b in billed), ZERO),
+                       billed_gross=sum((b.gross for b in billed), ZERO),
+                       retentions=held, retention_total=sum((h.amount for h in held), ZERO),
+                       retention_release_date=max(releases, default=None), vat_by_difference=differ)
+    # every rate a line uses keeps its row, base 0 and VAT 0 included (EN 16931 BR-S-08)
+    return Body(tuple(lines), _rows(remaining, keep_zero=True, quote=quote), {"quote": quote, "final": recap})
 
 
 BODIES = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .model import DocumentType, InvoicePayload, Mention, VatRow
+from .model import DocumentType, InvoicePayload, Line, Mention, VatRow
 
 #: Legal forms of individual entrepreneurs: no share capital to state.
 INDIVIDUAL_FORMS = frozenset({"EI", "EIRL", "MICRO-ENTREPRENEUR", "AUTO-ENTREPRENEUR", "ENTREPRENEUR INDIVIDUEL"})
@@ -22,9 +22,19 @@ def is_b2b(payload: InvoicePayload) -> bool:
     return payload.buyer.kind == "business"
 
 
+def billed_lines(payload: InvoicePayload) -> tuple[Line, ...]:
+    """The lines a document actually bills: its own for an invoice or a credit note; the
+    quote's for a deposit, a situation or a final invoice, which bill shares of the quote
+    at the quote's VAT rates."""
+    if payload.type in (DocumentType.INVOICE, DocumentType.CREDIT_NOTE) or payload.quote is None:
+        return payload.lines
+    return payload.quote.lines
+
+
 def _franchise_only(payload: InvoicePayload) -> bool:
     """A seller under the VAT franchise (art. 293 B) bills only exempt lines and has no VAT id."""
-    return all(line.vat_category == "E" for line in payload.lines)
+    lines = billed_lines(payload)
+    return bool(lines) and all(line.vat_category == "E" for line in lines)
 
 
 def missing_mentions(payload: InvoicePayload) -> dict[str, list[str]]:
@@ -49,8 +59,13 @@ def missing_mentions(payload: InvoicePayload) -> dict[str, list[str]]:
         need("buyer.siren", "The buyer's SIREN is mandatory between French businesses (2026-2027 reform).")
     if payload.operation is None:
         need("operation", "The nature of the operation (goods, services or mixed) is mandatory.")
-    if payload.due_date is None and payload.payment.terms_days is None:
-        need("due_date", "A due date (or payment.terms_days) is mandatory.")
+    if (payload.due_date is None and payload.payment.terms_days is None and payload.schedule is None
+            and payload.type != DocumentType.CREDIT_NOTE):  # a credit note's money runs the other way
+        need("due_date", "A due date (or payment.terms_days, or a schedule) is mandatory.")
+    quote_lines = payload.quote.lines if payload.quote is not None else ()
+    if payload.delivery_date is None and any(line.vat_category == "K" for line in (*payload.lines, *quote_lines)):
+        need("delivery_date", "An intra-EU supply (category K) must give the date of the supply "
+                              "(EN 16931 BR-IC-11); docsvc never invents one.")
     if is_b2b(payload) and payload.payment.late_penalty_rate is None:
         need("payment.late_penalty_rate", "The late-payment penalty rate is mandatory between businesses.")
     if payload.type == DocumentType.CREDIT_NOTE and payload.corrects is None:

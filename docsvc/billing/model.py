@@ -109,6 +109,15 @@ class InvoiceReference:
 
 
 @dataclass(frozen=True)
+class Settlement:
+    """How a credit note is settled: the money runs from the seller to the buyer."""
+
+    method: str  # deduction (from the next payment) | refund
+    means: str | None = None  # refund: transfer, cheque...
+    date: date | None = None  # when it is refunded or deducted
+
+
+@dataclass(frozen=True)
 class TemplateRef:
     name: str = "classic"
     version: str | None = None
@@ -147,6 +156,7 @@ class InvoicePayload:
     deposit_deduction: str = "progressive"  # full | progressive
     retention: object | None = None  # Retention
     schedule: object | None = None  # ScheduleRequest
+    settlement: Settlement | None = None  # credit_note
 
 
 # ---------------------------------------------------------------- computed figures
@@ -168,6 +178,7 @@ class PricedLine:
     vat_category: str
     vat_rate: Decimal
     vat_exemption_reason: str | None
+    exemption_mark: int | None = None  # the number of its exemption wording in `exemptions`
 
 
 @dataclass(frozen=True)
@@ -179,6 +190,16 @@ class VatRow:
     base: Decimal
     amount: Decimal
     exemption_reason: str | None = None
+    exemption_mark: int | None = None  # the number of its exemption wording in `exemptions`
+
+
+@dataclass(frozen=True)
+class Exemption:
+    """An exemption wording, printed once and referred to by its mark from lines and VAT rows."""
+
+    mark: int
+    category: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -235,6 +256,9 @@ class Document:
     retention: object | None = None  # RetentionFigures
     final: object | None = None  # FinalRecap
     schedule: tuple = ()  # Installment...
+    settlement: Settlement | None = None  # credit_note: how it is settled
+    exemptions: tuple[Exemption, ...] = ()  # VAT exemption wordings, by mark
+    due_date_source: str | None = None  # terms | given | schedule: where `due_date` comes from
 
 
 def as_plain(value):

@@ -16,6 +16,7 @@ _TEXT = {
         "progress_line": "{description} (avancement {cumulative} %)",
         "deposit_deduction": "Déduction des acomptes versés sur devis n° {quote}",
         "previous_deduction": "Déduction facture n° {number} du {date}",
+        "credit_added_back": "Avoir n° {number} du {date} sur facture n° {corrected}, réintégré",
     },
     "en": {
         "deposit_percent": "Deposit of {percent}% on quote no. {quote} of {date}",
@@ -24,6 +25,7 @@ _TEXT = {
         "progress_line": "{description} (progress {cumulative}%)",
         "deposit_deduction": "Deduction of deposits paid on quote no. {quote}",
         "previous_deduction": "Deduction of invoice no. {number} of {date}",
+        "credit_added_back": "Credit note no. {number} of {date} on invoice no. {corrected}, added back",
     },
 }
 

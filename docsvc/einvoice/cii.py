@@ -66,14 +66,14 @@ def profile_for(doc: Document) -> str:
 
 
 def _references(doc: Document) -> list[tuple[str, date]]:
-    """BT-25/BT-26: the invoice a credit note corrects, or the invoices a situation or a
-    final invoice deducts."""
+    """BT-25/BT-26: the invoice a credit note corrects, or the earlier invoices a situation
+    or a final invoice names on paper: every deposit it deducts and every earlier situation."""
     if doc.corrects is not None:
         return [(doc.corrects.number, doc.corrects.issue_date)]
     if doc.final is not None:
         return [(p.number, p.issue_date) for p in doc.final.previous]
     if doc.progress is not None:
-        return [(p.number, p.issue_date) for p in doc.progress.previous_deposits]
+        return [(p.number, p.issue_date) for p in (*doc.progress.previous_deposits, *doc.progress.previous_situations)]
     return []
 
 
@@ -153,13 +153,15 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
         ship = b.add(delivery, "ram:ShipToTradeParty")
         b.add(ship, "ram:Name", doc.buyer.name)
         _address(b, ship, doc.buyer.delivery_address or doc.buyer.address)
-    event = b.add(delivery, "ram:ActualDeliverySupplyChainEvent")
-    _date(event, b, "ram:OccurrenceDateTime", doc.delivery_date or doc.issue_date)
+    if doc.delivery_date is not None:  # BT-72 only when the payload gives one: never an invented date
+        event = b.add(delivery, "ram:ActualDeliverySupplyChainEvent")
+        _date(event, b, "ram:OccurrenceDateTime", doc.delivery_date)
 
     settlement = b.add(tx, "ram:ApplicableHeaderTradeSettlement")
     b.add(settlement, "ram:InvoiceCurrencyCode", doc.currency)
     terms = doc.payment
-    if terms.means and not (terms.means == "transfer" and not terms.iban):  # a transfer names its account
+    credit = doc.type_code in ("381", "503")  # the seller owes: no account of the seller's to pay into
+    if terms.means and not credit and not (terms.means == "transfer" and not terms.iban):  # a transfer names its account
         means = b.add(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
         b.add(means, "ram:TypeCode", PAYMENT_MEANS[terms.means])
         if terms.iban:
@@ -237,6 +239,14 @@ _NOTE_TEXT = {
         "early_payment_discount": "Escompte de {percent} % pour paiement sous {days} jours.",
         "vat_on_debits": "Option pour le paiement de la TVA d'après les débits.",
         "retention": "Retenue de garantie de {percent} % : {amount} €, libérée le {release}.",
+        "retention_no_date": "Retenue de garantie de {percent} % : {amount} €, date de libération non fixée.",
+        "retention_held": "Retenue de garantie retenue sur les situations : {amount} €, restant due, "
+                          "libérable le {release}.",
+        "retention_held_no_date": "Retenue de garantie retenue sur les situations : {amount} €, restant due, "
+                                  "date de libération non fixée.",
+        "settled_deduction": "Avoir à déduire du prochain règlement",
+        "settled_refund": "Avoir remboursé",
+        "settled_on": " le {date}",
     },
     "en": {
         "late_penalty": "Late payment penalties: {rate}% a year from the day after the due date.",
@@ -245,6 +255,14 @@ _NOTE_TEXT = {
         "early_payment_discount": "{percent}% discount for payment within {days} days.",
         "vat_on_debits": "VAT paid on debits.",
         "retention": "Retention guarantee of {percent}%: EUR {amount}, released on {release}.",
+        "retention_no_date": "Retention guarantee of {percent}%: EUR {amount}, release date not set.",
+        "retention_held": "Retention withheld by the progress invoices: EUR {amount}, still owed, "
+                          "released on {release}.",
+        "retention_held_no_date": "Retention withheld by the progress invoices: EUR {amount}, still owed, "
+                                  "release date not set.",
+        "settled_deduction": "Credit to be deducted from the next payment",
+        "settled_refund": "Credit refunded",
+        "settled_on": " on {date}",
     },
 }
 _NOTE_SUBJECTS = {"late_penalty": "PMD", "recovery_indemnity": "PMT", "no_early_payment_discount": "AAB",
@@ -267,10 +285,23 @@ def _notes(doc: Document) -> list[tuple[str, str | None]]:
                           _NOTE_SUBJECTS[mention.code]))
     if doc.retention is not None:
         r = doc.retention
-        notes.append((texts["retention"].format(percent=_plain(r.percent), amount=_plain(r.amount),
-                                                release=r.release_date.isoformat() if r.release_date else "-"),
-                      "AAI"))
+        key = "retention" if r.release_date else "retention_no_date"
+        notes.append((texts[key].format(percent=_plain(r.percent), amount=_plain(r.amount),
+                                        release=r.release_date.isoformat() if r.release_date else ""), "AAI"))
+    if doc.final is not None and doc.final.retention_total:
+        f = doc.final
+        key = "retention_held" if f.retention_release_date else "retention_held_no_date"
+        notes.append((texts[key].format(amount=_plain(f.retention_total), release=f.retention_release_date.isoformat()
+                                        if f.retention_release_date else ""), "AAI"))
+    if doc.settlement is not None:
+        notes.append((_settlement_text(doc), "AAI"))
     return notes
+
+
+def _settlement_text(doc: Document) -> str:
+    texts = _NOTE_TEXT.get(doc.language, _NOTE_TEXT["fr"])
+    st = doc.settlement
+    return texts["settled_" + st.method] + (texts["settled_on"].format(date=st.date.isoformat()) if st.date else "") + "."
 
 
 def _plain(value) -> str:
@@ -279,6 +310,8 @@ def _plain(value) -> str:
 
 def _payment_terms(doc: Document, due_now: Decimal) -> list[tuple[str | None, date | None, Decimal | None]]:
     """One term with the due date, or (EXTENDED) one per instalment, retention included."""
+    if doc.type_code in ("381", "503"):  # no buyer due date on a credit note: the money runs the other way
+        return [] if doc.settlement is None else [(_settlement_text(doc), None, None)]
     if doc.schedule:
         return [(None, i.due_date, i.amount) for i in doc.schedule]
     if doc.retention is not None and doc.retention.amount:

@@ -31,6 +31,7 @@ def add_commands(sub) -> None:
 
 
 def worker(args) -> int:
+    from .. import logs
     from ..app import create_app
     from ..cli import _settings
     from .queue import QUEUE
@@ -47,8 +48,8 @@ def worker(args) -> int:
     celery_app = app.extensions["celery"]
     concurrency = args.concurrency or settings.workers or os.cpu_count() or 1
     name = args.name or f"docsvc-{os.getpid()}@%h"
-    print(f"docsvc: worker {name} with {concurrency} process(es) on {_redacted(settings.redis_url)} "
-          f"(archive {settings.archive_url})", file=sys.stderr, flush=True)
+    logs.say(f"docsvc: worker {name} with {concurrency} process(es) on {_redacted(settings.redis_url)} "
+             f"(archive {settings.archive_url})", stream=sys.stderr)  # JSON, like every other line
     celery_app.worker_main(["worker", "--loglevel", settings.log_level, "--concurrency", str(concurrency),
                             "--pool", "prefork", "--hostname", name, "--queues", QUEUE,
                             "--without-gossip", "--without-mingle"])

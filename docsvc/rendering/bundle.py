@@ -7,6 +7,7 @@ identifies exactly what rendered an original.
 from __future__ import annotations
 
 import hashlib
+import threading
 import tomllib
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from .docx import DocxEngine
 from .environment import make_environment
 from .errors import UnsupportedFormat
 from .html_pdf import PdfEngine
+
+#: One render at a time per process: docsvc serve runs a few threads per worker, WeasyPrint
+#: (Pango, fontconfig) is not documented thread-safe, and rendering is CPU-bound anyway.
+_RENDERING = threading.Lock()
 
 
 def bundle_files(path: Path) -> list[Path]:
@@ -50,15 +55,16 @@ class Bundle:
         self.html_env = make_environment(loader=FileSystemLoader(str(self.path)), autoescape=True)
         self.html_template = self.html_env.get_template("document.html") if "pdf" in self.formats else None
         self._pdf = PdfEngine(self.path, (self.path / "style.css").read_text()) if "pdf" in self.formats else None
-        self._docx = (DocxEngine((self.path / "document.docx").read_bytes(), make_environment(autoescape=False))
+        self._docx = (DocxEngine((self.path / "document.docx").read_bytes(), make_environment(autoescape=False),
+                                 self.sha256)
                       if "docx" in self.formats else None)
 
-    def context(self, document: dict) -> dict:
+    def context(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> dict:
         """The render context: the enriched document, the labels of its language, the template."""
-        return render_context(document, self)
+        return render_context(document, self, carry, closing_split)
 
-    def html(self, document: dict) -> str:
-        return self.html_template.render(self.context(document))
+    def html(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> str:
+        return self.html_template.render(self.context(document, carry, closing_split))
 
     def supports(self, fmt: str) -> bool:
         """facturx is the PDF as PDF/A-3b, so any bundle that renders PDF renders it."""
@@ -68,8 +74,8 @@ class Bundle:
         """pdf, docx, or facturx: the PDF/A-3b that the e-invoice XML is embedded into."""
         if not self.supports(fmt):
             raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
-        if fmt == "pdf":
-            return self._pdf.render(self.html(document))
-        if fmt == "facturx":
-            return self._pdf.render(self.html(document), variant="pdf/a-3b")
-        return self._docx.render(self.context(document))
+        with _RENDERING:
+            if fmt in ("pdf", "facturx"):
+                return self._pdf.render_carried(lambda carry, split: self.html(document, carry, split),
+                                                variant="pdf/a-3b" if fmt == "facturx" else None)
+            return self._docx.render(self.context(document))

@@ -18,10 +18,11 @@ from pathlib import Path
 from jinja2 import TemplateSyntaxError
 
 from .environment import make_environment
+from .glyphs import fallback_problems
 
 FORMATS = {"pdf", "docx"}
 LANGUAGES = {"fr", "en"}
-SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+SEMVER = re.compile(r"(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\Z")  # as registry.SEMVER
 GENERIC_FONTS = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui", "inherit", "initial"}
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -191,4 +192,5 @@ def check_bundle(path: Path, name: str | None = None, version: str | None = None
     problems = check_manifest(path, name, version)
     if problems:
         return problems
-    return check_html(path) + check_docx(path) + check_assets(path) + check_fonts(path)
+    return (check_html(path) + check_docx(path) + check_assets(path) + check_fonts(path)
+            + fallback_problems(path))

@@ -3,35 +3,79 @@
 The output is deterministic: docxtpl saves through zipfile, which stamps every member
 with the current time; we stamp the zip entries and the core properties with the
 document's issue date instead, so re-rendering an original gives the same bytes.
+
+The package describes this document and nothing else: core properties name its title,
+number, seller and buyer; the template's own thumbnail and app.xml (which name the
+designer's Word, company or template) are dropped. Bundles whose DOCX originals were
+archived before that cleaning (LEGACY_PACKAGES) keep the old behaviour, so their pinned
+documents re-render byte for byte.
 """
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import datetime, time, timezone
 from io import BytesIO
 
 from docxtpl import DocxTemplate
 
+#: SHA-256 of the bundles rendered before the package cleaning: classic 1.0.0.
+LEGACY_PACKAGES = frozenset({"8d809fea720b36f9d36f97cc07d9461c2b4f6dea0d4ab94e1fb6dd52b92ccda2"})
+
+APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           '<Application>docsvc</Application></Properties>').encode()
+LANGUAGE_TAGS = {"fr": "fr-FR", "en": "en-GB"}
+
 
 class DocxEngine:
-    def __init__(self, template_bytes: bytes, env):
+    def __init__(self, template_bytes: bytes, env, bundle_sha256: str | None = None):
         self.template_bytes = template_bytes  # docxtpl mutates its document: reload per render
         self.env = env
+        self.legacy = bundle_sha256 in LEGACY_PACKAGES
 
     def render(self, context: dict) -> bytes:
         template = DocxTemplate(BytesIO(self.template_bytes))
         template.render(context, jinja_env=self.env, autoescape=True)
         doc = context["doc"]
         issued = datetime.combine(doc["issue_date"], time(), tzinfo=timezone.utc)
+        title = f"{context['labels']['titles'][doc['type']]} {doc['number']}"
         props = template.docx.core_properties
-        props.title = f"{context['labels']['titles'][doc['type']]} {doc['number']}"
+        props.title = title
         props.author = doc["seller"]["name"]
         props.last_modified_by = f"docsvc {context['template']['name']} {context['template']['version']}"
         props.created = props.modified = issued
         props.revision = 1
+        if not self.legacy:
+            props.subject = f"{title} — {doc['seller']['name']} → {doc['buyer']['name']}"
+            props.keywords = f"{context['labels']['titles'][doc['type']]}, {doc['number']}"
+            props.language = LANGUAGE_TAGS.get(doc["language"], doc["language"])
+            props.comments = props.category = props.content_status = props.identifier = ""
+            props.version = ""
+            props.last_printed = issued
         out = BytesIO()
         template.save(out)
-        return restamp(out.getvalue(), issued.timetuple()[:6])
+        data = out.getvalue() if self.legacy else clean_package(out.getvalue())
+        return restamp(data, issued.timetuple()[:6])
+
+
+def clean_package(data: bytes) -> bytes:
+    """The package without the template's thumbnail and with an app.xml that names only docsvc."""
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            name = info.filename
+            if name.startswith("docProps/thumbnail"):
+                continue
+            body = source.read(name)
+            if name == "_rels/.rels":
+                body = re.sub(rb'<Relationship [^>]*Target="/?docProps/thumbnail[^"]*"\s*/>', b"", body)
+            elif name == "[Content_Types].xml":
+                body = re.sub(rb'<Override PartName="/docProps/thumbnail[^"]*"[^>]*/>', b"", body)
+            elif name == "docProps/app.xml":
+                body = APP_XML
+            target.writestr(info, body)
+    return out.getvalue()
 
 
 def restamp(data: bytes, date_time: tuple) -> bytes:

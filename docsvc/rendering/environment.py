@@ -6,6 +6,7 @@ time instead of a blank on an issued invoice.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -86,7 +87,70 @@ def mention(ctx, item: dict) -> str:
     return wording.format(**values)
 
 
-FILTERS = {"money": money, "date": long_date, "short_date": short_date, "number": number,
+MINUS = "\u2212"
+NBSP = "\u00a0"
+
+
+@pass_context
+def amount(ctx, value, currency: str | None = None) -> str:
+    """`money` with one true minus sign (U+2212) for a negative amount, never a hyphen,
+    and no place where a line could break (digits, sign and currency stay together)."""
+    if value is None:
+        return ""
+    text = money(ctx, value, currency)
+    return text.replace("-", MINUS).replace(" ", NBSP)
+
+
+@pass_context
+def negative(ctx, value, currency: str | None = None) -> str:
+    """A positive figure shown as what it takes off: 152.70 -> "−152,70 €"."""
+    if value is None:
+        return ""
+    return amount(ctx, -_decimal(value), currency)
+
+
+def grouped(value: str | None, kind: str = "auto") -> str:
+    """Identifiers grouped for reading, with no-break spaces: IBAN by 4, SIREN 3-3-3,
+    SIRET 3-3-3-5, French VAT number FRkk 3-3-3."""
+    if not value:
+        return ""
+    text = str(value).replace(" ", "")
+    if kind == "auto":
+        kind = ("siren" if len(text) == 9 and text.isdigit() else "siret" if len(text) == 14 and text.isdigit()
+                else "vat" if text.startswith("FR") and len(text) == 13 else "iban" if len(text) > 14 else "")
+    if kind == "siren":
+        parts = [text[0:3], text[3:6], text[6:9]]
+    elif kind == "siret":
+        parts = [text[0:3], text[3:6], text[6:9], text[9:]]
+    elif kind == "vat" and text.startswith("FR") and len(text) == 13:
+        parts = [text[0:4], text[4:7], text[7:10], text[10:]]
+    elif kind == "iban":
+        parts = [text[i:i + 4] for i in range(0, len(text), 4)]
+    else:
+        return text
+    return NBSP.join(parts)
+
+
+def nobreak(text: str | None) -> str:
+    """Keep "20 %", "n° 12" and "D-2026-0007" whole where they sit in running text."""
+    if not text:
+        return ""
+    text = re.sub(r"(\d) %", "\\1" + NBSP + "%", str(text))
+    return re.sub(r"\b(n°|no\.) ", "\\1" + NBSP, text)
+
+
+def registration(party: dict) -> str:
+    """"RCS Lyon 912 345 675": the registry with the SIREN beside it, unless it already has one."""
+    reg = party.get("registration")
+    if not reg:
+        return ""
+    if party.get("siren") and not any(ch.isdigit() for ch in reg):
+        return reg + NBSP + grouped(party["siren"], "siren")
+    return reg
+
+
+FILTERS = {"money": money, "amount": amount, "negative": negative, "grouped": grouped, "nobreak": nobreak,
+           "registration": registration, "date": long_date, "short_date": short_date, "number": number,
            "quantity": number, "percent": percent, "unit": unit, "mention": mention}
 
 

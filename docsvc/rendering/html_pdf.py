@@ -1,10 +1,13 @@
 """HTML to PDF through WeasyPrint, fetching nothing but the bundle's own assets."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from weasyprint import CSS, HTML
+from weasyprint import CSS, DEFAULT_OPTIONS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -55,3 +58,169 @@ class PdfEngine:
         """`variant="pdf/a-3b"` for Factur-X: embedded fonts, sRGB output intent, XMP."""
         document = HTML(string=html, base_url=BUNDLE_BASE, url_fetcher=self.fetcher)
         return document.write_pdf(stylesheets=[self.css], font_config=self.fonts, pdf_variant=variant)
+
+    # ------------------------------------------------------------ carried-forward subtotals
+
+    def render_carried(self, html_for: Callable[[dict, bool], str], variant: str | None = None) -> bytes:
+        """A line table that runs over several pages shows "À reporter" at the foot of each
+        page and "Report" at the head of the next, with the running subtotal.
+
+        CSS can't add up what lands on a page, so the layout is read back: rows marked
+        `data-row` (a key) and `data-carry` (the amount the subtotal adds) are laid out
+        once; the page breaks are planned from their heights so that each page keeps room
+        for its two subtotal rows; the template is filled again with `carry` = {row key:
+        subtotal after that row}, and it puts a forced page break after each "À reporter"
+        row. The result is checked against the new layout (every subtotal row on the page
+        of the rows it adds up, no other break inside the table) and corrected a row at a
+        time until it is stable. Templates without `data-carry` render in one pass, as before.
+
+        The block of class `closing` (the table's last rows and the closing figures) is
+        kept on one page; when it is taller than a page, `html_for` is asked for the
+        `closing_split` variant, where only its parts are kept whole.
+        """
+        html = html_for({}, False)
+        if "data-carry=" not in html:
+            return self.render(html, variant)
+        document = self._layout(html, variant)
+        split = False
+        height = _closing_height(document)
+        page_box = document.pages[0]._page_box
+        if height is not None and height > page_box.height * 0.97:
+            split = True
+            document = self._layout(html_for({}, True), variant)
+        rows = _rows(document)
+        if len({r.page for r in rows}) <= 1:
+            return self._write(document, variant)
+        amounts = {r.key: r.amount for r in rows}
+        order = [r.key for r in rows]
+        breaks = _plan(document, rows, split)
+        for _ in range(4 + 2 * len(document.pages)):
+            carry = _subtotals(order, amounts, breaks)
+            document = self._layout(html_for(carry, split), variant)
+            fixed = _check(_rows(document), _carry_rows(document), breaks, order)
+            if fixed is None:
+                return self._write(document, variant)
+            breaks = fixed
+        return self._write(document, variant)  # never seen: the last layout, checked as far as it went
+
+    def _options(self, variant):
+        options = DEFAULT_OPTIONS.copy()
+        options.update(stylesheets=[self.css], pdf_variant=variant)
+        return options
+
+    def _layout(self, html: str, variant):
+        document = HTML(string=html, base_url=BUNDLE_BASE, url_fetcher=self.fetcher)
+        return document.render(font_config=self.fonts, **self._options(variant))
+
+    def _write(self, document, variant) -> bytes:
+        options = self._options(variant)
+        return document.write_pdf(None, 1, None, **{k: options[k] for k in DEFAULT_OPTIONS})
+
+
+@dataclass(frozen=True)
+class _Row:
+    key: str
+    amount: Decimal
+    page: int
+    top: float
+    height: float
+    closing: bool  # inside the block kept with the closing figures (moves as one)
+
+
+def _is_closing(box) -> bool:
+    element = getattr(box, "element", None)
+    return element is not None and "closing" in (element.get("class") or "").split()
+
+
+def _boxes(box, closing: bool = False):
+    """Every box under `box`, with whether it lies inside the closing block."""
+    closing = closing or _is_closing(box)
+    yield box, closing
+    for child in getattr(box, "children", None) or ():
+        yield from _boxes(child, closing)
+
+
+def _marked(document, attribute: str):
+    for index, page in enumerate(document.pages):
+        for box, closing in _boxes(page._page_box):
+            element = getattr(box, "element", None)
+            if getattr(box, "element_tag", None) == "tr" and element is not None and element.get(attribute):
+                yield index, box, element, closing
+
+
+def _rows(document) -> list[_Row]:
+    out, seen = [], set()
+    for page, box, element, closing in _marked(document, "data-row"):
+        key = element.get("data-row")
+        if key in seen:  # a row split over two pages: its first part counts
+            continue
+        seen.add(key)
+        out.append(_Row(key, Decimal(element.get("data-carry") or "0"), page, box.position_y,
+                        box.margin_height(), closing))
+    return out
+
+
+def _carry_rows(document) -> dict[str, int]:
+    """Page of each "À reporter" row, by the key of the row it follows."""
+    return {element.get("data-carry-after"): page for page, _, element, _ in _marked(document, "data-carry-after")}
+
+
+def _subtotals(order: list[str], amounts: dict[str, Decimal], breaks: list[str]) -> dict[str, Decimal]:
+    out, running, wanted = {}, Decimal(0), set(breaks)
+    for key in order:
+        running += amounts[key]
+        if key in wanted:
+            out[key] = running
+    return out
+
+
+def _plan(document, rows: list[_Row], split: bool = False) -> list[str]:
+    """Break points from the first layout's heights: a page takes rows while there is
+    room left for its "À reporter" row; the next starts under its "Report" row. The rows
+    kept with the closing block move as one (unless the block is split)."""
+    if split:
+        rows = [_Row(r.key, r.amount, r.page, r.top, r.height, False) for r in rows]
+    page_box = document.pages[0]._page_box
+    bottom = page_box.content_box_y() + page_box.height
+    carry_h = min(r.height for r in rows)
+    later = [r for r in rows if r.page > rows[0].page and not r.closing]
+    next_top = later[0].top if later else page_box.content_box_y() + 2 * carry_h  # under the repeated header
+    breaks: list[str] = []
+    y = rows[0].top
+    body = [r for r in rows if not r.closing]
+    for previous, row in zip([None, *body], body):
+        if previous is not None and y + row.height + carry_h > bottom + 0.01:
+            breaks.append(previous.key)
+            y = next_top + carry_h
+        y += row.height
+    closing = [r for r in rows if r.closing]
+    if body and closing:
+        closing_h = _closing_height(document) or sum(r.height for r in closing)
+        if closing[0].page != body[-1].page or y + closing_h > bottom + 0.01:
+            if not breaks or breaks[-1] != body[-1].key:
+                breaks.append(body[-1].key)
+    return breaks
+
+
+def _closing_height(document) -> float | None:
+    """Height of the block kept with the closing figures, on the page where it starts."""
+    for page in document.pages:
+        for box, _ in _boxes(page._page_box):
+            if _is_closing(box):
+                return box.margin_height()
+    return None
+
+
+def _check(rows: list[_Row], carried: dict[str, int], breaks: list[str], order: list[str]) -> list[str] | None:
+    """None when the layout is as planned; otherwise the corrected break points."""
+    page_of = {r.key: r.page for r in rows}
+    position = {key: i for i, key in enumerate(order)}
+    for i, key in enumerate(breaks):
+        if carried.get(key) != page_of.get(key):  # "À reporter" slid to the next page: break a row earlier
+            earlier = order[position[key] - 1] if position[key] > 0 else None
+            return breaks[:i] + ([earlier] if earlier and earlier not in breaks[:i] else [])
+    wanted = set(breaks)
+    for previous, row in zip(rows, rows[1:]):
+        if row.page != previous.page and previous.key not in wanted:  # a break nobody planned
+            return sorted(wanted | {previous.key}, key=position.get)
+    return None

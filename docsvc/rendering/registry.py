@@ -16,12 +16,14 @@ from .bundle import Bundle
 from .errors import TemplateNotFound
 from .intake import unpack
 
-SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
+SEMVER = re.compile(r"(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})")  # fullmatch only
+#: A template's name: it becomes a folder and a key, so never a pattern or a path.
+TEMPLATE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 PREFIX = "templates"
 
 
 def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in SEMVER.match(version).groups())
+    return tuple(int(x) for x in SEMVER.fullmatch(version).groups())
 
 
 def zip_key(name: str, version: str) -> str:
@@ -43,12 +45,14 @@ class TemplateRegistry:
     # ---------------------------------------------------------------- what exists
 
     def shipped_versions(self, name: str) -> set[str]:
+        if not TEMPLATE_NAME.fullmatch(name):
+            return set()  # never a glob pattern or a path
         return {p.parent.name for root in self.roots for p in root.glob(f"{name}/*/template.toml")
-                if SEMVER.match(p.parent.name)}
+                if SEMVER.fullmatch(p.parent.name)}
 
     def published(self, name: str | None = None) -> dict[tuple[str, str], dict]:
         """Manifests of the versions published through the archive."""
-        if self.archive is None:
+        if self.archive is None or (name is not None and not TEMPLATE_NAME.fullmatch(name)):
             return {}
         out = {}
         for key in self.archive.list(f"{PREFIX}/{name}/" if name else f"{PREFIX}/"):
@@ -62,7 +66,8 @@ class TemplateRegistry:
         return sorted(found, key=version_key)
 
     def names(self) -> list[str]:
-        shipped = {p.parent.parent.name for root in self.roots for p in root.glob("*/*/template.toml")}
+        shipped = {p.parent.parent.name for root in self.roots for p in root.glob("*/*/template.toml")
+                   if TEMPLATE_NAME.fullmatch(p.parent.parent.name) and SEMVER.fullmatch(p.parent.name)}
         return sorted(shipped | {n for (n, _) in self.published()})
 
     def list(self) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Identifier checks and the EN 16931 code lists (units, countries, currencies)."""
+"""Identifier checks (through python-stdnum, not hand-written checksums) and the EN 16931
+code lists (units, countries, currencies)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +8,12 @@ from functools import cache
 from pathlib import Path
 
 from babel.numbers import get_currency_precision
+from stdnum import bic as bic_check
+from stdnum import get_cc_module
+from stdnum import iban as iban_check
+from stdnum.eu import vat as eu_vat
+from stdnum.fr import siren as fr_siren
+from stdnum.fr import siret as fr_siret
 
 
 @cache
@@ -20,34 +27,49 @@ def currency_places(code: str) -> int:
     return get_currency_precision(code)
 
 
-def luhn_ok(digits: str) -> bool:
-    """The Luhn checksum SIREN and SIRET numbers carry (La Poste's SIRET excepted)."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
 def siren_ok(siren: str) -> bool:
-    return bool(re.fullmatch(r"\d{9}", siren)) and luhn_ok(siren)
+    """9 digits, written without spaces (it names the seller's archive folder), Luhn key."""
+    return bool(re.fullmatch(r"\d{9}", siren)) and fr_siren.is_valid(siren)
 
 
 def siret_ok(siret: str) -> bool:
-    if not re.fullmatch(r"\d{14}", siret):
-        return False
-    # La Poste's establishments (SIREN 356000000) use a sum-of-digits-multiple-of-5 rule.
-    return luhn_ok(siret) or (siret.startswith("356000000") and sum(map(int, siret)) % 5 == 0)
+    """14 digits without spaces; python-stdnum knows La Poste's exception to the Luhn key."""
+    return bool(re.fullmatch(r"\d{14}", siret)) and fr_siret.is_valid(siret)
 
 
-def french_vat_key(siren: str) -> str:
-    """The two-digit key of a French VAT number: (12 + 3 x (SIREN mod 97)) mod 97."""
-    return f"{(12 + 3 * (int(siren) % 97)) % 97:02d}"
+def french_vat_id(siren: str) -> str:
+    """The French VAT number a SIREN gives: FR + (12 + 3 x (SIREN mod 97)) mod 97 + SIREN."""
+    return "FR" + fr_siren.to_tva(siren)
+
+
+VAT_ID_FORMAT = re.compile(r"[A-Z]{2}[0-9A-Z+*.]{2,13}")
+
+
+def vat_id_problem(vat_id: str) -> str | None:
+    """Why a VAT number is wrong, or None. EU numbers (and those of countries python-stdnum
+    knows, e.g. GB, CH, NO) are checked with their country's check digits; others by format."""
+    if not VAT_ID_FORMAT.fullmatch(vat_id):
+        return "Not a VAT number (country prefix and 2 to 13 characters, no spaces)."
+    prefix = vat_id[:2].lower()
+    if prefix in eu_vat.MEMBER_STATES or prefix == "el":
+        return None if eu_vat.is_valid(vat_id) else f"Not a valid {vat_id[:2]} VAT number (check digits or length)."
+    module = get_cc_module(prefix, "vat")
+    if module is not None and not module.is_valid(vat_id):
+        return f"Not a valid {vat_id[:2]} VAT number (check digits or length)."
+    return None
 
 
 def iban_ok(iban: str) -> bool:
-    compact = iban.replace(" ", "").upper()
-    if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{10,30}", compact):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+    return iban_check.is_valid(iban)
+
+
+def bic_ok(bic: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z0-9]{8}([A-Z0-9]{3})?", bic)) and bic_check.is_valid(bic)
+
+
+def seller_key_problem(value: str) -> str | None:
+    """A seller an API key may act for: a valid SIREN, or (outside France) a valid VAT number."""
+    if value.isdigit():
+        return None if siren_ok(value) else f"{value} is not a valid SIREN (9 digits, Luhn key)"
+    problem = vat_id_problem(value)
+    return None if problem is None else f"{value}: neither a SIREN nor a valid VAT number"

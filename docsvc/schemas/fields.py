@@ -1,38 +1,72 @@
 """Field types shared by the schemas: strict decimals, no booleans posing as numbers."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from marshmallow import ValidationError, fields
+
+from ..billing.text import bidi_controls, bidi_message
+
+
+#: The one grammar of a decimal sent as a string: ASCII digits, an optional sign, an
+#: optional point, an optional exponent of at most two digits. No spaces, no "_", no
+#: other scripts' digits, no "NaN" or "Infinity".
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,2})?", re.ASCII)
+MAX_LITERAL = 40
+#: Magnitude bounds (absolute values), so no figure can overflow the arithmetic or the page.
+QUANTITY_MAX = Decimal("1e9")
+PRICE_MAX = Decimal("1e9")
+AMOUNT_MAX = Decimal("1e12")
+DECIMAL_HELP = ('Not a valid number: ASCII digits with an optional sign, point and exponent '
+                '(e.g. "1850.00", "-2.5", "1.5E3"), as a string or a JSON number.')
 
 
 class Amount(fields.Decimal):
     """A decimal given as a JSON string or number; never a float, never a boolean.
 
-    `max_places` bounds the digits after the point (4 for quantities and prices,
-    the currency's 2 for amounts) so nothing is silently rounded away.
+    Strings follow DECIMAL exactly; JSON numbers (already parsed as Decimal) and strings
+    then meet the same bounds: `max_places` digits after the point (4 for quantities and
+    prices, the currency's 2 for amounts) so nothing is silently rounded away, and
+    `max_abs` in absolute value (AMOUNT_MAX unless the field says otherwise).
     """
 
-    def __init__(self, *, max_places: int | None = None, **kwargs):
+    def __init__(self, *, max_places: int | None = None, max_abs: Decimal = AMOUNT_MAX, **kwargs):
         kwargs.setdefault("as_string", True)
         super().__init__(**kwargs)
         self.max_places = max_places
+        self.max_abs = max_abs
+        self.metadata.setdefault("x-docsvc-max-abs", f"{max_abs:f}")
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
             raise ValidationError("Not a valid number: send a decimal string or a JSON number.")
-        result = super()._deserialize(value, attr, data, **kwargs)
-        if self.max_places is not None and result.as_tuple().exponent < -self.max_places:
+        if isinstance(value, str) and (len(value) > MAX_LITERAL or not DECIMAL.fullmatch(value)):
+            raise ValidationError(DECIMAL_HELP)
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise ValidationError(DECIMAL_HELP)
+        number = Decimal(value)
+        if abs(number) > self.max_abs:
+            raise ValidationError(f"At most {self.max_abs:,f} in absolute value.")
+        if number.as_tuple().exponent > 0:  # an exponent is read, never kept: "1.5E3" is 1500
+            number = number.quantize(Decimal(1))
+        if self.max_places is not None and number.as_tuple().exponent < -self.max_places:
             raise ValidationError(f"At most {self.max_places} decimal places.")
-        return result
+        return super()._deserialize(number, attr, data, **kwargs)
 
 
 class Text(fields.String):
-    """A trimmed, non-blank string with a length bound, so a layout never receives a novel."""
+    """A trimmed, non-blank string with a length bound, so a layout never receives a novel.
 
-    def __init__(self, *, max_length: int = 500, **kwargs):
+    Names, identifiers and references refuse bidi control characters (U+202E printed
+    "evil" as "live"); `free_text` fields (descriptions, notes, address lines) may need
+    them for right-to-left scripts, and are checked against the template's fonts instead.
+    """
+
+    def __init__(self, *, max_length: int = 500, free_text: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.max_length = max_length
+        self.free_text = free_text
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs).strip()
@@ -42,4 +76,6 @@ class Text(fields.String):
             raise ValidationError(f"At most {self.max_length} characters.")
         if any(ord(c) < 32 and c not in "\n\t" for c in result):
             raise ValidationError("Control characters are not allowed.")
+        if not self.free_text and bidi_controls(result):
+            raise ValidationError(bidi_message(bidi_controls(result)))
         return result

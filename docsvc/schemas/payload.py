@@ -6,6 +6,9 @@ in `@validates_schema`; French legal mentions are checked after loading by
 """
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import cache
+
 from marshmallow import (
     RAISE,
     Schema,
@@ -38,29 +41,31 @@ from ..billing.model import (
     Party,
     PaymentReceived,
     PaymentTerms,
+    Settlement,
     TemplateRef,
 )
 from ..billing.money import ZERO, round_money
 from .codes import (
     codelists,
     currency_places,
-    french_vat_key,
+    bic_ok,
+    french_vat_id,
     iban_ok,
     siren_ok,
     siret_ok,
+    vat_id_problem,
 )
-from .fields import Amount, Text
+from .fields import PRICE_MAX, QUANTITY_MAX, Amount, Text
 
 ALL_TYPES = tuple(t.value for t in DocumentType)
 CYCLE_TYPES = ("deposit_invoice", "progress_invoice", "final_invoice")
 #: Which earlier documents each type may deduct or recap.
 PREVIOUS_ALLOWED = {"deposit_invoice": ("deposit_invoice",),
-                    "progress_invoice": ("deposit_invoice", "progress_invoice"),
-                    "final_invoice": ("deposit_invoice", "progress_invoice")}
+                    "progress_invoice": ("deposit_invoice", "progress_invoice", "credit_note"),
+                    "final_invoice": ("deposit_invoice", "progress_invoice", "credit_note")}
 FORMATS = ("pdf", "docx", "facturx")
 PAYMENT_MEANS = ("transfer", "card", "cheque", "direct_debit", "cash", "other")
-MAX_LINES = 10_000
-SEMVER = r"^\d+\.\d+\.\d+$"
+SEMVER = r"^\d{1,6}\.\d{1,6}\.\d{1,6}\Z"
 
 
 class Base(Schema):
@@ -77,7 +82,7 @@ def _in_list(name: str, what: str):
 
 
 class AddressSchema(Base):
-    lines = fields.List(Text(max_length=100), required=True, validate=validate.Length(min=1, max=4),
+    lines = fields.List(Text(max_length=100, free_text=True), required=True, validate=validate.Length(min=1, max=4),
                         metadata={"description": "Street lines, 1 to 4."})
     postcode = Text(max_length=16, required=True)
     city = Text(max_length=100, required=True)
@@ -112,8 +117,10 @@ class PartySchema(Base):
         errors = {}
         if siren and siret and not siret.startswith(siren):
             errors["siret"] = ["The SIRET must start with the SIREN."]
-        if siren and vat_id and vat_id.startswith("FR") and vat_id != "FR" + french_vat_key(siren) + siren:
-            errors["vat_id"] = [f"Does not match the SIREN: expected FR{french_vat_key(siren)}{siren}."]
+        if siren and vat_id and vat_id.startswith("FR") and vat_id != french_vat_id(siren):
+            errors["vat_id"] = [f"Does not match the SIREN: expected {french_vat_id(siren)}."]
+        elif vat_id and vat_id_problem(vat_id):
+            errors["vat_id"] = [vat_id_problem(vat_id)]
         if errors:
             raise ValidationError(errors)
 
@@ -146,18 +153,18 @@ class DiscountSchema(PercentOrAmount):
 
 class LineSchema(Base):
     id = Text(max_length=40, metadata={"description": "Defaults to the line's position, from 1."})
-    description = Text(max_length=1000, required=True)
-    quantity = Amount(max_places=4, required=True,
+    description = Text(max_length=1000, required=True, free_text=True)
+    quantity = Amount(max_places=4, max_abs=QUANTITY_MAX, required=True,
                       validate=lambda q: q != 0 or _fail("Must not be zero."))
     unit = fields.String(load_default="C62", validate=_in_list("units", "UN/ECE Rec. 20 unit"),
                          metadata={"description": "UN/ECE Rec. 20 code: C62 (unit), HUR, DAY, MTK, KGM..."})
-    unit_price = Amount(max_places=4, required=True, validate=validate.Range(
+    unit_price = Amount(max_places=4, max_abs=PRICE_MAX, required=True, validate=validate.Range(
         min=0, error="A unit price can't be negative (EN 16931 BR-27): use a negative quantity."))
     discount = fields.Nested(DiscountSchema)
     vat_rate = Amount(max_places=2, required=True, validate=validate.Range(min=0, max=100))
     vat_category = fields.String(load_default="S", validate=validate.OneOf(VAT_CATEGORIES),
                                  metadata={"description": "UNCL 5305: S, Z, E, AE, K, G, O."})
-    vat_exemption_reason = Text(max_length=300)
+    vat_exemption_reason = Text(max_length=300, free_text=True)
 
     @validates_schema(skip_on_field_errors=False)
     def vat_is_coherent(self, data, **kwargs):
@@ -198,7 +205,8 @@ class PaymentTermsSchema(Base):
                                 metadata={"description": "Due date = issue date + terms_days when due_date is absent."})
     means = fields.String(validate=validate.OneOf(PAYMENT_MEANS))
     iban = fields.String(validate=lambda v: iban_ok(v) or _fail("Not a valid IBAN (mod-97 check)."))
-    bic = fields.String(validate=validate.Regexp(r"^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$", error="Not a valid BIC."))
+    bic = fields.String(validate=lambda v: bic_ok(v) or _fail("Not a valid BIC (ISO 9362: bank, country, "
+                                                                 "location, branch)."))
     late_penalty_rate = Amount(max_places=2, validate=validate.Range(min=0, max=100),
                                metadata={"description": "Annual late-payment penalty rate, percent."})
     recovery_indemnity = Amount(max_places=2, validate=validate.Range(min=0),
@@ -242,7 +250,7 @@ def _make_lines(lines: list[dict]) -> tuple[Line, ...]:
 class QuoteSchema(Base):
     number = Text(max_length=35, required=True)
     date = fields.Date(required=True)
-    lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1, max=MAX_LINES))
+    lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1))
 
     @post_load
     def make(self, data, **kwargs):
@@ -261,9 +269,9 @@ class DepositSchema(PercentOrAmount):
 class ProgressEntrySchema(Base):
     line = Text(max_length=40, required=True, metadata={"description": "The quote line's id (or position)."})
     percent = Amount(max_places=4, validate=validate.Range(min=0, max=100))
-    quantity = Amount(max_places=4, validate=validate.Range(min=0))
+    quantity = Amount(max_places=4, max_abs=QUANTITY_MAX, validate=validate.Range(min=0))
     previous_percent = Amount(max_places=4, validate=validate.Range(min=0, max=100))
-    previous_quantity = Amount(max_places=4, validate=validate.Range(min=0))
+    previous_quantity = Amount(max_places=4, max_abs=QUANTITY_MAX, validate=validate.Range(min=0))
 
     @validates_schema
     def one_way(self, data, **kwargs):
@@ -289,12 +297,32 @@ class VatPartSchema(Base):
 
 
 class PreviousInvoiceSchema(Base):
-    type = fields.String(required=True, validate=validate.OneOf(("deposit_invoice", "progress_invoice")))
+    type = fields.String(required=True, validate=validate.OneOf(("deposit_invoice", "progress_invoice",
+                                                                  "credit_note")),
+                         metadata={"description": "credit_note: a credit note on one of the listed invoices; "
+                                                  "its figures are positive, as on the credit note itself, and "
+                                                  "are netted from what was already billed."})
     number = Text(max_length=35, required=True)
     issue_date = fields.Date(required=True)
     net_total = Amount(max_places=2, required=True)
     vat = fields.List(fields.Nested(VatPartSchema), required=True, validate=validate.Length(min=1))
     gross_total = Amount(max_places=2, required=True)
+    corrects = fields.Nested(InvoiceReferenceSchema, metadata={
+        "description": "credit_note: the invoice of the cycle it corrects (listed in previous_invoices too)."})
+    retention = Amount(max_places=2, validate=validate.Range(min=0), metadata={
+        "description": "progress_invoice: the retention guarantee it withheld (its totals.retention_total)."})
+    retention_release_date = fields.Date(metadata={"description": "progress_invoice: when that retention is released."})
+
+    @validates_schema
+    def credit_names_its_invoice(self, data, **kwargs):
+        kind = data.get("type")
+        if kind == "credit_note" and "corrects" not in data:
+            raise ValidationError("A credit note must say which invoice it corrects (number, issue_date).",
+                                  "corrects")
+        if kind and kind != "credit_note" and "corrects" in data:
+            raise ValidationError("Only a credit note corrects an invoice.", "corrects")
+        if kind and kind != "progress_invoice" and ("retention" in data or "retention_release_date" in data):
+            raise ValidationError("Only a progress invoice withholds a retention.", "retention")
 
     @validates_schema
     def adds_up(self, data, **kwargs):
@@ -336,6 +364,18 @@ class ScheduleSchema(Base):
         return ScheduleRequest(**data)
 
 
+class SettlementSchema(Base):
+    method = fields.String(required=True, validate=validate.OneOf(("deduction", "refund")), metadata={
+        "description": "deduction: taken off the buyer's next payment; refund: paid back to the buyer."})
+    means = fields.String(validate=validate.OneOf(PAYMENT_MEANS),
+                          metadata={"description": "refund: how it is paid back (transfer, cheque...)."})
+    date = fields.Date(metadata={"description": "When it is refunded or deducted."})
+
+    @post_load
+    def make(self, data, **kwargs):
+        return Settlement(**data)
+
+
 class TemplateRefSchema(Base):
     name = fields.String(load_default="classic", validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"))
     version = fields.String(validate=validate.Regexp(SEMVER, error="A semantic version, e.g. 1.0.0."))
@@ -366,16 +406,15 @@ class DocumentPayloadSchema(Base):
     operation = fields.String(validate=validate.OneOf(("goods", "services", "mixed")))
     vat_on_debits = fields.Boolean(load_default=False, metadata={
         "description": "Seller opted to pay VAT on debits: printed as a mention."})
-    lines = fields.List(fields.Nested(LineSchema), validate=validate.Length(min=1, max=MAX_LINES),
-                        metadata={"description": "Required for invoice and credit_note; the cycle types "
-                                                 "bill from the quote."})
+    lines = fields.List(fields.Nested(LineSchema), validate=validate.Length(min=1), metadata={
+        "description": "Required for invoice and credit_note; the cycle types bill from the quote."})
     payment = fields.Nested(PaymentTermsSchema, load_default=lambda: PaymentTerms())
     payments = fields.List(fields.Nested(PaymentReceivedSchema), load_default=list)
     corrects = fields.Nested(InvoiceReferenceSchema,
                              metadata={"description": "credit_note: the invoice it corrects."})
     buyer_reference = Text(max_length=100)
     order_reference = Text(max_length=100)
-    notes = fields.List(Text(max_length=1000), load_default=list, validate=validate.Length(max=20))
+    notes = fields.List(Text(max_length=1000, free_text=True), load_default=list, validate=validate.Length(max=20))
     quote = fields.Nested(QuoteSchema, metadata={"description": "deposit, progress and final invoices"})
     deposit = fields.Nested(DepositSchema)
     deposit_layout = fields.String(load_default="summary", validate=validate.OneOf(("summary", "detailed")))
@@ -384,7 +423,11 @@ class DocumentPayloadSchema(Base):
                                     metadata={"description": "Deposits and situations already billed on the quote."})
     deposit_deduction = fields.String(load_default="progressive", validate=validate.OneOf(("full", "progressive")))
     retention = fields.Nested(RetentionSchema)
-    schedule = fields.Nested(ScheduleSchema)
+    schedule = fields.Nested(ScheduleSchema, metadata={
+        "description": "The due dates: the document's due date is the first instalment's; a due_date or "
+                       "payment.terms_days that says otherwise is a 422."})
+    settlement = fields.Nested(SettlementSchema, metadata={
+        "description": "credit_note: how the credit is settled (deducted from the next payment, or refunded)."})
 
     @validates_schema
     def coherent(self, data, **kwargs):
@@ -403,6 +446,7 @@ class DocumentPayloadSchema(Base):
             errors["corrects"] = ["A credit note must reference the invoice it corrects."]
         if doc_type and doc_type != "credit_note" and "corrects" in data:
             errors["corrects"] = ["Only a credit note corrects an invoice."]
+        self._check_dates(data, errors)
         places = currency_places(data["currency"]) if "currency" in data else 2
         for i, line in enumerate(data.get("lines", ())):
             discount = line.get("discount")
@@ -414,6 +458,38 @@ class DocumentPayloadSchema(Base):
             errors.setdefault("lines", {}).setdefault("_schema", []).append("Line ids must be unique.")
         if errors:
             raise ValidationError(errors)
+
+    @staticmethod
+    def _check_dates(data: dict, errors: dict) -> None:
+        """One due date: a schedule gives it, so a due date or payment terms that say
+        otherwise are refused, naming both fields; a credit note has none at all."""
+        doc_type, issue, plan = data.get("type"), data.get("issue_date"), data.get("schedule")
+        terms = data.get("payment")
+        if doc_type == "credit_note":
+            if "due_date" in data:
+                errors["due_date"] = ["A credit note has no due date for the buyer: say how it is settled "
+                                      "in settlement {method, means, date}."]
+            if plan is not None:
+                errors["schedule"] = ["A credit note has no payment schedule."]
+            return
+        if "settlement" in data:
+            errors["settlement"] = ["Only a credit note takes settlement."]
+        if plan is None:
+            return
+        first = plan.first_due_date
+        if data.get("due_date") and data["due_date"] != first:
+            errors["due_date"] = [f"{data['due_date'].isoformat()} contradicts schedule.first_due_date "
+                                  f"{first.isoformat()}: with a schedule, the due date is the first instalment's."]
+            errors["schedule.first_due_date"] = [f"{first.isoformat()} contradicts due_date "
+                                                 f"{data['due_date'].isoformat()}."]
+        if terms is not None and terms.terms_days is not None and issue:
+            implied = issue + timedelta(days=terms.terms_days)
+            if implied != first:
+                errors["payment.terms_days"] = [
+                    f"{terms.terms_days} days from {issue.isoformat()} is {implied.isoformat()}, which contradicts "
+                    f"schedule.first_due_date {first.isoformat()}: leave terms_days out or make them agree."]
+                errors["schedule.first_due_date"] = [f"{first.isoformat()} contradicts payment.terms_days "
+                                                     f"({terms.terms_days} days: {implied.isoformat()})."]
 
     @staticmethod
     def _check_cycle(data: dict, errors: dict) -> None:
@@ -442,6 +518,23 @@ class DocumentPayloadSchema(Base):
                     else "Only deposit, progress and final invoices list previous invoices."]}
             if previous.number == data.get("number"):
                 errors.setdefault("previous_invoices", {})[i] = {"number": ["This is the document's own number."]}
+        listed = {p.number: p for p in data.get("previous_invoices", ()) if p.type != "credit_note"}
+        for i, previous in enumerate(data.get("previous_invoices", ())):
+            if previous.type != "credit_note" or previous.corrects is None:
+                continue
+            corrected = listed.get(previous.corrects.number)
+            problems = {}
+            if corrected is None:
+                problems["number"] = [f"{previous.corrects.number} is not among the deposits and situations listed "
+                                      f"in previous_invoices: a credit note is netted from the invoice it corrects."]
+            else:
+                if corrected.issue_date != previous.corrects.issue_date:
+                    problems["issue_date"] = [f"{corrected.number} is listed with issue date "
+                                              f"{corrected.issue_date.isoformat()}."]
+                if previous.corrects.type and previous.corrects.type != corrected.type:
+                    problems["type"] = [f"{corrected.number} is listed as a {corrected.type}."]
+            if problems:
+                errors.setdefault("previous_invoices", {}).setdefault(i, {})["corrects"] = problems
         quote = data.get("quote")
         if quote is None or doc_type != "progress_invoice":
             return
@@ -485,11 +578,28 @@ class DocumentPayloadSchema(Base):
         )
 
 
-def load_payload(raw) -> InvoicePayload:
-    """Validate a decoded JSON body; raises marshmallow.ValidationError with nested messages."""
+@cache
+def payload_schema(max_lines: int | None = None) -> type[DocumentPayloadSchema]:
+    """The payload schema with the line limit in force (DOCSVC_MAX_LINES, from the settings: the
+    schema keeps no limit of its own), for `lines` and `quote.lines`; None: no limit (offline tools).
+    The OpenAPI document is built from the same class, so it shows the limit in force."""
+    if max_lines is None:
+        return DocumentPayloadSchema
+    bounded = validate.Length(min=1, max=max_lines)
+    quote = type("QuoteSchema", (QuoteSchema,), {
+        "lines": fields.List(fields.Nested(LineSchema), required=True, validate=bounded)})
+    return type("DocumentPayloadSchema", (DocumentPayloadSchema,), {
+        "lines": fields.List(fields.Nested(LineSchema), validate=bounded,
+                             metadata=DocumentPayloadSchema._declared_fields["lines"].metadata),
+        "quote": fields.Nested(quote, metadata=DocumentPayloadSchema._declared_fields["quote"].metadata)})
+
+
+def load_payload(raw, max_lines: int | None = None) -> InvoicePayload:
+    """Validate a decoded JSON body; raises marshmallow.ValidationError with nested messages.
+    `max_lines` is the setting in force; None (offline tools, tests) bounds nothing."""
     if not isinstance(raw, dict):
         raise ValidationError({"_schema": ["The body must be a JSON object."]})
-    return DocumentPayloadSchema().load(raw)
+    return payload_schema(max_lines)().load(raw)
 
 
 def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:

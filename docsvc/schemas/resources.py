@@ -52,6 +52,7 @@ class PricedLineOut(Schema):
     vat_category = fields.String()
     vat_rate = Money()
     vat_exemption_reason = fields.String(allow_none=True)
+    exemption_mark = fields.Integer(allow_none=True, metadata={"description": "its wording's mark in exemptions"})
 
 
 class VatRowOut(Schema):
@@ -60,6 +61,19 @@ class VatRowOut(Schema):
     base = Money()
     amount = Money()
     exemption_reason = fields.String(allow_none=True)
+    exemption_mark = fields.Integer(allow_none=True, metadata={"description": "its wording's mark in exemptions"})
+
+
+class ExemptionOut(Schema):
+    mark = fields.Integer(metadata={"description": "1, 2...: the reference printed beside the category"})
+    category = fields.String(metadata={"description": "UNCL 5305: E, AE, K, G, O, Z"})
+    reason = fields.String(metadata={"description": "the exemption wording, as given"})
+
+
+class SettlementOut(Schema):
+    method = fields.String(metadata={"description": "deduction | refund"})
+    means = fields.String(allow_none=True)
+    date = Day(allow_none=True)
 
 
 class TotalsOut(Schema):
@@ -124,12 +138,16 @@ class VatPartOut(Schema):
 
 
 class PreviousInvoiceOut(Schema):
-    type = fields.String()
+    type = fields.String(metadata={"description": "deposit_invoice | progress_invoice | credit_note"})
     number = fields.String()
     issue_date = Day()
     net_total = Money()
     vat = fields.List(fields.Nested(VatPartOut))
     gross_total = Money()
+    corrects = fields.Nested(InvoiceReferenceOut, allow_none=True,
+                             metadata={"description": "credit_note: the invoice it corrects"})
+    retention = Money(allow_none=True, metadata={"description": "progress_invoice: retention it withheld"})
+    retention_release_date = Day(allow_none=True)
 
 
 class QuoteSummaryOut(Schema):
@@ -152,6 +170,13 @@ class DepositRecapOut(Schema):
     quote_totals = fields.List(fields.Nested(RateAmountOut))
     previous_deposits = fields.List(fields.Nested(PreviousInvoiceOut))
     deposits_total = Money(metadata={"description": "gross of every deposit of the quote, this one included"})
+    net = Money(metadata={"description": "net of this deposit"})
+    percent_is_equivalent = fields.Boolean(metadata={
+        "description": "true for a fixed amount: percent is then its share of the quote's gross"})
+    deposits_net = Money(metadata={"description": "net of every deposit of the quote, this one included"})
+    remaining_net = Money(metadata={"description": "left to invoice on the quote after this deposit, net"})
+    remaining_gross = Money(metadata={"description": "left to invoice on the quote after this deposit, gross"})
+    received_date = Day(allow_none=True, metadata={"description": "latest payment received (payments)"})
 
 
 class ProgressRowOut(Schema):
@@ -174,6 +199,15 @@ class DeductionOut(Schema):
     previously_deducted = Money()
     amount = Money()
     remaining = Money()
+    deposits = fields.List(fields.Nested(lambda: DepositShareOut()), metadata={
+        "description": "the deposit invoices (and credit notes on them) deposit_base is made of"})
+
+
+class DepositShareOut(Schema):
+    type = fields.String(metadata={"description": "deposit_invoice | credit_note"})
+    number = fields.String()
+    issue_date = Day()
+    base = Money(metadata={"description": "its base at this rate; negative for a credit note"})
 
 
 class ProgressRecapOut(Schema):
@@ -187,6 +221,12 @@ class ProgressRecapOut(Schema):
     rows = fields.List(fields.Nested(ProgressRowOut))
     deductions = fields.List(fields.Nested(DeductionOut))
     deposit_deduction = fields.String()
+    credit_notes = fields.List(fields.Nested(PreviousInvoiceOut),
+                               metadata={"description": "credit notes on earlier invoices of the quote"})
+    billed = fields.List(fields.Nested(RateAmountOut), metadata={
+        "description": "already billed per quote rate: deposits + situations - credit notes"})
+    deducted_total = Money(metadata={"description": "deposits deducted now, every rate: this_works - deducted_total "
+                                                    "= totals.net_total"})
 
 
 class RetentionOut(Schema):
@@ -203,8 +243,35 @@ class FinalRecapOut(Schema):
     quote_date = Day()
     quote_totals = fields.List(fields.Nested(RateAmountOut))
     previous = fields.List(fields.Nested(PreviousInvoiceOut))
-    billed = fields.List(fields.Nested(RateAmountOut))
+    billed = fields.List(fields.Nested(RateAmountOut), metadata={
+        "description": "already billed per quote rate, credit notes netted"})
     remaining = fields.List(fields.Nested(RateAmountOut))
+    credit_notes = fields.List(fields.Nested(PreviousInvoiceOut),
+                               metadata={"description": "credit notes on earlier invoices of the quote"})
+    billed_net = Money(metadata={"description": "total row of the recap: already billed, net"})
+    billed_vat = Money()
+    billed_gross = Money()
+    retentions = fields.List(fields.Nested(lambda: RetentionHeldOut()), metadata={
+        "description": "retention withheld by each earlier situation (previous_invoices[].retention)"})
+    retention_total = Money(metadata={"description": "retention withheld over the cycle, still owed"})
+    retention_release_date = Day(allow_none=True, metadata={"description": "the latest release date given"})
+    vat_by_difference = fields.List(fields.Nested(lambda: VatByDifferenceOut()), metadata={
+        "description": "rates whose remaining VAT (by difference) is not round(base x rate)"})
+
+
+class RetentionHeldOut(Schema):
+    number = fields.String()
+    issue_date = Day()
+    amount = Money()
+    release_date = Day(allow_none=True)
+
+
+class VatByDifferenceOut(Schema):
+    category = fields.String()
+    rate = Money()
+    base = Money()
+    vat = Money(metadata={"description": "billed: the quote's VAT minus the VAT already billed"})
+    computed = Money(metadata={"description": "round(base x rate)"})
 
 
 class InstallmentOut(Schema):
@@ -249,6 +316,12 @@ class DocumentSchema(Schema):
     retention = fields.Nested(RetentionOut, allow_none=True)
     final = fields.Nested(FinalRecapOut, allow_none=True)
     schedule = fields.List(fields.Nested(InstallmentOut))
+    settlement = fields.Nested(SettlementOut, allow_none=True,
+                               metadata={"description": "credit_note: how it is settled"})
+    exemptions = fields.List(fields.Nested(ExemptionOut), metadata={
+        "description": "VAT exemption wordings, numbered; lines and VAT rows refer to them by exemption_mark"})
+    due_date_source = fields.String(allow_none=True, metadata={
+        "description": "schedule (first instalment) | given | terms (issue date + terms_days); none on a credit note"})
 
 
 class TemplateOut(Schema):
@@ -303,8 +376,9 @@ class DocumentSummarySchema(DocumentResourceSchema):
 
 
 class SearchResultSchema(Schema):
-    count = fields.Integer()
+    count = fields.Integer(metadata={"description": "documents matching, across every page"})
     items = fields.List(fields.Nested(DocumentSummarySchema))
+    next = fields.String(metadata={"description": "URL of the following page; absent on the last"})
 
 
 class ValidationResultSchema(Schema):

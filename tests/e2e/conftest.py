@@ -37,7 +37,8 @@ def client(app):
 @pytest.fixture
 def archived(archive_dir):
     """Every original and template in the archive, relative path -> bytes: to show a request
-    changed nothing. The audit trail (audit/) records attempts too, so it is left out."""
+    changed nothing. The audit trail (audit/) records what succeeded (reads, previews' callers...),
+    so it is left out."""
     def snapshot():
         if not archive_dir.exists():
             return {}
@@ -59,14 +60,14 @@ def free_port() -> int:
 ADMIN_TOKEN = "test-admin-token-" + "0123456789abcdef" * 2
 
 
-def call(method, url, body=None, token=ADMIN_TOKEN, headers=None):
-    data = json.dumps(body, default=str).encode() if body is not None else None
+def call(method, url, body=None, token=ADMIN_TOKEN, headers=None, timeout=60, raw=None):
+    data = raw if raw is not None else json.dumps(body, default=str).encode() if body is not None else None
     sent = {"Content-Type": "application/json", **(headers or {})}
     if token:
         sent["Authorization"] = f"Bearer {token}"
     req = urllib.request.Request(url, data=data, method=method, headers=sent)
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()

@@ -24,10 +24,26 @@ def test_the_story_issues_in_order_and_adds_up(client):
     # 6400.00 x 30 % = 1920.00 (VAT 384.00) -> gross 6673.92 + 4405.05 + 2304.00 = 13382.97
     assert issued["deposit_invoice"]["totals"]["gross_total"] == "13382.97"
     assert issued["deposit_invoice_2"]["totals"]["gross_total"] == "5000.00"
-    billed_gross = sum(D(issued[n]["totals"]["gross_total"]) for n in STORY if n != "credit_note_progress")
-    billed_vat = sum(D(issued[n]["totals"]["vat_total"]) for n in STORY if n != "credit_note_progress")
-    # the whole cycle bills exactly the quote: 44609.89 gross, of which 4067.89 VAT
+    sign = {n: -1 if n == "credit_note_progress" else 1 for n in STORY}
+    billed_gross = sum(sign[n] * D(issued[n]["totals"]["gross_total"]) for n in STORY)
+    billed_vat = sum(sign[n] * D(issued[n]["totals"]["vat_total"]) for n in STORY)
+    # the credit note A-2026-0011 takes 20 x 21.00 = 420.00 + 42.00 VAT off situation 2, and the final
+    # invoice, which lists it, bills it again: the whole cycle, credit note netted, bills exactly the quote:
+    # 44609.89 gross, of which 4067.89 VAT
+    assert D(issued["credit_note_progress"]["totals"]["gross_total"]) == D("462.00")
     assert (billed_gross, billed_vat) == (D("44609.89"), D("4067.89"))
+    final_doc = issued["final_invoice"]["document"]
+    assert [c["number"] for c in final_doc["final"]["credit_notes"]] == ["A-2026-0011"]
+    assert [c["number"] for c in issued["progress_invoice_3"]["document"]["progress"]["credit_notes"]] == [
+        "A-2026-0011"]
+    # retention 5 % of the works incl. VAT, telescoping: at situation 3 the cumulative works are
+    # 10 %: 19783.00 + 1978.30; 5.5 %: 13918.00 + 765.49; 20 %: 3200.00 + 640.00 = 40284.79 -> 5 % = 2014.2395
+    # -> 2014.24 withheld over the three situations, still owed on the final invoice at 18/12/2027
+    assert final_doc["final"]["retention_total"] == "2014.24"
+    assert final_doc["final"]["retention_release_date"] == "2027-12-18"
+    assert [r["number"] for r in final_doc["final"]["retentions"]] == ["F-2026-0120", "F-2026-0131", "F-2026-0140"]
+    # with a schedule the due date is the first instalment's (31/01/2027), not issue date + 30 days
+    assert issued["progress_invoice_3"]["document"]["due_date"] == "2027-01-31"
     s1 = issued["progress_invoice_1"]["document"]
     assert s1["title_number"] == 1 and s1["progress"]["situation_number"] == 1
     assert issued["progress_invoice_3"]["document"]["progress"]["situation_number"] == 3
@@ -82,3 +98,45 @@ def test_deposit_total_over_the_quote_is_422(client):
                     {"rate": "20", "base": "1500.00", "amount": "300.00"}])
     r = post(client, cycle_payload("deposit_invoice", "FA-1", deposit={"percent": "30"}, previous_invoices=[big]))
     assert r.status_code == 422 and "deposit" in r.json["errors"]
+
+
+def test_a_final_invoice_nets_an_archived_credit_note_on_the_deposit(client):
+    assert post(client, cycle_payload("deposit_invoice", "FA-2026-0070", deposit={"percent": "30"})).status_code == 201
+    credit = cycle_payload("credit_note", "A-2026-0070", issue_date="2026-10-20",
+                           corrects={"number": "FA-2026-0070", "issue_date": "2026-10-05", "type": "deposit_invoice"})
+    del credit["quote"]
+    credit["lines"] = [{"description": "Acompte trop perçu", "quantity": "1", "unit_price": "100.00", "vat_rate": "10"}]
+    assert post(client, credit).status_code == 201
+    deposit = dict(DEPOSIT_30, number="FA-2026-0070")
+    stated = {"type": "credit_note", "number": "A-2026-0070", "issue_date": "2026-10-20",
+              "corrects": {"number": "FA-2026-0070", "issue_date": "2026-10-05"},
+              "net_total": "100.00", "gross_total": "110.00", "vat": [{"rate": "10", "base": "100.00", "amount": "10.00"}]}
+    wrong = dict(stated, corrects={"number": "FA-2026-0071", "issue_date": "2026-10-05"})
+    r = post(client, cycle_payload("final_invoice", "F-2026-0071", previous_invoices=[
+        deposit, dict(deposit, number="FA-2026-0071"), wrong]))
+    assert r.status_code == 422 and "A-2026-0070 corrects FA-2026-0070" in r.json["errors"][
+        "previous_invoices.2.corrects.number"][0]
+    r = post(client, cycle_payload("final_invoice", "F-2026-0072", previous_invoices=[deposit, stated]))
+    # remaining 10 %: 3050.00 - (915.00 - 100.00) = 2235.00 + VAT 305.00 - 81.50 = 223.50;
+    # 20 %: 1165.50 + 233.10; due 2235.00 + 223.50 + 1165.50 + 233.10 = 3857.10
+    assert r.status_code == 201, r.json
+    assert r.json["totals"]["amount_due"] == "3857.10"
+    final = r.json["document"]["final"]
+    assert [c["number"] for c in final["credit_notes"]] == ["A-2026-0070"]
+    assert final["credit_notes"][0]["corrects"]["number"] == "FA-2026-0070"
+
+
+def test_terms_contradicting_the_schedule_are_422_naming_both_and_nothing_is_archived(client, archived):
+    raw = cycle_payload("final_invoice", "F-2026-0090", previous_invoices=[DEPOSIT_30],
+                        schedule={"installments": 2, "first_due_date": "2026-11-30"})
+    # the payload keeps payment.terms_days 30: 2026-10-05 + 30 days = 2026-11-04, not 2026-11-30
+    before = archived()
+    for path in ("/v1/documents", "/v1/documents/validate"):
+        r = post(client, raw, path)
+        assert r.status_code == 422, r.json
+        assert {"payment.terms_days", "schedule.first_due_date"} <= set(r.json["errors"])
+    assert archived() == before
+    del raw["payment"]["terms_days"]
+    r = post(client, raw)
+    assert r.status_code == 201 and r.json["document"]["due_date"] == "2026-11-30"
+    assert r.json["document"]["due_date_source"] == "schedule"

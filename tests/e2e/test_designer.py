@@ -40,7 +40,10 @@ def test_designer_previews_a_fixture_and_shows_validation_errors(server, page, t
     assert page.get_attribute("#preview", "src").startswith("blob:")
     assert int(page.get_attribute("#preview", "data-size")) > 20000  # a real PDF came back
     assert "not archived" in page.text_content("#status")
-    page.wait_for_load_state("networkidle")
+    try:  # Chromium's PDF viewer loads its own resources; on a loaded machine it may never look idle
+        page.wait_for_load_state("networkidle", timeout=10000)
+    except Exception:  # noqa: BLE001 - the pixels below say whether the PDF was drawn
+        pass
     page.wait_for_timeout(2500)  # let the PDF viewer paint
     shot = tmp_path / "designer.png"
     page.screenshot(path=str(shot))

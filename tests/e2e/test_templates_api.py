@@ -161,3 +161,33 @@ def test_publish_needs_a_zip_and_a_good_name(client, tmp_path):
     assert client.post("/v1/templates/classic/versions", data="{}", content_type="application/json").status_code == 415
     r = publish(client, pack(bundle_copy(tmp_path)), name="Bad Name")
     assert r.status_code in (404, 422)
+
+
+def test_no_fixture_to_render_means_no_publish(tmp_path, archived):
+    """The image once ran without its fixtures: a bundle with {{ doc.nonexistent.attr }} was
+    published unchecked, and every issue on it then failed. Nothing rendered, nothing published."""
+    import json
+
+    from docsvc.app import create_app
+    from docsvc.settings import Settings
+
+    only_broken = tmp_path / "fixtures"
+    only_broken.mkdir()
+    (only_broken / "not_a_payload.json").write_text(json.dumps({"type": "invoice"}))  # fails validation
+    settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}", "DOCSVC_AUTH": "disabled",
+                                  "DOCSVC_FIXTURES_DIR": str(only_broken)})
+    client = create_app(settings).test_client()
+    folder = bundle_copy(tmp_path)
+    edit(folder, "document.html", "{{ doc.number }}", "{{ doc.nonexistent.attr }}")
+    r = publish(client, pack(folder))
+    assert r.status_code == 422 and r.mimetype == "application/problem+json"
+    assert r.json["errors"]["fixtures"] == [
+        "no fixture to render the bundle with (DOCSVC_FIXTURES_DIR has none for its languages): a version is "
+        "published only once fixtures render through it"]
+    assert "2.0.0" not in [v["version"] for v in client.get("/v1/templates/classic").json["versions"]]
+    assert archived() == {}
+    # an empty fixtures folder can't even be configured
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(Exception, match="DOCSVC_FIXTURES_DIR: no \\*.json fixture"):
+        Settings.from_env({"DOCSVC_FIXTURES_DIR": str(empty)})

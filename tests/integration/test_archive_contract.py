@@ -99,6 +99,24 @@ def test_check_reports_an_unusable_folder(tmp_path):
         FilesystemArchive(blocker / "archive").check()
 
 
+def test_the_quote_index_lists_a_sellers_quote_once_per_document(archive):
+    entry = {"id": "912345675-FA-1", "number": "FA-1", "type": "deposit_invoice", "issue_date": "2026-10-05",
+             "quote": "D-1"}
+    archive.file_under_quote("912345675", "D-1", entry)
+    archive.file_under_quote("912345675", "D-1", {**entry, "type": "forged"})  # write-once: the first stands
+    archive.file_under_quote("912345675", "D-1", {**entry, "id": "912345675-F~2F2", "number": "F/2",
+                                                  "type": "progress_invoice"})
+    archive.file_under_quote("912345675", "D-10", {**entry, "id": "912345675-FA-9", "number": "FA-9"})
+    archive.file_under_quote("552100554", "D-1", {**entry, "id": "552100554-FA-1"})
+    listed = archive.quote_documents("912345675", "D-1")
+    # key order ("FA-1.json" before "F~2F2.json": "A" < "~"); D-10 and the other seller's D-1 are not listed
+    assert [(e["id"], e["type"]) for e in listed] == [("912345675-FA-1", "deposit_invoice"),
+                                                      ("912345675-F~2F2", "progress_invoice")]
+    assert archive.quote_documents("912345675", "D-2") == []
+    assert list(archive.list("quotes/912345675/D-1/")) == ["quotes/912345675/D-1/FA-1.json",
+                                                            "quotes/912345675/D-1/F~2F2.json"]
+
+
 # ---------------------------------------------------------------- derived files (print copies)
 
 def put_derived(archive, key, data, expires=date(2099, 1, 1)):

@@ -80,3 +80,51 @@ def test_a_credit_on_a_deposit_is_503_and_valid():
     assert tree.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "503"
     assert tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == "FA-2026-0101"
     assert validate(xml, level, french_rules=True) == []
+
+
+def _tree(name):
+    return etree.fromstring(xml_of(name)[0])
+
+
+def test_preceding_invoices_are_every_deposit_and_earlier_situation():
+    refs = [e.text for e in _tree("progress_invoice_2").iterfind(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", NS)]
+    assert refs == ["FA-2026-0101", "FA-2026-0105", "F-2026-0120"]
+    refs = [e.text for e in _tree("progress_invoice_3").iterfind(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", NS)]
+    assert refs == ["FA-2026-0101", "FA-2026-0105", "F-2026-0120", "F-2026-0131"]
+
+
+def test_no_invented_delivery_date():
+    # the cycle fixtures give no delivery date: no BT-72; the invoice gives 2026-11-13
+    assert _tree("progress_invoice_1").find(".//ram:ActualDeliverySupplyChainEvent", NS) is None
+    assert _tree("invoice").findtext(".//ram:ActualDeliverySupplyChainEvent//udt:DateTimeString",
+                                     namespaces=NS) == "20261113"
+
+
+def test_one_due_date_with_a_schedule_and_none_on_a_credit_note():
+    # situation 3: two instalments from 31/01/2027, end of month, then the retention on 18/12/2027
+    days = [e.text for e in _tree("progress_invoice_3").iterfind(".//ram:DueDateDateTime/udt:DateTimeString", NS)]
+    assert days == ["20270131", "20270228", "20271218"]
+    for name in ("credit_note", "credit_note_progress"):
+        tree = _tree(name)
+        assert tree.find(".//ram:DueDateDateTime", NS) is None
+        assert tree.find(".//ram:IBANID", NS) is None  # no seller account inviting the buyer to pay
+    terms = _tree("credit_note").findtext(".//ram:SpecifiedTradePaymentTerms/ram:Description", namespaces=NS)
+    assert terms == "Avoir remboursé le 2026-12-04."
+
+
+def test_a_final_invoice_on_a_quote_with_exempt_work_keeps_its_exemption_wording():
+    raw = load_fixture("final_invoice")
+    reason = "Exonération de TVA, article 261-4-4° a du CGI"
+    raw["quote"]["lines"].append({"id": "9", "description": "Formation à l'usage de la pompe à chaleur",
+                                  "quantity": "1", "unit": "C62", "unit_price": "300.00", "vat_rate": "0",
+                                  "vat_category": "E", "vat_exemption_reason": reason})
+    doc = enrich(load_payload(raw))
+    xml, level = build_cii(doc)
+    assert validate(xml, level, french_rules=True) == []
+    tree = etree.fromstring(xml)
+    exempt = [t for t in tree.iterfind(".//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax", NS)
+              if t.findtext("ram:CategoryCode", namespaces=NS) == "E"]
+    # nothing billed before at 0 %: the whole 300.00 is billed now, VAT 0.00, with its wording
+    assert [(t.findtext("ram:BasisAmount", namespaces=NS), t.findtext("ram:ExemptionReason", namespaces=NS))
+            for t in exempt] == [("300.00", reason)]
+    assert [e.mark for e in doc.exemptions] == [1] and doc.lines[8].exemption_mark == 1

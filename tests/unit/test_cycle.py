@@ -191,6 +191,7 @@ def test_schedule_monthly_end_of_month_with_retention_instalment():
                         progress=[{"line": "L1", "percent": "40"}, {"line": "L2", "percent": "100"}],
                         retention={"percent": "5", "release_date": "2027-12-15"},
                         schedule={"installments": 3, "first_due_date": "2026-11-15", "end_of_month": True})
+    del raw["payment"]["terms_days"]  # the schedule gives the due dates
     doc = doc_of(raw)
     # amount due 1985.10 / 3 = 661.70 exactly; end of month: 30/11, 31/12, 31/01;
     # then the retention 152.70 on its release date
@@ -202,6 +203,7 @@ def test_schedule_monthly_end_of_month_with_retention_instalment():
 def test_schedule_quarterly_remainder_on_the_last():
     raw = cycle_payload("final_invoice", "F-9", previous_invoices=[DEPOSIT_30],
                         schedule={"installments": 4, "first_due_date": "2026-01-31", "period": "quarter"})
+    del raw["payment"]["terms_days"]
     doc = doc_of(raw)
     # 3747.10 / 4 = 936.775 -> 936.77 x 3 = 2810.31; last 3747.10 - 2810.31 = 936.79
     # quarterly from 31/01: 31/01, 30/04 (no 31st), 31/07, 31/10
@@ -240,3 +242,193 @@ def test_a_gross_amount_no_base_can_meet_is_refused_not_changed():
     # 3.39 is possible: base 3.12 + VAT 0.27
     doc = doc_of(cycle_payload("deposit_invoice", "FA-8", quote=quote, deposit={"amount": "3.39"}))
     assert rates(doc) == [(D("8.50"), D("3.12"), D("0.27"))]
+
+
+# ------------------------------------------------------------------ credit notes in previous_invoices
+
+CREDIT_ON_DEPOSIT = {"type": "credit_note", "number": "A-2026-0001", "issue_date": "2026-10-20",
+                     "corrects": {"number": "FA-2026-0010", "issue_date": "2026-10-05"},
+                     "net_total": "100.00", "gross_total": "110.00",
+                     "vat": [{"rate": "10", "base": "100.00", "amount": "10.00"}]}
+SITUATION_1 = {"type": "progress_invoice", "number": "F-2026-0031", "issue_date": "2026-10-31",
+               "net_total": "1837.50", "gross_total": "2137.80",
+               "vat": [{"rate": "20", "base": "1165.50", "amount": "233.10"},
+                       {"rate": "10", "base": "672.00", "amount": "67.20"}]}
+CREDIT_ON_SITUATION = {"type": "credit_note", "number": "A-2026-0002", "issue_date": "2026-11-10",
+                       "corrects": {"number": "F-2026-0031", "issue_date": "2026-10-31",
+                                    "type": "progress_invoice"},
+                       "net_total": "104.00", "gross_total": "114.40",
+                       "vat": [{"rate": "10", "base": "104.00", "amount": "10.40"}]}
+
+
+def test_final_invoice_nets_a_credit_note_on_the_deposit():
+    doc = doc_of(cycle_payload("final_invoice", "F-2026-0060", previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT]))
+    # already billed 10 %: 915.00 - 100.00 = 815.00, VAT 91.50 - 10.00 = 81.50; 20 %: 499.50 + 99.90
+    billed = {(r.rate, r.base, r.vat) for r in doc.final.billed}
+    assert billed == {(D("10.00"), D("815.00"), D("81.50")), (D("20.00"), D("499.50"), D("99.90"))}
+    # remaining 10 %: 3050.00 - 815.00 = 2235.00, VAT 305.00 - 81.50 = 223.50; 20 %: 1165.50 + 233.10
+    assert rates(doc) == [(D("20.00"), D("1165.50"), D("233.10")), (D("10.00"), D("2235.00"), D("223.50"))]
+    # net 2235.00 + 1165.50 = 3400.50; VAT 223.50 + 233.10 = 456.60; due 3857.10 (3747.10 + the 110.00 credited)
+    assert (doc.totals.net_total, doc.totals.vat_total, doc.totals.amount_due) == (
+        D("3400.50"), D("456.60"), D("3857.10"))
+    # the credit note is added back as a positive line; the lines still add up to the bases
+    assert doc.lines[-1].net == D("100.00") and "A-2026-0001" in doc.lines[-1].description
+    assert "FA-2026-0010" in doc.lines[-1].description and "réintégré" in doc.lines[-1].description
+    assert sum(ln.net for ln in doc.lines) == D("3400.50")
+    assert [p.number for p in doc.final.previous] == ["FA-2026-0010"]
+    assert [c.number for c in doc.final.credit_notes] == ["A-2026-0001"]
+    assert doc.final.credit_notes[0].corrects.number == "FA-2026-0010"
+
+
+def test_final_invoice_nets_a_credit_note_on_a_situation():
+    doc = doc_of(cycle_payload("final_invoice", "F-2026-0061",
+                               previous_invoices=[DEPOSIT_30, SITUATION_1, CREDIT_ON_SITUATION]))
+    # billed 10 %: 915.00 + 672.00 - 104.00 = 1483.00, VAT 91.50 + 67.20 - 10.40 = 148.30
+    # billed 20 %: 499.50 + 1165.50 = 1665.00 (the whole quote), VAT 99.90 + 233.10 = 333.00
+    billed = {(r.rate, r.base, r.vat) for r in doc.final.billed}
+    assert billed == {(D("10.00"), D("1483.00"), D("148.30")), (D("20.00"), D("1665.00"), D("333.00"))}
+    # remaining 10 %: 3050.00 - 1483.00 = 1567.00, VAT 305.00 - 148.30 = 156.70; gross 1723.70
+    remaining = {(r.rate, r.base, r.vat) for r in doc.final.remaining}
+    assert (D("10.00"), D("1567.00"), D("156.70")) in remaining
+    assert (doc.totals.net_total, doc.totals.vat_total, doc.totals.gross_total) == (
+        D("1567.00"), D("156.70"), D("1723.70"))
+
+
+def test_situation_deducts_a_deposit_less_its_credit_note():
+    raw = cycle_payload("progress_invoice", "F-2026-0032", previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT],
+                        progress=[{"line": "L1", "percent": "40"}, {"line": "L2", "percent": "100"}])
+    doc = doc_of(raw)
+    # works 10 %: 2400.00 x 40 % = 960.00; 20 %: 1665.00
+    # deposit left at 10 %: 915.00 - 100.00 = 815.00; progressive: round(815.00 x 960 / 3050) = 256.52 (256.5245..)
+    # 20 %: 499.50 x 1665 / 1665 = 499.50
+    deductions = {d.rate: (d.deposit_base, d.amount) for d in doc.progress.deductions}
+    assert deductions == {D("10.00"): (D("815.00"), D("256.52")), D("20.00"): (D("499.50"), D("499.50"))}
+    # bases 10 %: 960.00 - 256.52 = 703.48, VAT 70.348 -> 70.35; 20 %: 1165.50, VAT 233.10
+    assert rates(doc) == [(D("20.00"), D("1165.50"), D("233.10")), (D("10.00"), D("703.48"), D("70.35"))]
+    # "déjà facturé": 10 %: 915.00 - 100.00 = 815.00 + 81.50; 20 %: 499.50 + 99.90
+    assert {(r.rate, r.base, r.vat) for r in doc.progress.billed} == {
+        (D("10.00"), D("815.00"), D("81.50")), (D("20.00"), D("499.50"), D("99.90"))}
+    assert [c.number for c in doc.progress.credit_notes] == ["A-2026-0001"]
+
+
+@pytest.mark.parametrize("mutate, path, fragment", [
+    (lambda c: c.pop("corrects"), "previous_invoices.1.corrects", "which invoice it corrects"),
+    (lambda c: c["corrects"].update(number="FA-9"), "previous_invoices.1.corrects.number", "not among"),
+    (lambda c: c["corrects"].update(issue_date="2026-10-06"), "previous_invoices.1.corrects.issue_date",
+     "2026-10-05"),
+    (lambda c: c["corrects"].update(type="progress_invoice"), "previous_invoices.1.corrects.type",
+     "deposit_invoice"),
+])
+def test_a_credit_note_must_correct_a_listed_invoice(mutate, path, fragment):
+    credit = {**CREDIT_ON_DEPOSIT, "corrects": dict(CREDIT_ON_DEPOSIT["corrects"])}
+    mutate(credit)
+    raw = cycle_payload("final_invoice", "F-2026-0062", previous_invoices=[DEPOSIT_30, credit])
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    assert path in errors and any(fragment in m for m in errors[path]), errors
+
+
+def test_a_deposit_invoice_does_not_list_credit_notes():
+    raw = cycle_payload("deposit_invoice", "FA-2026-0011", deposit={"percent": "10"},
+                        previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT])
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    assert "previous_invoices.1.type" in errors
+
+
+def test_credit_notes_taking_off_more_than_the_deposit_are_refused():
+    big = {**CREDIT_ON_DEPOSIT, "net_total": "1000.00", "gross_total": "1100.00",
+           "vat": [{"rate": "10", "base": "1000.00", "amount": "100.00"}]}  # 1000.00 > 915.00 deposited at 10 %
+    raw = cycle_payload("progress_invoice", "F-2026-0033", previous_invoices=[DEPOSIT_30, big],
+                        progress=[{"line": "L1", "percent": "40"}])
+    with pytest.raises(BillingError) as info:
+        doc_of(raw)
+    assert "previous_invoices" in info.value.errors
+
+
+# ------------------------------------------------------------------ one due date
+
+
+def _scheduled(**fields):
+    fields.setdefault("previous_invoices", [DEPOSIT_30])
+    raw = cycle_payload("final_invoice", "F-2026-0080",
+                        schedule={"installments": 2, "first_due_date": "2026-11-30"}, **fields)
+    raw["payment"] = {k: v for k, v in raw["payment"].items() if k != "terms_days"}
+    return raw
+
+
+def test_with_a_schedule_the_due_date_is_the_first_instalment():
+    doc = doc_of(_scheduled())
+    assert (doc.due_date, doc.due_date_source) == (date(2026, 11, 30), "schedule")
+    assert doc.schedule[0].due_date == doc.due_date
+    # agreeing terms are fine: 2026-10-05 + 56 days = 2026-11-30
+    raw = _scheduled()
+    raw["payment"]["terms_days"] = 56
+    assert doc_of(raw).due_date == date(2026, 11, 30)
+    assert doc_of(_scheduled(due_date="2026-11-30")).due_date == date(2026, 11, 30)
+
+
+def test_terms_or_due_date_contradicting_the_schedule_are_refused_naming_both():
+    raw = _scheduled()
+    raw["payment"]["terms_days"] = 30  # 2026-10-05 + 30 = 2026-11-04, not 2026-11-30
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    assert set(errors) == {"payment.terms_days", "schedule.first_due_date"}
+    assert "2026-11-04" in errors["payment.terms_days"][0] and "2026-11-30" in errors["payment.terms_days"][0]
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, _scheduled(due_date="2026-12-15"))
+                            .value.messages)
+    assert set(errors) == {"due_date", "schedule.first_due_date"}
+
+
+def test_a_final_invoice_schedule_ends_with_the_situations_retention():
+    situation = {**SITUATION_1, "retention": "152.70", "retention_release_date": "2027-12-15"}
+    doc = doc_of(_scheduled(previous_invoices=[DEPOSIT_30, situation]))
+    # remaining 10 %: 3050.00 - 915.00 - 672.00 = 1463.00, VAT 305.00 - 91.50 - 67.20 = 146.30
+    # 20 %: 1665.00 - 499.50 - 1165.50 = 0.00 and 0.00: the row stays (BR-S-08: a line uses 20 %)
+    assert rates(doc) == [(D("20.00"), D("0.00"), D("0.00")), (D("10.00"), D("1463.00"), D("146.30"))]
+    # due 1609.30 in two: 804.65 + 804.65, then the retention 152.70 withheld by situation 1, at its release
+    assert [(i.due_date, i.amount, i.kind) for i in doc.schedule] == [
+        (date(2026, 11, 30), D("804.65"), "installment"), (date(2026, 12, 30), D("804.65"), "installment"),
+        (date(2027, 12, 15), D("152.70"), "retention")]
+    assert (doc.final.retention_total, doc.final.retention_release_date) == (D("152.70"), date(2027, 12, 15))
+    assert [(h.number, h.amount) for h in doc.final.retentions] == [("F-2026-0031", D("152.70"))]
+    # the recap's total row: net 1414.50 + 1837.50 = 3252.00; VAT 191.40 + 300.30 = 491.70; gross 3743.70
+    assert (doc.final.billed_net, doc.final.billed_vat, doc.final.billed_gross) == (
+        D("3252.00"), D("491.70"), D("3743.70"))
+
+
+def test_a_credit_note_has_no_due_date_and_says_how_it_is_settled():
+    raw = cycle_payload("credit_note", "A-2026-0090", corrects={"number": "FA-2026-0010", "issue_date": "2026-10-05"},
+                        settlement={"method": "refund", "means": "transfer", "date": "2026-10-20"})
+    del raw["quote"]
+    raw["lines"] = [{"description": "Trop-perçu", "quantity": "1", "unit_price": "100.00", "vat_rate": "10"}]
+    doc = doc_of(raw)  # the payload keeps its terms_days: they give no date to a credit note
+    assert doc.due_date is None and doc.settlement.method == "refund" and doc.settlement.date == date(2026, 10, 20)
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, dict(raw, due_date="2026-11-01"))
+                            .value.messages)
+    assert "due_date" in errors
+    errors = flatten_errors(pytest.raises(ValidationError, load_payload, dict(
+        _scheduled(), settlement={"method": "refund"})).value.messages)
+    assert "settlement" in errors
+
+
+def test_deposit_basis_and_date_received():
+    raw = cycle_payload("deposit_invoice", "FA-2026-0091", deposit={"amount": "1000.00"},
+                        payments=[{"date": "2026-10-02", "amount": "1000.00", "means": "transfer"}])
+    doc = doc_of(raw)
+    dep = doc.deposit
+    # 1000.00 of 5353.00 gross = 18.681..% -> 18.68 (equivalent percent)
+    assert (dep.percent, dep.percent_is_equivalent) == (D("18.68"), True)
+    # left on the quote: 5353.00 - 1000.00 = 4353.00 gross; net 4715.00 - this deposit's net
+    assert dep.remaining_gross == D("4353.00") and dep.remaining_net == D("4715.00") - dep.net
+    assert dep.received_date == date(2026, 10, 2)
+
+
+def test_exempt_lines_get_a_mark_and_a_wording():
+    raw = cycle_payload("invoice", "F-2026-0092")
+    del raw["quote"]
+    raw["lines"] = [
+        {"description": "Formation", "quantity": "1", "unit_price": "500.00", "vat_rate": "0", "vat_category": "E",
+         "vat_exemption_reason": "Exonération de TVA, art. 261-4-4° du CGI"},
+        {"description": "Pose", "quantity": "1", "unit_price": "100.00", "vat_rate": "20"}]
+    doc = doc_of(raw)
+    assert [(e.mark, e.category) for e in doc.exemptions] == [(1, "E")]
+    assert [ln.exemption_mark for ln in doc.lines] == [1, None]
+    assert {r.category: r.exemption_mark for r in doc.vat_breakdown} == {"E": 1, "S": None}

@@ -1,0 +1,387 @@
+"""What would be wrong forever is refused before anything is archived (issue 11): VAT rates
+not in force, a mandatory mention missing on any type, text the template can't draw,
+settings that lie, double billing across a quote's cycle, identifiers that fail their check.
+
+Each refusal: 422 problem+json naming the JSON path, and the archive exactly as it was,
+audit trail and quote index included.
+"""
+import copy
+import shutil
+import subprocess
+
+import pytest
+
+from docsvc.app import create_app
+from docsvc.settings import Settings
+from tests.conftest import ROOT, cycle_payload, load_fixture, quote_example
+from tests.e2e.conftest import DOCSVC
+from tests.e2e.test_api import pdf_text, post
+
+
+@pytest.fixture
+def everything(archive_dir):
+    """Every file of the archive (originals, resources, quote index, audit trail, keys)."""
+    def snapshot():
+        if not archive_dir.exists():
+            return {}
+        return {p.relative_to(archive_dir).as_posix(): p.read_bytes()
+                for p in archive_dir.rglob("*") if p.is_file() and ".tmp" not in p.parts}
+    return snapshot
+
+
+def refused(client, payload, everything, path="/v1/documents"):
+    """POST, expect a 422 and an archive left exactly as it was; returns the problem's errors."""
+    before = everything()
+    r = post(client, payload, path)
+    assert r.status_code == 422, r.json
+    assert r.content_type == "application/problem+json"
+    assert everything() == before
+    return r.json["errors"]
+
+
+# ---------------------------------------------------------------- 1. VAT rates
+
+
+def test_a_rate_of_the_past_is_refused_with_the_rates_in_force(client, everything):
+    raw = quote_example()  # seller in Lyon (69007), issued 2026-10-01
+    raw["lines"][1]["vat_rate"] = "19.6"
+    errors = refused(client, raw, everything)
+    message = errors["lines.1.vat_rate"][0]
+    assert "19.6 % is not a VAT rate in force in France (metropolitan) and Monaco on 2026-10-01" in message
+    assert "use one of 20, 10, 5.5, 2.1" in message and "19.6 % applied until 2013-12-31" in message
+    assert "CGI art. 278" in message
+    assert list(errors) == ["lines.1.vat_rate"]
+    # in 2013 it was the rate in force, and 10 % was not yet (7 %): checked on the issue date
+    raw["issue_date"] = "2013-06-03"
+    assert set(refused(client, raw, everything, "/v1/documents/validate")) == {"lines.0.vat_rate", "lines.2.vat_rate"}
+    raw["lines"][0]["vat_rate"] = raw["lines"][2]["vat_rate"] = "7"
+    assert post(client, raw, "/v1/documents/validate").status_code == 200
+
+
+def test_a_credit_note_reverses_vat_at_the_rates_of_the_invoice_it_corrects(client, everything):
+    raw = load_fixture("credit_note")
+    raw["lines"] = [dict(raw["lines"][0], vat_rate="19.6", vat_category="S")]
+    raw["corrects"] = dict(raw["corrects"], issue_date="2013-11-15")
+    assert post(client, raw, "/v1/documents/validate").status_code == 200
+    raw["corrects"]["issue_date"] = "2014-01-15"
+    assert "19.6 % applied until 2013-12-31" in refused(client, raw, everything)["lines.0.vat_rate"][0]
+
+
+def test_a_fraction_instead_of_a_percent_suggests_the_percent(client, everything):
+    raw = quote_example()
+    raw["lines"][0]["vat_rate"] = "0.2"
+    message = refused(client, raw, everything)["lines.0.vat_rate"][0]
+    assert "did you mean 20 (not the fraction 0.2)?" in message
+
+
+@pytest.mark.parametrize("postcode, good, bad, listed", [
+    ("20000", "13", "8.5", "20, 13, 10, 5.5, 2.1, 0.9"),        # Ajaccio (2A): Corsica, CGI art. 297
+    ("20600", "0.9", "19.6", "20, 13, 10, 5.5, 2.1, 0.9"),      # Bastia (2B)
+    ("97110", "8.5", "20", "8.5, 2.1, 1.75, 1.05"),             # Guadeloupe, CGI art. 296
+    ("97400", "1.75", "5.5", "8.5, 2.1, 1.75, 1.05"),           # La Réunion
+])
+def test_territories_have_their_own_rates(client, everything, postcode, good, bad, listed):
+    raw = quote_example()
+    for party in ("seller", "buyer"):
+        raw[party]["address"] = dict(raw[party]["address"], postcode=postcode)
+    for line in raw["lines"]:
+        line["vat_rate"] = good
+    assert post(client, raw, "/v1/documents/validate").status_code == 200
+    raw["lines"][0]["vat_rate"] = bad
+    assert f"use one of {listed}" in refused(client, raw, everything)["lines.0.vat_rate"][0]
+
+
+def test_no_vat_in_guyane_and_corsican_works_of_a_lyon_firm(client, everything):
+    raw = quote_example()
+    for party in ("seller", "buyer"):
+        raw[party]["address"] = dict(raw[party]["address"], postcode="97300", city="Cayenne")
+    message = refused(client, raw, everything)["lines.0.vat_rate"][0]
+    assert "No VAT is charged in Guyane and Mayotte (CGI art. 294-1" in message
+    # a Lyon firm's works on a house in Ajaccio bear Corsica's rates (13 % is not a mainland rate)
+    raw = quote_example()
+    raw["lines"][0]["vat_rate"] = "13"
+    assert "lines.0.vat_rate" in refused(client, raw, everything)
+    raw["buyer"]["delivery_address"] = {"lines": ["2 cours Napoléon"], "postcode": "20000", "city": "Ajaccio"}
+    assert post(client, raw, "/v1/documents/validate").status_code == 200
+
+
+def test_other_countries_a_table_where_there_is_one_else_0_to_100(client, everything):
+    raw = quote_example()
+    raw["seller"].update(address={"lines": ["Unter den Linden 1"], "postcode": "10117", "city": "Berlin",
+                                  "country": "DE"}, vat_id="DE136695976")
+    raw["lines"][0]["vat_rate"] = "7"
+    raw["lines"][1]["vat_rate"] = "19"
+    raw["lines"][2]["vat_rate"] = "19"
+    assert post(client, raw, "/v1/documents/validate").status_code == 200
+    raw["lines"][2]["vat_rate"] = "20"
+    assert "use one of 19, 7" in refused(client, raw, everything)["lines.2.vat_rate"][0]
+    raw["seller"].update(address={"lines": ["1 Main St"], "postcode": "10001", "city": "New York",
+                                  "country": "US"}, vat_id="US123456789")
+    raw["lines"][2]["vat_rate"] = "7.25"
+    assert post(client, raw, "/v1/documents/validate").status_code == 200
+
+
+def test_a_deposit_is_checked_on_the_quote_lines_it_bills(client, everything):
+    raw = cycle_payload("deposit_invoice", "FA-2026-0900", deposit={"percent": "30"})
+    raw["quote"] = copy.deepcopy(raw["quote"])
+    raw["quote"]["lines"][1]["vat_rate"] = "19.6"
+    assert "quote.lines.1.vat_rate" in refused(client, raw, everything)
+
+
+# ---------------------------------------------------------------- 2. mentions on every type
+
+
+@pytest.mark.parametrize("doc_type, extra", [
+    ("deposit_invoice", {"deposit": {"percent": "30"}}),
+    ("progress_invoice", {"progress": [{"line": "L1", "percent": "40"}]}),
+    ("final_invoice", {}),
+])
+def test_a_cycle_document_charging_vat_needs_the_sellers_vat_number(client, everything, doc_type, extra):
+    raw = cycle_payload(doc_type, "F-2026-0901", **extra)
+    del raw["seller"]["vat_id"]
+    errors = refused(client, raw, everything)
+    assert errors["seller.vat_id"] == ["The seller's intra-EU VAT number is mandatory when VAT is charged."]
+
+
+def test_a_franchise_seller_deposit_needs_no_vat_number(client):
+    raw = cycle_payload("deposit_invoice", "FA-2026-0902", deposit={"percent": "30"})
+    del raw["seller"]["vat_id"]
+    raw["quote"] = copy.deepcopy(raw["quote"])
+    for line in raw["quote"]["lines"]:
+        line.update(vat_rate="0", vat_category="E", vat_exemption_reason="TVA non applicable, art. 293 B du CGI")
+    r = post(client, raw, "/v1/documents/validate")
+    # 30 % of the quote's 4715.00 net, no VAT: 1414.50
+    assert r.status_code == 200, r.json
+    assert r.json["totals"]["gross_total"] == "1414.50"
+
+
+# ---------------------------------------------------------------- 3. text the template can't draw
+
+
+def test_a_right_to_left_override_in_a_name_is_refused(client, everything):
+    raw = quote_example()
+    raw["seller"]["name"] = "Atelier \u202eDurand"
+    errors = refused(client, raw, everything)
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in errors["seller.name"][0]
+    raw = quote_example()
+    raw["buyer"]["address"] = dict(raw["buyer"]["address"], city="Lyon\u2066")
+    raw["lines"][0]["unit_price"] = "24\u200f00.00"
+    raw["payment"]["iban"] = "FR76\u202d30006000011234567890189"
+    errors = refused(client, raw, everything)
+    assert "U+2066 LEFT-TO-RIGHT ISOLATE" in errors["buyer.address.city"][0]
+    assert errors["lines.0.unit_price"] and errors["payment.iban"]
+
+
+def test_characters_outside_the_templates_fonts_are_named(client, everything):
+    raw = quote_example()
+    raw["lines"][0]["description"] = "Plomberie 中文"
+    raw["notes"] = ["Merci 😀"]
+    errors = refused(client, raw, everything)
+    assert errors["lines.0.description"][0].startswith(
+        "Template classic 1.2.0 can't draw U+4E2D CJK UNIFIED IDEOGRAPH-4E2D, U+6587 CJK UNIFIED IDEOGRAPH-6587: "
+        "its fonts (Inter")
+    assert "U+1F600 GRINNING FACE" in errors["notes.0"][0]
+    # the same in /validate and in a preview: nothing drawn with a box
+    assert "lines.0.description" in refused(client, raw, everything, "/v1/documents/validate")
+    assert "lines.0.description" in refused(client, raw, everything, "/v1/templates/classic/1.0.0/preview")
+
+
+def test_what_inter_draws_goes_through(client):
+    raw = quote_example()
+    raw["buyer"]["name"] = "Łódź Ἀθῆναι Жилстрой — Œuvre № 5"
+    r = post(client, raw)
+    assert r.status_code == 201, r.json
+    assert "Łódź Ἀθῆναι Жилстрой" in pdf_text(client.get(r.json["files"][0]["url"]).data)
+
+
+def test_a_declared_fallback_font_draws_more(tmp_path):
+    """A bundle that declares DejaVu Sans as its fallback draws Hebrew; classic refuses it."""
+    templates = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates" / "classic" / "1.2.0", templates / "wide" / "1.0.0")
+    manifest = templates / "wide" / "1.0.0" / "template.toml"
+    manifest.write_text(manifest.read_text().replace('name = "classic"', 'name = "wide"').replace(
+        'version = "1.2.0"', 'version = "1.0.0"') + 'fallback_fonts = ["DejaVu Sans"]\n')
+    app = create_app(Settings.from_env({"DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}",
+                                        "DOCSVC_AUTH": "disabled",
+                                        "DOCSVC_TEMPLATES_DIR": f"{ROOT / 'templates'}:{templates}"}))
+    client = app.test_client()
+    raw = quote_example()
+    raw["lines"][0]["description"] = "Plomberie שלום"
+    r = post(client, raw)
+    assert r.status_code == 422 and "U+05E9 HEBREW LETTER SHIN" in r.json["errors"]["lines.0.description"][0]
+    raw["template"] = {"name": "wide", "version": "1.0.0"}
+    r = post(client, raw)
+    assert r.status_code == 201, r.json
+    pdf = client.get(r.json["files"][0]["url"]).data
+    fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True).stdout.decode()
+    assert "DejaVu" in fonts
+
+
+# ---------------------------------------------------------------- 4. settings that lie
+
+
+def _lines(n: int) -> list[dict]:
+    return [{"description": f"Article {i}", "quantity": "1", "unit_price": "1.00", "vat_rate": "20"}
+            for i in range(n)]
+
+
+def test_max_lines_above_10000_is_in_force_everywhere(tmp_path):
+    app = create_app(Settings.from_env({"DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}",
+                                        "DOCSVC_AUTH": "disabled", "DOCSVC_MAX_LINES": "10002",
+                                        "DOCSVC_MAX_BODY_BYTES": str(8 * 1024 * 1024)}))
+    client = app.test_client()
+    spec = client.get("/v1/openapi.json").json
+    assert spec["info"]["x-docsvc-limits"]["max_lines"] == 10002
+    assert spec["components"]["schemas"]["DocumentPayload"]["properties"]["lines"]["maxItems"] == 10002
+    assert spec["components"]["schemas"]["Quote"]["properties"]["lines"]["maxItems"] == 10002
+    raw = quote_example()
+    raw["lines"] = _lines(10002)
+    r = post(client, raw, "/v1/documents/validate")
+    # 10002 lines x 1.00 at 20 %: net 10002.00, VAT 2000.40
+    assert r.status_code == 200, r.json
+    assert (r.json["totals"]["net_total"], r.json["totals"]["vat_total"]) == ("10002.00", "2000.40")
+    raw["lines"] = _lines(10003)
+    r = post(client, raw, "/v1/documents/validate")
+    assert r.status_code == 422 and r.json["errors"]["lines"] == ["10003 lines, at most 10002 (DOCSVC_MAX_LINES)."]
+
+
+def test_max_lines_below_is_in_force_in_previews_and_quotes(tmp_path):
+    app = create_app(Settings.from_env({"DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}",
+                                        "DOCSVC_AUTH": "disabled", "DOCSVC_MAX_LINES": "2"}))
+    client = app.test_client()
+    assert client.get("/v1/openapi.json").json["components"]["schemas"]["Quote"]["properties"]["lines"][
+        "maxItems"] == 2
+    r = post(client, quote_example(), "/v1/templates/classic/1.2.0/preview")
+    assert r.status_code == 422 and r.json["errors"]["lines"] == ["3 lines, at most 2 (DOCSVC_MAX_LINES)."]
+    r = post(client, cycle_payload("deposit_invoice", "FA-1", deposit={"percent": "30"}), "/v1/documents/validate")
+    assert r.status_code == 422 and r.json["errors"]["quote.lines"] == ["3 lines, at most 2 (DOCSVC_MAX_LINES)."]
+
+
+# ---------------------------------------------------------------- 6. identifiers through python-stdnum
+
+
+@pytest.mark.parametrize("mutate, path, fragment", [
+    (lambda p: p["seller"].update(siren="912345676"), "seller.siren", "Not a valid SIREN"),
+    (lambda p: p["seller"].update(siret="91234567500011"), "seller.siret", "Not a valid SIRET"),
+    (lambda p: p["buyer"].update(vat_id="DE136695977"), "buyer.vat_id", "Not a valid DE VAT number"),
+    (lambda p: p["buyer"].update(vat_id="FR65912345675", siren="845123983"), "buyer.vat_id",
+     "expected FR26845123983"),
+    (lambda p: p["payment"].update(iban="FR7630006000011234567890180"), "payment.iban", "IBAN"),
+    (lambda p: p["payment"].update(bic="BNPAXQPP"), "payment.bic", "Not a valid BIC"),
+])
+def test_identifiers_are_checked_by_python_stdnum(client, everything, mutate, path, fragment):
+    raw = quote_example()
+    mutate(raw)
+    errors = refused(client, raw, everything)
+    assert any(fragment in m for m in errors[path]), errors
+
+
+def test_a_la_poste_siret_and_a_greek_vat_number_pass(client):
+    raw = quote_example()
+    raw["buyer"].update(siren="356000000", siret="35600000000048")
+    raw["payment"].update(iban="FR7630006000011234567890189", bic="BNPAFRPPXXX")
+    assert post(client, raw, "/v1/documents/validate").status_code == 200
+
+
+def test_keys_create_refuses_an_invalid_siren(tmp_path):
+    env = {"DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([DOCSVC, "keys", "create", "erp", "--scopes", "documents:write", "--sellers",
+                          "912345675,912345670"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "912345670 is not a valid SIREN (9 digits, Luhn key)" in run.stderr
+    assert not (tmp_path / "archive" / "keys").exists()
+    run = subprocess.run([DOCSVC, "keys", "create", "erp", "--scopes", "documents:write", "--sellers",
+                          "912345675,DE136695976"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+
+
+# ---------------------------------------------------------------- 5. double billing across a cycle
+
+
+def issue_story(client, names):
+    for name in names:
+        r = post(client, load_fixture(name))
+        assert r.status_code == 201, (name, r.json)
+
+
+def final_forgetting(number: str) -> dict:
+    raw = load_fixture("final_invoice")
+    raw["previous_invoices"] = [p for p in raw["previous_invoices"] if p["number"] != number]
+    return raw
+
+
+def double_billing_story(client, snapshot):
+    """Two deposits, three situations, a credit note on situation 2: a final that forgets one of
+    them is refused, naming it, and leaves the archive as it was; the complete one is issued."""
+    issue_story(client, ["deposit_invoice", "deposit_invoice_2", "progress_invoice_1", "progress_invoice_2",
+                         "credit_note_progress", "progress_invoice_3"])
+    for forgotten, named in (("A-2026-0011", "A-2026-0011 (credit note of 2026-12-05)"),
+                             ("FA-2026-0105", "FA-2026-0105 (deposit invoice of 2026-10-01)")):
+        for path in ("/v1/documents", "/v1/documents/validate"):
+            before = snapshot()
+            r = post(client, final_forgetting(forgotten), path)
+            assert r.status_code == 422, r.json
+            assert r.json["errors"]["previous_invoices"] == [
+                f"{named} is archived on quote D-2026-0098 but not listed in previous_invoices: the buyer would "
+                "pay it twice. List it (number, issue_date, figures)."]
+            assert snapshot() == before
+    # a third deposit that omits the second
+    deposit = load_fixture("deposit_invoice_2")
+    deposit.update(number="FA-2026-0199", previous_invoices=[])
+    before = snapshot()
+    r = post(client, deposit)
+    assert r.status_code == 422 and r.json["errors"]["previous_invoices"] == [
+        f"{n} is archived on quote D-2026-0098 but not listed in previous_invoices: the buyer would pay it twice. "
+        "List it (number, issue_date, figures)." for n in ("FA-2026-0101 (deposit invoice of 2026-09-20)",
+                                                          "FA-2026-0105 (deposit invoice of 2026-10-01)")]
+    assert snapshot() == before
+    r = post(client, load_fixture("final_invoice"))
+    assert r.status_code == 201, r.json
+    assert post(client, load_fixture("final_invoice")).status_code == 200  # a retry is still a retry
+    # nothing follows the final invoice
+    situation = load_fixture("progress_invoice_3")
+    situation["number"] = "F-2026-0199"
+    before = snapshot()
+    r = post(client, situation)
+    assert r.status_code == 422
+    assert any(m.startswith("Quote D-2026-0098 already has its final invoice F-2026-0152 (final invoice of "
+                            "2027-01-08): nothing is left to bill") for m in r.json["errors"]["previous_invoices"])
+    assert snapshot() == before
+
+
+def test_double_billing_across_the_cycle_on_the_filesystem(client, everything):
+    double_billing_story(client, everything)
+
+
+def test_double_billing_across_the_cycle_on_seaweedfs(s3_env):
+    from tests.e2e.test_s3_api import s3_client_app
+
+    bucket = s3_env.bucket()
+    _, client = s3_client_app(s3_env, bucket)
+    s3 = s3_env.client()
+
+    def snapshot():
+        pages = s3.get_paginator("list_object_versions").paginate(Bucket=bucket)
+        return sorted((v["Key"], v["VersionId"]) for page in pages for v in page.get("Versions", ()))
+
+    double_billing_story(client, snapshot)
+    index = [k for k, _ in snapshot() if k.startswith("quotes/")]
+    assert index == [f"quotes/912345675/D-2026-0098/{n}.json" for n in (
+        "A-2026-0011", "F-2026-0120", "F-2026-0131", "F-2026-0140", "F-2026-0152", "FA-2026-0101", "FA-2026-0105")]
+
+
+def test_documents_archived_before_the_quote_index_are_indexed_by_the_cli(client, archive_dir, everything):
+    issue_story(client, ["deposit_invoice", "deposit_invoice_2"])
+    index = archive_dir / "quotes" / "912345675" / "D-2026-0098"
+    assert sorted(p.name for p in index.iterdir()) == ["FA-2026-0101.json", "FA-2026-0105.json"]
+    shutil.rmtree(archive_dir / "quotes")  # as an archive written before the index existed
+    situation = load_fixture("progress_invoice_1")
+    situation["previous_invoices"] = situation["previous_invoices"][:1]
+    assert post(client, situation, "/v1/documents/validate").status_code == 200  # FA-2026-0105 unseen
+    env = {"DOCSVC_ARCHIVE_URL": f"file://{archive_dir}", "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([DOCSVC, "archive", "index-quotes"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("2 cycle document(s) listed")
+    assert sorted(p.name for p in index.iterdir()) == ["FA-2026-0101.json", "FA-2026-0105.json"]
+    errors = refused(client, situation, everything, "/v1/documents/validate")
+    assert errors["previous_invoices"][0].startswith("FA-2026-0105 (deposit invoice of 2026-10-01) is archived")

@@ -1,0 +1,92 @@
+"""The pure rules behind issue 11's refusals: rate table, territories, text and fonts."""
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from docsvc.billing.text import bidi_controls, undrawable
+from docsvc.billing.vat_rates import rate_problem, rate_table, territory_of
+from docsvc.rendering.glyphs import coverage, fallback_problems
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("country, postcode, territory", [
+    ("FR", "69007", "FR"), ("MC", "98000", "FR"), ("FR", "20000", "FR-COR"), ("FR", "20600", "FR-COR"),
+    ("FR", "97100", "FR-DOM"), ("FR", "97200", "FR-DOM"), ("FR", "97400", "FR-DOM"), ("RE", "97400", "FR-DOM"),
+    ("FR", "97300", "FR-NOVAT"), ("FR", "97600", "FR-NOVAT"), ("FR", "97500", "FR-SPM"),
+    ("FR", "97133", "FR-COM"), ("FR", "98800", "FR-COM"), ("DE", "10117", "DE"), ("BE", "1000", "BE"),
+])
+def test_territory_by_country_and_postcode(country, postcode, territory):
+    assert territory_of(country, postcode).id == territory
+
+
+def test_no_table_for_other_countries_and_every_territory_names_its_source():
+    assert territory_of("US", "10001") is None and territory_of("JP", "100-0001") is None
+    assert all(t.source for t in rate_table())
+    mainland = territory_of("FR", "75001")
+    assert mainland.rates_on(date(2026, 11, 23)) == {D("20"), D("10"), D("5.5"), D("2.1")}
+    assert mainland.rates_on(date(2013, 12, 31)) == {D("19.6"), D("7"), D("5.5"), D("2.1")}
+    assert mainland.rates_on(date(2011, 6, 1)) == {D("19.6"), D("5.5"), D("2.1")}
+    assert mainland.rates_on(date(1999, 1, 1)) is None  # before the table: not checked
+    assert territory_of("FR", "97300").rates_on(date(2026, 1, 1)) == frozenset()
+    assert territory_of("FR", "97133").rates_on(date(2026, 1, 1)) is None  # local taxes: not checked
+
+
+def test_rate_messages():
+    mainland = territory_of("FR", "75001")
+    today = date(2026, 11, 23)
+    allowed = mainland.rates_on(today)
+    assert rate_problem(D("20.00"), today, allowed, [mainland]) is None
+    assert rate_problem(D("2.10"), today, allowed, [mainland]) is None
+    assert "did you mean 10 (not the fraction 0.1)?" in rate_problem(D("0.1"), today, allowed, [mainland])
+    assert "7 % applied until 2013-12-31" in rate_problem(D("7"), today, allowed, [mainland])
+    assert "applied until" not in rate_problem(D("21"), today, allowed, [mainland])
+
+
+def test_bidi_and_undrawable_text():
+    assert bidi_controls("a\u202eb\u2067c\u202e\u061c") == ["\u202e", "\u2067", "\u061c"]
+    assert bidi_controls("Société Générale — n° 5") == []
+    raw = {"seller": {"name": "Ok"}, "lines": [{"description": "Tab\tand\nnewline, soft\u00adhyphen"},
+                                                {"description": "x\u4e2dy\u4e2d"}]}
+    drawable = frozenset(map(ord, "OkTabndewlie,softhypxy "))
+    errors = undrawable(raw, drawable, "t 1.0.0", ("Inter",))
+    assert list(errors) == ["lines.1.description"]
+    assert errors["lines.1.description"][0].startswith("Template t 1.0.0 can't draw U+4E2D CJK UNIFIED "
+                                                      "IDEOGRAPH-4E2D: its fonts (Inter)")
+
+
+def test_coverage_counts_the_bundles_fonts_and_declared_fallbacks(tmp_path):
+    classic = coverage(ROOT / "templates" / "classic" / "1.0.0", "classic-1.0.0-test")
+    assert classic.fonts == ("Inter",)
+    assert ord("Ł") in classic.codepoints and ord("α") in classic.codepoints
+    assert ord("\u05e9") not in classic.codepoints  # Hebrew: no
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "template.toml").write_text('name = "x"\nversion = "1.0.0"\nfallback_fonts = ["DejaVu Sans"]\n')
+    wide = coverage(tmp_path, "dejavu-only-test")
+    assert "DejaVu Sans" in wide.fonts and ord("\u05e9") in wide.codepoints
+
+
+def test_publishing_checks_declared_fallback_fonts(tmp_path):
+    (tmp_path / "assets" / "fonts").mkdir(parents=True)
+    (tmp_path / "assets" / "fonts" / "Extra.ttf").write_bytes(b"")
+    (tmp_path / "style.css").write_text("html { font-family: Inter; }")
+    (tmp_path / "template.toml").write_text(
+        'fallback_fonts = ["No Such Family", "assets/fonts/Missing.ttf", "assets/fonts/Extra.ttf", "DejaVu Sans"]\n')
+    assert [p["message"] for p in fallback_problems(tmp_path)] == [
+        "fallback font family 'No Such Family' is not installed",
+        "fallback font 'assets/fonts/Missing.ttf' is not in the bundle",
+        "fallback font 'assets/fonts/Extra.ttf' is not loaded by an @font-face in style.css, so it would draw "
+        "nothing"]
+
+
+def test_installed_families_the_css_names_count_generic_ones_do_not(tmp_path):
+    from docsvc.rendering.glyphs import css_families
+
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "style.css").write_text('@font-face { font-family: "Mine"; src: url("assets/m.otf"); }\n'
+                                        'body { font-family: "Mine", "DejaVu Serif", serif; }\n'
+                                        'h1 { font: bold 12pt "DejaVu Sans Mono"; }\n')
+    (tmp_path / "template.toml").write_text('name = "x"\nversion = "1.0.0"\n')
+    assert css_families(tmp_path) == ["DejaVu Serif", "DejaVu Sans Mono"]
+    drawn = coverage(tmp_path, "css-families-test")
+    assert drawn.fonts == ("DejaVu Serif", "DejaVu Sans Mono") and ord("Ж") in drawn.codepoints
