@@ -7,7 +7,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..archive import ArchiveUnavailable
-from ..errors import ServiceError
+from ..errors import ServiceError, StorageUnavailable
 
 log = logging.getLogger("docsvc")
 
@@ -51,9 +51,10 @@ def archive_failed(reason: str):
 def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
-        if exc.status == 503:
+        if isinstance(exc, StorageUnavailable):
             return archive_failed(exc.detail)
-        return problem(exc.status, exc.title, exc.detail, exc.slug, None, **exc.extra)
+        headers = {"Retry-After": RETRY_AFTER} if exc.status == 503 else None  # the job queue's 503
+        return problem(exc.status, exc.title, exc.detail, exc.slug, headers, **exc.extra)
 
     @app.errorhandler(ArchiveUnavailable)
     def archive_unavailable(exc: ArchiveUnavailable):
