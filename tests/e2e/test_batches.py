@@ -89,6 +89,10 @@ def test_each_document_gets_the_status_the_synchronous_call_would_give(stack):
     original = stack.call("GET", f"/v1/documents/{SELLER}-B-0001/files/pdf", token=erp)[2]
     assert len(PdfReader(io.BytesIO(original)).pages) == 1
 
+    # what the worker issued is in the search index (the same one the service reads)
+    found = stack.call("GET", f"/v1/documents?seller={SELLER}&sort=number", token=erp)[2]
+    assert [item["id"] for item in found["items"]] == [f"{SELLER}-B-0001", f"{SELLER}-B-0002", f"{SELLER}-B-0005"]
+
     # another seller's key sees nothing of it; a read-only key can't submit
     other = stack.key("erp-other", "documents:write,documents:read", "845123983")
     assert stack.call("GET", f"/v1/batches/{body['id']}", token=other)[0] == 404
