@@ -46,6 +46,7 @@ documents = Table(
     Index("ix_documents_seller_due", "seller", "due_date"),
     Index("ix_documents_seller_status_issue", "seller", "payment_status", "issue_date", "gross_total"),
     Index("ix_documents_issue", "issue_date", "id"),
+    Index("ix_documents_type_issue", "type", "issue_date", "id"),  # an auditor's search over every seller
     Index("ix_documents_number", "number", "id"),
     Index("ix_documents_created", "created_at"),
 )

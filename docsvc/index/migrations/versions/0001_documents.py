@@ -54,6 +54,7 @@ def upgrade() -> None:
         ("ix_documents_seller_due", ["seller", "due_date"]),
         ("ix_documents_seller_status_issue", ["seller", "payment_status", "issue_date", "gross_total"]),
         ("ix_documents_issue", ["issue_date", "id"]),
+        ("ix_documents_type_issue", ["type", "issue_date", "id"]),
         ("ix_documents_number", ["number", "id"]),
         ("ix_documents_created", ["created_at"]),
     ):
