@@ -53,13 +53,8 @@ class FilesystemArchive(Archive):
         if target.exists():
             raise AlreadyExists(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
+        tmp_name = self._durable_temp(data)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
             os.chmod(tmp_name, READ_ONLY)
             try:
                 os.link(tmp_name, target)
@@ -69,6 +64,20 @@ class FilesystemArchive(Archive):
         finally:
             os.unlink(tmp_name)
         return StoredObject(key, len(data), retain_until, MODE)
+
+    def _durable_temp(self, content: bytes) -> str:
+        """`content` in a new file under .tmp/, on disk (fsynced) before anyone links or moves it."""
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            os.unlink(tmp_name)
+            raise
+        return tmp_name
 
     def get(self, key: str, version: str | None = None) -> bytes:
         if not is_key(key):
@@ -112,14 +121,9 @@ class FilesystemArchive(Archive):
         meta = {"content_type": content_type, "expires": expires.isoformat() if expires else None,
                 "metadata": dict(metadata)}
         target.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir(parents=True, exist_ok=True)
         for path, content in ((target, data), (_sidecar(target), json.dumps(meta).encode())):
-            fd, tmp_name = tempfile.mkstemp(dir=self._tmp)
+            tmp_name = self._durable_temp(content)
             try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(content)
-                    fh.flush()
-                    os.fsync(fh.fileno())
                 os.replace(tmp_name, path)
             except BaseException:
                 os.unlink(tmp_name)

@@ -101,9 +101,15 @@ class S3Archive(Archive):
     def get(self, key: str, version: str | None = None) -> bytes:
         if not is_key(key):
             raise NotFound(key)  # no such key can have been written
+        return self._fetch(key, **self._where(key, version))[0]
+
+    def _fetch(self, key: str, **where) -> tuple[bytes, dict]:
+        """An object's bytes and get_object's answer (content type, user metadata); NotFound
+        when absent, ArchiveUnavailable when S3 can't answer."""
         self._fail_fast()
         try:
-            return self.client.get_object(**self._where(key, version))["Body"].read()
+            got = self.client.get_object(**where)
+            return got["Body"].read(), got
         except ClientError as exc:
             if _code(exc) in MISSING_CODES:
                 raise NotFound(key) from None
@@ -170,16 +176,7 @@ class S3Archive(Archive):
             raise self._unavailable(exc) from None
 
     def get_derived(self, key: str) -> DerivedObject:
-        self._fail_fast()
-        try:
-            got = self.client.get_object(Bucket=self.bucket, Key=self.prefix + DERIVED + key)
-            data = got["Body"].read()
-        except ClientError as exc:
-            if _code(exc) in MISSING_CODES:
-                raise NotFound(key) from None
-            raise self._unavailable(exc) from None
-        except BotoCoreError as exc:
-            raise self._unavailable(exc) from None
+        data, got = self._fetch(key, Bucket=self.bucket, Key=self.prefix + DERIVED + key)
         meta = dict(got.get("Metadata") or {})
         expires = date.fromisoformat(meta.pop("expires-at")) if meta.get("expires-at") else None
         if expires is not None and expires < date.today():
