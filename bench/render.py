@@ -5,7 +5,7 @@ For invoices of 10, 200 and 2000 lines: PDF and DOCX rendered by the classic bun
 HTML rendered by `weasyprint.HTML(string=...).write_pdf()` in a fresh Python process,
 as a service that starts WeasyPrint per document would. Printed as one table.
 
-Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5]
+Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--version 1.0.0]
 """
 from __future__ import annotations
 
@@ -63,8 +63,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,200,2000")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--version", default="1.0.0", help="the classic version to measure")
     args = parser.parse_args()
-    bundle = TemplateRegistry([ROOT / "templates"]).get("classic", "1.0.0")
+    bundle = TemplateRegistry([ROOT / "templates"]).get("classic", args.version)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in (int(s) for s in args.sizes.split(",")):
