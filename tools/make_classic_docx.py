@@ -12,7 +12,7 @@ and Word share the width evenly and the designation column becomes a ribbon.
 - `--version 1.0.0` rebuilds 1.0.0's layout for reading only: 1.0.0 is shipped and
   pinned documents must re-render byte for byte, so this script never overwrites it.
 
-- `--version 1.3.0` writes bundles/classic/1.3.0/document.docx, the designer guide's
+- `--version 1.4.0` writes bundles/classic/1.4.0/document.docx, the designer guide's
   example: 1.2.0's DOCX with the terracotta accent of its style.css.
 
 Run: python tools/make_classic_docx.py [--version 1.2.0] [output.docx]
@@ -1099,11 +1099,11 @@ def classic_1_2_0(d, section):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--version", default="1.2.0", choices=["1.0.0", "1.2.0", "1.3.0"],
-                        help="1.3.0: the designer guide's example, 1.2.0 with a terracotta accent")
+    parser.add_argument("--version", default="1.2.0", choices=["1.0.0", "1.2.0", "1.4.0"],
+                        help="1.4.0: the designer guide's example, 1.2.0 with a terracotta accent")
     parser.add_argument("output", nargs="?", type=Path)
     args = parser.parse_args(argv)
-    folder = "bundles" if args.version == "1.3.0" else "templates"
+    folder = "bundles" if args.version == "1.4.0" else "templates"
     out = args.output or ROOT / f"{folder}/classic/{args.version}/document.docx"
     if args.version == "1.0.0" and out.resolve() == (ROOT / "templates/classic/1.0.0/document.docx").resolve():
         print("classic 1.0.0 is shipped and pinned: give another output path", file=sys.stderr)
@@ -1113,7 +1113,7 @@ def main(argv=None) -> int:
         classic_1_0_0(d, section)
         d.save(out)
     else:
-        if args.version == "1.3.0":  # bundles/classic/1.3.0: style.css's #b4441b in place of #0f3d5e
+        if args.version == "1.4.0":  # bundles/classic/1.4.0: style.css's #b4441b in place of #0f3d5e
             global NAVY
             NAVY = RGBColor(0xB4, 0x44, 0x1B)
         classic_1_2_0(d, section)

@@ -1,11 +1,11 @@
-"""Rebuild bundles/classic/1.3.0 (the designer guide's worked example) from templates/classic/1.2.0:
+"""Rebuild bundles/classic/1.4.0 (the designer guide's worked example) from templates/classic/1.3.0:
 the same document.html, style.css and labels, plus the seller's mark and a terracotta accent.
 Its document.docx and assets are left as they are."""
 import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE, TARGET = ROOT / "templates" / "classic" / "1.2.0", ROOT / "bundles" / "classic" / "1.3.0"
+SOURCE, TARGET = ROOT / "templates" / "classic" / "1.3.0", ROOT / "bundles" / "classic" / "1.4.0"
 
 for name in ("labels/fr.toml", "labels/en.toml"):
     shutil.copyfile(SOURCE / name, TARGET / name)
@@ -16,7 +16,7 @@ html = html.replace(name_div, '      <table class="brand"><tr><td class="mark"><
                               '        <td><div class="seller-name">{{ s.name }}</div></td></tr></table>')
 (TARGET / "document.html").write_text(html)
 css = (SOURCE / "style.css").read_text()
-css = css.replace("/* classic 1.2.0:", "/* classic 1.3.0: the seller's mark and a terracotta accent. classic 1.2.0:", 1)
+css = css.replace("/* classic 1.3.0 (1.2.0 plus the whole EN 16931 invoice).", "/* classic 1.4.0: classic 1.3.0 with the seller's mark and a terracotta accent.", 1)
 css = css.replace("#0f3d5e", "#b4441b").rstrip("\n") + """
 
 table.brand { width: auto; margin-bottom: 1mm; }
