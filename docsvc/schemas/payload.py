@@ -45,6 +45,7 @@ from ..billing.model import (
     TemplateRef,
 )
 from ..billing.money import ZERO, round_money
+from ..naming import SEMVER, TEMPLATE_NAME
 from .codes import (
     codelists,
     currency_places,
@@ -65,7 +66,6 @@ PREVIOUS_ALLOWED = {"deposit_invoice": ("deposit_invoice",),
                     "final_invoice": ("deposit_invoice", "progress_invoice", "credit_note")}
 FORMATS = ("pdf", "docx", "facturx")
 PAYMENT_MEANS = ("transfer", "card", "cheque", "direct_debit", "cash", "other")
-SEMVER = r"^\d{1,6}\.\d{1,6}\.\d{1,6}\Z"
 
 
 class Base(Schema):
@@ -377,8 +377,8 @@ class SettlementSchema(Base):
 
 
 class TemplateRefSchema(Base):
-    name = fields.String(load_default="classic", validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"))
-    version = fields.String(validate=validate.Regexp(SEMVER, error="A semantic version, e.g. 1.0.0."))
+    name = fields.String(load_default="classic", validate=validate.Regexp(rf"^{TEMPLATE_NAME.pattern}$"))
+    version = fields.String(validate=validate.Regexp(rf"^{SEMVER.pattern}$", error="A semantic version, e.g. 1.0.0."))
 
     @post_load
     def make(self, data, **kwargs):
