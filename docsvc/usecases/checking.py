@@ -11,6 +11,7 @@ from ..archive import Archive, keys
 from ..billing.document import BillingError, enrich
 from ..billing.mentions import is_b2b, missing_mentions
 from ..billing.model import DocumentType, InvoicePayload
+from ..billing.rules import payload_errors
 from ..billing.text import undrawable
 from ..billing.vat_rates import rate_errors
 from ..einvoice.cii import build_cii
@@ -30,7 +31,8 @@ LABELS = {"deposit_invoice": "deposit invoice", "progress_invoice": "situation",
 
 
 def validate(raw: Any, max_lines: int | None = None) -> Validated:
-    """Load the payload, check legal mentions and VAT rates, compute every figure. No I/O."""
+    """Load the payload, check the document's rules, legal mentions and VAT rates, compute
+    every figure. No I/O."""
     if isinstance(raw, dict) and max_lines is not None:
         quote = raw.get("quote") if isinstance(raw.get("quote"), dict) else {}
         for path, lines in (("lines", raw.get("lines")), ("quote.lines", quote.get("lines"))):
@@ -40,6 +42,9 @@ def validate(raw: Any, max_lines: int | None = None) -> Validated:
         payload = load_payload(raw, max_lines)
     except ValidationError as exc:
         raise InvalidPayload(flatten_errors(exc.messages)) from None
+    incoherent = payload_errors(payload)
+    if incoherent:
+        raise InvalidPayload(incoherent)
     missing = missing_mentions(payload)
     if missing:
         raise InvalidPayload(missing, "Mandatory mention(s) missing: " + ", ".join(sorted(missing)) + ".")

@@ -11,10 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from marshmallow import ValidationError
-
 from ..archive import AlreadyExists, Archive
-from ..billing.document import BillingError, enrich
 from ..billing.model import as_plain
 from ..errors import Conflict, DocumentNotFound, InvalidPayload
 from ..naming import TEMPLATE_NAME
@@ -24,8 +21,6 @@ from ..rendering.checks import check_bundle, render_error
 from ..rendering.errors import TemplateNotFound
 from ..rendering.intake import BundleRejected, unpack
 from ..rendering.registry import manifest_key, zip_key
-from ..schemas.codes import currency_places
-from ..schemas.payload import load_payload
 from .archive_calls import call
 from .checking import check_drawable, validate
 from .issuing import canonical_json
@@ -137,9 +132,8 @@ class PublishTemplate:
         for fixture, raw in self.fixtures().items():
             for language in bundle.languages:
                 try:
-                    document = enrich(load_payload({**raw, "language": language}),
-                                      currency_places(raw.get("currency", "EUR")))
-                except (ValidationError, BillingError):
+                    document = validate({**raw, "language": language}).document
+                except InvalidPayload:
                     continue  # not this bundle's fault
                 plain = as_plain(document)
                 for fmt in bundle.formats:
