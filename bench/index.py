@@ -24,7 +24,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -163,7 +163,7 @@ def _insert(index: DocumentIndex, rows, total: int) -> None:
                 if isinstance(value, Decimal):
                     return float(value)
                 if isinstance(value, datetime):
-                    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+                    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
                 if isinstance(value, date):
                     return value.isoformat()
                 return value

@@ -71,20 +71,21 @@ def main() -> None:
         for size in (int(s) for s in args.sizes.split(",")):
             model = enrich(load_payload(payload(size)))
             document = as_plain(model)
-            pdf_ms = median_ms(lambda: bundle.render("pdf", document), args.runs)
+            pdf_ms = median_ms(lambda d=document: bundle.render("pdf", d), args.runs)
             xml, level = build_cii(model)
-            cii_ms = median_ms(lambda: validate(build_cii(model)[0], level, french_rules=True), args.runs)
+            cii_ms = median_ms(lambda m=model, lv=level: validate(build_cii(m)[0], lv, french_rules=True), args.runs)
             pdf_a3 = bundle.render("facturx", document)
-            embed_ms = median_ms(lambda: facturx.embed(pdf_a3, xml, level, model, "Facture"), args.runs)
-            docx_ms = median_ms(lambda: bundle.render("docx", document), args.runs)
+            embed_ms = median_ms(lambda p=pdf_a3, x=xml, lv=level, m=model: facturx.embed(p, x, lv, m, "Facture"),
+                                 args.runs)
+            docx_ms = median_ms(lambda d=document: bundle.render("docx", d), args.runs)
             pages = len(PdfReader(io.BytesIO(bundle.render("pdf", document))).pages)
             # the same HTML with the stylesheet inlined, fonts resolved from the bundle folder
             html = bundle.html(document).replace(
                 "</head>", f"<style>{(bundle.path / 'style.css').read_text()}</style></head>")
             source = Path(tmp) / f"{size}.html"
             source.write_text(html)
-            naive_ms = median_ms(lambda: subprocess.run(
-                [sys.executable, "-c", NAIVE, str(source), bundle.path.as_uri() + "/", str(Path(tmp) / "n.pdf")],
+            naive_ms = median_ms(lambda s=source: subprocess.run(
+                [sys.executable, "-c", NAIVE, str(s), bundle.path.as_uri() + "/", str(Path(tmp) / "n.pdf")],
                 check=True), args.runs)
             tracemalloc.start()
             bundle.render("pdf", document)

@@ -17,7 +17,8 @@ import secrets
 import socket
 import threading
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from .archive import AlreadyExists, Archive, NotFound
 from .schemas.codes import seller_key_problem
@@ -53,7 +54,8 @@ class ApiKey:
 
 
 def _key_from(record: bytes) -> ApiKey:
-    return ApiKey(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(record).items()})
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(record).items()}
+    return ApiKey(**fields)
 
 
 def token_hash(token: str) -> str:
@@ -101,7 +103,7 @@ class KeyStore:
             raise AccessError("sellers: " + "; ".join(wrong))
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(name, tuple(scopes), tuple(sellers), token_hash(token),
-                     datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                     datetime.now(UTC).isoformat(timespec="seconds"))
         record = json.dumps(asdict(key), sort_keys=True).encode()
         try:
             self.archive.put_once(self._name(name), record, content_type="application/json", retain_until=None)
@@ -142,7 +144,7 @@ class KeyStore:
             raise AccessError(f"no key named {name!r}")
         if key.revoked_at:
             return key
-        when = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        when = datetime.now(UTC).isoformat(timespec="seconds")
         try:
             self.archive.put_once(self._revocation(key.token_sha256), json.dumps({"name": name, "revoked_at": when})
                                   .encode(), content_type="application/json", retain_until=None)
@@ -176,7 +178,8 @@ class AuditLog:
     (`audit/YYYY/MM/DD/HHMMSS-<writer>-<seq>.jsonl`, a header line then one entry a line)
     when `segment_seconds` have passed since its first entry, when it holds `max_entries`,
     and when the process ends (`flush()`: gunicorn's worker_exit, the CLI commands); a
-    process killed outright loses what it buffered, at most `segment_seconds` of entries. A segment's header names its writer, its number in that
+    process killed outright loses what it buffered, at most `segment_seconds` of entries. A segment's
+    header names its writer, its number in that
     writer's sequence, the hash it continues from and its last entry's hash, so `verify`
     finds an entry or a segment that was altered, removed or reordered. Refused requests
     are not audited: they go to the logs and the metrics.
@@ -204,7 +207,7 @@ class AuditLog:
             self._start_writer()
         with self._lock:
             previous = self._buffer[-1]["hash"] if self._buffer else self._last
-            entry = {"at": datetime.now(timezone.utc).isoformat(timespec="microseconds"), "who": who,
+            entry = {"at": datetime.now(UTC).isoformat(timespec="microseconds"), "who": who,
                      "action": action, "target": target, "request_id": request_id, "outcome": outcome,
                      "prev": previous}
             entry["hash"] = entry_hash(entry)

@@ -34,6 +34,7 @@ def build_archive(settings: Settings) -> Archive:
             logging.getLogger("docsvc").warning("S3 bucket %s has no Object Lock: originals are NOT locked "
                                                 "(DOCSVC_S3_ALLOW_UNLOCKED, development only)", bucket)
         return archive
+    assert settings.archive_path is not None, "Settings: a file:// archive when not s3://"
     return FilesystemArchive(settings.archive_path)
 
 

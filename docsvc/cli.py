@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
 
@@ -181,7 +182,7 @@ def archive(args) -> int:
             print(f"docsvc archive check: {exc}", file=sys.stderr)
             return 2
         lock = {True: ", Object Lock enabled", False: ", Object Lock NOT enabled (DOCSVC_S3_ALLOW_UNLOCKED=1: "
-                "development only)"}.get(getattr(store, "locked", None), "")
+                "development only)"}.get(bool(getattr(store, "locked", False)), "") if settings.s3_location else ""
         print(f"archive {settings.archive_url}: ready{lock}")
         return 0
     if not settings.s3_location:
@@ -246,7 +247,7 @@ def keys_command(args) -> int:
 def audit_command(args) -> int:
     """`docsvc audit --since 2026-11-01`: the audit trail, oldest first, one JSON line each.
     `docsvc audit verify`: every entry re-hashed, every writer's chain followed; exit 1 if not intact."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from .bootstrap import bootstrap
 
@@ -266,7 +267,7 @@ def audit_command(args) -> int:
         print(f"docsvc audit: --since expects an ISO date or time, got {args.since!r}", file=sys.stderr)
         return 2
     if since.tzinfo is None:
-        since = since.replace(tzinfo=timezone.utc)
+        since = since.replace(tzinfo=UTC)
     for event in audit.since(since):
         print(json.dumps(event, ensure_ascii=False, sort_keys=True))
     return 0

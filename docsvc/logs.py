@@ -8,6 +8,7 @@ import os
 import sys
 import time
 import traceback
+from typing import Any
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,7 +16,7 @@ class JsonFormatter(logging.Formatter):
     type, message and traceback (logs only: responses never carry them)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname.lower(),
+        line: dict[str, Any] = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"), "level": record.levelname.lower(),
                 "logger": record.name, "pid": record.process, "message": record.getMessage()}
         line.update(getattr(record, "fields", {}))
         if record.exc_info and record.exc_info[0] is not None:
@@ -42,7 +43,8 @@ def configure(level: str = "INFO") -> None:
 def say(message: str, level: str = "info", stream=None, **fields) -> None:
     """A JSON line written directly (before logging is set up, or for what `docsvc serve`
     must tell the operator once, such as a bootstrap token)."""
-    line = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S"), "level": level, "logger": "docsvc.serve", "pid": os.getpid(), "message": message, **fields}
+    line = {"ts": time.strftime("%Y-%m-%dT%H:%M:%S"), "level": level, "logger": "docsvc.serve", "pid": os.getpid(),
+            "message": message, **fields}
     print(json.dumps(line, ensure_ascii=False), file=stream or sys.stdout, flush=True)
 
 

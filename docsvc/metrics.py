@@ -115,7 +115,7 @@ def prepare_multiprocess_dir() -> tuple[Path, bool]:
         os.environ[MULTIPROC_ENV] = str(folder)
     values = sys.modules.get("prometheus_client.values")
     if values is not None:  # imported already (by a library): switch its storage now
-        values.ValueClass = values.get_value_class()
+        values.ValueClass = values.get_value_class()  # type: ignore[attr-defined]
     return folder, given is None
 
 

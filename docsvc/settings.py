@@ -174,7 +174,8 @@ class Settings:
                 values["admin_token"] = env["DOCSVC_ADMIN_TOKEN"]
             else:
                 problems.append("DOCSVC_ADMIN_TOKEN: at least 32 characters")
-        for name, attr in (("DOCSVC_RATE_LIMIT", "rate_limit"), ("DOCSVC_RATE_LIMIT_ANONYMOUS", "rate_limit_anonymous")):
+        for name, attr in (("DOCSVC_RATE_LIMIT", "rate_limit"),
+                           ("DOCSVC_RATE_LIMIT_ANONYMOUS", "rate_limit_anonymous")):
             if name in env:
                 if RATE.fullmatch(env[name].strip()):
                     values[attr] = env[name].strip()

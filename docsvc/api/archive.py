@@ -7,15 +7,15 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, g, jsonify, request
 
 from ..billing.model import DocumentType
 from ..errors import InvalidPayload
 from ..index import IndexUnavailable, Query
 from ..index import cursor as cursors
-from .errors import problem
 from ..schemas.resources import VerifyReportSchema
 from .context import resource_json, services
+from .errors import problem
 from .guard import allowed_sellers
 from .params import check_path
 from .routes import operation

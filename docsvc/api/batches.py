@@ -5,6 +5,8 @@ A key sees only the batches and jobs it submitted (admin keys see all): 404 othe
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
@@ -57,8 +59,9 @@ def _visible(meta: dict) -> bool:
     return admin or meta["key"] == name
 
 
-def _read_batch(body, limit: int) -> tuple[list, dict]:
+def _read_batch(body: Any, limit: int) -> tuple[list[Any], dict[str, Any]]:
     errors: dict[str, list[str]] = {}
+    options: dict[str, Any] = dict(PRINT_OPTIONS)
     if not isinstance(body, dict):
         raise InvalidPayload({"$": ["Send an object: {\"documents\": [...], \"print\": {...}}."]})
     errors.update({k: ["Unknown field."] for k in sorted(set(body) - {"documents", "print"})})
@@ -70,7 +73,6 @@ def _read_batch(body, limit: int) -> tuple[list, dict]:
     else:
         errors.update({f"documents.{i}": ["A document payload is an object."]
                        for i, d in enumerate(documents) if not isinstance(d, dict)})
-    options = dict(PRINT_OPTIONS)
     asked = body.get("print", {})
     if not isinstance(asked, dict):
         errors["print"] = ["An object: {\"duplex\": true, \"order\": \"as_given\", \"separator\": false}."]
@@ -84,7 +86,7 @@ def _read_batch(body, limit: int) -> tuple[list, dict]:
             errors[f"print.{name}"] = ["true or false."]
         else:
             options[name] = value
-    if errors:
+    if errors or not isinstance(documents, list):
         raise InvalidPayload(errors)
     return documents, options
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from flask import current_app, request
+from flask import request
 
 from ..errors import InvalidPayload
 from .context import services
@@ -27,7 +27,7 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     result = dict(pairs)
     if len(result) != len(pairs):
         seen: set[str] = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        twice = next(k for k, _ in pairs if k in seen or _remember(seen, k))
         raise DuplicateKey(twice)
     return result
 
@@ -56,7 +56,7 @@ def json_body():
     except RecursionError:
         body = None  # nested past Python's own limit: reported below as too deep
     except ValueError as exc:
-        where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
+        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise BadRequestBody(400, f"The body is not valid JSON{where}.") from None
     limit = services().settings.max_depth
     if body is None and data.strip() != b"null" or _depth(body, limit) > limit:
@@ -73,3 +73,9 @@ def _depth(value, limit: int, level: int = 1) -> int:
         return level
     children = value.values() if isinstance(value, dict) else value
     return max((_depth(v, limit, level + 1) for v in children), default=level)
+
+
+def _remember(seen: set[str], key: str) -> bool:
+    """Add `key` to `seen`; False, so a generator can record as it searches."""
+    seen.add(key)
+    return False

@@ -93,8 +93,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         slug = {413: "too-large", 415: "unsupported-media-type", 404: "not-found",
-                405: "method-not-allowed", 400: "bad-request"}.get(exc.code, "http-error")
-        detail = exc.description
+                405: "method-not-allowed", 400: "bad-request"}.get(exc.code or 500, "http-error")
+        detail = exc.description or exc.name
         if exc.code == 413:
             limit = app.config.get("MAX_CONTENT_LENGTH")
             detail = f"The body exceeds DOCSVC_MAX_BODY_BYTES ({limit} bytes)."

@@ -49,7 +49,8 @@ def _decimal_as_string_or_number(converter, field, ret, **kwargs):
 
 
 #: What each problem status means, as the OpenAPI document says it.
-PROBLEM_TITLES = {400: "Not JSON", 401: "No or bad API key (WWW-Authenticate)", 403: "The key lacks the scope or seller",
+PROBLEM_TITLES = {400: "Not JSON", 401: "No or bad API key (WWW-Authenticate)",
+                  403: "The key lacks the scope or seller",
               404: "Not found (or another seller's)", 409: "Exists already (originals and versions are immutable)",
               413: "Body too large", 415: "Not JSON", 422: "Invalid payload, legal mention or bundle",
               429: "Rate limit exceeded (Retry-After)", 503: "Archive unavailable (Retry-After)"}
@@ -76,6 +77,7 @@ def build_spec(app: Flask, settings: Settings) -> dict[str, Any]:
                          "x-docsvc-limits": limits},
                    components={"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
                    security=[{"bearer": []}])
+    assert plugin.converter is not None, "set by APISpec(plugins=...)"
     plugin.converter.add_attribute_function(_decimal_as_string_or_number)
     spec.components.schema("DocumentPayload", schema=payload_schema(settings.max_lines))  # maxItems in force
     for name in ("DocumentResourceSchema", "DocumentSummarySchema", "SearchResultSchema",

@@ -13,6 +13,7 @@ from flask import (
 from ..errors import DocumentNotFound, InvalidPayload
 from ..rendering.intake import MAX_BYTES
 from .body import json_body
+from .context import services
 from .errors import BadRequestBody
 from .params import check_path
 from .routes import json_content, operation, public
@@ -29,9 +30,6 @@ TEMPLATE = {"type": "object", "properties": {
 OBJECT = {"type": "object"}
 MEDIA = {"pdf": "application/pdf", "facturx": "application/pdf", "html": "text/html; charset=utf-8",
          "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
-
-
-from .context import services
 
 
 @bp.get("/v1/templates")

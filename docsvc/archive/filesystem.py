@@ -109,7 +109,7 @@ class FilesystemArchive(Archive):
         if not base.exists():
             return iter(())
         root = str(self.root)
-        keys = []
+        keys: list[str] = []
         for folder, _, files in os.walk(base):  # os.walk: a tenth of rglob's time on a large archive
             relative = os.path.relpath(folder, root).replace(os.sep, "/")
             keys += (name if relative == "." else f"{relative}/{name}" for name in files)

@@ -18,7 +18,7 @@ SELLER_KEY = re.compile(r"[A-Z0-9]{2,16}")
 
 
 def escape_number(number: str) -> str:
-    return _UNSAFE.sub(lambda m: "~%02X" % ord(m.group()), number)
+    return _UNSAFE.sub(lambda m: f"~{ord(m.group()):02X}", number)
 
 
 def document_id(seller_key: str, number: str) -> str:

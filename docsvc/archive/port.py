@@ -1,11 +1,13 @@
 """What the service needs from an archive, whatever stores it."""
 from __future__ import annotations
 
+import builtins
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from . import keys
 
@@ -96,7 +98,7 @@ class Archive(ABC):
         except AlreadyExists:
             pass  # a retry of the same document, or a crashed attempt: the first entry stands
 
-    def quote_documents(self, seller: str, quote: str) -> list[dict]:
+    def quote_documents(self, seller: str, quote: str) -> builtins.list[dict[str, Any]]:
         """The entries filed under a seller's quote, in key order (the ids: seller and number)."""
         return [json.loads(self.get(key)) for key in self.list(keys.quote_prefix(seller, quote))]
 

@@ -23,7 +23,8 @@ import base64
 import hashlib
 import time as clock
 from collections.abc import Iterator
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -81,12 +82,12 @@ class S3Archive(Archive):
         if not is_key(key):
             raise ValueError(f"invalid archive key {key!r}")
         self._fail_fast()
-        args = {"Bucket": self.bucket, "Key": self.prefix + key, "Body": data, "IfNoneMatch": "*",
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": self.prefix + key, "Body": data, "IfNoneMatch": "*",
                 "ContentType": content_type,
                 "ChecksumSHA256": base64.b64encode(hashlib.sha256(data).digest()).decode()}
         if self.locked and retain_until is not None:
             args["ObjectLockMode"] = "COMPLIANCE"
-            args["ObjectLockRetainUntilDate"] = datetime.combine(retain_until, time(), tzinfo=timezone.utc)
+            args["ObjectLockRetainUntilDate"] = datetime.combine(retain_until, time(), tzinfo=UTC)
         try:
             response = self.client.put_object(**args)
         except ClientError as exc:
@@ -161,10 +162,11 @@ class S3Archive(Archive):
         meta = {k.lower(): str(v) for k, v in metadata.items()}
         if expires is not None:
             meta["expires-at"] = expires.isoformat()
-        args = {"Bucket": self.bucket, "Key": self.prefix + DERIVED + key, "Body": data, "ContentType": content_type,
+        args: dict[str, Any] = {"Bucket": self.bucket, "Key": self.prefix + DERIVED + key, "Body": data,
+                                "ContentType": content_type,
                 "Metadata": meta, "ChecksumSHA256": base64.b64encode(hashlib.sha256(data).digest()).decode()}
         if expires is not None:
-            args["Expires"] = datetime.combine(expires, time(), tzinfo=timezone.utc)
+            args["Expires"] = datetime.combine(expires, time(), tzinfo=UTC)
             if self.locked and self.default_retention:  # else the bucket's default would lock it for years
                 args["ObjectLockMode"] = "GOVERNANCE"
                 args["ObjectLockRetainUntilDate"] = args["Expires"]

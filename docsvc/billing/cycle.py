@@ -81,14 +81,16 @@ def deposit_per_rate(quote: Sequence[RateAmount], request: DepositRequest,
 
     if request.percent is not None:
         bases = [round_money(q.base * request.percent / HUNDRED, places) for q in quote]
-        return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases))
+        return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases, strict=True))
+    amount = request.amount
+    assert amount is not None, "a deposit is a percent or an amount (payload schema)"
     if request.basis == "net":
-        bases = split_largest_remainder(request.amount, [q.base for q in quote], places)
-        return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases))
-    grosses = split_largest_remainder(request.amount, [q.gross for q in quote], places)
-    bases = [base_for_gross(g, q.rate, places) for q, g in zip(quote, grosses)]
-    _settle_cent(bases, [q.rate for q in quote], request.amount, places)
-    return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases))
+        bases = split_largest_remainder(amount, [q.base for q in quote], places)
+        return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases, strict=True))
+    grosses = split_largest_remainder(amount, [q.gross for q in quote], places)
+    bases = [base_for_gross(g, q.rate, places) for q, g in zip(quote, grosses, strict=True)]
+    _settle_cent(bases, [q.rate for q in quote], amount, places)
+    return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases, strict=True))
 
 
 def _settle_cent(bases: list[Decimal], rates: Sequence[Decimal], target: Decimal, places: int) -> None:
@@ -97,7 +99,7 @@ def _settle_cent(bases: list[Decimal], rates: Sequence[Decimal], target: Decimal
     unit = quantum(places)
 
     def gross_of(bs):
-        return sum((b + round_money(b * r / HUNDRED, places) for b, r in zip(bs, rates)), ZERO)
+        return sum((b + round_money(b * r / HUNDRED, places) for b, r in zip(bs, rates, strict=True)), ZERO)
 
     for _ in range(len(bases) * 2):
         diff = target - gross_of(bases)
@@ -231,7 +233,8 @@ def remaining_per_rate(quote: Sequence[RateAmount], previous: Iterable[PreviousI
     quote's VAT exactly, never a cent twice.
     """
     billed = billed_per_rate(quote, previous)
-    return tuple(RateAmount(q.category, q.rate, q.base - b.base, q.vat - b.vat) for q, b in zip(quote, billed))
+    return tuple(RateAmount(q.category, q.rate, q.base - b.base, q.vat - b.vat)
+                 for q, b in zip(quote, billed, strict=True))
 
 
 def billed_per_rate(quote: Sequence[RateAmount], previous: Iterable[PreviousInvoice]) -> tuple[RateAmount, ...]:

@@ -13,6 +13,7 @@ from .cycle_model import (
     DepositRecap,
     DepositShare,
     FinalRecap,
+    Installment,
     ProgressRecap,
     QuoteSummary,
     RateAmount,
@@ -63,7 +64,7 @@ def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
     terms = payload.payment
     if is_b2b(payload) and terms.recovery_indemnity is None:
         terms = replace(terms, recovery_indemnity=RECOVERY_INDEMNITY)
-    installments = ()
+    installments: tuple[Installment, ...] = ()
     if payload.schedule is not None:
         held, release = (retention.amount, retention.release_date) if retention else (None, None)
         final = body.extras.get("final")
@@ -131,10 +132,10 @@ def _mark_exemptions(lines, rows):
             marks[(category, reason)] = len(marks) + 1
     if not marks:
         return lines, rows, ()
-    rows = tuple(replace(r, exemption_mark=marks.get((r.category, r.exemption_reason))) for r in rows)
+    rows = tuple(replace(r, exemption_mark=marks.get((r.category, r.exemption_reason or ""))) for r in rows)
     by_rate = {(r.category, r.rate.normalize()): r.exemption_reason for r in rows}  # lines docsvc wrote itself
     lines = tuple(replace(ln, exemption_mark=marks.get((ln.vat_category, ln.vat_exemption_reason or by_rate.get(
-        (ln.vat_category, ln.vat_rate.normalize())))))
+        (ln.vat_category, ln.vat_rate.normalize())) or "")))
                   for ln in lines)
     return lines, rows, tuple(Exemption(m, c, r) for (c, r), m in marks.items())
 
@@ -155,16 +156,18 @@ def _plain(payload: InvoicePayload, places: int) -> Body:
 
 
 def _quote(payload: InvoicePayload, places: int) -> QuoteSummary:
-    lines = tuple(price_line(line, places) for line in payload.quote.lines)
+    given = payload.quote
+    assert given is not None, "a cycle document has its quote (billing/rules.py)"
+    lines = tuple(price_line(line, places) for line in given.lines)
     rates = cycle.per_rate(lines, places)
     net = sum((r.base for r in rates), ZERO)
     vat = sum((r.vat for r in rates), ZERO)
-    return QuoteSummary(payload.quote.number, payload.quote.date, lines, rates, net, vat, net + vat)
+    return QuoteSummary(given.number, given.date, lines, rates, net, vat, net + vat)
 
 
 def _rows(rates, keep_zero: bool = False, quote: QuoteSummary | None = None) -> tuple[VatRow, ...]:
     """VAT rows of a cycle document; an exempt rate keeps the quote's exemption wording (BR-E-10...)."""
-    reasons = {}
+    reasons: dict[tuple[str, Decimal], str | None] = {}
     for line in quote.lines if quote is not None else ():
         reasons.setdefault(cycle.rate_key(line.vat_category, line.vat_rate), line.vat_exemption_reason)
     return tuple(VatRow(r.category, r.rate, r.base, r.vat, reasons.get(cycle.rate_key(r.category, r.rate)))
@@ -182,6 +185,7 @@ def _computed_line(id: str, description: str, quantity: Decimal, amount: Decimal
 def _deposit(payload: InvoicePayload, places: int) -> Body:
     quote = _quote(payload, places)
     request = payload.deposit
+    assert request is not None, "a deposit invoice has its deposit (billing/rules.py)"
     parts = cycle.deposit_per_rate(quote.per_rate, request, places)
     gross = sum((p.gross for p in parts), ZERO)
     wanted = request.amount if request.amount is not None else None
@@ -254,7 +258,10 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
             lines.append(_computed_line(row.line_id, wording.text("progress_line", lang, description=row.description,
                                                                   cumulative=row.cumulative_percent),
                                         Decimal(1), row.this_amount, rate))
-    works, cum_rates, before_rates, vat_parts = [], [], [], []
+    works: list[Decimal] = []
+    cum_rates: list[RateAmount] = []
+    before_rates: list[RateAmount] = []
+    vat_parts: list[RateAmount] = []
     for q in quote.per_rate:
         key = cycle.rate_key(q.category, q.rate)
         this = cumulative.get(key, ZERO) - before.get(key, ZERO)
@@ -310,12 +317,13 @@ def _final(payload: InvoicePayload, places: int) -> Body:
         for part in invoice.vat:
             if part.base:
                 rate = RateAmount(part.category, part.rate, part.base, part.amount)
-                if invoice.type == "credit_note":  # what a credit note took off is billed again here
+                if invoice.type == "credit_note" and invoice.corrects is not None:  # billed again here
                     text = wording.text("credit_added_back", lang, number=invoice.number, date=invoice.issue_date,
                                         corrected=invoice.corrects.number)
                 else:
                     text = wording.text("previous_deduction", lang, number=invoice.number, date=invoice.issue_date)
-                lines.append(_computed_line(f"P{len(lines) + 1}", text + wording.text("rate_suffix", lang, rate=part.rate),
+                suffix = wording.text("rate_suffix", lang, rate=part.rate)
+                lines.append(_computed_line(f"P{len(lines) + 1}", text + suffix,
                                             Decimal(-invoice.sign), part.base, rate))
     held = tuple(RetentionHeld(p.number, p.issue_date, p.retention, p.retention_release_date)
                  for p in previous if p.type == "progress_invoice" and p.retention)

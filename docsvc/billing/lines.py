@@ -13,6 +13,7 @@ def price_line(line: Line, places: int = 2) -> PricedLine:
     elif percent is not None:
         discount = percent_of(gross, percent, places)
     else:
+        assert line.discount.amount is not None, "a discount is a percent or an amount (payload schema)"
         discount = round_money(line.discount.amount, places)
     return PricedLine(
         id=line.id,

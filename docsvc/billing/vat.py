@@ -31,4 +31,6 @@ def vat_breakdown(lines: Iterable[PricedLine], places: int = 2) -> tuple[VatRow,
 
 def display_rate(rate: Decimal) -> Decimal:
     """20 -> 20.00, 5.5 -> 5.50: the two decimals rates carry on French invoices and in CII."""
-    return rate.quantize(Decimal("0.01")) if -rate.as_tuple().exponent <= 2 else rate
+    exponent = rate.as_tuple().exponent
+    assert isinstance(exponent, int), "a finite rate"
+    return rate.quantize(Decimal("0.01")) if -exponent <= 2 else rate

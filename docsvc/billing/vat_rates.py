@@ -22,8 +22,8 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
-from .model import Address, InvoicePayload
 from .mentions import billed_lines
+from .model import Address, InvoicePayload
 
 EU = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
 HUNDRED = Decimal(100)
@@ -116,10 +116,10 @@ def _fmt(rate: Decimal) -> str:
 def allowed_rates(payload: InvoicePayload, day: date) -> tuple[frozenset[Decimal] | None, list[Territory]]:
     """Every rate some place of taxation allows on `day` (None: unchecked), and those territories."""
     allowed: set[Decimal] = set()
-    territories = []
+    territories: list[Territory] = []
     for territory, _ in places_of_taxation(payload):
         rates = territory.rates_on(day) if territory is not None else None
-        if rates is None:
+        if territory is None or rates is None:
             return None, []
         allowed |= rates
         if territory not in territories:
@@ -139,8 +139,7 @@ def rate_problem(rate: Decimal, day: date, allowed: frozenset[Decimal], territor
     message = f"{_fmt(rate)} % is not a VAT rate in force in {where} on {day.isoformat()}: use one of {listed}."
     if 0 < rate < 1 and rate * HUNDRED in allowed:
         message += f" Rates are percents: did you mean {_fmt(rate * HUNDRED)} (not the fraction {_fmt(rate)})?"
-    ended = [t.last_day_of(rate) for t in territories]
-    ended = [d for d in ended if d is not None]
+    ended = [d for d in (t.last_day_of(rate) for t in territories) if d is not None]
     if ended:
         message += f" {_fmt(rate)} % applied until {max(ended).isoformat()}."
     sources = "; ".join(dict.fromkeys(t.source.split(";")[0] for t in territories))
@@ -158,9 +157,10 @@ def rate_errors(payload: InvoicePayload) -> dict[str, list[str]]:
     days = [payload.issue_date] + [d for d in (payload.delivery_date,
                                                payload.corrects.issue_date if payload.corrects else None) if d]
     table = [allowed_rates(payload, d) for d in days]
-    if any(allowed is None for allowed, _ in table):
+    known = [a for a, _ in table if a is not None]
+    if len(known) < len(table):
         return {}
-    allowed = frozenset().union(*(a for a, _ in table))
+    allowed = frozenset[Decimal]().union(*known)
     territories = [t for _, ts in table for t in ts]
     territories = list(dict.fromkeys(territories))
     errors: dict[str, list[str]] = {}

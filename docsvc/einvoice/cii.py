@@ -161,7 +161,8 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
     b.add(settlement, "ram:InvoiceCurrencyCode", doc.currency)
     terms = doc.payment
     credit = doc.type_code in ("381", "503")  # the seller owes: no account of the seller's to pay into
-    if terms.means and not credit and not (terms.means == "transfer" and not terms.iban):  # a transfer names its account
+    # a transfer names its account
+    if terms.means and not credit and not (terms.means == "transfer" and not terms.iban):
         means = b.add(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
         b.add(means, "ram:TypeCode", PAYMENT_MEANS[terms.means])
         if terms.iban:
@@ -182,10 +183,10 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
             b.add(tax, "ram:RateApplicablePercent", _rate(row.rate))
     totals = doc.totals
     due_now = totals.gross_total - totals.prepaid_total
-    for text, day, part in _payment_terms(doc, due_now):
+    for description, day, part in _payment_terms(doc, due_now):
         pt = b.add(settlement, "ram:SpecifiedTradePaymentTerms")
-        if text:
-            b.add(pt, "ram:Description", text)
+        if description:
+            b.add(pt, "ram:Description", description)
         if day:
             _date(pt, b, "ram:DueDateDateTime", day)
         if part is not None:
@@ -224,7 +225,7 @@ def _party(b: _Builder, parent, path: str, party) -> None:
 def _address(b: _Builder, parent, address) -> None:
     el = b.add(parent, "ram:PostalTradeAddress")
     b.add(el, "ram:PostcodeCode", address.postcode)
-    for path, text in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), address.lines):
+    for path, text in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), address.lines, strict=False):
         b.add(el, path, text)
     b.add(el, "ram:CityName", address.city)
     b.add(el, "ram:CountryID", address.country)
@@ -301,7 +302,9 @@ def _notes(doc: Document) -> list[tuple[str, str | None]]:
 def _settlement_text(doc: Document) -> str:
     texts = _NOTE_TEXT.get(doc.language, _NOTE_TEXT["fr"])
     st = doc.settlement
-    return texts["settled_" + st.method] + (texts["settled_on"].format(date=st.date.isoformat()) if st.date else "") + "."
+    assert st is not None, "called for a credit note's settlement"
+    on = texts["settled_on"].format(date=st.date.isoformat()) if st.date else ""
+    return texts["settled_" + st.method] + on + "."
 
 
 def _plain(value) -> str:

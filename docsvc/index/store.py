@@ -10,16 +10,16 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, func, select, tuple_
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.sql.elements import ColumnElement
 
 from .tables import documents, state
-
 
 SORTS = ("issue_date", "-issue_date", "number", "-number")
 
@@ -57,7 +57,7 @@ def row_of(resource: dict) -> dict:
 
     created = datetime.fromisoformat(resource["created_at"])
     if created.tzinfo is None:
-        created = created.replace(tzinfo=timezone.utc)
+        created = created.replace(tzinfo=UTC)
     return {
         "id": resource["id"],
         "seller": resource["id"].split("-", 1)[0],
@@ -80,7 +80,7 @@ def row_of(resource: dict) -> dict:
         "template_name": template.get("name"),
         "template_version": template.get("version"),
         "formats": ",".join(f["format"] for f in resource.get("files", [])),
-        "created_at": created.astimezone(timezone.utc),
+        "created_at": created.astimezone(UTC),
         "summary": json.dumps(summary_of(resource), ensure_ascii=False, separators=(",", ":")),
     }
 
@@ -246,6 +246,7 @@ class DocumentIndex:
             if secret is None:
                 self._insert_state_once("cursor_secret", secrets.token_hex(32))
                 secret = self.get_state("cursor_secret")
+            assert secret is not None, "written once above, by this process or another"
             self._secret = bytes.fromhex(secret)
         return self._secret
 
@@ -286,7 +287,8 @@ class DocumentIndex:
         statement = (select(t.summary).where(t.seller == seller, t.quote_number == quote)
                      .order_by(t.issue_date, t.created_at, t.id))
         with self._guard(), self.engine.connect() as connection:
-            return [json.loads(s) for s in connection.execute(statement).scalars()]
+            summaries: list[str] = list(connection.execute(statement).scalars())
+        return [json.loads(s) for s in summaries]
 
     def dates_of(self, ids: Iterable[str]) -> dict[str, tuple[datetime, date]]:
         """id -> (created_at, issue_date) of the ids already indexed (a rebuild --since skips
@@ -297,8 +299,8 @@ class DocumentIndex:
             return {}
         t = documents.c
         with self._guard(), self.engine.connect() as connection:
-            return {i: (c, d) for i, c, d in connection.execute(
-                select(t.id, t.created_at, t.issue_date).where(t.id.in_(ids)))}
+            rows = connection.execute(select(t.id, t.created_at, t.issue_date).where(t.id.in_(ids))).tuples()
+            return {i: (c, d) for i, c, d in rows}
 
     def all_ids(self) -> Iterator[str]:
         self._ensure()
@@ -313,9 +315,9 @@ class DocumentIndex:
     # ------------------------------------------------------------------ helpers
 
     @staticmethod
-    def _conditions(query: Query) -> list:
+    def _conditions(query: Query) -> list[ColumnElement[bool]]:
         t = documents.c
-        out = []
+        out: list[ColumnElement[bool]] = []
         if query.sellers is not None:
             out.append(t.seller.in_(sorted(query.sellers)))
         for column, value in ((t.seller, query.seller), (t.buyer_siren, query.buyer), (t.type, query.type),
@@ -334,10 +336,12 @@ class DocumentIndex:
 
     def _insert(self, table):
         if self.dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(table)
+            from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+            return postgresql_insert(table)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
 
     def _insert_state_once(self, name: str, value: str) -> None:
         with self._guard(), self.engine.begin() as connection:

@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import TextIO
 
 from ..archive import Archive, NotFound, keys
 from .store import DocumentIndex, row_of
@@ -28,7 +29,7 @@ REBUILD_CHECKPOINT = "rebuild_checkpoint"
 
 
 def pending_key(doc_id: str, now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return f"{PENDING}{now:%Y-%m}/{now:%Y%m%dT%H%M%S%fZ}-{doc_id}.json"
 
 
@@ -64,7 +65,7 @@ def sweep(index: DocumentIndex, archive: Archive) -> int:
         markers = list(archive.list(PENDING))
     else:
         first = mark[len(PENDING):len(PENDING) + 7]
-        today = datetime.now(timezone.utc).strftime("%Y-%m")
+        today = datetime.now(UTC).strftime("%Y-%m")
         markers = [k for month in _months(first, max(first, today))
                    for k in archive.list(f"{PENDING}{month}/") if k > mark]
     done = 0
@@ -88,7 +89,7 @@ class Progress:
     """A progress bar on stderr: one line rewritten in place (or a line per step when piped)."""
 
     total: int
-    out: object = field(default_factory=lambda: sys.stderr)
+    out: TextIO = field(default_factory=lambda: sys.stderr)
     started: float = field(default_factory=time.monotonic)
     done: int = 0
     skipped: int = 0

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from redis.backoff import ExponentialBackoff
@@ -31,7 +32,7 @@ return -1
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def duplicate_key(raw) -> str | None:
@@ -49,7 +50,8 @@ class JobStore:
     def __init__(self, url: str, expiry_days: int = 30, patient: bool = False):
         # a worker rides over a short Redis restart (about 40 s) instead of failing the task that
         # was writing; the web answers 503 within a second or two
-        self.redis = redis.Redis.from_url(
+        # decode_responses=True: replies are str, which redis-py's annotations can't express
+        self.redis: Any = redis.Redis.from_url(
             url, decode_responses=True, socket_connect_timeout=5 if patient else 1, socket_timeout=30,
             retry=Retry(ExponentialBackoff(cap=2, base=0.1), 25 if patient else 2),
             retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError])

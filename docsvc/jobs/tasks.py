@@ -181,7 +181,8 @@ def make_print(batch: dict) -> dict | None:
         entries.sort(key=lambda e: (e[0]["seller"]["siren"] or "", e[0]["number"]))
     elif options["order"] == "buyer":
         entries.sort(key=lambda e: (e[0]["buyer"]["name"].casefold(), e[0]["number"]))
-    documents = [(f"{r['number']} — {r['buyer']['name']}", services().fetch.original(r["id"], fmt).data) for r, fmt in entries]
+    documents = [(f"{r['number']} — {r['buyer']['name']}", services().fetch.original(r["id"], fmt).data)
+                 for r, fmt in entries]
     printed = build_print_file(documents, duplex=options["duplex"], separator=options["separator"],
                                title=f"docsvc batch {batch['id']} (print copy)")
     expires = date.today() + timedelta(days=store().ttl // 86_400)

@@ -64,6 +64,7 @@ class Bundle:
         return render_context(document, self, carry, closing_split)
 
     def html(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> str:
+        assert self.html_template is not None, f"template {self.name} {self.version} renders no PDF"
         return self.html_template.render(self.context(document, carry, closing_split))
 
     def supports(self, fmt: str) -> bool:
@@ -76,6 +77,8 @@ class Bundle:
             raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
         with _RENDERING:
             if fmt in ("pdf", "facturx"):
+                assert self._pdf is not None, "supports() said it renders PDF"
                 return self._pdf.render_carried(lambda carry, split: self.html(document, carry, split),
                                                 variant="pdf/a-3b" if fmt == "facturx" else None)
+            assert self._docx is not None, "supports() said it renders DOCX"
             return self._docx.render(self.context(document))

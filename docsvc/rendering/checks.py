@@ -80,7 +80,7 @@ def check_html(path: Path) -> list[dict]:
     try:
         make_environment().parse(source.read_text(), "document.html")
     except TemplateSyntaxError as exc:
-        return [problem("document.html", exc.message, exc.lineno)]
+        return [problem("document.html", exc.message or "syntax error", exc.lineno)]
     return []
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from io import BytesIO
 
 from docxtpl import DocxTemplate
@@ -22,9 +22,9 @@ from docxtpl import DocxTemplate
 #: SHA-256 of the bundles rendered before the package cleaning: classic 1.0.0.
 LEGACY_PACKAGES = frozenset({"8d809fea720b36f9d36f97cc07d9461c2b4f6dea0d4ab94e1fb6dd52b92ccda2"})
 
-APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
-           '<Application>docsvc</Application></Properties>').encode()
+APP_XML = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           b'<Application>docsvc</Application></Properties>')
 LANGUAGE_TAGS = {"fr": "fr-FR", "en": "en-GB"}
 
 
@@ -38,7 +38,7 @@ class DocxEngine:
         template = DocxTemplate(BytesIO(self.template_bytes))
         template.render(context, jinja_env=self.env, autoescape=True)
         doc = context["doc"]
-        issued = datetime.combine(doc["issue_date"], time(), tzinfo=timezone.utc)
+        issued = datetime.combine(doc["issue_date"], time(), tzinfo=UTC)
         title = f"{context['labels']['titles'][doc['type']]} {doc['number']}"
         props = template.docx.core_properties
         props.title = title

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -188,7 +189,7 @@ def _plan(document, rows: list[_Row], split: bool = False) -> list[str]:
     breaks: list[str] = []
     y = rows[0].top
     body = [r for r in rows if not r.closing]
-    for previous, row in zip([None, *body], body):
+    for previous, row in zip([None, *body], body, strict=False):
         if previous is not None and y + row.height + carry_h > bottom + 0.01:
             breaks.append(previous.key)
             y = next_top + carry_h
@@ -220,7 +221,7 @@ def _check(rows: list[_Row], carried: dict[str, int], breaks: list[str], order: 
             earlier = order[position[key] - 1] if position[key] > 0 else None
             return breaks[:i] + ([earlier] if earlier and earlier not in breaks[:i] else [])
     wanted = set(breaks)
-    for previous, row in zip(rows, rows[1:]):
+    for previous, row in pairwise(rows):
         if row.page != previous.page and previous.key not in wanted:  # a break nobody planned
-            return sorted(wanted | {previous.key}, key=position.get)
+            return sorted(wanted | {previous.key}, key=position.__getitem__)
     return None

@@ -7,7 +7,6 @@ per-process cache folder first.
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 import threading
 from pathlib import Path
@@ -70,7 +69,7 @@ class TemplateRegistry:
     # ---------------------------------------------------------------- loading
 
     def get(self, name: str, version: str | None = None) -> Bundle:
-        if (name, version) in self._bundles:  # pinned and already loaded: no archive round trip
+        if version is not None and (name, version) in self._bundles:  # pinned and loaded: no archive round trip
             return self._bundles[(name, version)]
         versions = self.versions(name)
         if not versions or (version is not None and version not in versions):

@@ -8,7 +8,6 @@ from marshmallow import ValidationError, fields
 
 from ..billing.text import bidi_controls, bidi_message
 
-
 #: The one grammar of a decimal sent as a string: ASCII digits, an optional sign, an
 #: optional point, an optional exponent of at most two digits. No spaces, no "_", no
 #: other scripts' digits, no "NaN" or "Infinity".
@@ -36,7 +35,7 @@ class Amount(fields.Decimal):
         super().__init__(**kwargs)
         self.max_places = max_places
         self.max_abs = max_abs
-        self.metadata.setdefault("x-docsvc-max-abs", f"{max_abs:f}")
+        self.metadata = {"x-docsvc-max-abs": f"{max_abs:f}", **self.metadata}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
@@ -48,9 +47,9 @@ class Amount(fields.Decimal):
         number = Decimal(value)
         if abs(number) > self.max_abs:
             raise ValidationError(f"At most {self.max_abs:,f} in absolute value.")
-        if number.as_tuple().exponent > 0:  # an exponent is read, never kept: "1.5E3" is 1500
+        if _exponent(number) > 0:  # an exponent is read, never kept: "1.5E3" is 1500
             number = number.quantize(Decimal(1))
-        if self.max_places is not None and number.as_tuple().exponent < -self.max_places:
+        if self.max_places is not None and _exponent(number) < -self.max_places:
             raise ValidationError(f"At most {self.max_places} decimal places.")
         return super()._deserialize(number, attr, data, **kwargs)
 
@@ -79,3 +78,10 @@ class Text(fields.String):
         if not self.free_text and bidi_controls(result):
             raise ValidationError(bidi_message(bidi_controls(result)))
         return result
+
+
+def _exponent(number: Decimal) -> int:
+    """The exponent of a finite decimal (the fields refuse NaN and infinities before)."""
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int), "a finite decimal"
+    return exponent

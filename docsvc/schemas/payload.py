@@ -47,9 +47,9 @@ from ..billing.model import (
 from ..billing.money import ZERO, round_money
 from ..naming import SEMVER, TEMPLATE_NAME
 from .codes import (
+    bic_ok,
     codelists,
     currency_places,
-    bic_ok,
     french_vat_id,
     iban_ok,
     siren_ok,
@@ -114,8 +114,8 @@ class PartySchema(Base):
             errors["siret"] = ["The SIRET must start with the SIREN."]
         if siren and vat_id and vat_id.startswith("FR") and vat_id != french_vat_id(siren):
             errors["vat_id"] = [f"Does not match the SIREN: expected {french_vat_id(siren)}."]
-        elif vat_id and vat_id_problem(vat_id):
-            errors["vat_id"] = [vat_id_problem(vat_id)]
+        elif vat_id and (problem := vat_id_problem(vat_id)):
+            errors["vat_id"] = [problem]
         if errors:
             raise ValidationError(errors)
 

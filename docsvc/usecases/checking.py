@@ -34,7 +34,8 @@ def validate(raw: Any, max_lines: int | None = None) -> Validated:
     """Load the payload, check the document's rules, legal mentions and VAT rates, compute
     every figure. No I/O."""
     if isinstance(raw, dict) and max_lines is not None:
-        quote = raw.get("quote") if isinstance(raw.get("quote"), dict) else {}
+        given = raw.get("quote")
+        quote = given if isinstance(given, dict) else {}
         for path, lines in (("lines", raw.get("lines")), ("quote.lines", quote.get("lines"))):
             if isinstance(lines, list) and len(lines) > max_lines:
                 raise InvalidPayload({path: [f"{len(lines)} lines, at most {max_lines} (DOCSVC_MAX_LINES)."]})

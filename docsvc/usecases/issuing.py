@@ -6,7 +6,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -138,7 +138,7 @@ class IssueDocument:
             "seller": {"name": payload.seller.name, "siren": payload.seller.siren},
             "buyer": {"name": payload.buyer.name},
             "issue_date": payload.issue_date.isoformat(),
-            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "template": {"name": bundle.name, "version": bundle.version, "sha256": bundle.sha256},
             "totals": validated.totals(),
             "document": validated.document_json(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import cast
 
 from ..archive import Archive, keys
@@ -67,7 +67,7 @@ class VerifyDocument:
                         check["retain_until"] = head.retain_until.isoformat()
             checks.append(check)
         return {"id": doc_id, "intact": all(c["intact"] for c in checks) and bool(checks),
-                "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "retain_until": resource["archive"]["retain_until"], "files": checks}
 
 
@@ -92,7 +92,8 @@ class IndexQuotes:
             seller = keys.seller_of(doc_id)
             if quote is None and resource["type"] == "credit_note" and document.get("corrects"):
                 corrected = resources.get(keys.document_id(seller, document["corrects"]["number"]))
-                quote = (((corrected or {}).get("document") or {}).get("quote") or {}).get("number")
+                corrected_document = (corrected["document"] if corrected is not None else None) or {}
+                quote = (corrected_document.get("quote") or {}).get("number")
             if quote is None:
                 continue
             call(self.archive.file_under_quote, seller, quote, {

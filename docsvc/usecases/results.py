@@ -4,9 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
-from ..billing.model import Document, InvoicePayload
+from ..billing.model import Document, InvoicePayload, as_plain
 from ..schemas.resources import DocumentSchema, TotalsOut, VatRowOut
-from ..billing.model import as_plain
 
 
 class FileRecord(TypedDict):

@@ -6,7 +6,7 @@ import json
 import shutil
 import tempfile
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -108,7 +108,7 @@ class PublishTemplate:
                 "name": name, "version": version, "description": bundle.description,
                 "formats": list(bundle.formats), "languages": list(bundle.languages),
                 "sha256": bundle_sha256(folder),
-                "published_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+                "published_at": datetime.now(UTC).isoformat(timespec="seconds")}
             try:
                 call(self.archive.put_once, zip_key(name, version), data,
                      content_type="application/zip", retain_until=None)
