@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from PIL import Image
 
 from docsvc.billing.document import enrich
@@ -27,6 +28,7 @@ SHIPPED = ROOT / "templates" / "classic"
 V130, V140 = SHIPPED / "1.3.0", ROOT / "bundles" / "classic" / "1.4.0"
 NAVY, TERRACOTTA = b"0F3D5E", b"B4441B"  # style.css: #0f3d5e in 1.3.0, #b4441b in 1.4.0
 IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 #: Issued documents re-render byte for byte from their version's bundle: these files never change.
 PINNED = {
@@ -149,9 +151,18 @@ def test_the_example_renders_with_its_mark_and_accent(fixture, language):
     assert "word/media/mark.png" not in older and NAVY in older["word/document.xml"]
 
 
+def repeated_headers(document: bytes) -> list[tuple[int, int]]:
+    """(table, row) of every row marked to repeat as the table's header on each page."""
+    tree = etree.fromstring(document)
+    return [(t, r) for t, table in enumerate(tree.iter(f"{W}tbl")) for r, row in enumerate(table.findall(f"{W}tr"))
+            if row.find(f"{W}trPr/{W}tblHeader") is not None]
+
+
 def test_saving_the_example_in_libreoffice_keeps_every_tag_in_one_run(tmp_path):
     """docs/templates.md has the designer edit in LibreOffice Writer: a Writer save rewrites
-    every part of the package, and the result still passes the checks and renders."""
+    every part of the package, and the result still passes the checks and renders. What the
+    guide says such a save changes is true: Inter loses its Arial fallback in the font table,
+    and a header row that isn't its table's first row loses its repeat mark."""
     copy = tmp_path / "bundle"
     shutil.copytree(V140, copy)
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to",
@@ -166,3 +177,11 @@ def test_saving_the_example_in_libreoffice_keeps_every_tag_in_one_run(tmp_path):
     package = parts(io.BytesIO(rendered))
     assert [n for n in package if n.startswith("word/media/")]  # the mark, under the name Writer gives it
     assert TERRACOTTA in package["word/document.xml"].upper() and NAVY not in package["word/document.xml"].upper()
+
+    before, after = parts(V140 / "document.docx"), parts(io.BytesIO(saved))
+    inter = re.compile(rb'<w:font w:name="Inter">(.*?)</w:font>')
+    assert b'<w:altName w:val="Arial"/>' in inter.search(before["word/fontTable.xml"]).group(1)
+    assert b"altName" not in inter.search(after["word/fontTable.xml"]).group(1)
+    headers = repeated_headers(before["word/document.xml"])
+    assert len(headers) == 11 and [h for h in headers if h[1] > 0] == [(10, 1), (14, 1)]
+    assert repeated_headers(after["word/document.xml"]) == [h for h in headers if h[1] == 0]
