@@ -1,6 +1,10 @@
-"""Rebuild bundles/classic/1.4.0 (the designer guide's worked example) from templates/classic/1.3.0:
-the same document.html, style.css and labels, plus the seller's mark and a terracotta accent.
-Its document.docx and assets are left as they are."""
+"""Rebuild bundles/classic/1.4.0's HTML side (the designer guide's worked example) from
+templates/classic/1.3.0: the same document.html, style.css and labels, plus the seller's mark
+and a terracotta accent.
+
+document.docx and assets/ (mark.svg, mark.png, fonts) are the designer's files: this script
+never writes them. The DOCX gets the same mark and accent in Word or LibreOffice Writer, as
+docs/templates.md ("A worked example: classic 1.4.0") shows step by step."""
 import shutil
 from pathlib import Path
 
