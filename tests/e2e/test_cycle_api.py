@@ -3,7 +3,8 @@ import json
 from decimal import Decimal as D
 
 from tests.conftest import DEPOSIT_30, FIXTURES, cycle_payload, load_fixture
-from tests.e2e.test_api import pdf_text, post
+from tests.e2e.test_api import post
+from tests.originals import pdf_text, plain_spaces
 
 STORY = json.loads((FIXTURES / "cycle.json").read_text())
 
@@ -68,7 +69,7 @@ def test_the_story_issues_in_order_and_adds_up(client):
     final = issued["final_invoice"]["document"]["final"]
     assert [p["number"] for p in final["previous"]] == [
         "FA-2026-0101", "FA-2026-0105", "F-2026-0120", "F-2026-0131", "F-2026-0140"]
-    text = pdf_text(client.get(issued["final_invoice"]["files"][0]["url"]).data)
+    text = pdf_text(client.get(issued["final_invoice"]["files"][0]["url"]).data, layout=True, clean=plain_spaces)
     assert "D-2026-0098" in text and "FA-2026-0101" in text
 
 
