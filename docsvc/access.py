@@ -317,8 +317,8 @@ class AuditLog:
 def gunicorn_hooks() -> dict:
     """A worker that stops (graceful stop, max_requests, timeout) writes what it buffers."""
     def worker_exit(server, worker):
-        audit = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("docsvc.audit")
-        if audit is not None:
-            audit.flush()
+        services = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("docsvc")
+        if services is not None:
+            services.audit.flush()
 
     return {"worker_exit": worker_exit}

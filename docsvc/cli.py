@@ -59,14 +59,15 @@ def _serve(args, settings: Settings) -> int:
     if not settings.auth:
         logs.say("docsvc: WARNING: authentication is disabled (DOCSVC_AUTH=disabled): anyone who can reach "
                  f"{args.host}:{args.port} can issue and read every document", "warning", sys.stderr)
-    keys = app.extensions["docsvc.keys"]
+    services = app.extensions["docsvc"]
+    keys = services.keys
     if settings.auth and not settings.admin_token and settings.archive_path and not keys.any():
         key, token = keys.create("admin", ["admin"], ["*"])
-        app.extensions["docsvc.audit"].append("docsvc serve", "key.create", key.name, "bootstrap", "created")
+        services.audit.append("docsvc serve", "key.create", key.name, "bootstrap", "created")
         logs.say("docsvc: no API key existed: created the admin key; its token is shown once, here (use: "
                  "Authorization: Bearer <token>; create narrower keys with `docsvc keys create`)", "warning",
                  token=token)
-    app.extensions["docsvc.audit"].flush()  # before the fork: workers start their own chains
+    services.audit.flush()  # before the fork: workers start their own chains
 
     hooks = {**logs.gunicorn_settings(settings.log_level), **metrics.gunicorn_hooks(), **audit_gunicorn_hooks()}
     logs.say(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})")
@@ -80,7 +81,7 @@ def render(args) -> int:
     """Render a payload offline: no server, no archive."""
     from .errors import InvalidPayload
     from .rendering import TemplateRegistry
-    from .service import DocumentService
+    from .usecases.issuing import RenderDocument
 
     settings = _settings()
     try:
@@ -88,12 +89,11 @@ def render(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"docsvc render: cannot read {args.payload}: {exc}", file=sys.stderr)
         return 2
-    service = DocumentService(archive=None, templates=TemplateRegistry(list(settings.templates_dirs)),
-                              max_lines=settings.max_lines)
+    render_document = RenderDocument(TemplateRegistry(list(settings.templates_dirs)), settings.max_lines)
     if isinstance(raw, dict):
         raw["formats"] = ["facturx" if args.format == "xml" else args.format]
     try:
-        data, validated = service.render(raw, args.format)
+        data, validated = render_document(raw, args.format)
     except InvalidPayload as exc:
         print(f"docsvc render: {exc.detail}", file=sys.stderr)
         for path, messages in exc.errors.items():
@@ -110,18 +110,18 @@ def render(args) -> int:
 
 
 def verify(args) -> int:
-    from .app import create_app
     from .archive import ArchiveUnavailable
+    from .bootstrap import bootstrap
     from .errors import ServiceError
 
     try:
-        service = create_app(_settings()).extensions["docsvc.service"]
+        services = bootstrap(_settings())
     except ArchiveUnavailable as exc:
         print(f"docsvc verify: archive not usable: {exc}", file=sys.stderr)
         return 2
 
     try:
-        report = service.verify(args.id)
+        report = services.verify(args.id)
     except ServiceError as exc:
         print(f"docsvc verify: {exc.detail}", file=sys.stderr)
         return 2
@@ -135,20 +135,19 @@ def verify(args) -> int:
 
 def templates(args) -> int:
     """`docsvc templates list | publish DIR`: the same checks as the HTTP endpoint."""
-    from .app import create_app
+    from .bootstrap import bootstrap
     from .errors import ServiceError
     from .rendering.intake import pack
 
-    app = create_app(_settings())
-    service = app.extensions["docsvc.templates"]
+    services = bootstrap(_settings())
     if args.action == "list":
-        for item in service.registry.list():
+        for item in services.catalogue.list():
             print(f"{item['name']}: {', '.join(item['versions'])} (latest {item['latest']})")
         return 0
     folder = Path(args.dir)
     name = args.name or folder.parent.name
     try:
-        manifest = service.publish(name, pack(folder))
+        manifest = services.publish(name, pack(folder))
     except ServiceError as exc:
         print(f"docsvc templates publish: {exc.detail}", file=sys.stderr)
         for where, messages in getattr(exc, "errors", {}).items():
@@ -167,13 +166,13 @@ def archive(args) -> int:
 
     settings = _settings()
     if args.action == "index-quotes":
-        from .app import create_app
+        from .bootstrap import bootstrap
 
-        listed = create_app(settings).extensions["docsvc.service"].index_quotes()
+        listed = bootstrap(settings).index_quotes()
         print(f"{listed} cycle document(s) listed under their quotes (quotes/<seller>/<quote>/)")
         return 0
     if args.action == "check":
-        from .app import build_archive
+        from .bootstrap import build_archive
 
         try:
             store = build_archive(settings)
@@ -207,10 +206,10 @@ def archive(args) -> int:
 def keys_command(args) -> int:
     """`docsvc keys create NAME --scopes a,b --sellers s1,s2 | list | revoke NAME`."""
     from .access import AccessError
-    from .app import create_app
+    from .bootstrap import bootstrap
 
-    app = create_app(_settings())
-    store, audit = app.extensions["docsvc.keys"], app.extensions["docsvc.audit"]
+    services = bootstrap(_settings())
+    store, audit = services.keys, services.audit
     try:
         if args.action == "create":
             if not args.name or not args.scopes or not args.sellers:
@@ -249,9 +248,9 @@ def audit_command(args) -> int:
     `docsvc audit verify`: every entry re-hashed, every writer's chain followed; exit 1 if not intact."""
     from datetime import datetime, timezone
 
-    from .app import create_app
+    from .bootstrap import bootstrap
 
-    audit = create_app(_settings()).extensions["docsvc.audit"]
+    audit = bootstrap(_settings()).audit
     if args.action == "verify":
         report = audit.verify()
         for problem in report["problems"]:
@@ -278,7 +277,7 @@ def index_command(args) -> int:
     re-derived from the archive, or compared with it."""
     from datetime import date
 
-    from .app import build_archive
+    from .bootstrap import build_archive
     from .index import DocumentIndex, IndexUnavailable, check, rebuild
     from .index.sync import Progress
 

@@ -1,22 +1,19 @@
-"""Errors the use cases raise; api/errors.py turns each into problem+json."""
+"""Errors the use cases raise, in the words of the domain; api/errors.py alone says which
+HTTP status and problem type each one is."""
 from __future__ import annotations
+
+from typing import Any
 
 
 class ServiceError(Exception):
-    status = 500
-    title = "Internal error"
-    slug = "internal"
-
-    def __init__(self, detail: str, **extra):
+    def __init__(self, detail: str, **extra: Any):
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
 
 
 class InvalidPayload(ServiceError):
-    status = 422
-    title = "Invalid payload"
-    slug = "invalid-payload"
+    """The payload (or a bundle, a parameter) is refused; `errors` maps each path to its messages."""
 
     def __init__(self, errors: dict[str, list[str]], detail: str | None = None):
         super().__init__(detail or f"{len(errors)} field(s) are invalid or missing: {', '.join(sorted(errors))}.",
@@ -25,24 +22,16 @@ class InvalidPayload(ServiceError):
 
 
 class Forbidden(ServiceError):
-    status = 403
-    title = "Forbidden"
-    slug = "forbidden"
+    """The caller may not act for this seller."""
 
 
 class Conflict(ServiceError):
-    status = 409
-    title = "An original already exists"
-    slug = "conflict"
+    """An original (or a template version) exists already and is never replaced."""
 
 
 class DocumentNotFound(ServiceError):
-    status = 404
-    title = "Not found"
-    slug = "not-found"
+    """No such document, file, template or fixture (or another seller's)."""
 
 
 class StorageUnavailable(ServiceError):
-    status = 503
-    title = "Archive unavailable"
-    slug = "archive-unavailable"
+    """The archive did not answer: nothing is confirmed written."""

@@ -14,12 +14,11 @@ from ..errors import InvalidPayload
 from ..index import IndexUnavailable, Query
 from ..index import cursor as cursors
 from .errors import problem
-from ..schemas.resources import (
-    DocumentResourceSchema,
-    VerifyReportSchema,
-)
+from ..schemas.resources import VerifyReportSchema
+from .context import resource_json, services
 from .guard import allowed_sellers
 from .params import check_path
+from .routes import operation
 
 bp = Blueprint("archive", __name__)
 bp.before_request(check_path)
@@ -39,19 +38,48 @@ SEARCH_FILTERS = {
 DATES = {"from": "issued_from", "to": "issued_to", "due_from": "due_from", "due_to": "due_to"}
 TYPES = tuple(t.value for t in DocumentType)
 STATUSES = ("paid", "partially_paid", "unpaid")
+SORTS = ("issue_date", "-issue_date", "number", "-number")
+ENUMS = {"type": TYPES, "status": STATUSES, "sort": SORTS}
+PATTERNS = {"seller": (r"[A-Z0-9]{2,16}", "A SIREN (9 digits) or a VAT id (FR65912345675)."),
+            "buyer": (r"\d{9}", "A SIREN: 9 digits.")}
 
-def service():
-    return current_app.extensions["docsvc.service"]
 
+def search_parameter(name: str, description: str) -> dict:
+    """A search filter as an OpenAPI query parameter, with the grammar _search_request checks."""
+    schema: dict = {"type": "string"}
+    if name in DATES:
+        schema["format"] = "date"
+    elif name == "limit":
+        schema = {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}
+    elif name in ("min_amount", "max_amount"):
+        schema["pattern"] = r"^-?\d+(\.\d+)?$"
+    elif name in PATTERNS:
+        schema["pattern"] = "^" + PATTERNS[name][0] + "$"
+    elif name in ENUMS:
+        schema["enum"] = list(ENUMS[name])
+    return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
 
 @bp.get("/v1/documents/<doc_id>")
+@operation("documents:read", "The document resource", tag="archive", audit="read",
+           ok=("Found", "DocumentResource"), errors=(404, 503))
 def get_document(doc_id: str):
-    return jsonify(DocumentResourceSchema().dump(service().fetch(doc_id, allowed_sellers())))
+    return jsonify(resource_json(services().fetch(doc_id, allowed_sellers())))
 
 
 @bp.get("/v1/documents/<doc_id>/files/<fmt>")
+@operation("documents:read", "The original bytes, exactly as archived", tag="archive", audit="read",
+           errors=(404, 503), responses={
+               "200": {"description": "The original; ETag is its SHA-256",
+                       "headers": {"ETag": {"schema": {"type": "string"}},
+                                   "Content-Disposition": {"schema": {"type": "string"}}},
+                       "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                                   "application/xml": {"schema": {"type": "string"}},
+                                   "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {
+                                       "schema": {"type": "string", "format": "binary"}}}},
+               "304": {"description": "Not modified (If-None-Match)"}})
 def get_file(doc_id: str, fmt: str):
-    data, record = service().original(doc_id, fmt, allowed_sellers())
+    original = services().fetch.original(doc_id, fmt, allowed_sellers())
+    data, record = original.data, original.record
     etag = record["sha256"]
     if request.if_none_match.contains_weak(etag):  # W/"<sha>" too: the bytes never change
         return Response(status=304, headers={"ETag": f'"{etag}"'})
@@ -64,7 +92,7 @@ def get_file(doc_id: str, fmt: str):
 
 
 def index():
-    return current_app.extensions["docsvc.index"]
+    return services().index
 
 
 @bp.app_errorhandler(IndexUnavailable)
@@ -73,6 +101,12 @@ def index_unavailable(exc: IndexUnavailable):
 
 
 @bp.get("/v1/documents")
+@operation("documents:read", "Search the originals (answered from the index, a page at a time)", tag="archive",
+           description="Filters combine with AND. `count` is every match across all pages, within the sellers of "
+                       "the key. `next` (absent on the last page) carries a cursor bound to the key and the "
+                       "filters: another key's cursor, or one replayed with other filters, is refused with 422.",
+           query=tuple(search_parameter(name, description) for name, description in SEARCH_FILTERS.items()),
+           ok=("Matching documents", "SearchResult"), errors=(422, 503))
 def search_documents():
     """Answered from the index, a page at a time; the archive is not read."""
     query, limit, after, bound_to = _search_request(request.args)
@@ -87,6 +121,8 @@ def search_documents():
 
 
 @bp.get("/v1/quotes/<seller>/<path:number>/documents")
+@operation("documents:read", "Every document issued on a quote, in issue order (from the index)", tag="archive",
+           ok=("The quote's documents (none for another seller's quote)", "SearchResult"), errors=(422, 503))
 def quote_documents(seller: str, number: str):
     """Every document issued on a quote, in issue order (another seller's quote: none)."""
     if not _printable(number):
@@ -121,16 +157,13 @@ def _search_request(args):
                 values[name] = amount
             except InvalidOperation:
                 errors[name] = ["Not an amount (1234.56)."]
-    checks = {"seller": (r"[A-Z0-9]{2,16}", "A SIREN (9 digits) or a VAT id (FR65912345675)."),
-              "buyer": (r"\d{9}", "A SIREN: 9 digits.")}
-    for name, (pattern, message) in checks.items():
+    for name, (pattern, message) in PATTERNS.items():
         if name in args:
             if re.fullmatch(pattern, args[name]):
                 values[name] = args[name]
             else:
                 errors[name] = [message]
-    for name, allowed in (("type", TYPES), ("status", STATUSES), ("sort", ("issue_date", "-issue_date",
-                                                                            "number", "-number"))):
+    for name, allowed in ENUMS.items():
         if name in args:
             if args[name] in allowed:
                 values[name] = args[name]
@@ -166,5 +199,7 @@ def _search_request(args):
 
 
 @bp.get("/v1/documents/<doc_id>/verify")
+@operation("documents:read", "Re-read every file and compare its SHA-256 with the recorded one", tag="archive",
+           audit="verify", ok=("Report", "VerifyReport"), errors=(404, 503))
 def verify_document(doc_id: str):
-    return jsonify(VerifyReportSchema().dump(service().verify(doc_id, allowed_sellers())))
+    return jsonify(VerifyReportSchema().dump(services().verify(doc_id, allowed_sellers())))

@@ -10,19 +10,30 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from ..archive import NotFound
-from ..errors import DocumentNotFound, InvalidPayload, ServiceError
+from ..errors import DocumentNotFound, InvalidPayload
 from ..schemas.jobs import BatchSchema, JobSchema
-from ..schemas.resources import DocumentResourceSchema
-from ..service import canonical_json
+from ..usecases.issuing import canonical_json
 from .body import json_body
+from .context import document_url, resource_json, services, with_urls
+from .errors import HttpProblem
 from .guard import allowed_sellers
+from .routes import json_content, operation
 
 bp = Blueprint("batches", __name__)
 ORDERS = ("as_given", "buyer", "number")
 PRINT_OPTIONS = {"duplex": False, "order": "as_given", "separator": False}
+LOCATION = {"Location": {"schema": {"type": "string"}}}
+#: POST /v1/batches, as the OpenAPI document shows it (_read_batch checks it)
+BATCH_BODY = {"type": "object", "required": ["documents"], "additionalProperties": False, "properties": {
+    "documents": {"type": "array", "minItems": 1, "items": {"$ref": "#/components/schemas/DocumentPayload"},
+                  "description": "up to DOCSVC_BATCH_MAX_DOCUMENTS (1000) payloads, each as for POST /v1/documents"},
+    "print": {"type": "object", "additionalProperties": False, "properties": {
+        "duplex": {"type": "boolean", "default": False},
+        "order": {"type": "string", "enum": list(ORDERS), "default": "as_given"},
+        "separator": {"type": "boolean", "default": False}}}}}
 
 
-class QueueUnavailable(ServiceError):
+class QueueUnavailable(HttpProblem):
     status = 503
     title = "Job queue unavailable"
     slug = "queue-unavailable"
@@ -114,8 +125,12 @@ def _queue_call(fn, *args):
 
 
 @bp.post("/v1/batches")
+@operation("documents:write", "Issue many documents on the job queue; one print file at the end", tag="batches",
+           body={"required": True, "content": json_content(BATCH_BODY)},
+           responses={"202": {"description": "Queued", "headers": LOCATION, "content": json_content("Batch")}},
+           errors=(400, 413, 415, 422, 503))
 def submit_batch():
-    settings = current_app.extensions["docsvc.settings"]
+    settings = services().settings
     store = _store()
     request.max_content_length = settings.batch_max_body_bytes  # a batch is many documents' worth
     documents, options = _read_batch(json_body(), settings.batch_max_documents)
@@ -138,11 +153,19 @@ def submit_batch():
 
 
 @bp.get("/v1/batches/<batch_id>")
+@operation("documents:read", "State, counts and each document's status, in the order given", tag="batches",
+           ok=("The batch", "Batch"), errors=(404, 503))
 def get_batch(batch_id: str):
     return jsonify(batch_view(_batch(batch_id)))
 
 
 @bp.get("/v1/batches/<batch_id>/print.pdf")
+@operation("documents:read", "The print file: a derived copy of the issued originals, not an original",
+           tag="batches", errors=(404, 503), responses={
+               "200": {"description": "One PDF in the requested order",
+                       "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+               "409": {"description": "The batch is not done yet",
+                       "content": {"application/problem+json": {"schema": "Problem"}}}})
 def get_print_file(batch_id: str):
     """The derived print copy; made again from the originals if it expired or was lost."""
     from ..jobs.tasks import make_print, print_key
@@ -153,7 +176,7 @@ def get_print_file(batch_id: str):
                            "is.")
     if batch["print"] is None:
         raise DocumentNotFound(f"No document of batch {batch_id} was issued: there is nothing to print.")
-    archive = current_app.extensions["docsvc.service"].archive
+    archive = services().archive
     try:
         derived = archive.get_derived(print_key(batch_id))
     except NotFound:
@@ -164,7 +187,7 @@ def get_print_file(batch_id: str):
         "X-Docsvc-Kind": derived.metadata.get("docsvc-kind", "print-copy"), "Cache-Control": "no-store"})
 
 
-class BatchNotDone(ServiceError):
+class BatchNotDone(HttpProblem):
     status = 409
     title = "Not done yet"
     slug = "not-done"
@@ -176,7 +199,7 @@ def job_view(job: dict) -> dict:
     outcome = job["outcome"] or {}
     document = None
     if outcome.get("status") in (200, 201):
-        document = current_app.extensions["docsvc.service"].fetch(outcome["id"])
+        document = with_urls(services().fetch(outcome["id"]))
     return JobSchema().dump({"id": job["id"], "state": job["state"], "status": outcome.get("status"),
                              "document": document, "errors": outcome.get("errors"),
                              "created_at": job["meta"]["created_at"]})
@@ -185,7 +208,7 @@ def job_view(job: dict) -> dict:
 def queue_big_document(body) -> Response | None:
     """POST /v1/documents above DOCSVC_ASYNC_LINES lines: 202 and a job, when the queue is
     configured; the same payload again answers the same job, or 200 with the original once done."""
-    settings = current_app.extensions["docsvc.settings"]
+    settings = services().settings
     store = current_app.extensions.get("docsvc.jobs")
     lines = body.get("lines") if isinstance(body, dict) else None
     if store is None or not isinstance(lines, list) or not settings.async_lines < len(lines) <= settings.max_lines:
@@ -206,9 +229,9 @@ def queue_big_document(body) -> Response | None:
             raise QueueUnavailable("The job queue (Redis) did not answer; retry later.") from None
     job = _queue_call(store.job, job_id)
     if job is not None and job["state"] == "done":
-        resource = current_app.extensions["docsvc.service"].fetch(job["outcome"]["id"], sellers)
-        response = jsonify(DocumentResourceSchema().dump(resource))
-        response.headers["Location"] = f"/v1/documents/{resource['id']}"
+        resource = services().fetch(job["outcome"]["id"], sellers)
+        response = jsonify(resource_json(resource))
+        response.headers["Location"] = document_url(resource["id"])
         return response
     response = jsonify(job_view(job) if job is not None else JobSchema().dump({"id": job_id, "state": "queued"}))
     response.status_code = 202
@@ -217,6 +240,8 @@ def queue_big_document(body) -> Response | None:
 
 
 @bp.get("/v1/jobs/<job_id>")
+@operation("documents:read", "A big document's job (POST /v1/documents above DOCSVC_ASYNC_LINES lines answered "
+           "202)", tag="documents", ok=("The job", "Job"), errors=(404, 503))
 def get_job(job_id: str):
     job = _queue_call(_store().job, job_id)
     if job is None or not _visible(job["meta"]):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from flask import current_app, request
 
 from ..errors import InvalidPayload
+from .context import services
 from .errors import BadRequestBody
 
 
@@ -57,7 +58,7 @@ def json_body():
     except ValueError as exc:
         where = f" at line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
         raise BadRequestBody(400, f"The body is not valid JSON{where}.") from None
-    limit = current_app.extensions["docsvc.settings"].max_depth
+    limit = services().settings.max_depth
     if body is None and data.strip() != b"null" or _depth(body, limit) > limit:
         raise InvalidPayload({"$": [f"Nested deeper than {limit} levels (DOCSVC_MAX_DEPTH)."]})
     if not _unicode_ok(body):

@@ -7,12 +7,40 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..archive import ArchiveUnavailable
-from ..errors import ServiceError, StorageUnavailable
+from ..errors import Conflict, DocumentNotFound, Forbidden, InvalidPayload, ServiceError, StorageUnavailable
 
 log = logging.getLogger("docsvc")
 
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://docsvc.dev/problems/"
+
+
+#: The domain's errors as HTTP: status, title, problem type.
+PROBLEMS: dict[type[ServiceError], tuple[int, str, str]] = {
+    InvalidPayload: (422, "Invalid payload", "invalid-payload"),
+    Forbidden: (403, "Forbidden", "forbidden"),
+    Conflict: (409, "An original already exists", "conflict"),
+    DocumentNotFound: (404, "Not found", "not-found"),
+    StorageUnavailable: (503, "Archive unavailable", "archive-unavailable"),
+}
+
+
+class HttpProblem(ServiceError):
+    """An error only the HTTP layer raises (the job queue's), carrying its own status."""
+
+    status = 500
+    title = "Internal error"
+    slug = "internal"
+
+
+def problem_of(exc: ServiceError) -> tuple[int, str, str]:
+    """Status, title and problem type of an error (its nearest mapped class)."""
+    if isinstance(exc, HttpProblem):
+        return exc.status, exc.title, exc.slug
+    for cls in type(exc).__mro__:
+        if cls in PROBLEMS:
+            return PROBLEMS[cls]
+    return 500, "Internal error", "internal"
 
 
 def problem(status: int, title: str, detail: str, slug: str, headers: dict | None = None, **extra):
@@ -53,8 +81,9 @@ def register(app: Flask) -> None:
     def service_error(exc: ServiceError):
         if isinstance(exc, StorageUnavailable):
             return archive_failed(exc.detail)
-        headers = {"Retry-After": RETRY_AFTER} if exc.status == 503 else None  # the job queue's 503
-        return problem(exc.status, exc.title, exc.detail, exc.slug, headers, **exc.extra)
+        status, title, slug = problem_of(exc)
+        headers = {"Retry-After": RETRY_AFTER} if status == 503 else None  # the job queue's 503
+        return problem(status, title, exc.detail, slug, headers, **exc.extra)
 
     @app.errorhandler(ArchiveUnavailable)
     def archive_unavailable(exc: ArchiveUnavailable):

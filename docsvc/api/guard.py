@@ -19,45 +19,13 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 
 from ..access import ApiKey
-from ..logs import JsonFormatter  # noqa: F401 - where it used to live
 from .errors import PROBLEM, problem
+from .routes import operation_of
 
 log = logging.getLogger("docsvc.access")
 
-#: endpoint -> scope it needs; endpoints absent here are public (health, docs, the designer page).
-SCOPES = {
-    "documents.issue_document": "documents:write",
-    "documents.validate_document": "documents:write",
-    "archive.get_document": "documents:read",
-    "archive.get_file": "documents:read",
-    "archive.search_documents": "documents:read",
-    "archive.quote_documents": "documents:read",
-    "archive.verify_document": "documents:read",
-    "templates.list_templates": "templates:read",
-    "templates.get_template": "templates:read",
-    "templates.get_template_version": "templates:read",
-    "templates.preview": "templates:read",
-    "templates.list_fixtures": "templates:read",
-    "templates.get_fixture": "templates:read",
-    "templates.publish_template": "templates:write",
-    "ops.metrics": "admin",
-    "batches.submit_batch": "documents:write",
-    "batches.get_batch": "documents:read",
-    "batches.get_print_file": "documents:read",
-    "batches.get_job": "documents:read",
-}
-#: endpoint -> audited action
-AUDITED = {"documents.issue_document": "issue", "archive.get_document": "read", "archive.get_file": "read",
-           "archive.verify_document": "verify", "templates.publish_template": "publish"}
-#: A payload refused before anything was written (not JSON, too large, invalid): the archive,
-#: audit trail included, stays exactly as it was. Refusals of the key itself (401, 403) are audited.
-REFUSED = {400, 413, 415, 422}
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 ANONYMOUS = ApiKey("anonymous (auth disabled)", ("admin",), ("*",), "", "")
-
-
-#: Public endpoints no rate limit applies to: a liveness probe must always answer.
-UNLIMITED = {"ops.healthz"}
 
 
 class RateLimits:
@@ -93,9 +61,10 @@ def install(app: Flask, keys, audit, settings) -> RateLimits:
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-Id", "")
         g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        scope = SCOPES.get(request.endpoint or "")
+        declared = operation_of(app, request.endpoint)
+        scope = declared.scope if declared is not None else None
         if scope is None:  # public: health, docs, designer page, unknown paths
-            return None if request.endpoint in UNLIMITED else limits.refused(None)
+            return None if declared is not None and not declared.rate_limited else limits.refused(None)
         if not settings.auth:
             g.key = ANONYMOUS
             return limits.refused(ANONYMOUS)
@@ -119,7 +88,8 @@ def install(app: Flask, keys, audit, settings) -> RateLimits:
         rid = getattr(g, "request_id", None) or uuid.uuid4().hex
         response.headers["X-Request-Id"] = rid
         key = getattr(g, "key", None)
-        action = AUDITED.get(request.endpoint or "")
+        declared = operation_of(app, request.endpoint)
+        action = declared.audit if declared is not None else None
         if action and key is not None and 200 <= response.status_code < 300:  # refusals: logs and metrics
             target = (request.view_args or {}).get("doc_id") or (request.view_args or {}).get("name")
             if action == "issue" and response.is_json and response.status_code in (200, 201):

@@ -19,7 +19,11 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from ..errors import StorageUnavailable
 from ..index import IndexUnavailable
 from ..metrics import Metrics
+from .context import services
 from .errors import PROBLEM, problem
+from .routes import operation, public
+
+PROBLEM_CONTENT = {PROBLEM: {"schema": "Problem"}}
 
 bp = Blueprint("ops", __name__)
 log = logging.getLogger("docsvc")
@@ -47,40 +51,46 @@ def install_metrics(app, metrics: Metrics) -> None:
         return response
 
 
+@public
 def fault():
     """DOCSVC_TEST_FAULTS=1 only: an unhandled exception, to show what a 500 logs."""
     raise RuntimeError("forced fault (DOCSVC_TEST_FAULTS)")
 
 
 @bp.get("/healthz")
+@operation(None, "Liveness", tag="operations", rate_limited=False, ok=("OK", {"type": "object"}))
 def healthz():
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
+@operation(None, "Readiness: the archive is reachable", tag="operations", ok=("OK", {"type": "object"}),
+           responses={"503": {"description": "Not ready", "content": PROBLEM_CONTENT}})
 def readyz():
     try:
-        current_app.extensions["docsvc.service"].ready()
+        services().ready()
     except StorageUnavailable as exc:  # the reason names folders or buckets: the log has it
         log.warning("not ready: %s", exc.detail, extra={"fields": {"reason": exc.detail}})
         return problem(503, "Not ready", "The archive is not usable right now; the service log says why.",
                        "not-ready", {"Retry-After": "5"})
-    index = current_app.extensions.get("docsvc.index")
-    if index is not None:  # the search index (issue 15): named when down, credentials never shown
-        try:
-            index.ping()
-        except IndexUnavailable as exc:
-            return problem(503, "Not ready", str(exc), "not-ready", {"Retry-After": "5"})
-    return jsonify({"status": "ready", "archive": current_app.extensions["docsvc.service"].archive.backend,
-                    **({"index": index.name.split(" ", 1)[0]} if index is not None else {})})
+    index = services().index
+    try:  # the search index: named when down, credentials never shown
+        index.ping()
+    except IndexUnavailable as exc:
+        return problem(503, "Not ready", str(exc), "not-ready", {"Retry-After": "5"})
+    return jsonify({"status": "ready", "archive": services().archive.backend,
+                    "index": index.name.split(" ", 1)[0]})
 
 
 @bp.get("/metrics")
+@operation("admin", "Prometheus metrics (admin scope)", tag="operations",
+           responses={"200": {"description": "text exposition"}})
 def metrics():
-    return Response(current_app.extensions["docsvc.metrics"].exposition(), mimetype=CONTENT_TYPE_LATEST)
+    return Response(services().metrics.exposition(), mimetype=CONTENT_TYPE_LATEST)
 
 
 @bp.get("/v1/openapi.json")
+@public
 def openapi():
     return jsonify(current_app.extensions["docsvc.openapi"])
 
@@ -95,10 +105,12 @@ DOCS_PAGE = """<!doctype html>
 
 
 @bp.get("/docs")
+@public
 def docs():
     return Response(DOCS_PAGE, mimetype="text/html")
 
 
 @bp.get("/docs/static/<path:name>")
+@public
 def docs_static(name: str):
     return send_from_directory(swagger_ui_bundle.swagger_ui_path, name)

@@ -45,6 +45,8 @@ class Archive(ABC):
     """Write-once object storage. No method deletes or replaces an object."""
 
     backend: str
+    #: Whether originals are kept until their retention date (an unlocked S3 dev bucket: False).
+    locked: bool = True
     #: Why the last write failed in this process (None: it didn't, or a probe succeeded since).
     write_failed: str | None = None
 

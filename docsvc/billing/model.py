@@ -9,6 +9,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # cycle_model builds on this module's Line and InvoiceReference
+    from .cycle_model import (
+        DepositRecap,
+        DepositRequest,
+        FinalRecap,
+        Installment,
+        PreviousInvoice,
+        ProgressEntry,
+        ProgressRecap,
+        Quote,
+        QuoteSummary,
+        Retention,
+        RetentionFigures,
+        ScheduleRequest,
+    )
 
 
 class DocumentType(str, Enum):
@@ -148,14 +165,14 @@ class InvoicePayload:
     template: TemplateRef = field(default_factory=TemplateRef)
     formats: tuple[str, ...] = ("pdf",)
     # the acompte / situation / solde cycle (cycle_model.py)
-    quote: object | None = None  # Quote
-    deposit: object | None = None  # DepositRequest
+    quote: Quote | None = None
+    deposit: DepositRequest | None = None
     deposit_layout: str = "summary"  # summary | detailed
-    progress: tuple = ()  # ProgressEntry...
-    previous_invoices: tuple = ()  # PreviousInvoice...
+    progress: tuple[ProgressEntry, ...] = ()
+    previous_invoices: tuple[PreviousInvoice, ...] = ()
     deposit_deduction: str = "progressive"  # full | progressive
-    retention: object | None = None  # Retention
-    schedule: object | None = None  # ScheduleRequest
+    retention: Retention | None = None
+    schedule: ScheduleRequest | None = None
     settlement: Settlement | None = None  # credit_note
 
 
@@ -249,19 +266,19 @@ class Document:
     notes: tuple[str, ...]
     mentions: tuple[Mention, ...]
     title_number: int | None = None  # k of "Facture de situation n° k"
-    quote: object | None = None  # QuoteSummary
-    deposit: object | None = None  # DepositRecap
+    quote: QuoteSummary | None = None
+    deposit: DepositRecap | None = None
     deposit_layout: str | None = None
-    progress: object | None = None  # ProgressRecap
-    retention: object | None = None  # RetentionFigures
-    final: object | None = None  # FinalRecap
-    schedule: tuple = ()  # Installment...
+    progress: ProgressRecap | None = None
+    retention: RetentionFigures | None = None
+    final: FinalRecap | None = None
+    schedule: tuple[Installment, ...] = ()
     settlement: Settlement | None = None  # credit_note: how it is settled
     exemptions: tuple[Exemption, ...] = ()  # VAT exemption wordings, by mark
     due_date_source: str | None = None  # terms | given | schedule: where `due_date` comes from
 
 
-def as_plain(value):
+def as_plain(value: Any) -> Any:
     """Dataclasses to dicts and enums to their values, keeping Decimal and date objects.
 
     This is the render context's `doc` and, once JSON-encoded, the API's `document`.

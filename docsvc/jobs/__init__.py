@@ -18,6 +18,6 @@ def install(app: Flask, settings) -> None:
         celery_init_app(app, settings)
         store = JobStore(settings.redis_url, settings.print_expiry_days)
         app.extensions["docsvc.jobs"] = store
-        metrics = app.extensions.get("docsvc.metrics")
-        if metrics is not None:
-            metrics.add_collector(QueueCollector(store))  # also under `docsvc serve` (multiprocess)
+        services = app.extensions.get("docsvc")
+        if services is not None:
+            services.metrics.add_collector(QueueCollector(store))  # also under `docsvc serve` (multiprocess)

@@ -34,8 +34,8 @@ def store():
     return current_app.extensions["docsvc.jobs"]
 
 
-def service():
-    return current_app.extensions["docsvc.service"]
+def services():
+    return current_app.extensions["docsvc"]
 
 
 def issue_one(raw, sellers: list[str] | None, owner: str) -> dict:
@@ -44,7 +44,7 @@ def issue_one(raw, sellers: list[str] | None, owner: str) -> dict:
     claimed = store().claim(raw, owner, lambda: _archived(raw))
     number = raw.get("number") if isinstance(raw, dict) and isinstance(raw.get("number"), str) else None
     try:
-        resource, created = service().issue(raw, set(sellers) if sellers is not None else None)
+        issued = services().issue(raw, set(sellers) if sellers is not None else None)
     except InvalidPayload as exc:
         return {"number": number, "status": 422, "id": None, "errors": exc.errors}
     except Conflict as exc:
@@ -52,13 +52,13 @@ def issue_one(raw, sellers: list[str] | None, owner: str) -> dict:
     except Forbidden as exc:
         return {"number": number, "status": 403, "id": None, "errors": {"seller": [exc.detail]}}
     # issued now, or by an earlier delivery of this very task whose worker died before recording it
-    status = 201 if created or claimed == owner else 200
-    return {"number": resource["number"], "status": status, "id": resource["id"], "errors": None}
+    status = 201 if issued.created or claimed == owner else 200
+    return {"number": issued.resource["number"], "status": status, "id": issued.resource["id"], "errors": None}
 
 
 def _archived(raw) -> bool:
     try:
-        service().fetch(keys.document_id(raw["seller"].get("siren") or raw["seller"]["vat_id"], raw["number"]))
+        services().fetch(keys.document_id(raw["seller"].get("siren") or raw["seller"]["vat_id"], raw["number"]))
         return True
     except DocumentNotFound:
         return False
@@ -96,7 +96,7 @@ def _run(task, owner: str, raw, sellers, context: dict) -> dict:
 def _audit(meta: dict, outcome: dict) -> None:
     if outcome["status"] in PRINTABLE or outcome["status"] == 409:
         try:
-            current_app.extensions["docsvc.audit"].append(meta["key"], "issue", outcome["id"], meta["request_id"],
+            services().audit.append(meta["key"], "issue", outcome["id"], meta["request_id"],
                                                           str(outcome["status"]))
         except Exception:  # noqa: BLE001 - as for HTTP requests: never lose the outcome over the audit
             log.exception("audit append failed", extra={"fields": {"request_id": meta["request_id"]}})
@@ -171,7 +171,7 @@ def make_print(batch: dict) -> dict | None:
         if outcome["id"] in seen:  # the same original asked twice: printed once
             continue
         seen.add(outcome["id"])
-        resource = service().fetch(outcome["id"])
+        resource = services().fetch(outcome["id"])
         fmt = next((f for f in ("pdf", "facturx") if any(x["format"] == f for x in resource["files"])), None)
         if fmt is not None:
             entries.append((resource, fmt))
@@ -181,11 +181,11 @@ def make_print(batch: dict) -> dict | None:
         entries.sort(key=lambda e: (e[0]["seller"]["siren"] or "", e[0]["number"]))
     elif options["order"] == "buyer":
         entries.sort(key=lambda e: (e[0]["buyer"]["name"].casefold(), e[0]["number"]))
-    documents = [(f"{r['number']} — {r['buyer']['name']}", service().original(r["id"], fmt)[0]) for r, fmt in entries]
+    documents = [(f"{r['number']} — {r['buyer']['name']}", services().fetch.original(r["id"], fmt).data) for r, fmt in entries]
     printed = build_print_file(documents, duplex=options["duplex"], separator=options["separator"],
                                title=f"docsvc batch {batch['id']} (print copy)")
     expires = date.today() + timedelta(days=store().ttl // 86_400)
-    service().archive.put_derived(print_key(batch["id"]), printed.data, content_type="application/pdf",
+    services().archive.put_derived(print_key(batch["id"]), printed.data, content_type="application/pdf",
                                   expires=expires, metadata={"docsvc-kind": KIND, "batch": batch["id"]})
     return {"pages": printed.pages, "size": len(printed.data), "documents": [r["id"] for r, _ in entries],
             "starts": printed.starts, "expires": expires.isoformat(), "url": f"/v1/batches/{batch['id']}/print.pdf"}

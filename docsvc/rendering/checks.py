@@ -17,12 +17,12 @@ from pathlib import Path
 
 from jinja2 import TemplateSyntaxError
 
+from ..naming import SEMVER
 from .environment import make_environment
 from .glyphs import fallback_problems
 
 FORMATS = {"pdf", "docx"}
 LANGUAGES = {"fr", "en"}
-SEMVER = re.compile(r"(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\Z")  # as registry.SEMVER
 GENERIC_FONTS = {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui", "inherit", "initial"}
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -46,7 +46,7 @@ def check_manifest(path: Path, name: str | None = None, version: str | None = No
         return out
     if name and manifest["name"] != name:
         out.append(problem("template.toml", f"name is {manifest['name']!r}, published as {name!r}"))
-    if not SEMVER.match(str(manifest["version"])):
+    if not SEMVER.fullmatch(str(manifest["version"])):
         out.append(problem("template.toml", f"version {manifest['version']!r} is not a semantic version (1.2.0)"))
     elif version and manifest["version"] != version:
         out.append(problem("template.toml", f"version is {manifest['version']}, published as {version}"))

@@ -12,18 +12,12 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ..naming import SEMVER, TEMPLATE_NAME, version_key
 from .bundle import Bundle
 from .errors import TemplateNotFound
 from .intake import unpack
 
-SEMVER = re.compile(r"(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})")  # fullmatch only
-#: A template's name: it becomes a folder and a key, so never a pattern or a path.
-TEMPLATE_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 PREFIX = "templates"
-
-
-def version_key(version: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in SEMVER.fullmatch(version).groups())
 
 
 def zip_key(name: str, version: str) -> str:

@@ -1,12 +1,12 @@
 """The request payload of POST /v1/documents, loaded into billing dataclasses.
 
-Every rule a field can check on its own lives on the field; rules across fields live
-in `@validates_schema`; French legal mentions are checked after loading by
-`billing.mentions.missing_mentions`, which needs the whole document.
+Every rule a field can check on its own lives on the field; the shape across fields of one
+object in `@validates_schema`. The rules of the document (which parts each type takes, the
+cycle, progress, the due date) are billing's, checked after loading like the legal mentions:
+billing/rules.py, billing/mentions.py.
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import cache
 
 from marshmallow import (
@@ -45,6 +45,7 @@ from ..billing.model import (
     TemplateRef,
 )
 from ..billing.money import ZERO, round_money
+from ..naming import SEMVER, TEMPLATE_NAME
 from .codes import (
     codelists,
     currency_places,
@@ -58,14 +59,8 @@ from .codes import (
 from .fields import PRICE_MAX, QUANTITY_MAX, Amount, Text
 
 ALL_TYPES = tuple(t.value for t in DocumentType)
-CYCLE_TYPES = ("deposit_invoice", "progress_invoice", "final_invoice")
-#: Which earlier documents each type may deduct or recap.
-PREVIOUS_ALLOWED = {"deposit_invoice": ("deposit_invoice",),
-                    "progress_invoice": ("deposit_invoice", "progress_invoice", "credit_note"),
-                    "final_invoice": ("deposit_invoice", "progress_invoice", "credit_note")}
 FORMATS = ("pdf", "docx", "facturx")
 PAYMENT_MEANS = ("transfer", "card", "cheque", "direct_debit", "cash", "other")
-SEMVER = r"^\d{1,6}\.\d{1,6}\.\d{1,6}\Z"
 
 
 class Base(Schema):
@@ -377,8 +372,8 @@ class SettlementSchema(Base):
 
 
 class TemplateRefSchema(Base):
-    name = fields.String(load_default="classic", validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$"))
-    version = fields.String(validate=validate.Regexp(SEMVER, error="A semantic version, e.g. 1.0.0."))
+    name = fields.String(load_default="classic", validate=validate.Regexp(rf"^{TEMPLATE_NAME.pattern}$"))
+    version = fields.String(validate=validate.Regexp(rf"^{SEMVER.pattern}$", error="A semantic version, e.g. 1.0.0."))
 
     @post_load
     def make(self, data, **kwargs):
@@ -430,23 +425,12 @@ class DocumentPayloadSchema(Base):
         "description": "credit_note: how the credit is settled (deducted from the next payment, or refunded)."})
 
     @validates_schema
-    def coherent(self, data, **kwargs):
+    def well_formed(self, data, **kwargs):
+        """The payload's own shape across fields; the rules of the document itself (which
+        parts each type takes, the cycle, the due date) are billing's: billing/rules.py."""
         errors: dict = {}
-        doc_type = data.get("type")
-        self._check_cycle(data, errors)
         if len(set(data.get("formats", ()))) != len(data.get("formats", ())):
             errors["formats"] = ["Each format once."]
-        issue = data.get("issue_date")
-        if issue and data.get("due_date") and data["due_date"] < issue:
-            errors["due_date"] = ["Before the issue date."]
-        terms = data.get("payment")
-        if terms is not None and terms.means == "transfer" and not terms.iban and doc_type != "credit_note":
-            errors["payment.iban"] = ["A transfer needs the account to pay to (EN 16931 BR-50)."]
-        if doc_type == "credit_note" and "corrects" not in data:
-            errors["corrects"] = ["A credit note must reference the invoice it corrects."]
-        if doc_type and doc_type != "credit_note" and "corrects" in data:
-            errors["corrects"] = ["Only a credit note corrects an invoice."]
-        self._check_dates(data, errors)
         places = currency_places(data["currency"]) if "currency" in data else 2
         for i, line in enumerate(data.get("lines", ())):
             discount = line.get("discount")
@@ -458,110 +442,6 @@ class DocumentPayloadSchema(Base):
             errors.setdefault("lines", {}).setdefault("_schema", []).append("Line ids must be unique.")
         if errors:
             raise ValidationError(errors)
-
-    @staticmethod
-    def _check_dates(data: dict, errors: dict) -> None:
-        """One due date: a schedule gives it, so a due date or payment terms that say
-        otherwise are refused, naming both fields; a credit note has none at all."""
-        doc_type, issue, plan = data.get("type"), data.get("issue_date"), data.get("schedule")
-        terms = data.get("payment")
-        if doc_type == "credit_note":
-            if "due_date" in data:
-                errors["due_date"] = ["A credit note has no due date for the buyer: say how it is settled "
-                                      "in settlement {method, means, date}."]
-            if plan is not None:
-                errors["schedule"] = ["A credit note has no payment schedule."]
-            return
-        if "settlement" in data:
-            errors["settlement"] = ["Only a credit note takes settlement."]
-        if plan is None:
-            return
-        first = plan.first_due_date
-        if data.get("due_date") and data["due_date"] != first:
-            errors["due_date"] = [f"{data['due_date'].isoformat()} contradicts schedule.first_due_date "
-                                  f"{first.isoformat()}: with a schedule, the due date is the first instalment's."]
-            errors["schedule.first_due_date"] = [f"{first.isoformat()} contradicts due_date "
-                                                 f"{data['due_date'].isoformat()}."]
-        if terms is not None and terms.terms_days is not None and issue:
-            implied = issue + timedelta(days=terms.terms_days)
-            if implied != first:
-                errors["payment.terms_days"] = [
-                    f"{terms.terms_days} days from {issue.isoformat()} is {implied.isoformat()}, which contradicts "
-                    f"schedule.first_due_date {first.isoformat()}: leave terms_days out or make them agree."]
-                errors["schedule.first_due_date"] = [f"{first.isoformat()} contradicts payment.terms_days "
-                                                     f"({terms.terms_days} days: {implied.isoformat()})."]
-
-    @staticmethod
-    def _check_cycle(data: dict, errors: dict) -> None:
-        """Which fields each type needs, and progress that never goes backwards or past 100 %."""
-        doc_type = data.get("type")
-        cycle = doc_type in CYCLE_TYPES
-        if not cycle and doc_type and "lines" not in data:
-            errors["lines"] = ["Missing data for required field."]
-        if cycle and "lines" in data:
-            errors["lines"] = [f"A {doc_type} bills from the quote: send quote.lines, not lines."]
-        if cycle and "quote" not in data:
-            errors["quote"] = [f"A {doc_type} needs the quote (number, date, lines)."]
-        for name, needed_by in (("deposit", "deposit_invoice"), ("retention", "progress_invoice")):
-            if name in data and doc_type != needed_by:
-                errors[name] = [f"Only a {needed_by} takes {name}."]
-        if doc_type == "deposit_invoice" and "deposit" not in data:
-            errors["deposit"] = ["A deposit invoice needs deposit: {percent} or {amount, basis}."]
-        if doc_type == "progress_invoice" and not data.get("progress"):
-            errors["progress"] = ["A progress invoice needs the progress of at least one quote line."]
-        if doc_type != "progress_invoice" and data.get("progress"):
-            errors["progress"] = ["Only a progress invoice takes progress."]
-        for i, previous in enumerate(data.get("previous_invoices", ())):
-            if previous.type not in PREVIOUS_ALLOWED.get(doc_type, ()):
-                errors.setdefault("previous_invoices", {})[i] = {"type": [
-                    f"A {doc_type} can't deduct a {previous.type}." if doc_type in PREVIOUS_ALLOWED
-                    else "Only deposit, progress and final invoices list previous invoices."]}
-            if previous.number == data.get("number"):
-                errors.setdefault("previous_invoices", {})[i] = {"number": ["This is the document's own number."]}
-        listed = {p.number: p for p in data.get("previous_invoices", ()) if p.type != "credit_note"}
-        for i, previous in enumerate(data.get("previous_invoices", ())):
-            if previous.type != "credit_note" or previous.corrects is None:
-                continue
-            corrected = listed.get(previous.corrects.number)
-            problems = {}
-            if corrected is None:
-                problems["number"] = [f"{previous.corrects.number} is not among the deposits and situations listed "
-                                      f"in previous_invoices: a credit note is netted from the invoice it corrects."]
-            else:
-                if corrected.issue_date != previous.corrects.issue_date:
-                    problems["issue_date"] = [f"{corrected.number} is listed with issue date "
-                                              f"{corrected.issue_date.isoformat()}."]
-                if previous.corrects.type and previous.corrects.type != corrected.type:
-                    problems["type"] = [f"{corrected.number} is listed as a {corrected.type}."]
-            if problems:
-                errors.setdefault("previous_invoices", {}).setdefault(i, {})["corrects"] = problems
-        quote = data.get("quote")
-        if quote is None or doc_type != "progress_invoice":
-            return
-        quote_lines = {line.id: line for line in quote.lines}
-        seen = set()
-        for i, entry in enumerate(data.get("progress", ())):
-            problems = []
-            line = quote_lines.get(entry.line)
-            if line is None:
-                problems.append(f"No quote line {entry.line!r} (quote lines: {', '.join(quote_lines)}).")
-            elif entry.line in seen:
-                problems.append(f"Line {entry.line} appears twice.")
-            else:
-                total = line.quantity
-                now = entry.percent if entry.percent is not None else entry.quantity * 100 / total
-                before = (entry.previous_percent if entry.previous_percent is not None
-                          else (entry.previous_quantity or ZERO) * 100 / total)
-                if now > 100:
-                    problems.append(f"Line {entry.line}: cumulative progress {now:.2f} % is past 100 %.")
-                if before > 100:
-                    problems.append(f"Line {entry.line}: previous progress is past 100 %.")
-                if now < before:
-                    problems.append(f"Line {entry.line}: progress goes backwards ({before:.2f} % before, "
-                                    f"{now:.2f} % now); a correction is a credit note.")
-            seen.add(entry.line)
-            if problems:
-                errors.setdefault("progress", {})[i] = {"line": problems}
 
     @post_load
     def make(self, data, **kwargs):

@@ -171,7 +171,7 @@ def test_verify_detects_an_altered_original(client, archive_dir):
 
 
 def test_a_crash_between_files_and_resource_is_completed_by_the_retry(app, client, archived):
-    archive = app.extensions["docsvc.service"].archive
+    archive = app.extensions["docsvc"].archive
     real_put = crash_before_resource(archive)
     raw = quote_example()
     raw["formats"] = ["pdf", "docx"]

@@ -26,8 +26,8 @@ def served(tmp_path):
     settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}",
                                   "DOCSVC_ADMIN_TOKEN": ADMIN_TOKEN})
     app = create_app(settings)
-    rebuild(app.extensions["docsvc.index"], archive)
-    store = app.extensions["docsvc.keys"]
+    rebuild(app.extensions["docsvc"].index, archive)
+    store = app.extensions["docsvc"].keys
     tokens = {"admin": ADMIN_TOKEN}
     for name, sellers in (("a-and-b", [A, B]), ("c", [C]), ("also-a-and-b", [A, B])):
         tokens[name] = store.create(name, ["documents:read"], sellers)[1]
@@ -165,7 +165,7 @@ def test_a_retry_restores_a_lost_row(app, client):
     from sqlalchemy import text
 
     created = post(client, quote_example()).json
-    with app.extensions["docsvc.index"].engine.begin() as connection:
+    with app.extensions["docsvc"].index.engine.begin() as connection:
         connection.execute(text("DELETE FROM documents"))
     assert client.get("/v1/documents").json["count"] == 0
     assert post(client, quote_example()).status_code == 200

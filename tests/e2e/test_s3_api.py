@@ -109,7 +109,7 @@ def test_serve_refuses_a_missing_bucket_in_one_line(s3_env):
 def test_a_crash_between_files_and_resource_is_completed_on_s3(s3_env):
     bucket = s3_env.bucket()
     app, client = s3_client_app(s3_env, bucket)
-    archive = app.extensions["docsvc.service"].archive
+    archive = app.extensions["docsvc"].archive
     real_put = crash_before_resource(archive)
     assert post(client, quote_example()).status_code == 500
     orphans = objects(s3_env, bucket)
@@ -202,7 +202,7 @@ def test_s3_slow_or_down_is_503_then_the_same_request_succeeds(own_seaweedfs, ca
     server = own_seaweedfs
     bucket = server.bucket()
     app, client = s3_client_app(server, bucket, connect_timeout=1, read_timeout=2, cooldown=3)
-    archive = app.extensions["docsvc.service"].archive
+    archive = app.extensions["docsvc"].archive
     real_put = archive.put_once
 
     def freeze_before_the_resource(key, data, **kw):

@@ -16,7 +16,7 @@ import pytest
 from docx import Document as Docx
 
 from docsvc.rendering import TemplateRegistry
-from docsvc.service import DocumentService
+from docsvc.usecases.issuing import RenderDocument
 from tests.conftest import FIXTURES, ROOT, load_fixture
 from tests.originals import docx_text, missing_facts, pdf_pages, pdf_text, xml_facts
 
@@ -27,7 +27,7 @@ VERSION = "1.2.0"
 
 @pytest.fixture(scope="module")
 def service():
-    return DocumentService(archive=None, templates=TemplateRegistry([ROOT / "templates"]))
+    return RenderDocument(TemplateRegistry([ROOT / "templates"]))
 
 
 def payload(name: str, language: str) -> dict:
@@ -39,7 +39,7 @@ def payload(name: str, language: str) -> dict:
 
 
 def render(service, name: str, language: str, fmt: str) -> bytes:
-    return service.render(payload(name, language), fmt)[0]
+    return service(payload(name, language), fmt)[0]
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -186,7 +186,7 @@ def test_vat_categories_in_words_with_their_exemption_wording(service, language,
     raw["formats"] = ["docx"]
     raw["lines"][0].update(vat_rate="0", vat_category="E",
                            vat_exemption_reason="Exonération de TVA, article 261-4-4° du CGI")
-    lines = lines_of(docx_text(service.render(raw, "docx")[0]))
+    lines = lines_of(docx_text(service(raw, "docx")[0]))
     first = load_fixture("invoice")["lines"][0]
     # the line: its quantity 1 at 380,00 € (fixtures/invoice.json), exempt, net 380,00
     assert [line for line in lines if line.startswith(first["description"])][0].endswith(
@@ -206,7 +206,7 @@ def test_classic_1_0_0_keeps_its_docx_as_archived(service):
     assert bundle_sha256(ROOT / "templates" / "classic" / "1.0.0") in LEGACY_PACKAGES
     raw = load_fixture("invoice")  # pinned to 1.0.0
     raw["formats"] = ["docx"]
-    parts = package(service.render(raw, "docx")[0])
+    parts = package(service(raw, "docx")[0])
     assert "docProps/thumbnail.jpeg" in parts
     assert b"<dc:subject/>" in parts["docProps/core.xml"] or b"<dc:subject></dc:subject>" in parts[
         "docProps/core.xml"]
@@ -231,7 +231,7 @@ def test_docx_pages_keep_the_closing_block_and_repeat_the_header(service, tmp_pa
 
     raw = sixty_lines()
     raw["formats"] = ["docx"]
-    docs = {"sixty": service.render(raw, "docx")[0],
+    docs = {"sixty": service(raw, "docx")[0],
             "final": render(service, "final_invoice", "fr", "docx"),
             "situation": render(service, "progress_invoice_3", "fr", "docx")}
     pages = libreoffice_pages(tmp_path, docs)

@@ -16,7 +16,7 @@ from lxml import etree
 
 from docsvc.einvoice.facturx import NS as XMP_NS
 from docsvc.rendering import TemplateRegistry
-from docsvc.service import DocumentService
+from docsvc.usecases.issuing import RenderDocument
 from tests.conftest import ROOT, load_fixture
 
 JARS = ("preflight", "pdfbox2", "fontbox2", "xmpbox", "commons-logging", "javax.activation", "jaxb-api")
@@ -57,7 +57,7 @@ def excused(code: str, details: str) -> bool:
 
 @pytest.fixture(scope="module")
 def service():
-    return DocumentService(archive=None, templates=TemplateRegistry([ROOT / "templates"]))
+    return RenderDocument(TemplateRegistry([ROOT / "templates"]))
 
 
 def facturx_of(service, name: str, language: str | None = None) -> bytes:
@@ -66,7 +66,7 @@ def facturx_of(service, name: str, language: str | None = None) -> bytes:
     raw["formats"] = ["facturx"]
     if language:
         raw["language"] = language
-    return service.render(raw, "facturx")[0]
+    return service(raw, "facturx")[0]
 
 
 @pytest.mark.parametrize("name, language", [(n, None) for n in ONE_OF_EACH_TYPE] + [("invoice", "en")])

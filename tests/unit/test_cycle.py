@@ -6,13 +6,21 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from marshmallow import ValidationError
 
 from docsvc.billing.cycle import split_largest_remainder
 from docsvc.billing.document import BillingError, enrich
-from docsvc.schemas.payload import flatten_errors, load_payload
+from docsvc.schemas.payload import load_payload
+from docsvc.errors import InvalidPayload
+from docsvc.usecases.checking import validate
 from tests.conftest import DEPOSIT_30, QUOTE, cycle_payload, load_fixture
 from tests.cycle_figures import BY_NUMBER, CYCLE
+
+
+def refusals(raw) -> dict[str, list[str]]:
+    """The 422's errors for a payload: field shapes (the schema) and the document's rules (billing)."""
+    with pytest.raises(InvalidPayload) as info:
+        validate(raw)
+    return info.value.errors
 
 
 def doc_of(raw):
@@ -167,9 +175,7 @@ def test_quantity_based_progress():
     ({"line": "L9", "percent": "10"}, "No quote line 'L9'"),
 ])
 def test_progress_never_goes_backwards_or_past_100(entry, message):
-    with pytest.raises(ValidationError) as info:
-        load_payload(cycle_payload("progress_invoice", "S-3", progress=[entry]))
-    errors = flatten_errors(info.value.messages)
+    errors = refusals(cycle_payload("progress_invoice", "S-3", progress=[entry]))
     assert any(message in m for path, ms in errors.items() if path.startswith("progress.0") for m in ms), errors
 
 
@@ -222,14 +228,12 @@ def test_cycle_field_rules():
     raw = cycle_payload("deposit_invoice", "FA-3", deposit={"percent": "10"}, retention={"percent": "6"},
                         previous_invoices=[dict(DEPOSIT_30, gross_total="1605.91")])
     raw["lines"] = QUOTE["lines"]
-    with pytest.raises(ValidationError) as info:
-        load_payload(raw)
-    errors = flatten_errors(info.value.messages)
+    errors = refusals(raw)
     assert "retention.percent" in errors and "at most 5 %" in errors["retention.percent"][0]
     assert "previous_invoices.0.gross_total" in errors  # 1414.50 + 191.40 = 1605.90, not 1605.91
     raw = cycle_payload("progress_invoice", "S-5", progress=[{"line": "L1", "percent": "10"}],
                         previous_invoices=[dict(DEPOSIT_30, number="S-5")])
-    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    errors = refusals(raw)
     assert errors == {"previous_invoices.0.number": ["This is the document's own number."]}
 
 
@@ -324,14 +328,14 @@ def test_a_credit_note_must_correct_a_listed_invoice(mutate, path, fragment):
     credit = {**CREDIT_ON_DEPOSIT, "corrects": dict(CREDIT_ON_DEPOSIT["corrects"])}
     mutate(credit)
     raw = cycle_payload("final_invoice", "F-2026-0062", previous_invoices=[DEPOSIT_30, credit])
-    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    errors = refusals(raw)
     assert path in errors and any(fragment in m for m in errors[path]), errors
 
 
 def test_a_deposit_invoice_does_not_list_credit_notes():
     raw = cycle_payload("deposit_invoice", "FA-2026-0011", deposit={"percent": "10"},
                         previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT])
-    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    errors = refusals(raw)
     assert "previous_invoices.1.type" in errors
 
 
@@ -370,11 +374,10 @@ def test_with_a_schedule_the_due_date_is_the_first_instalment():
 def test_terms_or_due_date_contradicting_the_schedule_are_refused_naming_both():
     raw = _scheduled()
     raw["payment"]["terms_days"] = 30  # 2026-10-05 + 30 = 2026-11-04, not 2026-11-30
-    errors = flatten_errors(pytest.raises(ValidationError, load_payload, raw).value.messages)
+    errors = refusals(raw)
     assert set(errors) == {"payment.terms_days", "schedule.first_due_date"}
     assert "2026-11-04" in errors["payment.terms_days"][0] and "2026-11-30" in errors["payment.terms_days"][0]
-    errors = flatten_errors(pytest.raises(ValidationError, load_payload, _scheduled(due_date="2026-12-15"))
-                            .value.messages)
+    errors = refusals(_scheduled(due_date="2026-12-15"))
     assert set(errors) == {"due_date", "schedule.first_due_date"}
 
 
@@ -402,11 +405,10 @@ def test_a_credit_note_has_no_due_date_and_says_how_it_is_settled():
     raw["lines"] = [{"description": "Trop-perçu", "quantity": "1", "unit_price": "100.00", "vat_rate": "10"}]
     doc = doc_of(raw)  # the payload keeps its terms_days: they give no date to a credit note
     assert doc.due_date is None and doc.settlement.method == "refund" and doc.settlement.date == date(2026, 10, 20)
-    errors = flatten_errors(pytest.raises(ValidationError, load_payload, dict(raw, due_date="2026-11-01"))
-                            .value.messages)
+    errors = refusals(dict(raw, due_date="2026-11-01"))
     assert "due_date" in errors
-    errors = flatten_errors(pytest.raises(ValidationError, load_payload, dict(
-        _scheduled(), settlement={"method": "refund"})).value.messages)
+    errors = refusals(dict(
+        _scheduled(), settlement={"method": "refund"}))
     assert "settlement" in errors
 
 

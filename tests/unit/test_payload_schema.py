@@ -1,15 +1,17 @@
 """Bad input is refused with the JSON path of each problem."""
 import pytest
-from marshmallow import ValidationError
 
-from docsvc.schemas.payload import flatten_errors, load_payload
+from docsvc.errors import InvalidPayload
+from docsvc.schemas.payload import load_payload
+from docsvc.usecases.checking import validate
 from tests.conftest import quote_example
 
 
 def errors_of(raw) -> dict:
-    with pytest.raises(ValidationError) as info:
-        load_payload(raw)
-    return flatten_errors(info.value.messages)
+    """The 422's errors: the payload's shape (the schema), then the document's rules (billing)."""
+    with pytest.raises(InvalidPayload) as info:
+        validate(raw)
+    return info.value.errors
 
 
 def test_valid_payload_loads_decimals_not_floats():

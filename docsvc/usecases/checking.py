@@ -1,0 +1,233 @@
+"""Validate (no I/O) and check (against the archive, the template, the e-invoicing rules):
+what POST /v1/documents/validate answers and what issuing relies on."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import ValidationError
+
+from ..archive import Archive, keys
+from ..billing.document import BillingError, enrich
+from ..billing.mentions import is_b2b, missing_mentions
+from ..billing.model import DocumentType, InvoicePayload
+from ..billing.rules import payload_errors
+from ..billing.text import undrawable
+from ..billing.vat_rates import rate_errors
+from ..einvoice.cii import build_cii
+from ..einvoice.validate import validate as validate_einvoice
+from ..errors import Forbidden, InvalidPayload
+from ..rendering import TemplateRegistry, glyphs
+from ..rendering.bundle import Bundle
+from ..rendering.errors import TemplateNotFound
+from ..schemas.codes import currency_places
+from ..schemas.payload import flatten_errors, load_payload
+from .archive_calls import call, resource_or_none
+from .results import Validated
+
+#: How a refusal names an archived document of the cycle.
+LABELS = {"deposit_invoice": "deposit invoice", "progress_invoice": "situation", "credit_note": "credit note",
+          "final_invoice": "final invoice", "invoice": "invoice"}
+
+
+def validate(raw: Any, max_lines: int | None = None) -> Validated:
+    """Load the payload, check the document's rules, legal mentions and VAT rates, compute
+    every figure. No I/O."""
+    if isinstance(raw, dict) and max_lines is not None:
+        quote = raw.get("quote") if isinstance(raw.get("quote"), dict) else {}
+        for path, lines in (("lines", raw.get("lines")), ("quote.lines", quote.get("lines"))):
+            if isinstance(lines, list) and len(lines) > max_lines:
+                raise InvalidPayload({path: [f"{len(lines)} lines, at most {max_lines} (DOCSVC_MAX_LINES)."]})
+    try:
+        payload = load_payload(raw, max_lines)
+    except ValidationError as exc:
+        raise InvalidPayload(flatten_errors(exc.messages)) from None
+    incoherent = payload_errors(payload)
+    if incoherent:
+        raise InvalidPayload(incoherent)
+    missing = missing_mentions(payload)
+    if missing:
+        raise InvalidPayload(missing, "Mandatory mention(s) missing: " + ", ".join(sorted(missing)) + ".")
+    wrong_rates = rate_errors(payload)
+    if wrong_rates:
+        raise InvalidPayload(wrong_rates, "VAT rate(s) not in force where and when the operation is taxed: "
+                             + ", ".join(sorted(wrong_rates)) + ".")
+    try:
+        document = enrich(payload, currency_places(payload.currency))
+    except BillingError as exc:
+        raise InvalidPayload(exc.errors) from None
+    if document.totals.prepaid_total > document.totals.gross_total:
+        raise InvalidPayload({"payments": [
+            f"Payments received ({document.totals.prepaid_total}) exceed the gross total "
+            f"({document.totals.gross_total})."]})
+    return Validated(payload, document)
+
+
+def seller_key(payload: InvoicePayload) -> str:
+    """The seller's numbering series: its SIREN, or abroad its VAT number."""
+    key = payload.seller.siren or payload.seller.vat_id
+    if not key:
+        raise InvalidPayload({"seller.siren": ["A SIREN (or, outside France, a VAT number) identifies "
+                                               "the seller's numbering series."]})
+    return key
+
+
+def bundle_for(templates: TemplateRegistry, payload: InvoicePayload) -> Bundle:
+    """The template version the payload names, able to render every format it asks for."""
+    try:
+        bundle = templates.get(payload.template.name, payload.template.version)
+    except TemplateNotFound:
+        wanted = payload.template.name + (f" {payload.template.version}" if payload.template.version else "")
+        raise InvalidPayload({"template": [f"No published template {wanted}."]}) from None
+    unsupported = [f for f in payload.formats if not bundle.supports(f)]
+    if unsupported:
+        raise InvalidPayload({"formats": [f"Template {bundle.name} {bundle.version} does not render "
+                                          f"{', '.join(unsupported)}."]})
+    return bundle
+
+
+def check_drawable(raw: Any, bundle: Bundle) -> None:
+    """Refuse text the template version's fonts can't draw: an original is never re-rendered.
+    A DOCX-only version is drawn with the reader's fonts, not ours: nothing to check."""
+    if not bundle.supports("pdf"):
+        return
+    fonts = glyphs.coverage(bundle.path, bundle.sha256)
+    errors = undrawable(raw, fonts.codepoints, f"{bundle.name} {bundle.version}", fonts.fonts)
+    if errors:
+        raise InvalidPayload(errors, f"Text the template {bundle.name} {bundle.version} can't draw: "
+                             + ", ".join(sorted(errors)) + ".")
+
+
+def einvoice(validated: Validated) -> tuple[bytes, str]:
+    """The CII XML, refused unless the XSD, the EN 16931 schematron and, between two
+    French businesses, the French CTC rules all pass."""
+    payload, document = validated.payload, validated.document
+    xml, level = build_cii(document)
+    french = payload.seller.address.country == "FR" and payload.buyer.address.country == "FR" and is_b2b(payload)
+    failures = validate_einvoice(xml, level, french_rules=french)
+    if failures:
+        raise InvalidPayload(
+            {"facturx": [f"{f.rule}: {f.message}" for f in failures]},
+            f"The e-invoice breaks {len(failures)} official rule(s): "
+            + ", ".join(sorted({f.rule for f in failures})) + ".",
+        ) from None
+    return xml, level
+
+
+class CheckDocument:
+    """validate() plus the checks against archived originals and, for Factur-X, the official
+    e-invoicing rules. `sellers` limits which sellers the caller may act for (None: any)."""
+
+    def __init__(self, archive: Archive, templates: TemplateRegistry, max_lines: int | None = None):
+        self.archive = archive
+        self.templates = templates
+        self.max_lines = max_lines
+
+    def __call__(self, raw: Any, sellers: set[str] | None = None) -> Validated:
+        validated = validate(raw, self.max_lines)
+        seller = seller_key(validated.payload)
+        if sellers is not None and seller not in sellers:
+            raise Forbidden(f"This key can't act for seller {seller}.")
+        # an unknown template or format, or text its fonts can't draw: refused here as at issue
+        check_drawable(raw, bundle_for(self.templates, validated.payload))
+        self.check_history(validated.payload)
+        self.check_cycle_complete(validated.payload)
+        if "facturx" in validated.payload.formats:
+            validated.einvoice = einvoice(validated)
+        return validated
+
+    def check_history(self, payload: InvoicePayload) -> None:
+        """Earlier documents the payload names must agree with their archived originals.
+
+        A previous invoice found in the archive must be of the same type, on the same quote,
+        with the same figures; a corrected invoice must have the date the payload says.
+        Invoices not in this archive (issued elsewhere) are taken as the payload states them.
+        """
+        seller = payload.seller.siren or payload.seller.vat_id
+        if not seller:
+            return
+        errors: dict[str, list[str]] = {}
+        for i, previous in enumerate(payload.previous_invoices):
+            archived = resource_or_none(self.archive, keys.document_id(seller, previous.number))
+            if archived is None:
+                continue
+            doc = archived["document"]
+            path = f"previous_invoices.{i}"
+            if archived["type"] != previous.type:
+                errors[f"{path}.type"] = [f"{previous.number} is archived as a {archived['type']}."]
+                continue
+            quote = (doc.get("quote") or {}).get("number")
+            if previous.type == "credit_note":  # a credit note has no quote: it must correct the invoice stated
+                corrected = (doc.get("corrects") or {}).get("number")
+                if previous.corrects is not None and corrected != previous.corrects.number:
+                    errors[f"{path}.corrects.number"] = [f"{previous.number} corrects {corrected}, "
+                                                         f"not {previous.corrects.number}."]
+                    continue
+            elif payload.quote is not None and quote != payload.quote.number:
+                errors[f"{path}.number"] = [f"{previous.number} was issued on quote {quote}, "
+                                            f"not {payload.quote.number}."]
+                continue
+            stated: dict[str, Any] = {
+                "issue_date": previous.issue_date.isoformat(), "net_total": str(previous.net_total),
+                "gross_total": str(previous.gross_total),
+                "vat": sorted((str(Decimal(v.rate).quantize(Decimal("0.01"))), str(v.base), str(v.amount))
+                              for v in previous.vat)}
+            totals = archived["totals"]
+            kept: dict[str, Any] = {
+                "issue_date": archived["issue_date"], "net_total": totals["net_total"],
+                "gross_total": totals["gross_total"],
+                "vat": sorted((v["rate"], v["base"], v["amount"]) for v in totals["vat_breakdown"])}
+            if previous.retention is not None:  # the retention a situation withheld, as archived
+                stated["retention"] = str(previous.retention)
+                kept["retention"] = totals.get("retention_total")
+            differing = [k for k in stated if stated[k] != kept[k]]
+            if differing:
+                errors[path] = [f"{previous.number} differs from its archived original on "
+                                f"{', '.join(differing)}: archived " + ", ".join(
+                                    f"{k} {kept[k]}" for k in differing) + "."]
+        if payload.corrects is not None:
+            archived = resource_or_none(self.archive, keys.document_id(seller, payload.corrects.number))
+            if archived is not None:
+                if archived["issue_date"] != payload.corrects.issue_date.isoformat():
+                    errors["corrects.issue_date"] = [f"{payload.corrects.number} was issued on "
+                                                     f"{archived['issue_date']}."]
+                if payload.corrects.type and payload.corrects.type != archived["type"]:
+                    errors["corrects.type"] = [f"{payload.corrects.number} is a {archived['type']}."]
+        if errors:
+            raise InvalidPayload(errors, "The payload disagrees with archived originals: "
+                                 + ", ".join(sorted(errors)) + ".")
+
+    def check_cycle_complete(self, payload: InvoicePayload) -> None:
+        """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and
+        credit note the archive holds on this seller's quote must be in previous_invoices of
+        the next situation or the final invoice (left out, it would be billed twice); a new
+        deposit must list the quote's deposits already archived; nothing follows a final invoice.
+        A document already archived under this number is left to issuing (a retry or a 409)."""
+        kinds = {DocumentType.DEPOSIT_INVOICE: ("deposit_invoice",),
+                 DocumentType.PROGRESS_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note"),
+                 DocumentType.FINAL_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note")}
+        if payload.type not in kinds or payload.quote is None:
+            return
+        seller = payload.seller.siren or payload.seller.vat_id
+        if not seller:
+            return
+        own = keys.document_id(seller, payload.number)
+        if resource_or_none(self.archive, own) is not None:
+            return
+        listed = {p.number for p in payload.previous_invoices}
+        quote = payload.quote.number
+        problems = []
+        for entry in call(self.archive.quote_documents, seller, quote):
+            if entry["id"] == own or call(self.archive.head, keys.resource_key(entry["id"])) is None:
+                continue  # this very document, or an attempt that crashed before its resource
+            what = f"{entry['number']} ({LABELS.get(entry['type'], entry['type'])} of {entry['issue_date']})"
+            if entry["type"] == "final_invoice":
+                problems.append(f"Quote {quote} already has its final invoice {what}: nothing is left to bill "
+                                "on it; correct it with a credit note.")
+            elif entry["type"] in kinds[payload.type] and entry["number"] not in listed:
+                problems.append(f"{what} is archived on quote {quote} but not listed in previous_invoices: "
+                                "the buyer would pay it twice. List it (number, issue_date, figures).")
+        if problems:
+            raise InvalidPayload({"previous_invoices": problems},
+                                 f"{len(problems)} document(s) of quote {quote} in the archive are not accounted "
+                                 "for: " + "; ".join(problems))

@@ -1,0 +1,201 @@
+"""Issue a document once (render every format, archive the originals, then the resource),
+or render one without archiving anything."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from ..archive import AlreadyExists, Archive, keys
+from ..billing.model import DocumentType, InvoicePayload, as_plain
+from ..einvoice import facturx
+from ..errors import Conflict
+from ..rendering import TemplateRegistry
+from ..rendering.bundle import Bundle
+from .archive_calls import call, resource_or_none
+from .checking import CheckDocument, bundle_for, check_drawable, einvoice, seller_key, validate
+from .results import FileRecord, Issued, Resource, Validated
+
+MEDIA_TYPES = {
+    "pdf": ("application/pdf", "pdf"),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "facturx": ("application/pdf", "facturx.pdf"),
+    "xml": ("application/xml", "factur-x.xml"),  # the CII XML alone, archived with every Factur-X
+}
+
+#: (format, "name@version", seconds, bytes): called after each rendering (the metrics, when served)
+OnRender = Callable[[str, str, float, bytes], None]
+
+
+#: Puts an archived resource in the search index (or leaves it to the sweep): never raises
+IndexResource = Callable[[Resource], object]
+
+
+def canonical_json(value: Any) -> bytes:
+    """Sorted keys, no spaces, decimals as written: the bytes a payload hash is taken of."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default).encode()
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def retention_end(issued: date, years: int) -> date:
+    """Issue date + N years; a 29 February rolls to 1 March so the period is never short."""
+    try:
+        return issued.replace(year=issued.year + years)
+    except ValueError:
+        return date(issued.year + years, 3, 1)
+
+
+def render_format(bundle: Bundle, fmt: str, validated: Validated, plain: dict[str, Any] | None = None,
+                  on_render: OnRender | None = None) -> bytes:
+    """One format of a validated document; Factur-X embeds the CII checked beforehand."""
+    if fmt == "xml":
+        assert validated.einvoice is not None, "the CII is built by the check before any rendering"
+        return validated.einvoice[0]
+    started = time.perf_counter()
+    data = bundle.render(fmt, plain if plain is not None else as_plain(validated.document))
+    if fmt == "facturx":
+        assert validated.einvoice is not None, "the CII is built by the check before any rendering"
+        xml, level = validated.einvoice
+        title = bundle.labels[validated.document.language]["titles"][validated.document.type.value]
+        data = facturx.embed(data, xml, level, validated.document, title)
+    if on_render is not None:
+        on_render(fmt, f"{bundle.name}@{bundle.version}", time.perf_counter() - started, data)
+    return data
+
+
+class RenderDocument:
+    """Render without archiving (`docsvc render`): the same checks as issuing, bar the archive."""
+
+    def __init__(self, templates: TemplateRegistry, max_lines: int | None = None):
+        self.templates = templates
+        self.max_lines = max_lines
+
+    def __call__(self, raw: Any, fmt: str = "pdf") -> tuple[bytes, Validated]:
+        validated = validate(raw, self.max_lines)
+        bundle = bundle_for(self.templates, validated.payload)
+        check_drawable(raw, bundle)
+        if fmt in ("facturx", "xml"):
+            validated.einvoice = einvoice(validated)
+        return render_format(bundle, fmt, validated), validated
+
+
+class IssueDocument:
+    """Validate, render and archive once. A retry of the same payload finds the original
+    (created False); another payload under the same number is a Conflict."""
+
+    def __init__(self, archive: Archive, templates: TemplateRegistry, check: CheckDocument,
+                 retention_years: int = 10, index: IndexResource | None = None, on_render: OnRender | None = None):
+        self.archive = archive
+        self.templates = templates
+        self.check = check
+        self.retention_years = retention_years
+        self.index = index
+        self.on_render = on_render
+
+    def __call__(self, raw: Any, sellers: set[str] | None = None) -> Issued:
+        validated = self.check(raw, sellers)
+        payload = validated.payload
+        bundle = bundle_for(self.templates, payload)
+        doc_id = keys.document_id(seller_key(payload), payload.number)
+        payload_sha = hashlib.sha256(canonical_json(raw)).hexdigest()
+
+        existing = resource_or_none(self.archive, doc_id)
+        if existing is not None:
+            self._index(existing)  # idempotent: heals a row lost to a crash after the resource was written
+            return Issued(_same_payload(existing, payload_sha), False)
+
+        quote = self._quote_of(payload)
+        render_id = hashlib.sha256(f"{payload_sha}:{bundle.sha256}".encode()).hexdigest()[:16]
+        # an unlocked dev bucket keeps nothing until a date
+        retain_until = retention_end(payload.issue_date, self.retention_years) if self.archive.locked else None
+        plain = as_plain(validated.document)
+        files: list[FileRecord] = []
+        formats = list(payload.formats) + (["xml"] if "facturx" in payload.formats else [])
+        for fmt in formats:
+            media_type, extension = MEDIA_TYPES[fmt]
+            key = keys.file_key(doc_id, render_id, extension)
+            data = render_format(bundle, fmt, validated, plain, self.on_render)
+            data, version = self._put_or_reuse(key, data, media_type, retain_until)
+            files.append({"format": fmt, "media_type": media_type, "size": len(data), "version": version,
+                          "filename": f"{doc_id}.{extension}", "sha256": hashlib.sha256(data).hexdigest(),
+                          "key": key})
+        resource: Resource = {
+            "id": doc_id,
+            "type": payload.type.value,
+            "number": payload.number,
+            "seller": {"name": payload.seller.name, "siren": payload.seller.siren},
+            "buyer": {"name": payload.buyer.name},
+            "issue_date": payload.issue_date.isoformat(),
+            "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "template": {"name": bundle.name, "version": bundle.version, "sha256": bundle.sha256},
+            "totals": validated.totals(),
+            "document": validated.document_json(),
+            "files": files,
+            "archive": {"backend": self.archive.backend,
+                        "retain_until": retain_until.isoformat() if retain_until else None},
+            "payload_sha256": payload_sha,
+        }
+        if quote is not None:  # before the resource: an issued document is always in its quote's list
+            call(self.archive.file_under_quote, seller_key(payload), quote, {
+                "id": doc_id, "number": payload.number, "type": payload.type.value,
+                "issue_date": payload.issue_date.isoformat(), "quote": quote})
+        try:
+            call(self.archive.put_once, keys.resource_key(doc_id), canonical_json(resource),
+                 content_type="application/json", retain_until=retain_until)
+        except AlreadyExists:  # a concurrent request won the race: answer as for a retry
+            winner = resource_or_none(self.archive, doc_id)
+            assert winner is not None, "put_once refused: the resource is there"
+            return Issued(_same_payload(winner, payload_sha), False)
+        self._index(resource)
+        return Issued(resource, True)
+
+    def _index(self, resource: Resource) -> None:
+        """One row per original, after the original: a failure is logged and left to the
+        start-up sweep, never the caller's problem (the archive is the truth)."""
+        if self.index is not None:
+            self.index(resource)
+
+    def _quote_of(self, payload: InvoicePayload) -> str | None:
+        """The quote a document belongs to: its own, or for a credit note, that of the archived
+        invoice it corrects (None when that invoice is not in this archive or on no quote)."""
+        if payload.quote is not None:
+            return payload.quote.number
+        if payload.type != DocumentType.CREDIT_NOTE or payload.corrects is None:
+            return None
+        corrected = resource_or_none(self.archive, keys.document_id(seller_key(payload), payload.corrects.number))
+        quote = (corrected["document"].get("quote") if corrected else None)
+        return quote["number"] if quote else None
+
+    def _put_or_reuse(self, key: str, data: bytes, media_type: str,
+                      retain_until: date | None) -> tuple[bytes, str | None]:
+        """Write a file once; if a crashed earlier attempt already wrote this render, keep its
+        bytes. Returns the bytes and the store's version id of the original."""
+        try:
+            stored = call(self.archive.put_once, key, data, content_type=media_type, retain_until=retain_until)
+            return data, stored.version
+        except AlreadyExists:
+            head = call(self.archive.head, key)
+            version = head.version if head else None
+            return call(self.archive.get, key, version), version
+
+
+def _same_payload(existing: Resource, payload_sha: str) -> Resource:
+    """A retry answers the original; another payload under its number never replaces it."""
+    if existing.get("payload_sha256") != payload_sha:
+        raise Conflict(f"Invoice {existing['number']} of seller {existing['id'].split('-', 1)[0]} "
+                       f"was already issued with a different payload as {existing['id']}; "
+                       "an original is never replaced: issue a credit note or a new number.",
+                       existing=existing["id"])
+    return existing
