@@ -121,7 +121,7 @@ def postgresql():
 
 
 def server_started_by(args) -> str | None:
-    """"docsvc serve", "docsvc worker" or "redis-server" when `args` (as given to Popen) starts it."""
+    """What `args` (as given to Popen) starts: `docsvc serve`, `docsvc worker`, `redis-server` or None."""
     try:
         if isinstance(args, (str, bytes)):
             argv = shlex.split(os.fsdecode(args))
@@ -140,6 +140,7 @@ def server_started_by(args) -> str | None:
 
 
 _running: list = [None]  # the test being set up, run or torn down
+_popen_key = pytest.StashKey[type]()  # subprocess.Popen as it was, put back at the end
 
 
 @pytest.hookimpl(wrapper=True)
@@ -169,5 +170,3 @@ def pytest_configure(config):
 def pytest_unconfigure(config):
     subprocess.Popen = config.stash.get(_popen_key, subprocess.Popen)
 
-
-_popen_key = pytest.StashKey[type]()

@@ -192,7 +192,8 @@ def test_what_inter_draws_goes_through(client):
     raw["buyer"]["name"] = "Łódź Ἀθῆναι Жилстрой — Œuvre № 5"
     r = post(client, raw)
     assert r.status_code == 201, r.json
-    assert "Łódź Ἀθῆναι Жилстрой" in pdf_text(client.get(r.json["files"][0]["url"]).data, layout=True, clean=plain_spaces)
+    pdf = client.get(r.json["files"][0]["url"]).data
+    assert "Łódź Ἀθῆναι Жилстрой" in pdf_text(pdf, layout=True, clean=plain_spaces)
 
 
 def test_a_declared_fallback_font_draws_more(tmp_path):
