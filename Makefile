@@ -1,4 +1,4 @@
-.PHONY: setup run test bench bench-batch bench-index clean
+.PHONY: setup run test test-fast bench bench-batch bench-index clean
 
 setup:
 	@bash scripts/setup.sh
@@ -8,6 +8,10 @@ run: setup
 
 test: setup
 	.venv/bin/python -m pytest
+
+# the unit layer only, without anything that starts a server (a few seconds, not ~13 minutes)
+test-fast: setup
+	.venv/bin/python -m pytest -q tests/unit -m "not e2e"
 
 bench: setup
 	.venv/bin/python bench/render.py

@@ -1,4 +1,7 @@
 import json
+import os
+import shlex
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -109,3 +112,61 @@ def postgresql():
     server = PostgreSQL().start()
     yield server
     server.remove()
+
+
+# ------------------------------------------------------------------ the e2e mark, enforced
+# `-m "not e2e"` (make test-fast) must start no server. A test that starts `docsvc serve`,
+# `docsvc worker` or redis-server (in its body or through a fixture) without the e2e mark
+# fails, naming what it started: the mark can't be forgotten on a new test.
+
+
+def server_started_by(args) -> str | None:
+    """What `args` (as given to Popen) starts: `docsvc serve`, `docsvc worker`, `redis-server` or None."""
+    try:
+        if isinstance(args, (str, bytes)):
+            argv = shlex.split(os.fsdecode(args))
+        elif isinstance(args, os.PathLike):
+            argv = [os.fsdecode(args)]
+        else:
+            argv = [os.fsdecode(a) for a in args]
+    except (TypeError, ValueError):
+        return None
+    program = Path(argv[0]).name if argv else ""
+    if program == "redis-server":
+        return program
+    if program == "docsvc" and len(argv) > 1 and argv[1] in ("serve", "worker"):
+        return f"docsvc {argv[1]}"
+    return None
+
+
+_running: list = [None]  # the test being set up, run or torn down
+_popen_key = pytest.StashKey[type]()  # subprocess.Popen as it was, put back at the end
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _running[0] = item
+    try:
+        return (yield)
+    finally:
+        _running[0] = None
+
+
+class _E2ECheckedPopen(subprocess.Popen):
+    def __init__(self, *args, **kwargs):
+        started = server_started_by(args[0] if args else kwargs.get("args", ()))
+        item = _running[0]
+        if started and item is not None and item.get_closest_marker("e2e") is None:
+            pytest.fail(f"{item.nodeid} starts {started} but is not marked e2e: add @pytest.mark.e2e "
+                        "(or pytestmark = pytest.mark.e2e for the module)", pytrace=False)
+        super().__init__(*args, **kwargs)
+
+
+def pytest_configure(config):
+    config.stash[_popen_key] = subprocess.Popen
+    subprocess.Popen = _E2ECheckedPopen  # subprocess.run and friends create theirs through it
+
+
+def pytest_unconfigure(config):
+    subprocess.Popen = config.stash.get(_popen_key, subprocess.Popen)
+

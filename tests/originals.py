@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -27,15 +28,37 @@ MONTHS = {"fr": ["janvier", "février", "mars", "avril", "mai", "juin", "juillet
                  "November", "December"]}
 
 
+def plain_spaces(text: str) -> str:
+    """No-break and narrow no-break spaces as spaces, nothing else."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 def flat(text: str) -> str:
     """No-break and narrow no-break spaces as spaces, the minus sign as a hyphen, runs of blanks as one."""
-    text = text.replace("\u202f", " ").replace("\u00a0", " ").replace("\u2212", "-")
-    return re.sub(r"[ \t]+", " ", text)
+    return re.sub(r"[ \t]+", " ", plain_spaces(text).replace("\u2212", "-"))
 
 
-def pdf_text(pdf: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout
-    return flat(out.decode())
+# The one way tests read a PDF's text: poppler's pdftotext, as a user's tools would.
+
+
+def _pdftotext(pdf: bytes, layout: bool) -> str:
+    """pdftotext's output: reading order, or with `layout` the text as placed on the page; a
+    form feed ends each page."""
+    args = ["pdftotext", *(["-layout"] if layout else []), "-", "-"]
+    return subprocess.run(args, input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+def pdf_text(pdf: bytes, *, layout: bool = False, clean: Callable[[str], str] = flat) -> str:
+    """The whole text of `pdf` (pages ended by form feeds), through `clean`."""
+    return clean(_pdftotext(pdf, layout))
+
+
+def pdf_pages(pdf: bytes, *, layout: bool = False, clean: Callable[[str], str] = flat,
+              blank: bool = False) -> list[str]:
+    """The text of each page of `pdf`, through `clean`; blank pages are left out unless `blank`
+    (then there is one string per page, "" or only blanks for a blank one)."""
+    pages = _pdftotext(pdf, layout).split("\f")[:-1]  # the last form feed ends the last page
+    return [clean(page) for page in pages if blank or page.strip()]
 
 
 def docx_text(data: bytes) -> str:

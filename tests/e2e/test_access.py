@@ -2,6 +2,9 @@
 import json
 import os
 import subprocess
+from dataclasses import dataclass
+
+import pytest
 
 from tests.conftest import load_fixture, quote_example
 from tests.e2e.conftest import (
@@ -12,6 +15,8 @@ from tests.e2e.conftest import (
     start_server,
     stop_server,
 )
+
+pytestmark = pytest.mark.e2e  # every test here starts `docsvc serve` (or redis-server), or reads one that did
 
 OTHER_SELLER = "793482159"
 
@@ -29,60 +34,141 @@ def new_key(tmp_path, name, scopes, sellers):
     return out.strip().splitlines()[-1]  # the token is the last line
 
 
-def test_keys_scopes_sellers_revocation_logs_and_audit(tmp_path):
+@dataclass
+class Scenario:
+    """What the scripted scenario of `scenario` saw: answers by name, the log, the audit trail."""
+    tokens: dict[str, str]  # key name -> token
+    doc_id: str | None
+    answers: dict[str, tuple[int, dict, bytes]]
+    after_revocation: list[int]  # statuses of 12 reads with the revoked key
+    key_listing: str
+    log_text: str
+    audit: list[dict]
+
+    def status(self, name: str) -> int:
+        return self.answers[name][0]
+
+    def problem(self, name: str) -> dict:
+        return json.loads(self.answers[name][2])
+
+    @property
+    def log_lines(self) -> list[dict]:
+        return [json.loads(line) for line in self.log_text.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory):
+    """One served process for the tests below (as many servers as the single test they replace).
+
+    The audit trail is asserted as a whole, in order, so every call is made here, once, in
+    the order a billing system, another seller's system and an auditor would make them; each
+    test then checks one side of what happened. The server is stopped before the log is read
+    (every line written) and before the audit trail is listed."""
+    tmp_path = tmp_path_factory.mktemp("access")
     base, proc, log = start_server(tmp_path)
+    answers = {}
     try:
         billing = new_key(tmp_path, "billing-durand", "documents:write,documents:read", "912345675")
         other = new_key(tmp_path, "billing-other", "documents:write,documents:read", OTHER_SELLER)
         reader = new_key(tmp_path, "auditor", "documents:read", "*")
-        assert billing.startswith("dsv_") and len(billing) >= 4 + 43  # 32 random bytes, url-safe base64
 
-        # 401 without a token, or with a bad one, with WWW-Authenticate
-        status, headers, body = call("GET", base + "/v1/documents", token=None)
-        assert status == 401 and headers["WWW-Authenticate"] == 'Bearer realm="docsvc"'
-        assert json.loads(body)["status"] == 401
-        assert call("GET", base + "/v1/documents", token="dsv_forged")[0] == 401
+        answers["no token"] = call("GET", base + "/v1/documents", token=None)
+        answers["forged token"] = call("GET", base + "/v1/documents", token="dsv_forged")
 
-        status, headers, body = call("POST", base + "/v1/documents", load_fixture("invoice"), token=billing,
-                                     headers={"X-Request-Id": "issue-42"})
-        assert status == 201 and headers["X-Request-Id"] == "issue-42"
-        doc_id = json.loads(body)["id"]
+        answers["issue"] = call("POST", base + "/v1/documents", load_fixture("invoice"), token=billing,
+                                headers={"X-Request-Id": "issue-42"})
+        doc_id = json.loads(answers["issue"][2]).get("id")
 
-        # another seller's key: 404 (existence doesn't leak), empty search, can't issue for it (403)
-        assert call("GET", base + f"/v1/documents/{doc_id}", token=other)[0] == 404
-        assert call("GET", base + f"/v1/documents/{doc_id}/files/pdf", token=other)[0] == 404
-        assert call("GET", base + f"/v1/documents/{doc_id}/verify", token=other)[0] == 404
-        assert json.loads(call("GET", base + "/v1/documents", token=other)[2])["count"] == 0
-        assert json.loads(call("GET", base + "/v1/documents?seller=912345675", token=other)[2])["count"] == 0
-        status, _, body = call("POST", base + "/v1/documents", quote_example(), token=other)
-        assert status == 403 and "912345675" in json.loads(body)["detail"]
-        # a read-only key can read every seller but not issue; no key but admin reads metrics
-        assert call("GET", base + f"/v1/documents/{doc_id}", token=reader)[0] == 200
-        status, _, body = call("POST", base + "/v1/documents", quote_example(), token=reader)
-        assert status == 403 and "documents:write" in json.loads(body)["detail"]
-        assert call("GET", base + "/v1/templates", token=billing)[0] == 403
-        assert call("GET", base + "/metrics", token=billing)[0] == 403
-        assert call("GET", base + "/metrics")[0] == 200  # admin token
+        answers["other reads"] = call("GET", base + f"/v1/documents/{doc_id}", token=other)
+        answers["other fetches the pdf"] = call("GET", base + f"/v1/documents/{doc_id}/files/pdf", token=other)
+        answers["other verifies"] = call("GET", base + f"/v1/documents/{doc_id}/verify", token=other)
+        answers["other searches"] = call("GET", base + "/v1/documents", token=other)
+        answers["other searches the seller"] = call("GET", base + "/v1/documents?seller=912345675", token=other)
+        answers["other issues for the seller"] = call("POST", base + "/v1/documents", quote_example(), token=other)
 
-        assert call("GET", base + f"/v1/documents/{doc_id}/verify", token=billing)[0] == 200
-        # revocation takes effect at once, on every worker
+        answers["auditor reads"] = call("GET", base + f"/v1/documents/{doc_id}", token=reader)
+        answers["auditor issues"] = call("POST", base + "/v1/documents", quote_example(), token=reader)
+        answers["billing lists templates"] = call("GET", base + "/v1/templates", token=billing)
+        answers["billing reads metrics"] = call("GET", base + "/metrics", token=billing)
+        answers["admin reads metrics"] = call("GET", base + "/metrics")  # admin token
+
+        answers["billing verifies"] = call("GET", base + f"/v1/documents/{doc_id}/verify", token=billing)
         cli(tmp_path, "keys", "revoke", "billing-durand")
-        assert {call("GET", base + f"/v1/documents/{doc_id}", token=billing)[0] for _ in range(12)} == {401}
-        listing = cli(tmp_path, "keys", "list")
-        assert "billing-durand" in listing and "revoked" in listing
+        after_revocation = [call("GET", base + f"/v1/documents/{doc_id}", token=billing)[0] for _ in range(12)]
+        key_listing = cli(tmp_path, "keys", "list")
     finally:
         stop_server(proc)
+    audit = [json.loads(line) for line in cli(tmp_path, "audit", "--since", "2000-01-01").splitlines()]
+    return Scenario({"billing-durand": billing, "billing-other": other, "auditor": reader}, doc_id, answers,
+                    after_revocation, key_listing, log.read_text(), audit)
 
-    text = log.read_text()
-    for token in (billing, other, reader, ADMIN_TOKEN):
-        assert token not in text  # tokens never reach the logs
-    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-    issued = next(line for line in lines if line.get("request_id") == "issue-42")
+
+def test_a_token_is_32_random_bytes(scenario):
+    token = scenario.tokens["billing-durand"]
+    assert token.startswith("dsv_") and len(token) >= 4 + 43  # 32 random bytes, url-safe base64
+
+
+def test_no_token_or_a_bad_one_is_401_with_www_authenticate(scenario):
+    status, headers, body = scenario.answers["no token"]
+    assert status == 401 and headers["WWW-Authenticate"] == 'Bearer realm="docsvc"'
+    assert json.loads(body)["status"] == 401
+    assert scenario.status("forged token") == 401
+
+
+def test_an_issue_answers_with_the_request_id_sent(scenario):
+    status, headers, _ = scenario.answers["issue"]
+    assert status == 201 and headers["X-Request-Id"] == "issue-42"
+
+
+def test_scopes_limit_what_a_key_does(scenario):
+    # a read-only key can read every seller but not issue; no key but admin reads metrics
+    assert scenario.status("auditor reads") == 200
+    assert scenario.status("auditor issues") == 403
+    assert "documents:write" in scenario.problem("auditor issues")["detail"]
+    assert scenario.status("billing lists templates") == 403
+    assert scenario.status("billing reads metrics") == 403
+    assert scenario.status("admin reads metrics") == 200
+
+
+def test_another_sellers_key_sees_nothing_of_the_document(scenario):
+    # 404, not 403: existence doesn't leak; searches come back empty
+    assert scenario.status("other reads") == 404
+    assert scenario.status("other fetches the pdf") == 404
+    assert scenario.status("other verifies") == 404
+    assert json.loads(scenario.answers["other searches"][2])["count"] == 0
+    assert json.loads(scenario.answers["other searches the seller"][2])["count"] == 0
+
+
+def test_another_sellers_key_cannot_issue_for_the_seller(scenario):
+    assert scenario.status("other issues for the seller") == 403
+    assert "912345675" in scenario.problem("other issues for the seller")["detail"]
+
+
+def test_revocation_takes_effect_at_once_on_every_worker(scenario):
+    assert scenario.status("billing verifies") == 200  # the key worked until revoked
+    assert set(scenario.after_revocation) == {401}  # 12 reads over the 2 workers
+    assert "billing-durand" in scenario.key_listing and "revoked" in scenario.key_listing
+
+
+def test_tokens_never_reach_the_logs(scenario):
+    for token in (*scenario.tokens.values(), ADMIN_TOKEN):
+        assert token not in scenario.log_text
+
+
+def test_the_log_line_of_a_request_names_its_request_id_and_key(scenario):
+    issued = next(line for line in scenario.log_lines if line.get("request_id") == "issue-42")
     assert (issued["method"], issued["path"], issued["status"], issued["key"]) == (
         "POST", "/v1/documents", 201, "billing-durand")
 
-    events = [json.loads(line) for line in cli(tmp_path, "audit", "--since", "2000-01-01").splitlines()]
-    story = [(e["who"], e["action"], e["outcome"]) for e in events]
+
+def test_refusals_are_in_the_log(scenario):
+    refused = [(line["key"], line["status"]) for line in scenario.log_lines if line.get("message") == "request"
+               and line["status"] in (403, 404)]
+    assert refused.count(("billing-other", 404)) == 3 and ("billing-other", 403) in refused
+
+
+def test_the_audit_trail_tells_who_did_what_in_order(scenario):
+    story = [(e["who"], e["action"], e["outcome"]) for e in scenario.audit]
     # the scripted scenario, in order: who did what. Refusals (401, 403, the other seller's 404s)
     # are not in the archive: they are in the log lines and the metrics
     assert story == [
@@ -92,12 +178,12 @@ def test_keys_scopes_sellers_revocation_logs_and_audit(tmp_path):
         ("billing-durand", "verify", "200"),
         ("cli", "key.revoke", "revoked"),
     ]
-    refused = [(line["key"], line["status"]) for line in lines if line.get("message") == "request"
-               and line["status"] in (403, 404)]
-    assert refused.count(("billing-other", 404)) == 3 and ("billing-other", 403) in refused
-    assert [e["target"] for e in events[3:6]] == [doc_id, doc_id, doc_id]
-    assert events == sorted(events, key=lambda e: e["at"])
-    assert next(e for e in events if e["action"] == "issue")["request_id"] == "issue-42"
+    assert scenario.audit == sorted(scenario.audit, key=lambda e: e["at"])
+
+
+def test_audit_entries_name_the_document_and_the_request(scenario):
+    assert [e["target"] for e in scenario.audit[3:6]] == [scenario.doc_id] * 3
+    assert next(e for e in scenario.audit if e["action"] == "issue")["request_id"] == "issue-42"
 
 
 def test_rate_limit_and_body_limit(tmp_path):

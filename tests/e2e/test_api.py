@@ -2,26 +2,12 @@
 import copy
 import hashlib
 import json
-import subprocess
 
 import pytest
 
 from tests.conftest import load_fixture, quote_example
 from tests.e2e.conftest import crash_before_resource
-from tests.originals import docx_text
-
-NBSP = {"\u202f": " ", "\u00a0": " "}
-
-
-def normalise(text: str) -> str:
-    for k, v in NBSP.items():
-        text = text.replace(k, v)
-    return text
-
-
-def pdf_text(data: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True)
-    return normalise(out.stdout.decode())
+from tests.originals import docx_text, pdf_text, plain_spaces
 
 
 def post(client, payload, path="/v1/documents"):
@@ -52,7 +38,7 @@ def test_issue_an_invoice_and_fetch_its_originals(client):
     assert hashlib.sha256(pdf.data).hexdigest() == body["files"][0]["sha256"]
     assert pdf.headers["ETag"] == f'"{body["files"][0]["sha256"]}"'
     assert pdf.headers["Content-Disposition"] == 'attachment; filename="912345675-F-2026-0007.pdf"'
-    text = pdf_text(pdf.data)
+    text = pdf_text(pdf.data, layout=True, clean=plain_spaces)
     assert "F-2026-0007" in text and "SCI Les Tilleuls" in text
     assert "5 353,00 €" in text and "4 715,00 €" in text and "638,00 €" in text
 
@@ -150,7 +136,7 @@ def test_credit_note_and_search(client):
     assert credit["document"]["corrects"] == {"number": "F-2026-0142", "issue_date": "2026-11-20", "type": None}
     # 20 %: 4 x 18.00 + 39.90 = 111.90 -> 22.38; 10 %: 85.00 -> 8.50; gross 196.90 + 30.88 = 227.78
     assert credit["totals"]["gross_total"] == "227.78"
-    text = pdf_text(client.get(credit["files"][0]["url"]).data)
+    text = pdf_text(client.get(credit["files"][0]["url"]).data, layout=True, clean=plain_spaces)
     assert "Avoir" in text and "F-2026-0142" in text and "227,78 €" in text
 
     def ids(query):
@@ -252,5 +238,5 @@ def test_english_documents(client):
     raw = copy.deepcopy(quote_example())
     raw["language"] = "en"
     created = post(client, raw).json
-    text = pdf_text(client.get(created["files"][0]["url"]).data)
+    text = pdf_text(client.get(created["files"][0]["url"]).data, layout=True, clean=plain_spaces)
     assert "Invoice" in text and "€5,353.00" in text

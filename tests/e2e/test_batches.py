@@ -9,6 +9,7 @@ from pypdf import PdfReader
 
 from tests.e2e.conftest import DOCSVC, call
 from tests.e2e.jobs import RedisServer, Stack, invoice
+from tests.originals import pdf_pages
 
 pytestmark = pytest.mark.e2e
 
@@ -28,7 +29,7 @@ def stack(tmp_path_factory):
 
 
 def page_texts(pdf: bytes) -> list[str]:
-    return [page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages]
+    return pdf_pages(pdf, blank=True)
 
 
 def test_each_document_gets_the_status_the_synchronous_call_would_give(stack):

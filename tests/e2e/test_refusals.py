@@ -15,7 +15,8 @@ from docsvc.app import create_app
 from docsvc.settings import Settings
 from tests.conftest import ROOT, cycle_payload, load_fixture, quote_example
 from tests.e2e.conftest import DOCSVC
-from tests.e2e.test_api import pdf_text, post
+from tests.e2e.test_api import post
+from tests.originals import pdf_text, plain_spaces
 
 
 @pytest.fixture
@@ -191,7 +192,8 @@ def test_what_inter_draws_goes_through(client):
     raw["buyer"]["name"] = "Łódź Ἀθῆναι Жилстрой — Œuvre № 5"
     r = post(client, raw)
     assert r.status_code == 201, r.json
-    assert "Łódź Ἀθῆναι Жилстрой" in pdf_text(client.get(r.json["files"][0]["url"]).data)
+    pdf = client.get(r.json["files"][0]["url"]).data
+    assert "Łódź Ἀθῆναι Жилстрой" in pdf_text(pdf, layout=True, clean=plain_spaces)
 
 
 def test_a_declared_fallback_font_draws_more(tmp_path):

@@ -76,6 +76,7 @@ def test_issue_fetch_verify_on_s3(s3_env):
     assert all(" intact " in line and line.endswith("retention COMPLIANCE until 2036-11-20") for line in lines[:2])
 
 
+@pytest.mark.e2e  # starts `docsvc serve`
 def test_an_unlocked_bucket_only_when_allowed(s3_env, tmp_path):
     bucket = s3_env.bucket(locked=False)
     env = {**os.environ, **s3_env.env(), "DOCSVC_ARCHIVE_URL": f"s3://{bucket}"}
@@ -95,6 +96,7 @@ def test_an_unlocked_bucket_only_when_allowed(s3_env, tmp_path):
     assert report["intact"] and [(f["retention_mode"], f["retain_until"]) for f in report["files"]] == [(None, None)]
 
 
+@pytest.mark.e2e  # starts `docsvc serve`
 def test_serve_refuses_a_missing_bucket_in_one_line(s3_env):
     env = {**os.environ, **s3_env.env(), "DOCSVC_ARCHIVE_URL": "s3://docsvc-never-created"}
     run = subprocess.run([DOCSVC, "serve", "--port", str(free_port())], env=env, capture_output=True, text=True,
@@ -125,6 +127,7 @@ def test_a_crash_between_files_and_resource_is_completed_on_s3(s3_env):
     assert client.get(f"/v1/documents/{r.json['id']}/verify").json["intact"] is True
 
 
+@pytest.mark.e2e  # starts `docsvc serve`
 def test_twenty_concurrent_posts_make_one_original(s3_env, tmp_path):
     bucket = s3_env.bucket()
     port = free_port()

@@ -17,7 +17,7 @@ from docx import Document as Docx
 from docsvc.rendering import TemplateRegistry
 from docsvc.usecases.issuing import RenderDocument
 from tests.conftest import FIXTURES, ROOT, load_fixture
-from tests.originals import docx_text, flat, missing_facts, pdf_text, xml_facts
+from tests.originals import docx_text, missing_facts, pdf_pages, pdf_text, xml_facts
 
 CYCLE = json.loads((FIXTURES / "cycle.json").read_text())
 ALL = ["invoice", "credit_note"] + CYCLE
@@ -218,12 +218,7 @@ def libreoffice_pages(tmp_path, docs: dict[str, bytes]) -> dict[str, list[str]]:
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
                     "--outdir", str(tmp_path)] + [str(tmp_path / f"{n}.docx") for n in docs],
                    check=True, capture_output=True, timeout=300)
-    out = {}
-    for name in docs:
-        text = subprocess.run(["pdftotext", "-layout", str(tmp_path / f"{name}.pdf"), "-"], capture_output=True,
-                              check=True, text=True).stdout
-        out[name] = [flat(page) for page in text.split("\f") if page.strip()]
-    return out
+    return {name: pdf_pages((tmp_path / f"{name}.pdf").read_bytes(), layout=True) for name in docs}
 
 
 def test_docx_pages_keep_the_closing_block_and_repeat_the_header(service, tmp_path):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from datetime import date, datetime
 from decimal import Decimal as D
 
@@ -23,6 +22,7 @@ from docsvc.einvoice.cii import NS, build_cii
 from docsvc.rendering.registry import TemplateRegistry
 from docsvc.schemas.payload import load_payload
 from tests.conftest import DEPOSIT_30, FIXTURES, ROOT, cycle_payload, load_fixture
+from tests.originals import pdf_pages
 
 VERSION = "1.2.0"
 ALL = ["invoice", "credit_note"] + json.loads((FIXTURES / "cycle.json").read_text())
@@ -38,8 +38,7 @@ def flat(text: str) -> str:
 
 
 def pages_of(pdf: bytes) -> list[str]:
-    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
-    return [flat(p) for p in out.decode().split("\f") if p.strip()]
+    return pdf_pages(pdf, layout=True, clean=flat)
 
 
 def render(bundle, raw: dict) -> tuple[list[str], etree._Element, object]:

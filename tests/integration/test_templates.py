@@ -1,7 +1,6 @@
 """The classic template and the rendering engines, on real WeasyPrint and docxtpl."""
 import io
 import shutil
-import subprocess
 from datetime import date
 from decimal import Decimal as D
 
@@ -14,13 +13,13 @@ from docsvc.rendering import AssetRefused, TemplateRegistry
 from docsvc.rendering.bundle import Bundle, bundle_sha256
 from docsvc.schemas.payload import load_payload
 from tests.conftest import ROOT, load_fixture, quote_example
+from tests.originals import pdf_pages, plain_spaces
 
 TEMPLATES = ROOT / "templates"
 
 
 def pages(pdf: bytes) -> list[str]:
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
-    return [p.replace("\u202f", " ").replace("\u00a0", " ") for p in text.decode().split("\f") if p.strip()]
+    return pdf_pages(pdf, layout=True, clean=plain_spaces)
 
 
 def docx_text(data: bytes) -> str:

@@ -12,7 +12,8 @@ from docsvc.billing.document import BillingError, enrich
 from docsvc.schemas.payload import load_payload
 from docsvc.errors import InvalidPayload
 from docsvc.usecases.checking import validate
-from tests.conftest import DEPOSIT_30, QUOTE, cycle_payload
+from tests.conftest import DEPOSIT_30, QUOTE, cycle_payload, load_fixture
+from tests.cycle_figures import BY_NUMBER, CYCLE
 
 
 def refusals(raw) -> dict[str, list[str]]:
@@ -434,3 +435,34 @@ def test_exempt_lines_get_a_mark_and_a_wording():
     assert [(e.mark, e.category) for e in doc.exemptions] == [(1, "E")]
     assert [ln.exemption_mark for ln in doc.lines] == [1, None]
     assert {r.category: r.exemption_mark for r in doc.vat_breakdown} == {"E": 1, "S": None}
+
+
+# ------------------------------------------------------------------ the fixtures' cycle, by hand
+
+
+@pytest.mark.parametrize("name", CYCLE)
+def test_each_cycle_fixture_gives_the_figures_worked_out_by_hand(name):
+    """fixtures/<name>.json, enriched, against tests/cycle_figures.py (arithmetic there)."""
+    doc = doc_of(load_fixture(name))
+    expected = CYCLE[name]
+    assert doc.number == expected.number
+    assert {str(r.rate): (r.base, r.amount) for r in doc.vat_breakdown} == expected.vat
+    assert (doc.totals.net_total, doc.totals.vat_total, doc.totals.gross_total) == (
+        expected.net, expected.vat_total, expected.gross)
+    assert (doc.totals.retention_total, doc.totals.amount_due) == (expected.retention, expected.amount_due)
+    deducted = {str(d.rate): d.amount for d in doc.progress.deductions} if doc.progress else {}
+    assert deducted == expected.deducted
+
+
+@pytest.mark.parametrize("name", [n for n in CYCLE if n != "credit_note_progress"])  # a credit note lists no cycle
+def test_the_figures_a_cycle_fixture_lists_for_earlier_documents_are_the_hand_worked_ones(name):
+    """tools/make_cycle_fixtures.py fills previous_invoices with what the engine answered; the API
+    only checks them against the archive (the engine again). Here they meet the hand figures."""
+    listed = load_fixture(name)["previous_invoices"]
+    earlier = list(CYCLE)[:list(CYCLE).index(name)]
+    assert [entry["number"] for entry in listed] == [CYCLE[n].number for n in earlier]
+    for entry in listed:
+        expected = BY_NUMBER[entry["number"]]
+        assert {v["rate"]: (D(v["base"]), D(v["amount"])) for v in entry["vat"]} == expected.vat, entry["number"]
+        assert (D(entry["net_total"]), D(entry["gross_total"])) == (expected.net, expected.gross), entry["number"]
+        assert D(entry.get("retention", "0.00")) == expected.retention, entry["number"]

@@ -1,10 +1,11 @@
-"""The print file: page copying, duplex blanks and separator sheets, checked with pypdf."""
+"""The print file: page copying, duplex blanks and separator sheets, read back with pdftotext and pypdf."""
 import io
 
 import pikepdf
 from pypdf import PdfReader
 
 from docsvc.jobs.printing import build_print_file
+from tests.originals import pdf_pages
 
 
 def pdf_with(pages: int, size=(595, 842)) -> bytes:
@@ -23,7 +24,7 @@ def pdf_with(pages: int, size=(595, 842)) -> bytes:
 
 
 def texts(data: bytes) -> list[str]:
-    return [(p.extract_text() or "").strip() for p in PdfReader(io.BytesIO(data)).pages]
+    return [page.strip() for page in pdf_pages(data, blank=True)]
 
 
 def test_duplex_pads_odd_documents_so_each_starts_on_a_recto():

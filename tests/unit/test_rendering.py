@@ -35,6 +35,7 @@ from docsvc.rendering import (
 from docsvc.rendering.bundle import bundle_sha256
 from docsvc.rendering.html_pdf import BUNDLE_BASE
 from docsvc.schemas.payload import load_payload
+from tests import originals
 from tests.conftest import ROOT, load_fixture, quote_example
 
 CLASSIC = ROOT / "templates" / "classic" / "1.0.0"
@@ -49,8 +50,7 @@ def plain(raw: dict) -> dict:
 
 
 def pdf_pages(pdf: bytes) -> list[str]:
-    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
-    return [flat(page) for page in out.decode().split("\f") if page.strip()]
+    return originals.pdf_pages(pdf, layout=True, clean=flat)
 
 
 def docx_text(data: bytes) -> str:
