@@ -1,4 +1,4 @@
-.PHONY: setup run test test-fast bench bench-batch bench-index clean
+.PHONY: setup run lint test test-fast bench bench-batch bench-index clean
 
 setup:
 	@bash scripts/setup.sh
@@ -6,7 +6,12 @@ setup:
 run: setup
 	.venv/bin/docsvc serve --host 127.0.0.1 --port 8000
 
-test: setup
+# ruff and mypy, configured in pyproject.toml; `make test` runs them before the tests
+lint: setup
+	.venv/bin/ruff check docsvc tests bench tools
+	.venv/bin/mypy
+
+test: lint
 	.venv/bin/python -m pytest
 
 # the unit layer only, without anything that starts a server (a few seconds, not ~13 minutes)

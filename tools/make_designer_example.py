@@ -16,11 +16,13 @@ for name in ("labels/fr.toml", "labels/en.toml"):
 html = (SOURCE / "document.html").read_text()
 name_div = '      <div class="seller-name">{{ s.name }}</div>'
 assert html.count(name_div) == 1
-html = html.replace(name_div, '      <table class="brand"><tr><td class="mark"><img src="assets/mark.svg" alt=""></td>\n'
-                              '        <td><div class="seller-name">{{ s.name }}</div></td></tr></table>')
+html = html.replace(name_div,
+                    '      <table class="brand"><tr><td class="mark"><img src="assets/mark.svg" alt=""></td>\n'
+                    '        <td><div class="seller-name">{{ s.name }}</div></td></tr></table>')
 (TARGET / "document.html").write_text(html)
 css = (SOURCE / "style.css").read_text()
-css = css.replace("/* classic 1.3.0 (1.2.0 plus the whole EN 16931 invoice).", "/* classic 1.4.0: classic 1.3.0 with the seller's mark and a terracotta accent.", 1)
+css = css.replace("/* classic 1.3.0 (1.2.0 plus the whole EN 16931 invoice).",
+                  "/* classic 1.4.0: classic 1.3.0 with the seller's mark and a terracotta accent.", 1)
 css = css.replace("#0f3d5e", "#b4441b").rstrip("\n") + """
 
 table.brand { width: auto; margin-bottom: 1mm; }

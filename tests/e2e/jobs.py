@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import quote_example
-
 from tests.e2e.conftest import ADMIN_TOKEN, DOCSVC, call, free_port, start_server
 
 #: short limits so a killed worker's task comes back within the test's bounds

@@ -67,7 +67,7 @@ def test_each_document_gets_the_status_the_synchronous_call_would_give(stack):
     assert batch["counts"] == {"queued": 0, "done": 4, "refused": 3, "failed": 0}
 
     # the synchronous call agrees, document by document (nothing new is written)
-    for document, expected in zip(documents, [200, 200, 422, 200, 409, 200, 403]):
+    for document, expected in zip(documents, [200, 200, 422, 200, 409, 200, 403], strict=True):
         assert stack.call("POST", "/v1/documents", document, token=erp)[0] == expected
 
     # print file, by buyer: Alpha (B-0002, 2 pages), SCI Les Tilleuls (B-0005, 1 page + blank),
@@ -136,7 +136,7 @@ def test_the_same_batch_submitted_twice_issues_each_original_once(stack):
     assert first != second
     a, b = stack.batch_done(first), stack.batch_done(second)
     # whichever batch reached a number first issued it (201); the other found it (200)
-    for x, y in zip(a["documents"], b["documents"]):
+    for x, y in zip(a["documents"], b["documents"], strict=True):
         assert sorted([x["status"], y["status"]]) == [200, 201] and x["id"] == y["id"]
     originals = stack.originals()
     for i in range(1, 5):

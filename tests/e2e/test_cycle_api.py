@@ -123,7 +123,8 @@ def test_a_final_invoice_nets_an_archived_credit_note_on_the_deposit(client):
     deposit = dict(DEPOSIT_30, number="FA-2026-0070")
     stated = {"type": "credit_note", "number": "A-2026-0070", "issue_date": "2026-10-20",
               "corrects": {"number": "FA-2026-0070", "issue_date": "2026-10-05"},
-              "net_total": "100.00", "gross_total": "110.00", "vat": [{"rate": "10", "base": "100.00", "amount": "10.00"}]}
+              "net_total": "100.00", "gross_total": "110.00",
+              "vat": [{"rate": "10", "base": "100.00", "amount": "10.00"}]}
     wrong = dict(stated, corrects={"number": "FA-2026-0071", "issue_date": "2026-10-05"})
     r = post(client, cycle_payload("final_invoice", "F-2026-0071", previous_invoices=[
         deposit, dict(deposit, number="FA-2026-0071"), wrong]))

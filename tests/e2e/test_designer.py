@@ -65,8 +65,8 @@ def test_designer_previews_a_fixture_and_shows_validation_errors(server, page, t
     try:
         page.wait_for_function("document.getElementById('errors').textContent.includes('lines.1.unit_price')",
                                timeout=30000)
-    except Exception:
-        raise AssertionError(page.text_content("#status") + " | " + page.text_content("#errors"))
+    except Exception as exc:
+        raise AssertionError(page.text_content("#status") + " | " + page.text_content("#errors")) from exc
     assert "422" in page.text_content("#status")
     assert "BR-27" in page.text_content("#errors")
 

@@ -43,7 +43,8 @@ def test_facturx_is_archived_with_its_xml_and_reads_back(client):
         assert "/GTS_PDFA1" == str(doc.Root.OutputIntents[0].S)
         for page in doc.pages:
             for font in page.Resources.Font.values():
-                descriptor = font.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in font else font.FontDescriptor
+                descriptor = (font.DescendantFonts[0].FontDescriptor if "/DescendantFonts" in font
+                              else font.FontDescriptor)
                 assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))  # embedded
 
 

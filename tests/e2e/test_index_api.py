@@ -15,7 +15,7 @@ from docsvc.settings import Settings
 from tests.conftest import quote_example
 from tests.e2e.conftest import ADMIN_TOKEN
 from tests.e2e.test_api import post
-from tests.index_data import A, ACME, B, C, make_archive
+from tests.index_data import ACME, A, B, C, make_archive
 from tests.integration.test_index import ALL, SEARCHES, ids
 
 

@@ -83,7 +83,8 @@ def test_an_unlocked_bucket_only_when_allowed(s3_env, tmp_path):
     run = subprocess.run([DOCSVC, "serve", "--port", str(free_port())], env=env, capture_output=True, text=True,
                          timeout=60)
     assert run.returncode == 2
-    assert json.loads(run.stderr)["message"] == (f"docsvc: archive not usable: bucket '{bucket}' has no Object Lock: run `docsvc "
+    assert json.loads(run.stderr)["message"] == (f"docsvc: archive not usable: bucket '{bucket}' has no Object Lock: "
+                                  "run `docsvc "
                                   "archive init` (or use a new bucket), or set DOCSVC_S3_ALLOW_UNLOCKED=1 for "
                                   "development only")
     settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"s3://{bucket}", "DOCSVC_S3_ALLOW_UNLOCKED": "1",
@@ -102,7 +103,8 @@ def test_serve_refuses_a_missing_bucket_in_one_line(s3_env):
     run = subprocess.run([DOCSVC, "serve", "--port", str(free_port())], env=env, capture_output=True, text=True,
                          timeout=60)
     assert run.returncode == 2
-    assert json.loads(run.stderr)["message"] == ("docsvc: archive not usable: S3 archive (bucket docsvc-never-created): the bucket "
+    assert json.loads(run.stderr)["message"] == ("docsvc: archive not usable: S3 archive "
+                                  "(bucket docsvc-never-created): the bucket "
                                   "does not exist (create it with `docsvc archive init`)")
 
 

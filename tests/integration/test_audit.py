@@ -1,7 +1,7 @@
 """The audit trail's segments and hash chains, on a filesystem archive in a temporary folder."""
 import json
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from docsvc.access import GENESIS, AuditLog, entry_hash
 from docsvc.archive import AlreadyExists
@@ -32,7 +32,7 @@ def test_segments_chain_entries_and_verify_finds_a_missing_segment(tmp_path):
     assert [e["prev"] for e in entries[1:]] == [e["hash"] for e in entries[:-1]]
     assert all(entry_hash(e) == e["hash"] for e in entries)
     assert [h["prev"] for h in headers[1:]] == [h["last"] for h in headers[:-1]]
-    assert [e["target"] for e in audit.since(datetime(2000, 1, 1, tzinfo=timezone.utc))] == [
+    assert [e["target"] for e in audit.since(datetime(2000, 1, 1, tzinfo=UTC))] == [
         f"912345675-F-2026-{i:04d}" for i in range(7)]
     report = audit.verify()
     assert report == {"intact": True, "problems": [], "writers": 1, "segments": 3, "entries": 7, "unchained": 0}
@@ -78,7 +78,7 @@ def test_events_written_before_segments_are_still_listed(tmp_path):
                      content_type="application/json", retain_until=None)
     audit = AuditLog(archive)
     events(audit, 1)
-    listed = audit.since(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    listed = audit.since(datetime(2026, 1, 1, tzinfo=UTC))
     assert [e["action"] for e in listed] == ["key.create", "read"]
     assert audit.verify()["unchained"] == 1 and audit.verify()["intact"] is True
     try:

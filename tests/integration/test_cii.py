@@ -87,9 +87,10 @@ def _tree(name):
 
 
 def test_preceding_invoices_are_every_deposit_and_earlier_situation():
-    refs = [e.text for e in _tree("progress_invoice_2").iterfind(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", NS)]
+    path = ".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID"
+    refs = [e.text for e in _tree("progress_invoice_2").iterfind(path, NS)]
     assert refs == ["FA-2026-0101", "FA-2026-0105", "F-2026-0120"]
-    refs = [e.text for e in _tree("progress_invoice_3").iterfind(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", NS)]
+    refs = [e.text for e in _tree("progress_invoice_3").iterfind(path, NS)]
     assert refs == ["FA-2026-0101", "FA-2026-0105", "F-2026-0120", "F-2026-0131"]
 
 

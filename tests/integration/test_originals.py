@@ -96,7 +96,8 @@ def test_pdf_and_xml_carry_the_same_numbers_dates_and_references(bundle, name):
         assert x(".//ram:IBANID") is None
         assert "Montant de l'avoir" in text and money(doc.totals.gross_total) in text
         kind = {"progress_invoice": " de situation", "deposit_invoice": " d'acompte"}.get(doc.corrects.type, "")
-        assert f"Avoir sur la facture{kind} N° {doc.corrects.number} du {long_day(doc.corrects.issue_date)}" in flat_text
+        corrected = f"N° {doc.corrects.number} du {long_day(doc.corrects.issue_date)}"
+        assert f"Avoir sur la facture{kind} {corrected}" in flat_text
         assert x(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID") == doc.corrects.number
     else:
         # one due date: the header's, the payment block's and the XML's first term agree
@@ -264,7 +265,8 @@ def test_sixty_lines_carry_subtotals_that_add_up(bundle):
     assert "SCI Les Tilleuls" not in pages[0].strip().splitlines()[0]  # no running header on page 1
     # the closing block stays with the end of the table
     closing_page = pages[-1]
-    for words in ("Article numéro 60", "Récapitulatif TVA".upper(), "Net à payer", "RÈGLEMENT", "Indemnité forfaitaire"):
+    for words in ("Article numéro 60", "Récapitulatif TVA".upper(), "Net à payer", "RÈGLEMENT",
+                  "Indemnité forfaitaire"):
         assert words in closing_page, words
 
 

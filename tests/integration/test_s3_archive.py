@@ -4,7 +4,7 @@ import hashlib
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ def test_every_object_is_locked_in_compliance_until_its_date(s3_env):
     assert head.version == stored.version
     raw = s3_env.client().head_object(Bucket=archive.bucket, Key="documents/x/a.pdf", ChecksumMode="ENABLED")
     assert raw["ContentType"] == "application/pdf"
-    assert raw["ObjectLockRetainUntilDate"] == datetime(2036, 11, 20, tzinfo=timezone.utc)
+    assert raw["ObjectLockRetainUntilDate"] == datetime(2036, 11, 20, tzinfo=UTC)
     assert raw["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(b"original").digest()).decode()
 
 

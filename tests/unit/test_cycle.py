@@ -9,8 +9,8 @@ import pytest
 
 from docsvc.billing.cycle import split_largest_remainder
 from docsvc.billing.document import BillingError, enrich
-from docsvc.schemas.payload import load_payload
 from docsvc.errors import InvalidPayload
+from docsvc.schemas.payload import load_payload
 from docsvc.usecases.checking import validate
 from tests.conftest import DEPOSIT_30, QUOTE, cycle_payload, load_fixture
 from tests.cycle_figures import BY_NUMBER, CYCLE
