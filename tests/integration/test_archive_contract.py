@@ -1,4 +1,5 @@
-"""The archive contract: the same assertions for every adapter, filesystem and S3 (a real SeaweedFS)."""
+"""The archive contract: the same assertions for every adapter, filesystem and S3 (a real SeaweedFS),
+and for the in-memory fake the use cases' tests use."""
 import os
 import stat
 import threading
@@ -8,12 +9,15 @@ import pytest
 
 from docsvc.archive import AlreadyExists, NotFound
 from docsvc.archive.filesystem import FilesystemArchive
+from tests.fakes import InMemoryArchive
 
 
-@pytest.fixture(params=["filesystem", "s3"])
+@pytest.fixture(params=["filesystem", "s3", "memory"])
 def archive(request, tmp_path):
     if request.param == "filesystem":
         return FilesystemArchive(tmp_path / "archive")
+    if request.param == "memory":  # the use cases' tests stand on it: it must keep the same contract
+        return InMemoryArchive()
     from docsvc.archive.s3 import S3Archive
 
     server = request.getfixturevalue("s3_env")
