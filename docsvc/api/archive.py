@@ -14,7 +14,7 @@ from ..errors import InvalidPayload
 from ..index import IndexUnavailable, Query
 from ..index import cursor as cursors
 from ..schemas.resources import VerifyReportSchema
-from .context import resource_json, services
+from .context import resource_json, services, with_urls
 from .errors import problem
 from .guard import allowed_sellers
 from .params import check_path
@@ -111,8 +111,10 @@ def search_documents():
     """Answered from the index, a page at a time; the archive is not read."""
     query, limit, after, bound_to = _search_request(request.args)
     page = index().search(query, after=after, limit=limit)
-    # the items' JSON as stored (summary_of), spliced in: nothing decoded, nothing re-encoded
-    body = f'{{"count":{page.count},"items":[{",".join(page.summaries)}]'
+    # the items as stored (summary_of), each file given its URL here: the index knows no URL
+    items = ",".join(json.dumps(with_urls(json.loads(s)), ensure_ascii=False, separators=(",", ":"))
+                     for s in page.summaries)
+    body = f'{{"count":{page.count},"items":[{items}]'
     if page.after is not None:
         following = {k: v for k, v in request.args.items() if k != "cursor"}
         following["cursor"] = cursors.encode(index().cursor_secret(), bound_to, page.after)
@@ -128,7 +130,8 @@ def quote_documents(seller: str, number: str):
     if not _printable(number):
         raise InvalidPayload({"number": ["1 to 140 printable characters."]})
     sellers = allowed_sellers()
-    items = [] if sellers is not None and seller not in sellers else index().documents_of_quote(seller, number)
+    items = ([] if sellers is not None and seller not in sellers
+             else [with_urls(item) for item in index().documents_of_quote(seller, number)])
     return jsonify({"count": len(items), "items": items})
 
 

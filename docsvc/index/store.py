@@ -89,7 +89,7 @@ def summary_of(resource: dict) -> dict:
     """The resource as a search item shows it: what DocumentSummarySchema().dump() gives
     (no `document`, files without their storage keys), taken by keeping the schema's fields
     only, since an archived resource holds its values formatted already. Stored in the row,
-    so a page of 100 is written out without decoding or re-encoding anything."""
+    so a page of 100 is read without touching the archive (the API adds each file's URL)."""
     return _project(_summary_shape(), resource)
 
 
