@@ -8,7 +8,6 @@ legal mentions (mentions.py) and the VAT rates in force (vat_rates.py).
 from __future__ import annotations
 
 from datetime import timedelta
-
 from decimal import Decimal
 
 from .allowances import apply_document, rate_key

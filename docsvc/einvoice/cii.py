@@ -126,9 +126,9 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
         b.add(tax, "ram:CategoryCode", line.vat_category)
         if line.vat_category != "O":
             b.add(tax, "ram:RateApplicablePercent", _rate(line.vat_rate))
-        for charge, parts in ((False, line.allowances), (True, line.charges)):
-            for part in parts:
-                _allowance_charge(b, settlement, charge, part, places)
+        for is_line_charge, line_parts in ((False, line.allowances), (True, line.charges)):
+            for line_part in line_parts:
+                _allowance_charge(b, settlement, is_line_charge, line_part, places)
         b.add(b.add(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
               "ram:LineTotalAmount", amount(line.net, places))
 
@@ -178,9 +178,9 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
             b.add(tax, "ram:DueDateTypeCode", "5")
         if row.category != "O":
             b.add(tax, "ram:RateApplicablePercent", _rate(row.rate))
-    for charge, parts in ((False, doc.allowances), (True, doc.charges)):  # BG-20, BG-21
-        for part in parts:
-            _allowance_charge(b, settlement, charge, part, places)
+    for is_charge, header_parts in ((False, doc.allowances), (True, doc.charges)):  # BG-20, BG-21
+        for header_part in header_parts:
+            _allowance_charge(b, settlement, is_charge, header_part, places)
     totals = doc.totals
     due_now = totals.gross_total - totals.prepaid_total + totals.rounding_amount
     for description, day, part in _payment_terms(doc, due_now):
