@@ -260,9 +260,9 @@ def _vat_errors(part: AllowanceCharge, path: str) -> Errors:
 def allowances_and_charges(payload: InvoicePayload) -> Errors:
     """Document-level allowances (BG-20) and charges (BG-21): an amount, or a percent with its
     base (BT-93/BT-100); a reason or a code (BR-CO-21, BR-CO-22); a VAT category and rate, whose
-    base they enter (BR-S-08...). An allowance lowers what lines bill at its category and rate:
-    at one no line uses, or below zero, it bills nothing to lower. "Not subject to VAT" (O)
-    mixes with no other category (BR-O-11 to BR-O-14)."""
+    base they enter (BR-S-08 and its siblings). An allowance lowers what lines and charges bill
+    at its category and rate: never below zero, so never at a category and rate nothing bills.
+    "Not subject to VAT" (O) mixes with no other category (BR-O-11 to BR-O-14)."""
     errors: Errors = {}
     given = [("allowances", i, a) for i, a in enumerate(payload.allowances)]
     given += [("charges", i, c) for i, c in enumerate(payload.charges)]
@@ -301,25 +301,27 @@ def allowances_and_charges(payload: InvoicePayload) -> Errors:
     categories = {line.vat_category for line in lines} | {p.vat_category for _, _, p in sound}
     bases = dict(billed)
     for name, i, part in sound:
-        path = f"{name}.{i}"
-        key = rate_key(part.vat_category, part.vat_rate)
-        applied = apply_document(part)
-        if name == "allowances" and key not in billed:
-            errors[f"{path}.vat_rate"] = [
-                f"No line is billed at category {part.vat_category}, rate {part.vat_rate} %: an allowance lowers "
-                "the VAT base of the lines at its category and rate (EN 16931 BR-"
-                f"{'IC' if part.vat_category == 'K' else part.vat_category}-08), which would be negative."]
         if "O" in categories and len(categories) > 1:
             rule = "BR-O-13" if name == "allowances" else "BR-O-14"
-            errors[f"{path}.vat_category"] = [
+            errors[f"{name}.{i}.vat_category"] = [
                 f"'Not subject to VAT' (O) mixes with no other category on one invoice (EN 16931 {rule})."]
+        applied = apply_document(part)
+        key = rate_key(part.vat_category, part.vat_rate)
         bases[key] = bases.get(key, ZERO) + (-applied.amount if name == "allowances" else applied.amount)
     for name, i, part in sound:
         key = rate_key(part.vat_category, part.vat_rate)
-        if name == "allowances" and key in billed and billed[key] >= 0 > bases[key]:
-            errors.setdefault(f"{name}.{i}.amount", []).append(
-                f"The allowances at category {part.vat_category}, rate {part.vat_rate} % exceed what the lines "
-                f"bill there ({billed[key]}): that VAT base would be {bases[key]}.")
+        if name != "allowances" or bases[key] >= 0:
+            continue
+        where = f"category {part.vat_category}, rate {part.vat_rate} %"
+        rule = f"BR-{'IC' if part.vat_category == 'K' else part.vat_category}-08"
+        if key not in billed:
+            errors[f"{name}.{i}.vat_rate"] = [
+                f"No line is billed at {where}: an allowance lowers the VAT base of the lines at its category "
+                f"and rate (EN 16931 {rule}), which would be {bases[key]}."]
+        elif billed[key] >= 0:
+            errors[f"{name}.{i}.amount"] = [
+                f"The allowances at {where} exceed what is billed there ({billed[key]} in lines, plus charges): "
+                f"that VAT base would be {bases[key]} (EN 16931 {rule})."]
     return errors
 
 

@@ -165,7 +165,7 @@ def _line_part(kind: str) -> type[Base]:
     the reason, are checked with the whole document (billing/rules.py)."""
 
     class LinePart(Base):
-        amount = Amount(max_places=2, validate=validate.Range(min=0, min_inclusive=False), metadata={
+        amount = Amount(max_places=2, validate=validate.Range(min=0), metadata={
             "description": f"the {kind} amount (BT-136 / BT-141)"})
         percent = Amount(max_places=4, validate=validate.Range(min=0, max=100, min_inclusive=False), metadata={
             "description": "a percent of the line's quantity x price (BT-138 / BT-143)"})
@@ -187,7 +187,7 @@ def _document_part(kind: str) -> type[Base]:
     are checked with the whole document (billing/rules.py)."""
 
     class DocumentPart(Base):
-        amount = Amount(max_places=2, validate=validate.Range(min=0, min_inclusive=False), metadata={
+        amount = Amount(max_places=2, validate=validate.Range(min=0), metadata={
             "description": f"the {kind} amount (BT-92 / BT-99)"})
         percent = Amount(max_places=4, validate=validate.Range(min=0, max=100, min_inclusive=False), metadata={
             "description": "a percent (BT-94 / BT-101) of base"})
