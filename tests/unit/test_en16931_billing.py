@@ -296,3 +296,42 @@ def test_a_cycle_document_takes_no_document_level_allowance():
     raw = cycle_payload("deposit_invoice", "FA-2026-0010", deposit={"percent": "30"},
                         allowances=[{"amount": "10.00", "reason": "Remise", "vat_rate": "20"}])
     assert "bills from the quote" in errors_of(raw)["allowances"][0]
+
+
+def test_an_allowance_where_a_charge_of_its_rate_covers_it():
+    # like CEN's issue116: no line at E, an E allowance of 1.00 and an E charge of 1.00: base
+    # 0 - 1.00 + 1.00 = 0.00, not negative, so not refused; a zero allowance is accepted too
+    raw = everything()
+    exempt = {"vat_rate": "0", "vat_category": "E", "vat_exemption_reason": "Exonération, art. 261 du CGI"}
+    raw["allowances"] += [{"amount": "1.00", "reason": "Remise", **exempt}, {"amount": "0", "reason": "Nulle",
+                                                                              "vat_rate": "20"}]
+    raw["charges"].append({"amount": "1.00", "reason": "Frais", **exempt})
+    doc = validate(raw).document
+    assert [(r.category, r.base) for r in doc.vat_breakdown][-1] == ("E", D("0.00"))
+    # BT-107 = 2.00 + 1.00 + 0 = 3.00; BT-108 = 15.00 + 1.00 = 16.00; BT-109 still 181.40
+    assert (doc.totals.allowance_total, doc.totals.charge_total, doc.totals.net_total) == (
+        D("3.00"), D("16.00"), D("181.40"))
+
+
+def test_over_http(tmp_path):
+    from docsvc.app import create_app
+    from docsvc.settings import Settings
+
+    client = create_app(Settings.from_env({"DOCSVC_ARCHIVE_URL": f"file://{tmp_path}",
+                                           "DOCSVC_AUTH": "disabled"})).test_client()
+    raw = everything()
+    raw["currency"], raw["vat_currency"] = "USD", {"code": "EUR", "rate": "0.9214"}
+    response = client.post("/v1/documents/validate", json=raw)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert {k: body["totals"][k] for k in ("line_total", "allowance_total", "charge_total", "net_total",
+                                           "vat_total", "gross_total", "rounding_amount", "amount_due")} == {
+        "line_total": "168.40", "allowance_total": "2.00", "charge_total": "15.00", "net_total": "181.40",
+        "vat_total": "22.44", "gross_total": "203.84", "rounding_amount": "0.01", "amount_due": "203.85"}
+    assert body["document"]["vat_currency"] == {"code": "EUR", "rate": "0.9214", "vat_total": "20.68"}
+    del raw["allowances"][0]["base"]
+    response = client.post("/v1/documents/validate", json=raw)
+    assert response.status_code == 422 and response.content_type == "application/problem+json"
+    assert list(response.get_json()["errors"]) == ["allowances.0.base"]
+    schema = client.get("/v1/openapi.json").get_json()["components"]["schemas"]
+    assert {"allowances", "charges", "rounding_amount", "vat_currency"} <= set(schema["DocumentPayload"]["properties"])
