@@ -32,13 +32,16 @@ PREVIOUS_ALLOWED = {DocumentType.DEPOSIT_INVOICE: ("deposit_invoice",),
                     DocumentType.FINAL_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note")}
 
 
-def payload_errors(payload: InvoicePayload) -> Errors:
-    """Every refusal of the rules below, by JSON path; empty when the document holds together."""
+def payload_errors(payload: InvoicePayload, places: int = 2) -> Errors:
+    """Every refusal of the rules below, by JSON path; empty when the document holds together.
+    `places`: the minor digits of the invoice currency (EUR 2, JPY 0)."""
     errors: Errors = {}
     for rule in (parts_of_the_type, previous_invoices, progress, credit_note_parts, due_date, payment_account,
                  line_prices, allowances_and_charges, vat_currency):
         for path, messages in rule(payload).items():
             errors.setdefault(path, []).extend(messages)
+    for path, messages in amounts_in_the_currency(payload, places).items():
+        errors.setdefault(path, []).extend(messages)
     return errors
 
 
@@ -322,6 +325,24 @@ def allowances_and_charges(payload: InvoicePayload) -> Errors:
             errors[f"{name}.{i}.amount"] = [
                 f"The allowances at {where} exceed what is billed there ({billed[key]} in lines, plus charges): "
                 f"that VAT base would be {bases[key]} (EN 16931 {rule})."]
+    return errors
+
+
+def amounts_in_the_currency(payload: InvoicePayload, places: int) -> Errors:
+    """Allowance, charge and rounding amounts have the currency's minor digits (BR-DEC-01..27:
+    at most 2; fewer for a currency without cents), so nothing is rounded away silently."""
+    found: list[tuple[str, Decimal | None]] = [("rounding_amount", payload.rounding_amount)]
+    for name in ("allowances", "charges"):
+        for i, part in enumerate(getattr(payload, name)):
+            found += [(f"{name}.{i}.amount", part.amount), (f"{name}.{i}.base", part.base)]
+    for path, line in _lines_with_paths(payload):
+        for name in ("allowances", "charges"):
+            found += [(f"{path}.{name}.{i}.amount", part.amount) for i, part in enumerate(getattr(line, name))]
+    errors: Errors = {}
+    for path, value in found:
+        exponent = value.as_tuple().exponent if value is not None else 0
+        if isinstance(exponent, int) and exponent < -places:
+            errors[path] = [f"At most {places} decimal places in {payload.currency}."]
     return errors
 
 

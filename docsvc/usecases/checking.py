@@ -43,7 +43,7 @@ def validate(raw: Any, max_lines: int | None = None) -> Validated:
         payload = load_payload(raw, max_lines)
     except ValidationError as exc:
         raise InvalidPayload(flatten_errors(exc.messages)) from None
-    incoherent = payload_errors(payload)
+    incoherent = payload_errors(payload, currency_places(payload.currency))
     if incoherent:
         raise InvalidPayload(incoherent)
     missing = missing_mentions(payload)

@@ -94,7 +94,7 @@ def test_docsvc_computes_the_example_figures(name):
     example = read(FOLDER / name)
     assert tags(example.notes) == KNOWN.get(name, []), example.notes
     payload = load_payload(example.payload)
-    assert payload_errors(payload) == {}
+    assert payload_errors(payload, currency_places(payload.currency)) == {}
     doc = enrich(payload, currency_places(payload.currency),
                  currency_places(payload.vat_currency.code) if payload.vat_currency else 2)
     ours = {k: getattr(doc.totals, k) for k in TOTALS if k != "vat_accounting_total"}

@@ -290,6 +290,20 @@ def test_vat_currency_is_another_currency_and_euros_for_a_french_seller():
     assert "242 nonies A" in errors_of(raw)["vat_currency.code"][0]
 
 
+def test_amounts_in_the_minor_unit_of_the_currency():
+    raw = everything()
+    raw["currency"] = "JPY"  # no minor unit: amounts are written without decimals, as `discount.amount`'s
+    assert errors_of(raw) == {path: ["At most 0 decimal places in JPY."] for path in (
+        "rounding_amount", "allowances.0.base", "charges.0.amount", "lines.0.charges.0.amount")}
+    raw["rounding_amount"], raw["allowances"][0]["base"] = "1", "100"
+    raw["charges"][0]["amount"], raw["lines"][0]["charges"][0]["amount"] = "15", "3"
+    t = validate(raw).document.totals
+    # the same lines in yen: 25 - 1 (5 % of 25 = 1.25 -> 1) + 3 = 27; 1234 x 0.00101 = 1.24634 -> 1;
+    # 156 - 16 (10 % = 15.6 -> 16) = 140; BT-106 = 168; BT-109 = 168 - 2 + 15 = 181; BT-115 = 181 + VAT + 1
+    # VAT: 20 % of 27 + 1 + 15 = 43 -> 8.6 -> 9; 10 % of 140 - 2 = 138 -> 13.8 -> 14; BT-110 = 23
+    assert (t.line_total, t.net_total, t.vat_total, t.amount_due) == (D("168"), D("181"), D("23"), D("205"))
+
+
 def test_a_cycle_document_takes_no_document_level_allowance():
     from tests.conftest import cycle_payload
 
