@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from . import cycle, wording
+from .allowances import apply_document, vat_in_accounting_currency
 from .cycle_model import (
     DepositRecap,
     DepositShare,
@@ -54,13 +55,21 @@ class Body:
     extras: dict
 
 
-def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
-    """Price the lines, build the VAT breakdown and totals, and list the legal mentions."""
+def enrich(payload: InvoicePayload, currency_places: int = 2, vat_currency_places: int = 2) -> Document:
+    """Price the lines, build the VAT breakdown and totals, and list the legal mentions.
+    `vat_currency_places`: the minor digits of the VAT accounting currency (BT-6), if any."""
     places = currency_places
     body = BODIES[payload.type](payload, places)
     retention = body.extras.get("retention")
+    allowances, charges = body.extras.get("allowances", ()), body.extras.get("charges", ())
     doc_totals = totals(body.vat_rows, payload.payments, retention=retention.amount if retention else ZERO,
-                        places=places)
+                        places=places, line_total=sum((ln.net for ln in body.lines), ZERO),
+                        allowance_total=sum((a.amount for a in allowances), ZERO),
+                        charge_total=sum((c.amount for c in charges), ZERO),
+                        rounding=payload.rounding_amount or ZERO)
+    vat_currency = None
+    if payload.vat_currency is not None:
+        vat_currency = vat_in_accounting_currency(payload.vat_currency, doc_totals.vat_total, vat_currency_places)
     terms = payload.payment
     if is_b2b(payload) and terms.recovery_indemnity is None:
         terms = replace(terms, recovery_indemnity=RECOVERY_INDEMNITY)
@@ -102,6 +111,7 @@ def enrich(payload: InvoicePayload, currency_places: int = 2) -> Document:
         settlement=payload.settlement,
         exemptions=exemptions,
         due_date_source=due_source,
+        vat_currency=vat_currency,
         **{k: v for k, v in body.extras.items()},
     )
 
@@ -151,8 +161,13 @@ def _type_code(payload: InvoicePayload) -> str:
 
 
 def _plain(payload: InvoicePayload, places: int) -> Body:
+    """An invoice or a credit note: its lines, and its document-level allowances and charges
+    in the VAT base of their category and rate (BR-CO-13)."""
     lines = tuple(price_line(line, places) for line in payload.lines)
-    return Body(lines, vat_breakdown(lines, places), {})
+    allowances = tuple(apply_document(a, places) for a in payload.allowances)
+    charges = tuple(apply_document(c, places) for c in payload.charges)
+    return Body(lines, vat_breakdown(lines, places, allowances, charges),
+                {"allowances": allowances, "charges": charges})
 
 
 def _quote(payload: InvoicePayload, places: int) -> QuoteSummary:

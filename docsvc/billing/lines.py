@@ -1,31 +1,42 @@
-"""Line nets: gross, discount, net, each rounded once to the cent (DOMAIN.md, Money)."""
+"""Line nets: quantity x net price, allowances and charges, each rounded once to the cent
+(DOMAIN.md, Money; EN 16931 BT-131)."""
 from __future__ import annotations
 
-from .model import Line, PricedLine
-from .money import percent_of, round_money
+from .allowances import apply_line, line_amount, net_price
+from .model import Line, LineAllowanceCharge, PricedLine
+from .money import ZERO
 
 
 def price_line(line: Line, places: int = 2) -> PricedLine:
-    gross = round_money(line.quantity * line.unit_price, places)
-    percent = line.discount.percent if line.discount else None
-    if line.discount is None:
-        discount = round_money(gross * 0, places)
-    elif percent is not None:
-        discount = percent_of(gross, percent, places)
-    else:
-        assert line.discount.amount is not None, "a discount is a percent or an amount (payload schema)"
-        discount = round_money(line.discount.amount, places)
+    """BT-131 = round(BT-129 x BT-146 / BT-149) - sum(BT-136) + sum(BT-141): the line net is
+    its quantity x net price per base quantity, less its allowances, plus its charges. The
+    `discount` shorthand is the first allowance (BG-27)."""
+    gross = line_amount(line, places)
+    given = list(line.allowances)
+    if line.discount is not None:
+        given.insert(0, LineAllowanceCharge(amount=line.discount.amount, percent=line.discount.percent))
+    allowances = tuple(apply_line(a, gross, places) for a in given)
+    charges = tuple(apply_line(c, gross, places) for c in line.charges)
+    allowed = sum((a.amount for a in allowances), ZERO * gross)
+    charged = sum((c.amount for c in charges), ZERO * gross)
+    percent = allowances[0].percent if len(allowances) == 1 else None
     return PricedLine(
         id=line.id,
         description=line.description,
         quantity=line.quantity,
         unit=line.unit,
-        unit_price=line.unit_price,
+        unit_price=net_price(line),
         gross=gross,
         discount_percent=percent,
-        discount_amount=discount,
-        net=gross - discount,
+        discount_amount=allowed,
+        net=gross - allowed + charged,
         vat_category=line.vat_category,
         vat_rate=line.vat_rate,
         vat_exemption_reason=line.vat_exemption_reason,
+        gross_price=line.gross_price,
+        price_discount=line.price_discount,
+        base_quantity=line.base_quantity,
+        allowances=allowances,
+        charges=charges,
+        charge_amount=charged,
     )

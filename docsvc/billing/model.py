@@ -81,16 +81,55 @@ class Discount:
 
 
 @dataclass(frozen=True)
+class LineAllowanceCharge:
+    """A line allowance (BG-27) or charge (BG-28): an amount, or a percent of the line's
+    quantity x price; a reason (BT-139/BT-144) or a code (UNTDID 5189 / 7161, BT-140/BT-145)."""
+
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+
+
+@dataclass(frozen=True)
+class AllowanceCharge:
+    """A document-level allowance (BG-20) or charge (BG-21): an amount, or a percent of a
+    base given with it, in the VAT base of its category and rate."""
+
+    vat_rate: Decimal
+    amount: Decimal | None = None
+    percent: Decimal | None = None
+    base: Decimal | None = None
+    reason: str | None = None
+    reason_code: str | None = None
+    vat_category: str = "S"
+    vat_exemption_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class VatCurrency:
+    """The VAT accounting currency (BT-6) and the rate that converts the invoice's VAT into it."""
+
+    code: str
+    rate: Decimal
+
+
+@dataclass(frozen=True)
 class Line:
     id: str
     description: str
     quantity: Decimal
     unit: str
-    unit_price: Decimal
+    unit_price: Decimal | None  # the net price (BT-146); None when gross_price is given
     vat_rate: Decimal
     vat_category: str = "S"
     vat_exemption_reason: str | None = None
     discount: Discount | None = None
+    gross_price: Decimal | None = None  # BT-148, with price_discount instead of unit_price
+    price_discount: Decimal | None = None  # BT-147
+    base_quantity: Decimal = Decimal(1)  # BT-149: the quantity the prices are for
+    allowances: tuple[LineAllowanceCharge, ...] = ()  # BG-27
+    charges: tuple[LineAllowanceCharge, ...] = ()  # BG-28
 
 
 @dataclass(frozen=True)
@@ -174,9 +213,47 @@ class InvoicePayload:
     retention: Retention | None = None
     schedule: ScheduleRequest | None = None
     settlement: Settlement | None = None  # credit_note
+    allowances: tuple[AllowanceCharge, ...] = ()  # BG-20
+    charges: tuple[AllowanceCharge, ...] = ()  # BG-21
+    rounding_amount: Decimal | None = None  # BT-114
+    vat_currency: VatCurrency | None = None  # BT-6 and its rate
 
 
 # ---------------------------------------------------------------- computed figures
+
+
+@dataclass(frozen=True)
+class AppliedLineAllowanceCharge:
+    """A line allowance (BG-27) or charge (BG-28) as billed: its amount to the cent."""
+
+    reason: str | None
+    reason_code: str | None
+    percent: Decimal | None  # BT-138 / BT-143
+    base: Decimal | None  # BT-137 / BT-142: the line's quantity x price, when a percent
+    amount: Decimal  # BT-136 / BT-141
+
+
+@dataclass(frozen=True)
+class AppliedAllowanceCharge:
+    """A document-level allowance (BG-20) or charge (BG-21) as billed."""
+
+    reason: str | None
+    reason_code: str | None
+    percent: Decimal | None  # BT-94 / BT-101
+    base: Decimal | None  # BT-93 / BT-100
+    amount: Decimal  # BT-92 / BT-99
+    vat_category: str  # BT-95 / BT-102
+    vat_rate: Decimal  # BT-96 / BT-103
+    vat_exemption_reason: str | None
+
+
+@dataclass(frozen=True)
+class VatCurrencyTotal:
+    """The VAT total in the VAT accounting currency (BT-6): BT-111 = round(rate x BT-110)."""
+
+    code: str
+    rate: Decimal
+    vat_total: Decimal
 
 
 @dataclass(frozen=True)
@@ -187,15 +264,21 @@ class PricedLine:
     description: str
     quantity: Decimal
     unit: str
-    unit_price: Decimal
-    gross: Decimal  # round(quantity x unit_price)
+    unit_price: Decimal  # the net price (BT-146), per base_quantity
+    gross: Decimal  # round(quantity x unit_price / base_quantity)
     discount_percent: Decimal | None
-    discount_amount: Decimal
-    net: Decimal  # gross - discount
+    discount_amount: Decimal  # every line allowance (BT-136), the discount shorthand included
+    net: Decimal  # gross - discount_amount + charge_amount (BT-131)
     vat_category: str
     vat_rate: Decimal
     vat_exemption_reason: str | None
     exemption_mark: int | None = None  # the number of its exemption wording in `exemptions`
+    gross_price: Decimal | None = None  # BT-148, when given
+    price_discount: Decimal | None = None  # BT-147, when given
+    base_quantity: Decimal = Decimal(1)  # BT-149
+    allowances: tuple[AppliedLineAllowanceCharge, ...] = ()  # BG-27, the discount shorthand first
+    charges: tuple[AppliedLineAllowanceCharge, ...] = ()  # BG-28
+    charge_amount: Decimal = Decimal(0)  # every line charge (BT-141)
 
 
 @dataclass(frozen=True)
@@ -221,12 +304,16 @@ class Exemption:
 
 @dataclass(frozen=True)
 class Totals:
-    net_total: Decimal
-    vat_total: Decimal
-    gross_total: Decimal
-    prepaid_total: Decimal
+    net_total: Decimal  # BT-109 = line_total - allowance_total + charge_total (BR-CO-13)
+    vat_total: Decimal  # BT-110
+    gross_total: Decimal  # BT-112
+    prepaid_total: Decimal  # BT-113
     retention_total: Decimal
-    amount_due: Decimal
+    amount_due: Decimal  # BT-115 = gross - prepaid + rounding (BR-CO-16), less the retention
+    line_total: Decimal  # BT-106: sum of line nets
+    allowance_total: Decimal  # BT-107
+    charge_total: Decimal  # BT-108
+    rounding_amount: Decimal  # BT-114
 
 
 @dataclass(frozen=True)
@@ -276,6 +363,9 @@ class Document:
     settlement: Settlement | None = None  # credit_note: how it is settled
     exemptions: tuple[Exemption, ...] = ()  # VAT exemption wordings, by mark
     due_date_source: str | None = None  # terms | given | schedule: where `due_date` comes from
+    allowances: tuple[AppliedAllowanceCharge, ...] = ()  # BG-20
+    charges: tuple[AppliedAllowanceCharge, ...] = ()  # BG-21
+    vat_currency: VatCurrencyTotal | None = None  # BT-6, BT-111
 
 
 def as_plain(value: Any) -> Any:

@@ -8,9 +8,19 @@ legal mentions (mentions.py) and the VAT rates in force (vat_rates.py).
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
+from .allowances import apply_document, rate_key
 from .cycle_model import PreviousInvoice
-from .model import DocumentType, InvoicePayload
+from .lines import price_line
+from .model import (
+    CATEGORIES_NEEDING_REASON,
+    AllowanceCharge,
+    DocumentType,
+    InvoicePayload,
+    Line,
+    LineAllowanceCharge,
+)
 from .money import ZERO
 
 Errors = dict[str, list[str]]
@@ -22,12 +32,16 @@ PREVIOUS_ALLOWED = {DocumentType.DEPOSIT_INVOICE: ("deposit_invoice",),
                     DocumentType.FINAL_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note")}
 
 
-def payload_errors(payload: InvoicePayload) -> Errors:
-    """Every refusal of the rules below, by JSON path; empty when the document holds together."""
+def payload_errors(payload: InvoicePayload, places: int = 2) -> Errors:
+    """Every refusal of the rules below, by JSON path; empty when the document holds together.
+    `places`: the minor digits of the invoice currency (EUR 2, JPY 0)."""
     errors: Errors = {}
-    for rule in (parts_of_the_type, previous_invoices, progress, credit_note_parts, due_date, payment_account):
+    for rule in (parts_of_the_type, previous_invoices, progress, credit_note_parts, due_date, payment_account,
+                 line_prices, allowances_and_charges, vat_currency):
         for path, messages in rule(payload).items():
             errors.setdefault(path, []).extend(messages)
+    for path, messages in amounts_in_the_currency(payload, places).items():
+        errors.setdefault(path, []).extend(messages)
     return errors
 
 
@@ -172,4 +186,175 @@ def payment_account(payload: InvoicePayload) -> Errors:
     terms = payload.payment
     if terms.means == "transfer" and not terms.iban and payload.type != DocumentType.CREDIT_NOTE:
         return {"payment.iban": ["A transfer needs the account to pay to (EN 16931 BR-50)."]}
+    return {}
+
+
+# ------------------------------------------------------------ EN 16931 prices, allowances, charges
+
+
+def _lines_with_paths(payload: InvoicePayload) -> list[tuple[str, Line]]:
+    quote = [(f"quote.lines.{i}", line) for i, line in enumerate(payload.quote.lines)] if payload.quote else []
+    return [(f"lines.{i}", line) for i, line in enumerate(payload.lines)] + quote
+
+
+def _one_of(part: LineAllowanceCharge | AllowanceCharge, path: str, what: str, code_list: str,
+            rule: str) -> Errors:
+    """An allowance or charge is an amount or a percent, never both, and says why: a reason or
+    a code (EN 16931 BR-CO-21 to BR-CO-24)."""
+    errors: Errors = {}
+    if (part.amount is None) == (part.percent is None):
+        errors[path] = [f"Give either amount or percent for this {what}."]
+    if not part.reason and not part.reason_code:
+        errors[f"{path}.reason"] = [f"A {what} needs a reason or a reason_code ({code_list}) (EN 16931 {rule})."]
+    return errors
+
+
+def line_prices(payload: InvoicePayload) -> Errors:
+    """A line has its net price (BT-146) either as unit_price or as gross_price (BT-148) less
+    price_discount (BT-147), never both, never negative (BR-27); its allowances (BG-27) and
+    charges (BG-28) never turn its net (BT-131) to the other side of zero."""
+    errors: Errors = {}
+    for path, line in _lines_with_paths(payload):
+        if line.unit_price is not None and line.gross_price is not None:
+            errors[f"{path}.gross_price"] = ["Give unit_price (the net price, BT-146) or gross_price (BT-148) with "
+                                             "price_discount, not both."]
+            continue
+        if line.unit_price is None and line.gross_price is None:
+            errors[f"{path}.unit_price"] = ["Missing data for required field (or give gross_price)."]
+            continue
+        if line.price_discount is not None and line.gross_price is None:
+            errors[f"{path}.price_discount"] = ["A price discount (BT-147) comes off a gross_price (BT-148)."]
+            continue
+        if line.gross_price is not None and (line.price_discount or ZERO) > line.gross_price:
+            errors[f"{path}.price_discount"] = [
+                f"Greater than the gross price {line.gross_price}: the net price (BT-146 = BT-148 - BT-147) "
+                "can't be negative (EN 16931 BR-27)."]
+            continue
+        parts = [(f"{path}.allowances.{i}", a, "line allowance", "UNTDID 5189", "BR-CO-23")
+                 for i, a in enumerate(line.allowances)]
+        parts += [(f"{path}.charges.{i}", c, "line charge", "UNTDID 7161", "BR-CO-24")
+                  for i, c in enumerate(line.charges)]
+        found: Errors = {}
+        for part_path, part, what, codes, rule in parts:
+            found.update(_one_of(part, part_path, what, codes, rule))
+        if found:
+            errors.update(found)
+            continue
+        priced = price_line(line)
+        if (priced.gross >= 0 and priced.net < 0) or (priced.gross < 0 and priced.net > 0):
+            errors[f"{path}.allowances"] = [
+                f"The line's allowances ({priced.discount_amount}) exceed its amount {priced.gross}"
+                + (f" plus its charges ({priced.charge_amount})" if priced.charge_amount else "")
+                + f": its net would be {priced.net}."]
+    return errors
+
+
+def _vat_errors(part: AllowanceCharge, path: str) -> Errors:
+    """The VAT category and rate of a document-level allowance or charge agree as a line's do."""
+    if part.vat_rate == 0 and part.vat_category == "S":
+        return {f"{path}.vat_category": ["A 0 rate needs an explicit category: Z, E, AE, K, G or O."]}
+    if part.vat_rate != 0 and part.vat_category != "S":
+        return {f"{path}.vat_rate": [f"Category {part.vat_category} charges no VAT: the rate must be 0."]}
+    if part.vat_category in CATEGORIES_NEEDING_REASON and not part.vat_exemption_reason:
+        return {f"{path}.vat_exemption_reason": [f"Category {part.vat_category} needs the exemption wording."]}
+    return {}
+
+
+def allowances_and_charges(payload: InvoicePayload) -> Errors:
+    """Document-level allowances (BG-20) and charges (BG-21): an amount, or a percent with its
+    base (BT-93/BT-100); a reason or a code (BR-CO-21, BR-CO-22); a VAT category and rate, whose
+    base they enter (BR-S-08 and its siblings). An allowance lowers what lines and charges bill
+    at its category and rate: never below zero, so never at a category and rate nothing bills.
+    "Not subject to VAT" (O) mixes with no other category (BR-O-11 to BR-O-14)."""
+    errors: Errors = {}
+    given = [("allowances", i, a) for i, a in enumerate(payload.allowances)]
+    given += [("charges", i, c) for i, c in enumerate(payload.charges)]
+    if not given:
+        return errors
+    if payload.type not in (DocumentType.INVOICE, DocumentType.CREDIT_NOTE):
+        for name in ("allowances", "charges"):
+            if getattr(payload, name):
+                errors[name] = [f"A {payload.type.value} bills from the quote: document-level {name} go on an "
+                                "invoice or a credit note."]
+        return errors
+    sound = []
+    for name, i, part in given:
+        path = f"{name}.{i}"
+        what = "document-level allowance" if name == "allowances" else "document-level charge"
+        found = _one_of(part, path, what, "UNTDID 5189" if name == "allowances" else "UNTDID 7161",
+                        "BR-CO-21" if name == "allowances" else "BR-CO-22")
+        if part.percent is not None and part.base is None:
+            found[f"{path}.base"] = [f"A percent needs its base (BT-{93 if name == 'allowances' else 100}): the "
+                                     "amount it is a percent of."]
+        if part.base is not None and part.percent is None:
+            found[f"{path}.base"] = ["A base goes with a percent."]
+        found.update(_vat_errors(part, path))
+        errors.update(found)
+        if not found:
+            sound.append((name, i, part))
+    if errors or any(p.unit_price is None and p.gross_price is None for p in payload.lines):
+        return errors
+    if line_prices(payload):
+        return errors
+    lines = [price_line(line) for line in payload.lines]
+    billed: dict[tuple[str, Decimal], Decimal] = {}
+    for line in lines:
+        key = rate_key(line.vat_category, line.vat_rate)
+        billed[key] = billed.get(key, ZERO) + line.net
+    categories = {line.vat_category for line in lines} | {p.vat_category for _, _, p in sound}
+    bases = dict(billed)
+    for name, i, part in sound:
+        if "O" in categories and len(categories) > 1:
+            rule = "BR-O-13" if name == "allowances" else "BR-O-14"
+            errors[f"{name}.{i}.vat_category"] = [
+                f"'Not subject to VAT' (O) mixes with no other category on one invoice (EN 16931 {rule})."]
+        applied = apply_document(part)
+        key = rate_key(part.vat_category, part.vat_rate)
+        bases[key] = bases.get(key, ZERO) + (-applied.amount if name == "allowances" else applied.amount)
+    for name, i, part in sound:
+        key = rate_key(part.vat_category, part.vat_rate)
+        if name != "allowances" or bases[key] >= 0:
+            continue
+        where = f"category {part.vat_category}, rate {part.vat_rate} %"
+        rule = f"BR-{'IC' if part.vat_category == 'K' else part.vat_category}-08"
+        if key not in billed:
+            errors[f"{name}.{i}.vat_rate"] = [
+                f"No line is billed at {where}: an allowance lowers the VAT base of the lines at its category "
+                f"and rate (EN 16931 {rule}), which would be {bases[key]}."]
+        elif billed[key] >= 0:
+            errors[f"{name}.{i}.amount"] = [
+                f"The allowances at {where} exceed what is billed there ({billed[key]} in lines, plus charges): "
+                f"that VAT base would be {bases[key]} (EN 16931 {rule})."]
+    return errors
+
+
+def amounts_in_the_currency(payload: InvoicePayload, places: int) -> Errors:
+    """Allowance, charge and rounding amounts have the currency's minor digits (BR-DEC-01..27:
+    at most 2; fewer for a currency without cents), so nothing is rounded away silently."""
+    found: list[tuple[str, Decimal | None]] = [("rounding_amount", payload.rounding_amount)]
+    for name in ("allowances", "charges"):
+        for i, part in enumerate(getattr(payload, name)):
+            found += [(f"{name}.{i}.amount", part.amount), (f"{name}.{i}.base", part.base)]
+    for path, line in _lines_with_paths(payload):
+        for name in ("allowances", "charges"):
+            found += [(f"{path}.{name}.{i}.amount", part.amount) for i, part in enumerate(getattr(line, name))]
+    errors: Errors = {}
+    for path, value in found:
+        exponent = value.as_tuple().exponent if value is not None else 0
+        if isinstance(exponent, int) and exponent < -places:
+            errors[path] = [f"At most {places} decimal places in {payload.currency}."]
+    return errors
+
+
+def vat_currency(payload: InvoicePayload) -> Errors:
+    """BT-6 is another currency than the invoice's (BT-5); a seller in France accounts VAT in
+    euros (CGI art. 242 nonies A: the VAT in euros on an invoice in another currency)."""
+    given = payload.vat_currency
+    if given is None:
+        return {}
+    if given.code == payload.currency:
+        return {"vat_currency.code": [f"The invoice is in {payload.currency} already: give vat_currency only when "
+                                      "VAT is accounted in another currency (BT-6)."]}
+    if payload.seller.address.country == "FR" and given.code != "EUR":
+        return {"vat_currency.code": ["A seller in France accounts VAT in euros (CGI art. 242 nonies A)."]}
     return {}

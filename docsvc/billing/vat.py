@@ -4,18 +4,31 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .model import VAT_CATEGORIES, PricedLine, VatRow
+from .allowances import base_adjustments
+from .model import VAT_CATEGORIES, AppliedAllowanceCharge, PricedLine, VatRow
 from .money import ZERO, percent_of
 
 
-def vat_breakdown(lines: Iterable[PricedLine], places: int = 2) -> tuple[VatRow, ...]:
-    """One row per (category, rate), standard rates first, highest rate first (BR-CO-17)."""
+def vat_breakdown(lines: Iterable[PricedLine], places: int = 2,
+                  allowances: Iterable[AppliedAllowanceCharge] = (),
+                  charges: Iterable[AppliedAllowanceCharge] = ()) -> tuple[VatRow, ...]:
+    """One row per (category, rate), standard rates first, highest rate first. BT-116 = sum of
+    line nets (BT-131) - document allowances (BT-92) + document charges (BT-99) of that category
+    and rate (BR-S-08 and its siblings BR-Z/E/AE/IC/G/O-08); BT-117 = round(BT-116 x BT-119 / 100)
+    (BR-CO-17)."""
+    allowances, charges = tuple(allowances), tuple(charges)
     bases: dict[tuple[str, Decimal], Decimal] = {}
     reasons: dict[tuple[str, Decimal], str | None] = {}
     for line in lines:
         key = (line.vat_category, line.vat_rate.normalize())
         bases[key] = bases.get(key, ZERO) + line.net
         reasons.setdefault(key, line.vat_exemption_reason)
+    for key, change in base_adjustments(allowances, charges).items():
+        bases[key] = bases.get(key, ZERO) + change
+    for item in (*allowances, *charges):
+        key = (item.vat_category, item.vat_rate.normalize())
+        if not reasons.get(key):
+            reasons[key] = item.vat_exemption_reason
     order = sorted(bases, key=lambda k: (VAT_CATEGORIES.index(k[0]), -k[1]))
     return tuple(
         VatRow(

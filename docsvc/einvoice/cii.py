@@ -117,7 +117,7 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
         b.add(b.add(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", line.id)
         b.add(b.add(item, "ram:SpecifiedTradeProduct"), "ram:Name", line.description)
         agreement = b.add(item, "ram:SpecifiedLineTradeAgreement")
-        b.add(b.add(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", format(line.unit_price, "f"))
+        _prices(b, agreement, line)
         b.add(b.add(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity",
               format(line.quantity, "f"), unitCode=line.unit)
         settlement = b.add(item, "ram:SpecifiedLineTradeSettlement")
@@ -126,14 +126,9 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
         b.add(tax, "ram:CategoryCode", line.vat_category)
         if line.vat_category != "O":
             b.add(tax, "ram:RateApplicablePercent", _rate(line.vat_rate))
-        if line.discount_amount:
-            allowance = b.add(settlement, "ram:SpecifiedTradeAllowanceCharge")
-            b.add(b.add(allowance, "ram:ChargeIndicator"), "udt:Indicator", "false")
-            if line.discount_percent is not None:
-                b.add(allowance, "ram:CalculationPercent", _rate(line.discount_percent))
-                b.add(allowance, "ram:BasisAmount", amount(line.gross, places))
-            b.add(allowance, "ram:ActualAmount", amount(line.discount_amount, places))
-            b.add(allowance, "ram:Reason", "Remise")
+        for is_line_charge, line_parts in ((False, line.allowances), (True, line.charges)):
+            for line_part in line_parts:
+                _allowance_charge(b, settlement, is_line_charge, line_part, places)
         b.add(b.add(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
               "ram:LineTotalAmount", amount(line.net, places))
 
@@ -158,6 +153,8 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
         _date(event, b, "ram:OccurrenceDateTime", doc.delivery_date)
 
     settlement = b.add(tx, "ram:ApplicableHeaderTradeSettlement")
+    if doc.vat_currency is not None:  # BT-6
+        b.add(settlement, "ram:TaxCurrencyCode", doc.vat_currency.code)
     b.add(settlement, "ram:InvoiceCurrencyCode", doc.currency)
     terms = doc.payment
     credit = doc.type_code in ("381", "503")  # the seller owes: no account of the seller's to pay into
@@ -181,8 +178,11 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
             b.add(tax, "ram:DueDateTypeCode", "5")
         if row.category != "O":
             b.add(tax, "ram:RateApplicablePercent", _rate(row.rate))
+    for is_charge, header_parts in ((False, doc.allowances), (True, doc.charges)):  # BG-20, BG-21
+        for header_part in header_parts:
+            _allowance_charge(b, settlement, is_charge, header_part, places)
     totals = doc.totals
-    due_now = totals.gross_total - totals.prepaid_total
+    due_now = totals.gross_total - totals.prepaid_total + totals.rounding_amount
     for description, day, part in _payment_terms(doc, due_now):
         pt = b.add(settlement, "ram:SpecifiedTradePaymentTerms")
         if description:
@@ -192,9 +192,18 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
         if part is not None:
             b.add(pt, "ram:PartialPaymentAmount", amount(part, places))
     sums = b.add(settlement, "ram:SpecifiedTradeSettlementHeaderMonetarySummation")
-    b.add(sums, "ram:LineTotalAmount", amount(sum((ln.net for ln in doc.lines), Decimal(0)), places))
+    b.add(sums, "ram:LineTotalAmount", amount(totals.line_total, places))  # BT-106
+    if doc.charges:
+        b.add(sums, "ram:ChargeTotalAmount", amount(totals.charge_total, places))  # BT-108
+    if doc.allowances:
+        b.add(sums, "ram:AllowanceTotalAmount", amount(totals.allowance_total, places))  # BT-107
     b.add(sums, "ram:TaxBasisTotalAmount", amount(totals.net_total, places))
     b.add(sums, "ram:TaxTotalAmount", amount(totals.vat_total, places), currencyID=doc.currency)
+    if doc.vat_currency is not None:  # BT-111, in the VAT accounting currency (BR-53)
+        b.add(sums, "ram:TaxTotalAmount", amount(doc.vat_currency.vat_total, _places_of(doc.vat_currency.vat_total)),
+              currencyID=doc.vat_currency.code)
+    if totals.rounding_amount:  # BT-114
+        b.add(sums, "ram:RoundingAmount", amount(totals.rounding_amount, places))
     b.add(sums, "ram:GrandTotalAmount", amount(totals.gross_total, places))
     if totals.prepaid_total:
         b.add(sums, "ram:TotalPrepaidAmount", amount(totals.prepaid_total, places))
@@ -205,6 +214,57 @@ def build_cii(doc: Document) -> tuple[bytes, str]:
         b.add(ref, "ram:IssuerAssignedID", number)
         _date(ref, b, "ram:FormattedIssueDateTime", day, qualified=True)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True), level
+
+
+def _places_of(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _price(value: Decimal) -> str:
+    """A price as given, up to 6 decimals."""
+    return format(value, "f")
+
+
+def _prices(b: _Builder, agreement, line) -> None:
+    """BT-148 with its price discount BT-147, and the net price BT-146, each for the base
+    quantity BT-149 (written on both prices when it is not 1)."""
+    base = None if line.base_quantity == 1 else format(line.base_quantity, "f")
+    if line.gross_price is not None:
+        gross = b.add(agreement, "ram:GrossPriceProductTradePrice")
+        b.add(gross, "ram:ChargeAmount", _price(line.gross_price))
+        if base is not None:
+            b.add(gross, "ram:BasisQuantity", base, unitCode=line.unit)
+        if line.price_discount:
+            discount = b.add(gross, "ram:AppliedTradeAllowanceCharge")
+            b.add(b.add(discount, "ram:ChargeIndicator"), "udt:Indicator", "false")
+            b.add(discount, "ram:ActualAmount", _price(line.price_discount))
+    net = b.add(agreement, "ram:NetPriceProductTradePrice")
+    b.add(net, "ram:ChargeAmount", _price(line.unit_price))
+    if base is not None:
+        b.add(net, "ram:BasisQuantity", base, unitCode=line.unit)
+
+
+def _allowance_charge(b: _Builder, parent, charge: bool, part, places: int) -> None:
+    """BG-20/BG-21 at header level (with their VAT category, BT-95/BT-102), BG-27/BG-28 in a
+    line: ChargeIndicator, percent and base when a percent, amount, reason code, reason.
+    The `discount` shorthand has neither reason nor code: it is written "Remise" (BR-CO-23)."""
+    el = b.add(parent, "ram:SpecifiedTradeAllowanceCharge")
+    b.add(b.add(el, "ram:ChargeIndicator"), "udt:Indicator", "true" if charge else "false")
+    if part.percent is not None:
+        b.add(el, "ram:CalculationPercent", _rate(part.percent))
+        b.add(el, "ram:BasisAmount", amount(part.base, places))
+    b.add(el, "ram:ActualAmount", amount(part.amount, places))
+    if part.reason_code:
+        b.add(el, "ram:ReasonCode", part.reason_code)
+    if part.reason or not part.reason_code:
+        b.add(el, "ram:Reason", part.reason or "Remise")
+    if hasattr(part, "vat_category"):  # document level
+        tax = b.add(el, "ram:CategoryTradeTax")
+        b.add(tax, "ram:TypeCode", "VAT")
+        b.add(tax, "ram:CategoryCode", part.vat_category)
+        if part.vat_category != "O":
+            b.add(tax, "ram:RateApplicablePercent", _rate(part.vat_rate))
 
 
 def _party(b: _Builder, parent, path: str, party) -> None:

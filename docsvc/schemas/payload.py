@@ -7,6 +7,7 @@ billing/rules.py, billing/mentions.py.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 
 from marshmallow import (
@@ -32,17 +33,20 @@ from ..billing.model import (
     CATEGORIES_NEEDING_REASON,
     VAT_CATEGORIES,
     Address,
+    AllowanceCharge,
     Discount,
     DocumentType,
     EarlyPaymentDiscount,
     InvoicePayload,
     InvoiceReference,
     Line,
+    LineAllowanceCharge,
     Party,
     PaymentReceived,
     PaymentTerms,
     Settlement,
     TemplateRef,
+    VatCurrency,
 )
 from ..billing.money import ZERO, round_money
 from ..naming import SEMVER, TEMPLATE_NAME
@@ -52,6 +56,7 @@ from .codes import (
     currency_places,
     french_vat_id,
     iban_ok,
+    reason_codes,
     siren_ok,
     siret_ok,
     vat_id_problem,
@@ -146,6 +151,79 @@ class DiscountSchema(PercentOrAmount):
         return Discount(**data)
 
 
+def _reason_code(kind: str):
+    lists = {"allowance": "UNTDID 5189 allowance reason", "charge": "UNTDID 7161 charge reason"}
+
+    def check(value: str) -> None:
+        if value not in reason_codes()[kind]:
+            raise ValidationError(f"Unknown {lists[kind]} code {value!r}.")
+    return check
+
+
+def _line_part(kind: str) -> type[Base]:
+    """A line allowance (BG-27) or charge (BG-28). Which of amount and percent is given, and
+    the reason, are checked with the whole document (billing/rules.py)."""
+
+    class LinePart(Base):
+        amount = Amount(max_places=2, validate=validate.Range(min=0), metadata={
+            "description": f"the {kind} amount (BT-136 / BT-141)"})
+        percent = Amount(max_places=4, validate=validate.Range(min=0, max=100, min_inclusive=False), metadata={
+            "description": "a percent of the line's quantity x price (BT-138 / BT-143)"})
+        reason = Text(max_length=300, free_text=True, metadata={"description": "BT-139 / BT-144"})
+        reason_code = fields.String(validate=_reason_code(kind), metadata={
+            "description": "UNTDID 5189 (allowance) / 7161 (charge) code (BT-140 / BT-145)"})
+
+        @post_load
+        def make(self, data, **kwargs):
+            return LineAllowanceCharge(**data)
+
+    LinePart.__name__ = LinePart.__qualname__ = f"Line{kind.title()}Schema"
+    return LinePart
+
+
+def _document_part(kind: str) -> type[Base]:
+    """A document-level allowance (BG-20) or charge (BG-21), in the VAT base of its category
+    and rate. Which of amount and percent (with base) is given, the reason and the VAT category
+    are checked with the whole document (billing/rules.py)."""
+
+    class DocumentPart(Base):
+        amount = Amount(max_places=2, validate=validate.Range(min=0), metadata={
+            "description": f"the {kind} amount (BT-92 / BT-99)"})
+        percent = Amount(max_places=4, validate=validate.Range(min=0, max=100, min_inclusive=False), metadata={
+            "description": "a percent (BT-94 / BT-101) of base"})
+        base = Amount(max_places=2, validate=validate.Range(min=0, min_inclusive=False), metadata={
+            "description": "the amount the percent applies to (BT-93 / BT-100)"})
+        reason = Text(max_length=300, free_text=True, metadata={"description": "BT-97 / BT-104"})
+        reason_code = fields.String(validate=_reason_code(kind), metadata={
+            "description": "UNTDID 5189 (allowance) / 7161 (charge) code (BT-98 / BT-105)"})
+        vat_category = fields.String(load_default="S", validate=validate.OneOf(VAT_CATEGORIES))
+        vat_rate = Amount(max_places=2, required=True, validate=validate.Range(min=0, max=100))
+        vat_exemption_reason = Text(max_length=300, free_text=True)
+
+        @post_load
+        def make(self, data, **kwargs):
+            return AllowanceCharge(**data)
+
+    DocumentPart.__name__ = DocumentPart.__qualname__ = f"Document{kind.title()}Schema"
+    return DocumentPart
+
+
+LineAllowanceSchema, LineChargeSchema = _line_part("allowance"), _line_part("charge")
+AllowanceSchema, ChargeSchema = _document_part("allowance"), _document_part("charge")
+
+
+class VatCurrencySchema(Base):
+    code = fields.String(required=True, validate=_in_list("currencies", "ISO 4217 currency"),
+                         metadata={"description": "the VAT accounting currency (BT-6), EUR for a French seller"})
+    rate = Amount(max_places=10, max_abs=Decimal("1e6"), required=True,
+                  validate=validate.Range(min=0, min_inclusive=False),
+                  metadata={"description": "1 unit of the invoice currency in the VAT currency"})
+
+    @post_load
+    def make(self, data, **kwargs):
+        return VatCurrency(**data)
+
+
 class LineSchema(Base):
     id = Text(max_length=40, metadata={"description": "Defaults to the line's position, from 1."})
     description = Text(max_length=1000, required=True, free_text=True)
@@ -153,9 +231,22 @@ class LineSchema(Base):
                       validate=lambda q: q != 0 or _fail("Must not be zero."))
     unit = fields.String(load_default="C62", validate=_in_list("units", "UN/ECE Rec. 20 unit"),
                          metadata={"description": "UN/ECE Rec. 20 code: C62 (unit), HUR, DAY, MTK, KGM..."})
-    unit_price = Amount(max_places=4, max_abs=PRICE_MAX, required=True, validate=validate.Range(
-        min=0, error="A unit price can't be negative (EN 16931 BR-27): use a negative quantity."))
-    discount = fields.Nested(DiscountSchema)
+    unit_price = Amount(max_places=6, max_abs=PRICE_MAX, validate=validate.Range(
+        min=0, error="A unit price can't be negative (EN 16931 BR-27): use a negative quantity."),
+        metadata={"description": "The net price (BT-146), up to 6 decimals; or gross_price with price_discount."})
+    gross_price = Amount(max_places=6, max_abs=PRICE_MAX, validate=validate.Range(
+        min=0, error="A gross price can't be negative (EN 16931 BR-28)."),
+        metadata={"description": "The item gross price (BT-148), instead of unit_price."})
+    price_discount = Amount(max_places=6, max_abs=PRICE_MAX, validate=validate.Range(min=0), metadata={
+        "description": "The item price discount (BT-147): unit price = gross_price - price_discount."})
+    base_quantity = Amount(max_places=4, max_abs=QUANTITY_MAX, validate=validate.Range(min=0, min_inclusive=False),
+                           metadata={"description": "The quantity the prices are for (BT-149), default 1: "
+                                                    "net = quantity x unit_price / base_quantity."})
+    discount = fields.Nested(DiscountSchema, metadata={"description": "Shorthand for one line allowance."})
+    allowances = fields.List(fields.Nested(LineAllowanceSchema), validate=validate.Length(max=20),
+                             metadata={"description": "Line allowances (BG-27)."})
+    charges = fields.List(fields.Nested(LineChargeSchema), validate=validate.Length(max=20),
+                          metadata={"description": "Line charges (BG-28)."})
     vat_rate = Amount(max_places=2, required=True, validate=validate.Range(min=0, max=100))
     vat_category = fields.String(load_default="S", validate=validate.OneOf(VAT_CATEGORIES),
                                  metadata={"description": "UNCL 5305: S, Z, E, AE, K, G, O."})
@@ -178,11 +269,15 @@ class LineSchema(Base):
     def discount_within_gross(self, data, **kwargs):
         discount, q, price = data.get("discount"), data.get("quantity"), data.get("unit_price")
         if discount and discount.amount is not None and q is not None and price is not None:
-            if discount.amount > abs(round_money(q * price)):
+            if discount.amount > abs(round_money(q * price / data.get("base_quantity", 1))):
                 raise ValidationError({"discount": {"amount": ["Greater than the line's gross amount."]}})
 
     @post_load
     def make(self, data, **kwargs):
+        for name in ("allowances", "charges"):
+            if name in data:
+                data[name] = tuple(data[name])
+        data.setdefault("unit_price", None)  # gross_price instead: billing/rules.py checks one is given
         return data  # ids default to positions, known only to the payload schema
 
 
@@ -423,6 +518,14 @@ class DocumentPayloadSchema(Base):
                        "payment.terms_days that says otherwise is a 422."})
     settlement = fields.Nested(SettlementSchema, metadata={
         "description": "credit_note: how the credit is settled (deducted from the next payment, or refunded)."})
+    allowances = fields.List(fields.Nested(AllowanceSchema), load_default=list, validate=validate.Length(max=100),
+                             metadata={"description": "Document-level allowances (BG-20): remise globale..."})
+    charges = fields.List(fields.Nested(ChargeSchema), load_default=list, validate=validate.Length(max=100),
+                          metadata={"description": "Document-level charges (BG-21): frais de port..."})
+    rounding_amount = Amount(max_places=2, metadata={
+        "description": "BT-114, added to the amount due (cash rounding)."})
+    vat_currency = fields.Nested(VatCurrencySchema, metadata={
+        "description": "The VAT accounting currency (BT-6) and its rate: BT-111 = round(rate x VAT total)."})
 
     @validates_schema
     def well_formed(self, data, **kwargs):
@@ -454,6 +557,8 @@ class DocumentPayloadSchema(Base):
             formats=tuple(data.pop("formats")),
             progress=tuple(data.pop("progress")),
             previous_invoices=tuple(data.pop("previous_invoices")),
+            allowances=tuple(data.pop("allowances")),
+            charges=tuple(data.pop("charges")),
             **data,
         )
 

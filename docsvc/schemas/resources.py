@@ -39,20 +39,51 @@ class PartyOut(Schema):
     delivery_address = fields.Nested(AddressOut, allow_none=True)
 
 
+class LineAllowanceChargeOut(Schema):
+    reason = fields.String(allow_none=True, metadata={"description": "BT-139 / BT-144"})
+    reason_code = fields.String(allow_none=True, metadata={"description": "UNTDID 5189 / 7161 (BT-140 / BT-145)"})
+    percent = Money(allow_none=True, metadata={"description": "BT-138 / BT-143"})
+    base = Money(allow_none=True, metadata={"description": "the line's quantity x price, for a percent"})
+    amount = Money(metadata={"description": "BT-136 / BT-141, to the cent"})
+
+
+class AllowanceChargeOut(Schema):
+    reason = fields.String(allow_none=True, metadata={"description": "BT-97 / BT-104"})
+    reason_code = fields.String(allow_none=True, metadata={"description": "UNTDID 5189 / 7161 (BT-98 / BT-105)"})
+    percent = Money(allow_none=True, metadata={"description": "BT-94 / BT-101"})
+    base = Money(allow_none=True, metadata={"description": "BT-93 / BT-100"})
+    amount = Money(metadata={"description": "BT-92 / BT-99, to the cent"})
+    vat_category = fields.String()
+    vat_rate = Money()
+    vat_exemption_reason = fields.String(allow_none=True)
+
+
+class VatCurrencyTotalOut(Schema):
+    code = fields.String(metadata={"description": "the VAT accounting currency (BT-6)"})
+    rate = Money(metadata={"description": "1 unit of the invoice currency in that currency"})
+    vat_total = Money(metadata={"description": "BT-111 = round(rate x totals.vat_total)"})
+
+
 class PricedLineOut(Schema):
     id = fields.String()
     description = fields.String()
     quantity = Money()
     unit = fields.String(metadata={"description": "UN/ECE Rec. 20 code"})
-    unit_price = Money()
-    gross = Money(metadata={"description": "round(quantity x unit_price)"})
-    discount_percent = Money(allow_none=True)
-    discount_amount = Money()
-    net = Money(metadata={"description": "gross - discount_amount"})
+    unit_price = Money(metadata={"description": "the net price (BT-146), per base_quantity"})
+    gross = Money(metadata={"description": "round(quantity x unit_price / base_quantity)"})
+    discount_percent = Money(allow_none=True, metadata={"description": "the percent of the line's one allowance"})
+    discount_amount = Money(metadata={"description": "every line allowance (BT-136), discount included"})
+    net = Money(metadata={"description": "gross - discount_amount + charge_amount (BT-131)"})
     vat_category = fields.String()
     vat_rate = Money()
     vat_exemption_reason = fields.String(allow_none=True)
     exemption_mark = fields.Integer(allow_none=True, metadata={"description": "its wording's mark in exemptions"})
+    gross_price = Money(allow_none=True, metadata={"description": "BT-148, when given"})
+    price_discount = Money(allow_none=True, metadata={"description": "BT-147, when given"})
+    base_quantity = Money(metadata={"description": "BT-149: the quantity the prices are for (1, 100...)"})
+    allowances = fields.List(fields.Nested(LineAllowanceChargeOut), metadata={"description": "BG-27"})
+    charges = fields.List(fields.Nested(LineAllowanceChargeOut), metadata={"description": "BG-28"})
+    charge_amount = Money(metadata={"description": "every line charge (BT-141)"})
 
 
 class VatRowOut(Schema):
@@ -77,12 +108,16 @@ class SettlementOut(Schema):
 
 
 class TotalsOut(Schema):
-    net_total = Money()
-    vat_total = Money()
-    gross_total = Money()
-    prepaid_total = Money()
+    net_total = Money(metadata={"description": "BT-109 = line_total - allowance_total + charge_total"})
+    vat_total = Money(metadata={"description": "BT-110"})
+    gross_total = Money(metadata={"description": "BT-112"})
+    prepaid_total = Money(metadata={"description": "BT-113"})
     retention_total = Money()
-    amount_due = Money()
+    amount_due = Money(metadata={"description": "BT-115 = gross - prepaid + rounding, less the retention"})
+    line_total = Money(metadata={"description": "BT-106: sum of line nets"})
+    allowance_total = Money(metadata={"description": "BT-107: document-level allowances"})
+    charge_total = Money(metadata={"description": "BT-108: document-level charges"})
+    rounding_amount = Money(metadata={"description": "BT-114"})
 
 
 class TotalsWithBreakdownOut(TotalsOut):
@@ -322,6 +357,12 @@ class DocumentSchema(Schema):
         "description": "VAT exemption wordings, numbered; lines and VAT rows refer to them by exemption_mark"})
     due_date_source = fields.String(allow_none=True, metadata={
         "description": "schedule (first instalment) | given | terms (issue date + terms_days); none on a credit note"})
+    allowances = fields.List(fields.Nested(AllowanceChargeOut), metadata={
+        "description": "document-level allowances (BG-20), in the VAT base of their category and rate"})
+    charges = fields.List(fields.Nested(AllowanceChargeOut), metadata={
+        "description": "document-level charges (BG-21), in the VAT base of their category and rate"})
+    vat_currency = fields.Nested(VatCurrencyTotalOut, allow_none=True, metadata={
+        "description": "the VAT total in the VAT accounting currency (BT-6, BT-111), when given"})
 
 
 class TemplateOut(Schema):

@@ -43,7 +43,7 @@ def validate(raw: Any, max_lines: int | None = None) -> Validated:
         payload = load_payload(raw, max_lines)
     except ValidationError as exc:
         raise InvalidPayload(flatten_errors(exc.messages)) from None
-    incoherent = payload_errors(payload)
+    incoherent = payload_errors(payload, currency_places(payload.currency))
     if incoherent:
         raise InvalidPayload(incoherent)
     missing = missing_mentions(payload)
@@ -54,7 +54,8 @@ def validate(raw: Any, max_lines: int | None = None) -> Validated:
         raise InvalidPayload(wrong_rates, "VAT rate(s) not in force where and when the operation is taxed: "
                              + ", ".join(sorted(wrong_rates)) + ".")
     try:
-        document = enrich(payload, currency_places(payload.currency))
+        document = enrich(payload, currency_places(payload.currency),
+                          currency_places(payload.vat_currency.code) if payload.vat_currency else 2)
     except BillingError as exc:
         raise InvalidPayload(exc.errors) from None
     if document.totals.prepaid_total > document.totals.gross_total:
