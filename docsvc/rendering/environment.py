@@ -80,8 +80,8 @@ def mention(ctx, item: dict) -> str:
             values[key] = long_date(ctx, value)
         elif isinstance(value, (Decimal, int)) and key in ("rate", "percent"):
             values[key] = percent(ctx, value)
-        elif isinstance(value, Decimal):
-            values[key] = money(ctx, value)
+        elif isinstance(value, Decimal):  # share capital, the 40 € indemnity: euros in French law
+            values[key] = money(ctx, value, "EUR")
         else:
             values[key] = value
     return wording.format(**values)
@@ -98,6 +98,20 @@ def amount(ctx, value, currency: str | None = None) -> str:
     if value is None:
         return ""
     text = money(ctx, value, currency)
+    return text.replace("-", MINUS).replace(" ", NBSP)
+
+
+@pass_context
+def price(ctx, value, currency: str | None = None) -> str:
+    """A unit price as given, to 6 decimals, never fewer than the currency's: 0.00101 ->
+    "0,00101 €", 12.5 -> "12,50 €" (EN 16931 prices are not rounded to the cent)."""
+    if value is None:
+        return ""
+    normal = _decimal(value).normalize()
+    if normal == normal.to_integral():
+        normal = normal.quantize(Decimal(1))  # 1E+1 -> 10
+    text = format_currency(normal, currency or ctx["doc"]["currency"],
+                           locale=LOCALES[_lang(ctx)], decimal_quantization=False)
     return text.replace("-", MINUS).replace(" ", NBSP)
 
 
@@ -151,7 +165,7 @@ def registration(party: dict) -> str:
 
 FILTERS = {"money": money, "amount": amount, "negative": negative, "grouped": grouped, "nobreak": nobreak,
            "registration": registration, "date": long_date, "short_date": short_date, "number": number,
-           "quantity": number, "percent": percent, "unit": unit, "mention": mention}
+           "quantity": number, "percent": percent, "unit": unit, "mention": mention, "price": price}
 
 
 def make_environment(loader=None, autoescape: bool = True) -> SandboxedEnvironment:

@@ -35,6 +35,7 @@ PINNED = {
     "1.0.0": "eb4a5f518ad3e4734bc52e923a888dcdb4efc5a6389d02de210916cf99f3066b",
     "1.2.0": "4bc56ce34543f754c791ee9c86bea95a5b643f01bf82beaac73e5e50c8b09bcd",
     "1.3.0": "4bc56ce34543f754c791ee9c86bea95a5b643f01bf82beaac73e5e50c8b09bcd",  # a copy of 1.2.0's
+    "1.5.0": "7fa5d4441e9d6d08c0bfb50b24eb7fdfa92e622e0ee412ac3fe9708dea81dade",  # 1.3.0's + the EN 16931 blocks
 }
 
 
@@ -56,7 +57,8 @@ def test_shipped_docx_keep_their_bytes(version):
     assert hashlib.sha256(data).hexdigest() == PINNED[version]
 
 
-@pytest.mark.parametrize("bundle", [SHIPPED / "1.0.0", SHIPPED / "1.2.0", V130, V140], ids=lambda p: p.name)
+@pytest.mark.parametrize("bundle", [SHIPPED / "1.0.0", SHIPPED / "1.2.0", V130, SHIPPED / "1.5.0", V140],
+                         ids=lambda p: p.name)
 def test_every_docx_passes_the_publish_checks(bundle):
     assert check_docx(bundle) == []
     assert check_bundle(bundle) == []
