@@ -173,10 +173,15 @@ def _finish(name, number, issue, currency, seller, buyer, lines, allowances, cha
         payload["rounding_amount"] = plain(totals["rounding_amount"])
     if tax_currency and tax_currency != currency:
         vat, accounting = totals["vat_total"], totals["vat_accounting_total"]
-        assert vat and accounting is not None, f"{name}: BT-6 without BT-111 (BR-53)"
-        payload["vat_currency"] = {"code": tax_currency, "rate": plain(_rate(accounting, vat))}
-        notes.append(f"BT-6 {tax_currency}: EN 16931 carries no exchange rate; the shortest rate that gives "
-                     f"BT-111 {accounting} from BT-110 {vat} is used")
+        assert vat is not None and accounting is not None, f"{name}: BT-6 without BT-111 (BR-53)"
+        if vat == 0 and accounting == 0:  # no VAT (exempt): any rate gives 0 in the accounting currency
+            payload["vat_currency"] = {"code": tax_currency, "rate": "1"}
+            notes.append(f"BT-6 {tax_currency}: EN 16931 carries no exchange rate; with no VAT any rate gives "
+                         "BT-111 0, so 1 is used")
+        else:
+            payload["vat_currency"] = {"code": tax_currency, "rate": plain(_rate(accounting, vat))}
+            notes.append(f"BT-6 {tax_currency}: EN 16931 carries no exchange rate; the shortest rate that gives "
+                         f"BT-111 {accounting} from BT-110 {vat} is used")
     elif tax_currency == currency:
         notes.append(f"BT-6 {tax_currency} is the invoice currency itself: no vat_currency")
         totals["vat_accounting_total"] = None

@@ -167,7 +167,7 @@ def _line_part(kind: str) -> type[Base]:
     class LinePart(Base):
         amount = Amount(max_places=2, validate=validate.Range(min=0), metadata={
             "description": f"the {kind} amount (BT-136 / BT-141)"})
-        percent = Amount(max_places=4, validate=validate.Range(min=0, max=100, min_inclusive=False), metadata={
+        percent = Amount(max_places=4, validate=validate.Range(min=0, max=100), metadata={
             "description": "a percent of the line's quantity x price (BT-138 / BT-143)"})
         reason = Text(max_length=300, free_text=True, metadata={"description": "BT-139 / BT-144"})
         reason_code = fields.String(validate=_reason_code(kind), metadata={
@@ -189,9 +189,10 @@ def _document_part(kind: str) -> type[Base]:
     class DocumentPart(Base):
         amount = Amount(max_places=2, validate=validate.Range(min=0), metadata={
             "description": f"the {kind} amount (BT-92 / BT-99)"})
-        percent = Amount(max_places=4, validate=validate.Range(min=0, max=100, min_inclusive=False), metadata={
+        # 0 % of 0.00 is a valid (if idle) allowance: the XRechnung test suite has them (02.01a)
+        percent = Amount(max_places=4, validate=validate.Range(min=0, max=100), metadata={
             "description": "a percent (BT-94 / BT-101) of base"})
-        base = Amount(max_places=2, validate=validate.Range(min=0, min_inclusive=False), metadata={
+        base = Amount(max_places=2, validate=validate.Range(min=0), metadata={
             "description": "the amount the percent applies to (BT-93 / BT-100)"})
         reason = Text(max_length=300, free_text=True, metadata={"description": "BT-97 / BT-104"})
         reason_code = fields.String(validate=_reason_code(kind), metadata={

@@ -1,4 +1,5 @@
-"""docsvc against the official EN 16931 example invoices (CEN, EUPL 1.2; tests/data/en16931/README.md):
+"""docsvc against the official EN 16931 example invoices (CEN, EUPL 1.2) and the XRechnung test
+suite (KoSIT, Apache 2.0), listed in tests/data/en16931/README.md:
 each example, converted to a payload (tests/en16931_examples.py), is loaded and checked like any
 payload, and docsvc's figures equal the example's own: every total BT-106 to BT-115, every VAT
 row, every line net. The rounding is DOMAIN.md's (VAT per rate on the base, half-up to the cent).
@@ -59,6 +60,10 @@ KNOWN = {
     "ubl-tc434-example2.xml": ["1 price", "3 gross"],
     "ubl-tc434-example3.xml": ["1 price", "2 price"],
     "ubl-tc434-example5.xml": ["rate"],
+    # the XRechnung test suite: BT-6 without an exchange rate; a line percent on a base of its own
+    **{f"{case}-INVOICE_{syntax}.xml": ["rate"] for case in ("02.01a", "02.02a", "02.03a", "02.04a")
+       for syntax in ("ubl", "uncefact")},
+    **{f"03.07a-INVOICE_{syntax}.xml": ["1 percent"] * 4 + ["rate"] for syntax in ("ubl", "uncefact")},
 }
 
 
@@ -83,7 +88,7 @@ def tags(notes: list[str]) -> list[str]:
 
 
 def test_the_selection_is_the_one_described():
-    assert len(FILES) == 22
+    assert len(FILES) == 42  # 22 CEN examples, 20 XRechnung test-suite cases
     assert {f.name for f in FOLDER.iterdir() if f.suffix.lower() == ".xml"} >= set(FILES)
     for name, digest in manifest().items():
         assert sha256(FOLDER / name) == digest, f"{name} is not the file of the README"
