@@ -37,10 +37,11 @@ def payload_errors(payload: InvoicePayload, places: int = 2) -> Errors:
     `places`: the minor digits of the invoice currency (EUR 2, JPY 0)."""
     errors: Errors = {}
     for rule in (parts_of_the_type, previous_invoices, progress, credit_note_parts, due_date, payment_account,
-                 line_prices, allowances_and_charges, vat_currency):
+                 vat_currency):
         for path, messages in rule(payload).items():
             errors.setdefault(path, []).extend(messages)
-    for path, messages in amounts_in_the_currency(payload, places).items():
+    for path, messages in [*line_prices(payload, places).items(), *allowances_and_charges(payload, places).items(),
+                           *amounts_in_the_currency(payload, places).items()]:
         errors.setdefault(path, []).extend(messages)
     return errors
 
@@ -209,7 +210,7 @@ def _one_of(part: LineAllowanceCharge | AllowanceCharge, path: str, what: str, c
     return errors
 
 
-def line_prices(payload: InvoicePayload) -> Errors:
+def line_prices(payload: InvoicePayload, places: int = 2) -> Errors:
     """A line has its net price (BT-146) either as unit_price or as gross_price (BT-148) less
     price_discount (BT-147), never both, never negative (BR-27); its allowances (BG-27) and
     charges (BG-28) never turn its net (BT-131) to the other side of zero."""
@@ -240,7 +241,7 @@ def line_prices(payload: InvoicePayload) -> Errors:
         if found:
             errors.update(found)
             continue
-        priced = price_line(line)
+        priced = price_line(line, places)  # rounded as the document will be, in the currency's minor digits
         if (priced.gross >= 0 and priced.net < 0) or (priced.gross < 0 and priced.net > 0):
             errors[f"{path}.allowances"] = [
                 f"The line's allowances ({priced.discount_amount}) exceed its amount {priced.gross}"
@@ -260,7 +261,7 @@ def _vat_errors(part: AllowanceCharge, path: str) -> Errors:
     return {}
 
 
-def allowances_and_charges(payload: InvoicePayload) -> Errors:
+def allowances_and_charges(payload: InvoicePayload, places: int = 2) -> Errors:
     """Document-level allowances (BG-20) and charges (BG-21): an amount, or a percent with its
     base (BT-93/BT-100); a reason or a code (BR-CO-21, BR-CO-22); a VAT category and rate, whose
     base they enter (BR-S-08 and its siblings). An allowance lowers what lines and charges bill
@@ -294,9 +295,9 @@ def allowances_and_charges(payload: InvoicePayload) -> Errors:
             sound.append((name, i, part))
     if errors or any(p.unit_price is None and p.gross_price is None for p in payload.lines):
         return errors
-    if line_prices(payload):
+    if line_prices(payload, places):
         return errors
-    lines = [price_line(line) for line in payload.lines]
+    lines = [price_line(line, places) for line in payload.lines]
     billed: dict[tuple[str, Decimal], Decimal] = {}
     for line in lines:
         key = rate_key(line.vat_category, line.vat_rate)
