@@ -43,7 +43,11 @@ from docsvc.einvoice import facturx  # noqa: E402
 from docsvc.einvoice.cii import build_cii  # noqa: E402
 from docsvc.einvoice.validate import validate  # noqa: E402
 from docsvc.rendering import TemplateRegistry  # noqa: E402
-from docsvc.rendering.bundle import Pages  # noqa: E402
+
+try:
+    from docsvc.rendering.bundle import Pages  # noqa: E402
+except ImportError:  # a checkout from before issue 16 (for a before/after): each format lays out
+    Pages = None  # type: ignore[assignment,misc]
 from docsvc.schemas.payload import load_payload  # noqa: E402
 
 NAIVE = """
@@ -91,9 +95,14 @@ def pdf_and_facturx(bundle, model, document) -> None:
     xml, level = build_cii(model)
     failures = validate(xml, level, french_rules=True)
     assert not failures, failures
-    pages = Pages()
-    bundle.render("pdf", document, pages)
-    facturx.embed(bundle.render("facturx", document, pages), xml, level, model, "Facture")
+    if Pages is None:
+        bundle.render("pdf", document)
+        pdf_a3 = bundle.render("facturx", document)
+    else:
+        pages = Pages()
+        bundle.render("pdf", document, pages)
+        pdf_a3 = bundle.render("facturx", document, pages)
+    facturx.embed(pdf_a3, xml, level, model, "Facture")
 
 
 def measure(bundle, size: int, runs: int, tmp: Path) -> dict:
