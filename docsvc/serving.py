@@ -28,6 +28,7 @@ import errno
 import hashlib
 import io
 import json
+import logging
 import math
 import re
 import selectors
@@ -42,6 +43,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from .settings import WORKER_TIMEOUT
+
+log = logging.getLogger("docsvc.serving")
 
 #: Threads per worker: one renders while the others answer health checks, reads and
 #: validations. Rendering is CPU-bound, so more threads buy latency, not throughput.
@@ -147,6 +150,9 @@ class RequestDeadline:
                     abandoned = False
             if abandoned:
                 mark(environ, "answering")
+                log.warning("request past DOCSVC_REQUEST_TIMEOUT (%g s): answered 503, still running", self.seconds,
+                            extra={"fields": {"method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO"),
+                                              "request_id": environ.get("HTTP_X_REQUEST_ID")}})
                 body = problem_body(503, detail=timeout_detail(self.seconds))
                 start_response("503 Service Unavailable", [
                     ("Content-Type", "application/problem+json"), ("Content-Length", str(len(body))),
