@@ -64,14 +64,21 @@ class DocxEngine:
         self.template_bytes = template_bytes
         self.env = _compiling_once(env)
         self.legacy = bundle_sha256 in LEGACY_PACKAGES
-        self.master = Document(BytesIO(template_bytes))  # never rendered into: copied per render
+        self._master: Any = None  # parsed at the first render: a broken DOCX fails there, named as the DOCX
         self.patched: dict[str, str] = {}
+
+    @property
+    def master(self):
+        """The parsed template, never rendered into (renders run one at a time: Bundle's lock)."""
+        if self._master is None:
+            self._master = Document(BytesIO(self.template_bytes))
+        return self._master
 
     def copy(self):
         """A python-docx Document of the template to render into, sharing the read-only parts."""
-        shared: dict[int, Any] = {id(part): part for part in self.master.part.package.iter_parts()
-                                  if _read_only(part)}
-        return copy.deepcopy(self.master, shared)
+        master = self.master
+        shared: dict[int, Any] = {id(part): part for part in master.part.package.iter_parts() if _read_only(part)}
+        return copy.deepcopy(master, shared)
 
     def render(self, context: dict) -> bytes:
         template = _Template(self)
