@@ -1,4 +1,4 @@
-.PHONY: setup run lint test test-fast bench bench-batch bench-index clean
+.PHONY: setup run lint test test-fast bench bench-http bench-batch bench-index clean
 
 setup:
 	@bash scripts/setup.sh
@@ -20,6 +20,10 @@ test-fast: setup
 
 bench: setup
 	.venv/bin/python bench/render.py
+
+# documents/s through `docsvc serve` on loopback, 4 clients, 5-line invoice; RSS per worker
+bench-http: setup
+	.venv/bin/python bench/http_throughput.py --memory-documents 2000
 
 bench-batch: setup
 	.venv/bin/python bench/batch.py --documents 200 --workers 2

@@ -1,29 +1,40 @@
-"""Rendering benchmark: docsvc's warm in-process engines beside a naive WeasyPrint call.
+"""Rendering benchmark: docsvc's warm in-process engines against WeasyPrint called naively.
 
-For invoices of 10, 200 and 2000 lines: PDF and DOCX rendered by the classic bundle
-(compiled once, fonts and CSS reused), median of 5 runs after one warm-up; and the same
-HTML rendered by `weasyprint.HTML(string=...).write_pdf()` in a fresh Python process,
-as a service that starts WeasyPrint per document would. Printed as one table.
+For invoices of 10, 200 and 2000 lines and each classic version, the median time of:
+- PDF: `Bundle.render("pdf")` (compiled once, fonts and CSS reused, carried subtotals);
+- PDF + Factur-X: what an issue with both formats costs: the CII XML built and checked
+  (XSD, EN 16931 and French CTC schematrons), one layout written as PDF and as PDF/A-3b,
+  the XML embedded; the "Factur-X adds" column is that minus PDF;
+- DOCX: `Bundle.render("docx")`;
+- naive warm: `weasyprint.HTML(string=...).write_pdf()` of the same HTML (stylesheet
+  inlined) in this process, after a warm-up: the fair baseline;
+- naive fresh: the same call in a fresh Python process, as a service that starts
+  WeasyPrint per document would (interpreter and imports included).
+Medians of --runs runs after one warm-up (--big-runs, no warm-up, from 1000 lines on).
+The issue 16 goals are printed beside the figures. Printed as one Markdown table, with the
+machine it ran on (nproc, CPU model, load average before and after).
 
-Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--version 1.0.0]
+Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--big-runs 2] [--versions 1.0.0,1.2.0,1.3.0]
 """
 from __future__ import annotations
 
 import argparse
 import io
 import json
+import os
+import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import weasyprint  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
 from docsvc.billing.document import enrich  # noqa: E402
@@ -32,6 +43,11 @@ from docsvc.einvoice import facturx  # noqa: E402
 from docsvc.einvoice.cii import build_cii  # noqa: E402
 from docsvc.einvoice.validate import validate  # noqa: E402
 from docsvc.rendering import TemplateRegistry  # noqa: E402
+
+try:
+    from docsvc.rendering.bundle import Pages  # noqa: E402
+except ImportError:  # a checkout from before issue 16 (for a before/after): each format lays out
+    Pages = None  # type: ignore[assignment,misc]
 from docsvc.schemas.payload import load_payload  # noqa: E402
 
 NAIVE = """
@@ -39,6 +55,10 @@ import sys, weasyprint
 html, base = open(sys.argv[1]).read(), sys.argv[2]
 weasyprint.HTML(string=html, base_url=base).write_pdf(sys.argv[3])
 """
+
+#: Issue 16's goals (ms) for classic: PDF and DOCX per size; Factur-X's addition for one page.
+GOALS = {10: (120, 40), 200: (600, 80), 2000: (6000, 150)}
+FACTURX_GOAL_MS = 30
 
 
 def payload(lines: int) -> dict:
@@ -49,8 +69,9 @@ def payload(lines: int) -> dict:
     return raw
 
 
-def median_ms(fn, runs: int) -> float:
-    fn()  # warm-up
+def median_ms(fn, runs: int, warm_up: bool = True) -> float:
+    if warm_up:
+        fn()
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
@@ -59,47 +80,88 @@ def median_ms(fn, runs: int) -> float:
     return statistics.median(times)
 
 
+def machine() -> str:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor() or "unknown CPU")
+    return f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}), {model}"
+
+
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def pdf_and_facturx(bundle, model, document) -> None:
+    """An issue's PDF + Factur-X: check the CII, lay out once, write both, embed."""
+    xml, level = build_cii(model)
+    failures = validate(xml, level, french_rules=True)
+    assert not failures, failures
+    if Pages is None:
+        bundle.render("pdf", document)
+        pdf_a3 = bundle.render("facturx", document)
+    else:
+        pages = Pages()
+        bundle.render("pdf", document, pages)
+        pdf_a3 = bundle.render("facturx", document, pages)
+    facturx.embed(pdf_a3, xml, level, model, "Facture")
+
+
+def measure(bundle, size: int, runs: int, tmp: Path) -> dict:
+    model = enrich(load_payload(payload(size)))
+    document = as_plain(model)
+    warm = size < 1000
+    html = bundle.html(document).replace(
+        "</head>", f"<style>{(bundle.path / 'style.css').read_text()}</style></head>")
+    base = bundle.path.as_uri() + "/"
+    source = tmp / f"{bundle.version}-{size}.html"
+    source.write_text(html)
+    row = {"version": bundle.version, "lines": size,
+           "pages": len(PdfReader(io.BytesIO(bundle.render("pdf", document))).pages)}
+    row["pdf"] = median_ms(lambda: bundle.render("pdf", document), runs, warm)
+    row["pdf_facturx"] = median_ms(lambda: pdf_and_facturx(bundle, model, document), runs, warm)
+    row["docx"] = median_ms(lambda: bundle.render("docx", document), runs)
+    row["naive_warm"] = median_ms(lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(), runs, warm)
+    row["naive_fresh"] = median_ms(lambda: subprocess.run(
+        [sys.executable, "-c", NAIVE, str(source), base, str(tmp / "n.pdf")], check=True), runs, warm)
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    out = ["| classic | lines | pages | PDF ms | PDF + Factur-X ms | Factur-X adds ms | DOCX ms "
+           "| naive WeasyPrint, warm ms | naive, fresh process ms | PDF / naive warm | goal PDF ms | goal DOCX ms |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        goal_pdf, goal_docx = GOALS.get(r["lines"], (None, None))
+        out.append(f"| {r['version']} | {r['lines']} | {r['pages']} | {r['pdf']:.0f} | {r['pdf_facturx']:.0f} "
+                   f"| {r['pdf_facturx'] - r['pdf']:.0f} | {r['docx']:.0f} | {r['naive_warm']:.0f} "
+                   f"| {r['naive_fresh']:.0f} | {r['pdf'] / r['naive_warm']:.2f} "
+                   f"| {'≤ ' + str(goal_pdf) if goal_pdf else ''} | {'≤ ' + str(goal_docx) if goal_docx else ''} |")
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,200,2000")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--version", default="1.0.0", help="the classic version to measure")
+    parser.add_argument("--big-runs", type=int, default=2, help="runs from 1000 lines on (no warm-up)")
+    parser.add_argument("--versions", default="1.0.0,1.2.0,1.3.0", help="the classic versions to measure")
+    parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
-    bundle = TemplateRegistry([ROOT / "templates"]).get("classic", args.version)
+    registry = TemplateRegistry([ROOT / "templates"])
+    started, load_before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for size in (int(s) for s in args.sizes.split(",")):
-            model = enrich(load_payload(payload(size)))
-            document = as_plain(model)
-            pdf_ms = median_ms(lambda d=document: bundle.render("pdf", d), args.runs)
-            xml, level = build_cii(model)
-            cii_ms = median_ms(lambda m=model, lv=level: validate(build_cii(m)[0], lv, french_rules=True), args.runs)
-            pdf_a3 = bundle.render("facturx", document)
-            embed_ms = median_ms(lambda p=pdf_a3, x=xml, lv=level, m=model: facturx.embed(p, x, lv, m, "Facture"),
-                                 args.runs)
-            docx_ms = median_ms(lambda d=document: bundle.render("docx", d), args.runs)
-            pages = len(PdfReader(io.BytesIO(bundle.render("pdf", document))).pages)
-            # the same HTML with the stylesheet inlined, fonts resolved from the bundle folder
-            html = bundle.html(document).replace(
-                "</head>", f"<style>{(bundle.path / 'style.css').read_text()}</style></head>")
-            source = Path(tmp) / f"{size}.html"
-            source.write_text(html)
-            naive_ms = median_ms(lambda s=source: subprocess.run(
-                [sys.executable, "-c", NAIVE, str(s), bundle.path.as_uri() + "/", str(Path(tmp) / "n.pdf")],
-                check=True), args.runs)
-            tracemalloc.start()
-            bundle.render("pdf", document)
-            peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
-            tracemalloc.stop()
-            rows.append((size, pages, pdf_ms, docx_ms, naive_ms, naive_ms / pdf_ms, peak_mb, cii_ms, embed_ms))
-            print(f"  measured {size} lines", file=sys.stderr)
-    print(f"\nmedian of {args.runs} runs after a warm-up, Python {sys.version.split()[0]}")
-    print("| lines | pages | docsvc PDF ms | docsvc DOCX ms | naive WeasyPrint, fresh process ms | naive / docsvc | "
-          "PDF peak Python MB | Factur-X XML + XSD + schematrons ms | Factur-X embed ms |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for size, pages, pdf_ms, docx_ms, naive_ms, ratio, peak, cii_ms, embed_ms in rows:
-        print(f"| {size} | {pages} | {pdf_ms:.0f} | {docx_ms:.0f} | {naive_ms:.0f} | {ratio:.2f}x | {peak:.0f} | "
-              f"{cii_ms:.0f} | {embed_ms:.0f} |")
+        for version in args.versions.split(","):
+            bundle = registry.get("classic", version)
+            for size in (int(s) for s in args.sizes.split(",")):
+                rows.append(measure(bundle, size, args.runs if size < 1000 else args.big_runs, Path(tmp)))
+                print(f"  measured classic {version}, {size} lines", file=sys.stderr)
+    print(f"\n{started}, {machine()}, load average {load_before} before and {load()} after; "
+          f"Python {sys.version.split()[0]}, WeasyPrint {weasyprint.__version__}; median of {args.runs} runs "
+          f"after a warm-up ({args.big_runs}, no warm-up, from 1000 lines). Factur-X goal: adds ≤ "
+          f"{FACTURX_GOAL_MS} ms to a 1-page PDF.\n")
+    print(table(rows))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

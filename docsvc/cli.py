@@ -74,7 +74,8 @@ def _serve(args, settings: Settings) -> int:
     logs.say(f"docsvc: serving on http://{args.host}:{args.port} (archive {settings.archive_url})")
     Server(lambda: create_app(settings), f"{args.host}:{args.port}", settings.workers or os.cpu_count() or 1,
            settings.log_level, client_timeout=settings.client_timeout,
-           max_body=settings.max_body_bytes, max_rss_mb=settings.worker_max_rss_mb, extra=hooks).run()
+           max_body=settings.max_body_bytes, max_rss_mb=settings.worker_max_rss_mb,
+           request_timeout=settings.request_timeout, extra=hooks).run()
     return 0
 
 

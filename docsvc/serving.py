@@ -11,21 +11,40 @@ it to a thread only once it is complete. A client that has not sent its request 
 The worker also answers gunicorn's own errors (400, 414, 431...) as problem+json, and
 recycles itself after a request that left it bigger than `max_rss_mb` (WeasyPrint and
 the allocator rarely give memory back), besides gunicorn's max_requests with jitter.
+
+No request outlives DOCSVC_REQUEST_TIMEOUT without an answer (`RequestDeadline`): the
+application runs in a thread of its own and the worker's thread waits for it at most that
+long, then answers 503 problem+json with Retry-After. The application thread goes on to
+the end, so an issue it had started is completed (files, then resource): a retry finds the
+original; an identical POST /v1/documents arriving meanwhile waits for that same run
+instead of starting another. A worker that stops (recycled, max_requests) first lets such
+runs finish. If gunicorn's arbiter still aborts a worker (WORKER_TIMEOUT, its loop starved),
+requests in flight get 503 problem+json too, never gunicorn's HTML page, and a retry
+completes what the killed run left (IssueDocument reuses the files already written).
 """
 from __future__ import annotations
 
 import errno
+import hashlib
+import io
 import json
+import logging
+import math
 import re
 import selectors
 import socket
 import struct
+import threading
 import time
 from functools import partial
 
 from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import TConn, ThreadWorker
+
+from .settings import WORKER_TIMEOUT
+
+log = logging.getLogger("docsvc.serving")
 
 #: Threads per worker: one renders while the others answer health checks, reads and
 #: validations. Rendering is CPU-bound, so more threads buy latency, not throughput.
@@ -43,20 +62,174 @@ _CHUNKED = re.compile(rb"\r\ntransfer-encoding[ \t]*:[^\r\n]*chunked", re.I)
 _EXPECT = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue[ \t]*(?=\r\n)", re.I)
 _REASONS = {400: "Bad Request", 403: "Forbidden", 408: "Request Timeout", 413: "Content Too Large",
             414: "URI Too Long", 417: "Expectation Failed", 431: "Request Header Fields Too Large",
-            500: "Internal Server Error", 501: "Not Implemented"}
+            500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}
 _SLUGS = {400: "bad-request", 408: "request-timeout", 414: "uri-too-long", 431: "headers-too-large",
-          501: "not-implemented"}
+          501: "not-implemented", 503: "timeout"}
 
 
-def problem_bytes(status: int, reason: str | None = None, detail: str | None = None) -> bytes:
-    """A complete HTTP/1.1 problem+json answer that closes the connection."""
+def problem_body(status: int, reason: str | None = None, detail: str | None = None) -> bytes:
     reason = _REASONS.get(status, reason or "Error")
-    body = json.dumps({"type": "https://docsvc.dev/problems/" + _SLUGS.get(status, "http-error"),
+    return json.dumps({"type": "https://docsvc.dev/problems/" + _SLUGS.get(status, "http-error"),
                        "title": reason, "status": status,
                        "detail": detail or f"The request was refused by the HTTP layer ({reason})."}).encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/problem+json\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+
+
+def problem_bytes(status: int, reason: str | None = None, detail: str | None = None,
+                  retry_after: int | None = None) -> bytes:
+    """A complete HTTP/1.1 problem+json answer that closes the connection."""
+    body = problem_body(status, reason, detail)
+    retry = f"Retry-After: {retry_after}\r\n" if retry_after is not None else ""
+    head = (f"HTTP/1.1 {status} {_REASONS.get(status, reason or 'Error')}\r\nConnection: close\r\n"
+            f"Content-Type: application/problem+json\r\n{retry}Content-Length: {len(body)}\r\n\r\n"
+            ).encode("latin-1")
     return head + body
+
+
+def timeout_detail(seconds: float) -> str:
+    return (f"The request took longer than DOCSVC_REQUEST_TIMEOUT ({seconds:g} s). It goes on in the "
+            "background: retry the same request after Retry-After seconds; a retry of an issue answers the "
+            "original once it is archived, or completes it.")
+
+
+# ------------------------------------------------------------ the request deadline
+
+
+class _Run:
+    """One run of the application for a request, in its own thread."""
+
+    def __init__(self):
+        self.done = threading.Event()
+        self.status: str | None = None
+        self.headers: list = []
+        self.exc_info = None
+        self.result = None  # the response iterable
+        self.body: bytes | None = None  # the response, read whole, when the run is shared
+        self.error: BaseException | None = None
+        self.waiting = 1  # requests that will take the result; 0: abandoned
+        self.lock = threading.Lock()
+
+
+class RequestDeadline:
+    """WSGI middleware: the application runs in a thread per request; the worker's thread
+    waits for it at most `seconds`, then answers 503 problem+json with Retry-After and
+    leaves the run to finish (its answer is dropped). Identical POST /v1/documents (same
+    body, same credentials) share one run while it lasts: issuing is idempotent, so a retry
+    after a 503 waits for the run the first request started instead of rendering again."""
+
+    SHARED = (("POST", "/v1/documents"),)
+
+    def __init__(self, app, seconds: float, retry_after: int | None = None):
+        self.app = app
+        self.seconds = seconds
+        self.retry_after = retry_after or max(1, math.ceil(seconds))
+        self.shared: dict[str, _Run] = {}
+        self.lock = threading.Lock()
+        self.running: set[threading.Thread] = set()
+
+    def __call__(self, environ, start_response):
+        key = self._key(environ)
+        with self.lock:
+            run = self.shared.get(key) if key else None
+            if run is not None:
+                with run.lock:
+                    run.waiting += 1
+            else:
+                run = _Run()
+                if key:
+                    self.shared[key] = run
+                thread = threading.Thread(target=self._run, args=(environ, run, key), daemon=True,
+                                          name="docsvc-request")
+                self.running.add(thread)
+                thread.start()
+        if not run.done.wait(self.seconds):
+            with run.lock:
+                if not run.done.is_set():
+                    run.waiting -= 1
+                    abandoned = True
+                else:
+                    abandoned = False
+            if abandoned:
+                mark(environ, "answering")
+                log.warning("request past DOCSVC_REQUEST_TIMEOUT (%g s): answered 503, still running", self.seconds,
+                            extra={"fields": {"method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO"),
+                                              "request_id": environ.get("HTTP_X_REQUEST_ID")}})
+                body = problem_body(503, detail=timeout_detail(self.seconds))
+                start_response("503 Service Unavailable", [
+                    ("Content-Type", "application/problem+json"), ("Content-Length", str(len(body))),
+                    ("Retry-After", str(self.retry_after)), ("Connection", "close")])
+                return [body]
+        mark(environ, "answering")
+        if run.error is not None:
+            raise run.error
+        assert run.status is not None, "the application answered"
+        start_response(run.status, run.headers, run.exc_info)
+        return [run.body] if run.body is not None else run.result
+
+    def _key(self, environ) -> str | None:
+        """Reads a body already buffered by the worker into memory, so the run never shares
+        gunicorn's reader; for a shared route, the key of its identical requests."""
+        length = environ.get("CONTENT_LENGTH")
+        stream = environ.get("wsgi.input")
+        if stream is None or not length or not length.isdigit() or int(length) > BufferingWorker.max_body:
+            return None
+        body = stream.read(int(length))
+        environ["wsgi.input"] = io.BytesIO(body)
+        if (environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")) not in self.SHARED:
+            return None
+        digest = hashlib.sha256(body)
+        for name in ("HTTP_AUTHORIZATION", "QUERY_STRING", "CONTENT_TYPE"):
+            digest.update(b"\0" + environ.get(name, "").encode("latin-1"))
+        return digest.hexdigest()
+
+    def _run(self, environ, run: _Run, key: str | None) -> None:
+        def start(status, headers, exc_info=None):
+            run.status, run.headers, run.exc_info = status, headers, exc_info
+            return lambda data: None  # the write() callable: unused by Flask
+
+        try:
+            result = self.app(environ, start)
+            if key is not None:  # a shared answer is read whole: several requests may send it
+                try:
+                    run.body = b"".join(result)
+                finally:
+                    getattr(result, "close", lambda: None)()
+            run.result = result
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
+            run.error = exc
+        finally:
+            with self.lock:
+                if key is not None and self.shared.get(key) is run:
+                    del self.shared[key]
+                self.running.discard(threading.current_thread())
+            with run.lock:
+                run.done.set()
+                abandoned = run.waiting == 0
+            if abandoned and run.body is None and run.result is not None:
+                getattr(run.result, "close", lambda: None)()
+
+    def wait(self, seconds: float, tick=lambda: None) -> int:
+        """Let runs still going finish (a worker that stops), at most `seconds`; returns how
+        many are left."""
+        deadline = time.monotonic() + seconds
+        while True:
+            with self.lock:
+                left = [t for t in self.running if t.is_alive()]
+            if not left or time.monotonic() >= deadline:
+                return len(left)
+            tick()
+            left[0].join(min(1.0, max(0.0, deadline - time.monotonic())))
+
+
+#: Where each request in flight is, by its client socket: "running" until an answer is
+#: handed to gunicorn. On an abort, the running ones get a 503 (the others have an answer
+#: on its way, which a second one would corrupt).
+_IN_FLIGHT: dict = {}
+
+
+def mark(environ, state: str) -> None:
+    sock = environ.get("gunicorn.socket")
+    if sock is not None and sock in _IN_FLIGHT:
+        _IN_FLIGHT[sock] = state
 
 
 def write_problem(sock, status_int, reason, mesg):
@@ -91,9 +264,39 @@ class BufferingWorker(ThreadWorker):
         self.max_head = (LIMIT_REQUEST_LINE + 2 + LIMIT_REQUEST_FIELDS * (LIMIT_REQUEST_FIELD_SIZE + 2) + 4)
         self.reading: list[TConn] = []
 
+    #: DOCSVC_REQUEST_TIMEOUT: what Retry-After says when the arbiter aborts this worker.
+    request_timeout: float = 100
+    #: Seconds a stopping worker gives requests that ran past their deadline to finish.
+    finish_timeout: float = WORKER_TIMEOUT
+
     def init_process(self):
         util.write_error = write_problem  # gunicorn's own 400/414/431 answers, as problem+json
         super().init_process()
+
+    def run(self):
+        super().run()
+        deadline = getattr(self.wsgi, "wait", None)
+        if deadline is not None:  # runs past their request's deadline complete their issue first
+            left = deadline(self.finish_timeout, self.notify)
+            if left:
+                self.log.warning("worker %s stops with %d request(s) still running", self.pid, left)
+
+    def handle_abort(self, sig, frame):
+        """The arbiter's WORKER_TIMEOUT: answer every request still running 503 problem+json
+        (a retry completes what this run leaves), then exit as gunicorn does."""
+        for sock, state in list(_IN_FLIGHT.items()):
+            if state == "running":
+                try:
+                    sock.setblocking(True)
+                    sock.settimeout(1)
+                    sock.sendall(problem_bytes(503, detail="The worker serving this request was stopped (it "
+                                               "took too long). Retry the same request after Retry-After seconds: "
+                                               "a retry of an issue completes it or answers the original.",
+                                               retry_after=max(1, math.ceil(self.request_timeout))))
+                    sock.shutdown(socket.SHUT_RDWR)  # the thread that ran it may not answer again
+                except OSError:
+                    pass
+        super().handle_abort(sig, frame)
 
     # ------------------------------------------------------------ reading in the loop
 
@@ -198,7 +401,11 @@ class BufferingWorker(ThreadWorker):
             conn.sock.setblocking(True)
             conn.init()
             conn.parser.unreader.unread(data)
-        return super().handle(conn)
+        _IN_FLIGHT[conn.sock] = "running"
+        try:
+            return super().handle(conn)
+        finally:
+            _IN_FLIGHT.pop(conn.sock, None)
 
 
 def recycle_when_bloated(max_rss_mb: int):
@@ -219,12 +426,14 @@ class Server(BaseApplication):
     """gunicorn with docsvc's worker and limits; `app_factory` builds the app in each worker."""
 
     def __init__(self, app_factory, bind: str, workers: int, log_level: str, *, client_timeout: int,
-                 max_body: int, max_rss_mb: int, extra: dict | None = None):
+                 max_body: int, max_rss_mb: int, request_timeout: float = 100, extra: dict | None = None):
         self.app_factory = app_factory
+        self.request_timeout = request_timeout
         BufferingWorker.client_timeout, BufferingWorker.max_body = client_timeout, max_body  # inherited by forks
+        BufferingWorker.request_timeout = request_timeout
         self.options = {
             "bind": bind, "workers": workers, "worker_class": BufferingWorker, "threads": THREADS,
-            "timeout": 120, "graceful_timeout": 30, "keepalive": KEEPALIVE,
+            "timeout": WORKER_TIMEOUT, "graceful_timeout": 30, "keepalive": KEEPALIVE,
             "max_requests": MAX_REQUESTS, "max_requests_jitter": MAX_REQUESTS_JITTER,
             "limit_request_line": LIMIT_REQUEST_LINE, "limit_request_fields": LIMIT_REQUEST_FIELDS,
             "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
@@ -242,4 +451,4 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
-        return self.app_factory()
+        return RequestDeadline(self.app_factory(), self.request_timeout)

@@ -21,6 +21,10 @@ KNOWN |= {"DOCSVC_BATCH_MAX_DOCUMENTS", "DOCSVC_BATCH_MAX_BODY_BYTES", "DOCSVC_A
           "DOCSVC_PRINT_EXPIRY_DAYS", "DOCSVC_TASK_SOFT_TIME_LIMIT", "DOCSVC_TASK_TIME_LIMIT",
           "DOCSVC_QUEUE_VISIBILITY_TIMEOUT", "DOCSVC_WORKER_MAX_TASKS", "DOCSVC_API_URL", "DOCSVC_API_TOKEN"}
 KNOWN |= {"DOCSVC_DATABASE_URL"}  # the search index (issue 15)
+KNOWN |= {"DOCSVC_REQUEST_TIMEOUT"}  # issue 16
+#: Seconds gunicorn's arbiter lets a worker's loop go silent before aborting it; requests
+#: are answered (503) before that: DOCSVC_REQUEST_TIMEOUT must stay below it.
+WORKER_TIMEOUT = 120
 RATE = re.compile(r"\d+\s*(/|per)\s*(second|minute|hour|day)")
 
 PACKAGE = Path(__file__).resolve().parent
@@ -55,6 +59,7 @@ class Settings:
     rate_limit: str = "50/second"  # per API key, counted after authentication
     rate_limit_anonymous: str = "20/second"  # per client address, requests without a valid key
     client_timeout: int = 20  # seconds a client has to send a whole request (408 beyond)
+    request_timeout: int = 100  # seconds before a request is answered 503 + Retry-After (it goes on behind)
     worker_max_rss_mb: int = 512  # a worker left bigger by a request is replaced
     redis_url: str | None = None
     max_lines: int = 10_000
@@ -182,6 +187,7 @@ class Settings:
                 else:
                     problems.append(f"{name}: expected e.g. 50/second, got {env[name]!r}")
         integer("DOCSVC_CLIENT_TIMEOUT", "client_timeout", 1, 3600)
+        integer("DOCSVC_REQUEST_TIMEOUT", "request_timeout", 1, WORKER_TIMEOUT - 1)
         integer("DOCSVC_WORKER_MAX_RSS_MB", "worker_max_rss_mb", 64, 1024 * 1024)
         if "DOCSVC_REDIS_URL" in env:
             if env["DOCSVC_REDIS_URL"].startswith(("redis://", "rediss://")):

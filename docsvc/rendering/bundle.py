@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 from jinja2 import FileSystemLoader
+from weasyprint import Document
 
 from .context import render_context
 from .docx import DocxEngine
@@ -22,6 +23,14 @@ from .html_pdf import PdfEngine
 #: One render at a time per process: docsvc serve runs a few threads per worker, WeasyPrint
 #: (Pango, fontconfig) is not documented thread-safe, and rendering is CPU-bound anyway.
 _RENDERING = threading.Lock()
+
+
+class Pages:
+    """The PDF pages of one document, kept between its formats (see Bundle.render): hold
+    one per document being issued, never across documents."""
+
+    def __init__(self) -> None:
+        self.document: Document | None = None
 
 
 def bundle_files(path: Path) -> list[Path]:
@@ -71,14 +80,22 @@ class Bundle:
         """facturx is the PDF as PDF/A-3b, so any bundle that renders PDF renders it."""
         return (fmt if fmt != "facturx" else "pdf") in self.formats
 
-    def render(self, fmt: str, document: dict) -> bytes:
-        """pdf, docx, or facturx: the PDF/A-3b that the e-invoice XML is embedded into."""
+    def render(self, fmt: str, document: dict, pages: Pages | None = None) -> bytes:
+        """pdf, docx, or facturx: the PDF/A-3b that the e-invoice XML is embedded into.
+
+        With `pages` (one per document), the first PDF format lays the document out and
+        the next one writes the same pages: the PDF and the Factur-X PDF/A-3b of an issue
+        cost one layout, and each has the bytes it would have rendered alone."""
         if not self.supports(fmt):
             raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
         with _RENDERING:
             if fmt in ("pdf", "facturx"):
                 assert self._pdf is not None, "supports() said it renders PDF"
-                return self._pdf.render_carried(lambda carry, split: self.html(document, carry, split),
-                                                variant="pdf/a-3b" if fmt == "facturx" else None)
+                laid_out = pages.document if pages is not None else None
+                if laid_out is None:
+                    laid_out = self._pdf.layout_carried(lambda carry, split: self.html(document, carry, split))
+                    if pages is not None:
+                        pages.document = laid_out
+                return self._pdf.write(laid_out, "pdf/a-3b" if fmt == "facturx" else None)
             assert self._docx is not None, "supports() said it renders DOCX"
             return self._docx.render(self.context(document))

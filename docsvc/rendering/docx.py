@@ -9,14 +9,21 @@ number, seller and buyer; the template's own thumbnail and app.xml (which name t
 designer's Word, company or template) are dropped. Bundles whose DOCX originals were
 archived before that cleaning (LEGACY_PACKAGES) keep the old behaviour, so their pinned
 documents re-render byte for byte.
+
+Speed (issue 16): the template package is parsed once per process and each render works
+on a copy sharing the parts it only reads; docxtpl's XML patching and Jinja compilation
+of each part are kept; the saved package is rewritten (dated, cleaned) in one pass.
 """
 from __future__ import annotations
 
+import copy
 import re
 import zipfile
 from datetime import UTC, datetime, time
 from io import BytesIO
+from typing import Any
 
+from docx import Document
 from docxtpl import DocxTemplate
 
 #: SHA-256 of the bundles rendered before the package cleaning: classic 1.0.0.
@@ -28,14 +35,53 @@ APP_XML = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 LANGUAGE_TAGS = {"fr": "fr-FR", "en": "en-GB"}
 
 
+#: Distinct sources a DocxEngine keeps (Jinja compiled, XML patched by docxtpl): the body,
+#: headers, footers, footnotes and core properties of one template are a handful; beyond
+#: this, work without keeping.
+MAX_KEPT = 64
+
+#: Parts a render only reads (docxtpl writes the main document, headers, footers, footnotes
+#: and core properties): shared by every render's copy of the parsed template.
+READ_ONLY_PARTS = ("wordprocessingml.styles+xml", "ms-word.stylesWithEffects+xml", "wordprocessingml.settings+xml",
+                   "wordprocessingml.webSettings+xml", "wordprocessingml.fontTable+xml", "officedocument.theme+xml",
+                   "wordprocessingml.numbering+xml", "officedocument.customXmlProperties+xml",
+                   "officedocument.extended-properties+xml")
+
+
+def _read_only(part) -> bool:
+    kind = part.content_type
+    return (kind.startswith("image/") or kind == "application/xml"  # customXml items
+            or kind.endswith(READ_ONLY_PARTS))
+
+
 class DocxEngine:
+    """One per bundle: the template package is parsed once; each render works on a copy
+    of it in which the parts a render only reads (styles, theme, fonts, numbering...) are
+    shared, not copied, and docxtpl's patched XML and its compiled Jinja are kept. The
+    bytes are those of a fresh DocxTemplate per render (tests/integration/test_docx_engine.py)."""
+
     def __init__(self, template_bytes: bytes, env, bundle_sha256: str | None = None):
-        self.template_bytes = template_bytes  # docxtpl mutates its document: reload per render
-        self.env = env
+        self.template_bytes = template_bytes
+        self.env = _compiling_once(env)
         self.legacy = bundle_sha256 in LEGACY_PACKAGES
+        self._master: Any = None  # parsed at the first render: a broken DOCX fails there, named as the DOCX
+        self.patched: dict[str, str] = {}
+
+    @property
+    def master(self):
+        """The parsed template, never rendered into (renders run one at a time: Bundle's lock)."""
+        if self._master is None:
+            self._master = Document(BytesIO(self.template_bytes))
+        return self._master
+
+    def copy(self):
+        """A python-docx Document of the template to render into, sharing the read-only parts."""
+        master = self.master
+        shared: dict[int, Any] = {id(part): part for part in master.part.package.iter_parts() if _read_only(part)}
+        return copy.deepcopy(master, shared)
 
     def render(self, context: dict) -> bytes:
-        template = DocxTemplate(BytesIO(self.template_bytes))
+        template = _Template(self)
         template.render(context, jinja_env=self.env, autoescape=True)
         doc = context["doc"]
         issued = datetime.combine(doc["issue_date"], time(), tzinfo=UTC)
@@ -55,36 +101,72 @@ class DocxEngine:
             props.last_printed = issued
         out = BytesIO()
         template.save(out)
-        data = out.getvalue() if self.legacy else clean_package(out.getvalue())
-        return restamp(data, issued.timetuple()[:6])
+        return repack(out.getvalue(), issued.timetuple()[:6], clean=not self.legacy)
 
 
-def clean_package(data: bytes) -> bytes:
-    """The package without the template's thumbnail and with an app.xml that names only docsvc."""
-    out = BytesIO()
-    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            name = info.filename
-            if name.startswith("docProps/thumbnail"):
-                continue
-            body = source.read(name)
-            if name == "_rels/.rels":
-                body = re.sub(rb'<Relationship [^>]*Target="/?docProps/thumbnail[^"]*"\s*/>', b"", body)
-            elif name == "[Content_Types].xml":
-                body = re.sub(rb'<Override PartName="/docProps/thumbnail[^"]*"[^>]*/>', b"", body)
-            elif name == "docProps/app.xml":
-                body = APP_XML
-            target.writestr(info, body)
-    return out.getvalue()
+class _Template(DocxTemplate):
+    """docxtpl on the engine's copy of the parsed template, its XML patching kept per source."""
+
+    def __init__(self, engine: DocxEngine):
+        super().__init__(BytesIO(engine.template_bytes))
+        self.docx = engine.copy()
+        self._patched = engine.patched
+
+    def patch_xml(self, src_xml):
+        patched = self._patched.get(src_xml)
+        if patched is None:
+            patched = super().patch_xml(src_xml)  # regular expressions over the source only
+            if len(self._patched) < MAX_KEPT:
+                self._patched[src_xml] = patched
+        return patched
 
 
-def restamp(data: bytes, date_time: tuple) -> bytes:
-    """The same zip, every member dated `date_time` (zip dates start in 1980)."""
+def _compiling_once(env):
+    """`env`, whose from_string compiles each distinct source once.
+
+    docxtpl compiles the template's XML parts (patched into Jinja) with from_string on every
+    render: most of a small DOCX's time. The patched source of a part depends only on the
+    template, so the compiled template is kept, keyed by the source and the autoescape
+    setting docxtpl sets first. `env` must be this engine's own (Bundle makes one)."""
+    compile_source = env.from_string
+    compiled: dict[tuple[bool, str], Any] = {}
+
+    def from_string(source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return compile_source(source, globals, template_class)
+        key = (bool(env.autoescape), source)
+        template = compiled.get(key)
+        if template is None:
+            template = compile_source(source)
+            if len(compiled) < MAX_KEPT:
+                compiled[key] = template
+        return template
+
+    env.from_string = from_string
+    env.compiled_sources = compiled  # for the tests: what is kept
+    return env
+
+
+def repack(data: bytes, date_time: tuple, clean: bool = True) -> bytes:
+    """The package python-docx saved, rewritten once: every member dated `date_time` (zip
+    dates start in 1980) and, with `clean`, without the template's thumbnail and with an
+    app.xml that names only docsvc."""
     date_time = max(tuple(date_time), (1980, 1, 1, 0, 0, 0))
     out = BytesIO()
     with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
-            stamped = zipfile.ZipInfo(info.filename, date_time=date_time)
+            name = info.filename
+            body = source.read(name)
+            if clean:
+                if name.startswith("docProps/thumbnail"):
+                    continue
+                if name == "_rels/.rels":
+                    body = re.sub(rb'<Relationship [^>]*Target="/?docProps/thumbnail[^"]*"\s*/>', b"", body)
+                elif name == "[Content_Types].xml":
+                    body = re.sub(rb'<Override PartName="/docProps/thumbnail[^"]*"[^>]*/>', b"", body)
+                elif name == "docProps/app.xml":
+                    body = APP_XML
+            stamped = zipfile.ZipInfo(name, date_time=date_time)
             stamped.compress_type, stamped.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
-            target.writestr(stamped, source.read(info.filename))
+            target.writestr(stamped, body)
     return out.getvalue()

@@ -8,7 +8,8 @@ from itertools import pairwise
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from weasyprint import CSS, DEFAULT_OPTIONS, HTML
+from weasyprint import CSS, DEFAULT_OPTIONS, HTML, Document
+from weasyprint.pdf import VARIANTS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -57,13 +58,31 @@ class PdfEngine:
 
     def render(self, html: str, variant: str | None = None) -> bytes:
         """`variant="pdf/a-3b"` for Factur-X: embedded fonts, sRGB output intent, XMP."""
-        document = HTML(string=html, base_url=BUNDLE_BASE, url_fetcher=self.fetcher)
-        return document.write_pdf(stylesheets=[self.css], font_config=self.fonts, pdf_variant=variant)
+        return self.write(self._layout(html), variant)
+
+    def write(self, document: Document, variant: str | None = None) -> bytes:
+        """The PDF (`variant=None`) or the PDF/A (`"pdf/a-3b"`) of pages laid out once.
+
+        Laying out does not depend on the variant (pdf/a-3b adds no tags): only the output
+        intent does, which WeasyPrint stores on the Document at layout, and writing adds
+        the fonts it used and the sRGB profile to the Document. So each write gets a fresh
+        Document over the same pages, with the variant's output intent: the bytes are those
+        of a layout made for that variant alone (tests/unit/test_rendering.py checks it)."""
+        intent = VARIANTS[variant][1].get("output_intent") if variant else None
+        fresh = Document(document.pages, document.metadata, document.url_fetcher, document.font_config,
+                         dict(document.color_profiles), intent)
+        options = self._options(variant)
+        return fresh.write_pdf(None, 1, None, **{k: options[k] for k in DEFAULT_OPTIONS})
 
     # ------------------------------------------------------------ carried-forward subtotals
 
     def render_carried(self, html_for: Callable[[dict, bool], str], variant: str | None = None) -> bytes:
-        """A line table that runs over several pages shows "À reporter" at the foot of each
+        return self.write(self.layout_carried(html_for), variant)
+
+    def layout_carried(self, html_for: Callable[[dict, bool], str]) -> Document:
+        """The pages of a document, laid out once for every PDF variant written from them.
+
+        A line table that runs over several pages shows "À reporter" at the foot of each
         page and "Report" at the head of the next, with the running subtotal.
 
         CSS can't add up what lands on a page, so the layout is read back: rows marked
@@ -81,41 +100,37 @@ class PdfEngine:
         """
         html = html_for({}, False)
         if "data-carry=" not in html:
-            return self.render(html, variant)
-        document = self._layout(html, variant)
+            return self._layout(html)
+        document = self._layout(html)
         split = False
         height = _closing_height(document)
         page_box = document.pages[0]._page_box
         if height is not None and height > page_box.height * 0.97:
             split = True
-            document = self._layout(html_for({}, True), variant)
+            document = self._layout(html_for({}, True))
         rows = _rows(document)
         if len({r.page for r in rows}) <= 1:
-            return self._write(document, variant)
+            return document
         amounts = {r.key: r.amount for r in rows}
         order = [r.key for r in rows]
         breaks = _plan(document, rows, split)
         for _ in range(4 + 2 * len(document.pages)):
             carry = _subtotals(order, amounts, breaks)
-            document = self._layout(html_for(carry, split), variant)
+            document = self._layout(html_for(carry, split))
             fixed = _check(_rows(document), _carry_rows(document), breaks, order)
             if fixed is None:
-                return self._write(document, variant)
+                return document
             breaks = fixed
-        return self._write(document, variant)  # never seen: the last layout, checked as far as it went
+        return document  # never seen: the last layout, checked as far as it went
 
     def _options(self, variant):
         options = DEFAULT_OPTIONS.copy()
         options.update(stylesheets=[self.css], pdf_variant=variant)
         return options
 
-    def _layout(self, html: str, variant):
+    def _layout(self, html: str) -> Document:
         document = HTML(string=html, base_url=BUNDLE_BASE, url_fetcher=self.fetcher)
-        return document.render(font_config=self.fonts, **self._options(variant))
-
-    def _write(self, document, variant) -> bytes:
-        options = self._options(variant)
-        return document.write_pdf(None, 1, None, **{k: options[k] for k in DEFAULT_OPTIONS})
+        return document.render(font_config=self.fonts, **self._options(None))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from ..billing.model import DocumentType, InvoicePayload, as_plain
 from ..einvoice import facturx
 from ..errors import Conflict
 from ..rendering import TemplateRegistry
-from ..rendering.bundle import Bundle
+from ..rendering.bundle import Bundle, Pages
 from .archive_calls import call, resource_or_none
 from .checking import CheckDocument, bundle_for, check_drawable, einvoice, seller_key, validate
 from .results import FileRecord, Issued, Resource, Validated
@@ -58,13 +58,15 @@ def retention_end(issued: date, years: int) -> date:
 
 
 def render_format(bundle: Bundle, fmt: str, validated: Validated, plain: dict[str, Any] | None = None,
-                  on_render: OnRender | None = None) -> bytes:
-    """One format of a validated document; Factur-X embeds the CII checked beforehand."""
+                  on_render: OnRender | None = None, pages: Pages | None = None) -> bytes:
+    """One format of a validated document; Factur-X embeds the CII checked beforehand.
+    Formats of one document rendered with the same `pages` share one PDF layout (the
+    first PDF format's time includes it)."""
     if fmt == "xml":
         assert validated.einvoice is not None, "the CII is built by the check before any rendering"
         return validated.einvoice[0]
     started = time.perf_counter()
-    data = bundle.render(fmt, plain if plain is not None else as_plain(validated.document))
+    data = bundle.render(fmt, plain if plain is not None else as_plain(validated.document), pages)
     if fmt == "facturx":
         assert validated.einvoice is not None, "the CII is built by the check before any rendering"
         xml, level = validated.einvoice
@@ -123,10 +125,11 @@ class IssueDocument:
         plain = as_plain(validated.document)
         files: list[FileRecord] = []
         formats = list(payload.formats) + (["xml"] if "facturx" in payload.formats else [])
+        pages = Pages()  # the PDF and the Factur-X are one layout, written twice
         for fmt in formats:
             media_type, extension = MEDIA_TYPES[fmt]
             key = keys.file_key(doc_id, render_id, extension)
-            data = render_format(bundle, fmt, validated, plain, self.on_render)
+            data = render_format(bundle, fmt, validated, plain, self.on_render, pages)
             data, version = self._put_or_reuse(key, data, media_type, retain_until)
             files.append({"format": fmt, "media_type": media_type, "size": len(data), "version": version,
                           "filename": f"{doc_id}.{extension}", "sha256": hashlib.sha256(data).hexdigest(),

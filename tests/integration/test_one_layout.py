@@ -1,0 +1,95 @@
+"""One layout per document (issue 16): issuing the PDF and the Factur-X PDF/A-3b lays the
+pages out once and writes them twice, and each file has exactly the bytes it has when
+rendered alone."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from docsvc.billing.model import as_plain
+from docsvc.rendering import TemplateRegistry
+from docsvc.rendering.bundle import Pages
+from docsvc.usecases.checking import CheckDocument, bundle_for, einvoice, validate
+from docsvc.usecases.issuing import IssueDocument, RenderDocument, render_format
+from tests.conftest import FIXTURES, ROOT, load_fixture
+from tests.fakes import InMemoryArchive
+
+VERSIONS = ["1.0.0", "1.2.0", "1.3.0"]
+ALL = sorted(p.stem for p in FIXTURES.glob("*.json") if p.stem != "cycle")
+
+
+@pytest.fixture(scope="module")
+def templates():
+    return TemplateRegistry([ROOT / "templates"])
+
+
+def payload(name: str, version: str, lines: int | None = None) -> dict:
+    raw = load_fixture(name)
+    raw["template"] = {"name": "classic", "version": version}
+    raw["formats"] = ["pdf", "facturx"]
+    if lines is not None:  # 5 lines: one page; 60: several pages, carried-forward subtotals, several layouts
+        base = raw["lines"]
+        raw["lines"] = [dict(base[i % len(base)], id=f"L{i + 1}") for i in range(lines)]
+        raw["payments"] = []
+    return raw
+
+
+@pytest.fixture
+def layouts(templates, monkeypatch):
+    """Counts the WeasyPrint layouts (HTML.render) of every classic version's engine."""
+    count = []
+    for version in VERSIONS:
+        engine = templates.get("classic", version)._pdf
+        layout = engine._layout
+
+        def counting(html, _layout=layout):
+            count.append(1)
+            return _layout(html)
+        monkeypatch.setattr(engine, "_layout", counting)
+    return count
+
+
+@pytest.mark.parametrize("lines", [5, 60])
+def test_issuing_pdf_and_facturx_lays_the_document_out_once(templates, layouts, lines):
+    raw = payload("invoice", "1.2.0", lines)
+    alone = RenderDocument(templates)
+    pdf_alone = alone(raw, "pdf")[0]
+    pdf_layouts = len(layouts)
+    facturx_alone = alone(raw, "facturx")[0]
+    assert len(layouts) == 2 * pdf_layouts  # rendered one at a time: the same layouts twice
+    layouts.clear()
+
+    archive = InMemoryArchive()
+    issued = IssueDocument(archive, templates, CheckDocument(archive, templates))(raw)
+    assert len(layouts) == pdf_layouts  # issued together: once
+    if lines == 5:
+        assert pdf_layouts == 1  # one page, no subtotal carried: one layout
+    else:
+        assert pdf_layouts > 1  # the carried subtotals are planned from a first layout
+    files = {f["format"]: archive.get(f["key"]) for f in issued.resource["files"]}
+    assert files["pdf"] == pdf_alone and files["facturx"] == facturx_alone
+    assert files["pdf"] != files["facturx"]  # not one file twice: the PDF/A-3b has its XML and output intent
+    assert b"/GTS_PDFA1" in files["facturx"] and b"/GTS_PDFA1" not in files["pdf"]
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("name", ALL)
+def test_each_format_has_the_bytes_it_has_alone_in_either_order(templates, name, version):
+    raw = payload(name, version)
+    validated = validate(raw)
+    validated.einvoice = einvoice(validated)
+    bundle = bundle_for(templates, validated.payload)
+    plain = as_plain(validated.document)
+    alone = {fmt: render_format(bundle, fmt, validated, plain) for fmt in ("pdf", "facturx")}
+    for order in (("pdf", "facturx"), ("facturx", "pdf")):
+        pages = Pages()
+        shared = {fmt: render_format(bundle, fmt, validated, plain, None, pages) for fmt in order}
+        assert shared == alone, order
+
+
+def test_the_fixtures_cover_every_document_type():
+    """The byte comparison above is not over one kind of page only."""
+    types = {json.loads((FIXTURES / f"{n}.json").read_text(), parse_float=Decimal)["type"] for n in ALL}
+    assert types == {"invoice", "credit_note", "deposit_invoice", "progress_invoice", "final_invoice"}
