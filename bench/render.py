@@ -14,7 +14,7 @@ Medians of --runs runs after one warm-up (--big-runs, no warm-up, from 1000 line
 The issue 16 goals are printed beside the figures. Printed as one Markdown table, with the
 machine it ran on (nproc, CPU model, load average before and after).
 
-Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--big-runs 2] [--versions 1.0.0,1.2.0,1.3.0]
+Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--big-runs 2] [--versions 1.0.0,1.2.0,1.5.0]
 """
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,200,2000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--big-runs", type=int, default=2, help="runs from 1000 lines on (no warm-up)")
-    parser.add_argument("--versions", default="1.0.0,1.2.0,1.3.0", help="the classic versions to measure")
+    parser.add_argument("--versions", default="1.0.0,1.2.0,1.5.0", help="the classic versions to measure")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
     registry = TemplateRegistry([ROOT / "templates"])

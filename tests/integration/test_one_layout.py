@@ -16,7 +16,7 @@ from docsvc.usecases.issuing import IssueDocument, RenderDocument, render_format
 from tests.conftest import FIXTURES, ROOT, load_fixture
 from tests.fakes import InMemoryArchive
 
-VERSIONS = ["1.0.0", "1.2.0", "1.3.0"]
+VERSIONS = ["1.0.0", "1.2.0", "1.3.0", "1.5.0"]
 ALL = sorted(p.stem for p in FIXTURES.glob("*.json") if p.stem != "cycle")
 
 
