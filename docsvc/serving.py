@@ -25,7 +25,6 @@ completes what the killed run left (IssueDocument reuses the files already writt
 from __future__ import annotations
 
 import errno
-import hashlib
 import io
 import json
 import logging
@@ -103,52 +102,40 @@ class _Run:
         self.headers: list = []
         self.exc_info = None
         self.result = None  # the response iterable
-        self.body: bytes | None = None  # the response, read whole, when the run is shared
         self.error: BaseException | None = None
-        self.waiting = 1  # requests that will take the result; 0: abandoned
+        self.abandoned = False  # answered 503 at the deadline: nobody takes the result
         self.lock = threading.Lock()
 
 
 class RequestDeadline:
     """WSGI middleware: the application runs in a thread per request; the worker's thread
     waits for it at most `seconds`, then answers 503 problem+json with Retry-After and
-    leaves the run to finish (its answer is dropped). Identical POST /v1/documents (same
-    body, same credentials) share one run while it lasts: issuing is idempotent, so a retry
-    after a 503 waits for the run the first request started instead of rendering again."""
-
-    SHARED = (("POST", "/v1/documents"),)
+    leaves the run to finish (its answer is dropped). Issuing is idempotent and the archive
+    write-once, so a retry after a 503 finds the original, or completes it."""
 
     def __init__(self, app, seconds: float, retry_after: int | None = None):
         self.app = app
         self.seconds = seconds
         self.retry_after = retry_after or max(1, math.ceil(seconds))
-        self.shared: dict[str, _Run] = {}
         self.lock = threading.Lock()
         self.running: set[threading.Thread] = set()
 
+    def __getattr__(self, name: str):
+        """The application's attributes (Flask's `extensions`: what gunicorn's worker_exit
+        hook flushes, the audit trail's buffer)."""
+        return getattr(self.app, name)
+
     def __call__(self, environ, start_response):
-        key = self._key(environ)
+        self._buffer(environ)
+        run = _Run()
+        thread = threading.Thread(target=self._run, args=(environ, run), daemon=True, name="docsvc-request")
         with self.lock:
-            run = self.shared.get(key) if key else None
-            if run is not None:
-                with run.lock:
-                    run.waiting += 1
-            else:
-                run = _Run()
-                if key:
-                    self.shared[key] = run
-                thread = threading.Thread(target=self._run, args=(environ, run, key), daemon=True,
-                                          name="docsvc-request")
-                self.running.add(thread)
-                thread.start()
+            self.running.add(thread)
+        thread.start()
         if not run.done.wait(self.seconds):
             with run.lock:
-                if not run.done.is_set():
-                    run.waiting -= 1
-                    abandoned = True
-                else:
-                    abandoned = False
-            if abandoned:
+                run.abandoned = not run.done.is_set()
+            if run.abandoned:
                 mark(environ, "answering")
                 log.warning("request past DOCSVC_REQUEST_TIMEOUT (%g s): answered 503, still running", self.seconds,
                             extra={"fields": {"method": environ.get("REQUEST_METHOD"), "path": environ.get("PATH_INFO"),
@@ -163,48 +150,34 @@ class RequestDeadline:
             raise run.error
         assert run.status is not None, "the application answered"
         start_response(run.status, run.headers, run.exc_info)
-        return [run.body] if run.body is not None else run.result
+        return run.result
 
-    def _key(self, environ) -> str | None:
-        """Reads a body already buffered by the worker into memory, so the run never shares
-        gunicorn's reader; for a shared route, the key of its identical requests."""
+    @staticmethod
+    def _buffer(environ) -> None:
+        """The body, already read into memory by the worker, handed to the run as its own
+        stream, so the run never shares gunicorn's reader."""
         length = environ.get("CONTENT_LENGTH")
         stream = environ.get("wsgi.input")
         if stream is None or not length or not length.isdigit() or int(length) > BufferingWorker.max_body:
-            return None
-        body = stream.read(int(length))
-        environ["wsgi.input"] = io.BytesIO(body)
-        if (environ.get("REQUEST_METHOD"), environ.get("PATH_INFO")) not in self.SHARED:
-            return None
-        digest = hashlib.sha256(body)
-        for name in ("HTTP_AUTHORIZATION", "QUERY_STRING", "CONTENT_TYPE"):
-            digest.update(b"\0" + environ.get(name, "").encode("latin-1"))
-        return digest.hexdigest()
+            return
+        environ["wsgi.input"] = io.BytesIO(stream.read(int(length)))
 
-    def _run(self, environ, run: _Run, key: str | None) -> None:
+    def _run(self, environ, run: _Run) -> None:
         def start(status, headers, exc_info=None):
             run.status, run.headers, run.exc_info = status, headers, exc_info
             return lambda data: None  # the write() callable: unused by Flask
 
         try:
-            result = self.app(environ, start)
-            if key is not None:  # a shared answer is read whole: several requests may send it
-                try:
-                    run.body = b"".join(result)
-                finally:
-                    getattr(result, "close", lambda: None)()
-            run.result = result
+            run.result = self.app(environ, start)
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting request
             run.error = exc
         finally:
             with self.lock:
-                if key is not None and self.shared.get(key) is run:
-                    del self.shared[key]
                 self.running.discard(threading.current_thread())
             with run.lock:
                 run.done.set()
-                abandoned = run.waiting == 0
-            if abandoned and run.body is None and run.result is not None:
+                abandoned = run.abandoned
+            if abandoned and run.result is not None:
                 getattr(run.result, "close", lambda: None)()
 
     def wait(self, seconds: float, tick=lambda: None) -> int:
