@@ -14,7 +14,6 @@ from .allowances import apply_document, rate_key
 from .cycle_model import PreviousInvoice
 from .lines import price_line
 from .model import (
-    CATEGORIES_NEEDING_REASON,
     AllowanceCharge,
     DocumentType,
     InvoicePayload,
@@ -22,6 +21,7 @@ from .model import (
     LineAllowanceCharge,
 )
 from .money import ZERO
+from .vat import category_problem
 
 Errors = dict[str, list[str]]
 
@@ -252,13 +252,8 @@ def line_prices(payload: InvoicePayload, places: int = 2) -> Errors:
 
 def _vat_errors(part: AllowanceCharge, path: str) -> Errors:
     """The VAT category and rate of a document-level allowance or charge agree as a line's do."""
-    if part.vat_rate == 0 and part.vat_category == "S":
-        return {f"{path}.vat_category": ["A 0 rate needs an explicit category: Z, E, AE, K, G or O."]}
-    if part.vat_rate != 0 and part.vat_category != "S":
-        return {f"{path}.vat_rate": [f"Category {part.vat_category} charges no VAT: the rate must be 0."]}
-    if part.vat_category in CATEGORIES_NEEDING_REASON and not part.vat_exemption_reason:
-        return {f"{path}.vat_exemption_reason": [f"Category {part.vat_category} needs the exemption wording."]}
-    return {}
+    problem = category_problem(part.vat_rate, part.vat_category, part.vat_exemption_reason)
+    return {f"{path}.{problem[0]}": [problem[1]]} if problem is not None else {}
 
 
 def allowances_and_charges(payload: InvoicePayload, places: int = 2) -> Errors:

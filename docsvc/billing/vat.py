@@ -5,8 +5,22 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from .allowances import base_adjustments
-from .model import VAT_CATEGORIES, AppliedAllowanceCharge, PricedLine, VatRow
+from .model import CATEGORIES_NEEDING_REASON, VAT_CATEGORIES, AppliedAllowanceCharge, PricedLine, VatRow
 from .money import ZERO, percent_of
+
+
+def category_problem(rate: Decimal, category: str, exemption_reason: str | None) -> tuple[str, str] | None:
+    """Whether a VAT category and rate agree (a line's, a document allowance's or charge's):
+    (the field to name, why) or None. Standard rated (S) charges VAT, every other category
+    none; the exempt ones carry their exemption wording (BR-E-10 and its siblings)."""
+    if rate == 0 and category == "S":
+        return "vat_category", "A 0 rate needs an explicit category: Z, E, AE, K, G or O."
+    if rate != 0 and category != "S":
+        return "vat_rate", f"Category {category} charges no VAT: the rate must be 0."
+    if category in CATEGORIES_NEEDING_REASON and not exemption_reason:
+        return "vat_exemption_reason", (f"Category {category} needs the exemption wording "
+                                        "(e.g. 'TVA non applicable, art. 293 B du CGI').")
+    return None
 
 
 def vat_breakdown(lines: Iterable[PricedLine], places: int = 2,

@@ -30,7 +30,6 @@ from ..billing.cycle_model import (
     VatPart,
 )
 from ..billing.model import (
-    CATEGORIES_NEEDING_REASON,
     VAT_CATEGORIES,
     Address,
     AllowanceCharge,
@@ -49,6 +48,7 @@ from ..billing.model import (
     VatCurrency,
 )
 from ..billing.money import ZERO, round_money
+from ..billing.vat import category_problem
 from ..naming import SEMVER, TEMPLATE_NAME
 from .codes import (
     bic_ok,
@@ -258,13 +258,10 @@ class LineSchema(Base):
         rate, category = data.get("vat_rate"), data.get("vat_category", "S")
         if rate is None or category not in VAT_CATEGORIES:
             return
-        if rate == 0 and category == "S":
-            raise ValidationError("A 0 rate needs an explicit category: Z, E, AE, K, G or O.", "vat_category")
-        if rate != 0 and category != "S":
-            raise ValidationError(f"Category {category} charges no VAT: the rate must be 0.", "vat_rate")
-        if category in CATEGORIES_NEEDING_REASON and not data.get("vat_exemption_reason"):
-            raise ValidationError(f"Category {category} needs the exemption wording "
-                                  "(e.g. 'TVA non applicable, art. 293 B du CGI').", "vat_exemption_reason")
+        problem = category_problem(rate, category, data.get("vat_exemption_reason"))
+        if problem is not None:
+            field, message = problem
+            raise ValidationError(message, field)
 
     @validates_schema
     def discount_within_gross(self, data, **kwargs):
