@@ -11,7 +11,7 @@ def render_context(document: dict, bundle, carry: dict | None = None, closing_sp
 
     `carry` maps the key (`data-row`) of a line-table row to the subtotal after it, for
     each row that ends a page: the PDF engine computes it from a first layout (see
-    `PdfEngine.render_carried`); empty on the first pass and in the DOCX. `closing_split`
+    `PdfEngine.layout_carried`); empty on the first pass and in the DOCX. `closing_split`
     is true when the closing block is taller than a page: only its parts are kept whole."""
     language = document["language"]
     if language not in bundle.labels:

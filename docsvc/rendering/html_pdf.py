@@ -56,12 +56,9 @@ class PdfEngine:
         self.fonts = FontConfiguration()
         self.css = CSS(string=css_text, base_url=BUNDLE_BASE, url_fetcher=self.fetcher, font_config=self.fonts)
 
-    def render(self, html: str, variant: str | None = None) -> bytes:
-        """`variant="pdf/a-3b"` for Factur-X: embedded fonts, sRGB output intent, XMP."""
-        return self.write(self._layout(html), variant)
-
     def write(self, document: Document, variant: str | None = None) -> bytes:
-        """The PDF (`variant=None`) or the PDF/A (`"pdf/a-3b"`) of pages laid out once.
+        """The PDF (`variant=None`) or the PDF/A (`"pdf/a-3b"`, for Factur-X: embedded fonts,
+        sRGB output intent, XMP) of pages laid out once.
 
         Laying out does not depend on the variant (pdf/a-3b adds no tags): only the output
         intent does, which WeasyPrint stores on the Document at layout, and writing adds
@@ -75,9 +72,6 @@ class PdfEngine:
         return fresh.write_pdf(None, 1, None, **{k: options[k] for k in DEFAULT_OPTIONS})
 
     # ------------------------------------------------------------ carried-forward subtotals
-
-    def render_carried(self, html_for: Callable[[dict, bool], str], variant: str | None = None) -> bytes:
-        return self.write(self.layout_carried(html_for), variant)
 
     def layout_carried(self, html_for: Callable[[dict, bool], str]) -> Document:
         """The pages of a document, laid out once for every PDF variant written from them.
