@@ -10,7 +10,6 @@ Usage: python bench/facturx_cost.py [--lines 10] [--version 1.0.0] [--runs 15]
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 import facturx as facturx_package  # noqa: E402
 
-from bench.render import load, machine, payload  # noqa: E402
+from bench.render import load, machine, median_ms, payload  # noqa: E402
 from docsvc.billing.document import enrich  # noqa: E402
 from docsvc.billing.model import as_plain  # noqa: E402
 from docsvc.einvoice import facturx  # noqa: E402
@@ -28,16 +27,6 @@ from docsvc.einvoice.cii import build_cii  # noqa: E402
 from docsvc.einvoice.validate import check_schematron, check_xsd  # noqa: E402
 from docsvc.rendering import TemplateRegistry  # noqa: E402
 from docsvc.schemas.payload import load_payload  # noqa: E402
-
-
-def median_ms(fn, runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:
