@@ -86,22 +86,22 @@ class PdfEngine:
         subtotal after that row}, and it puts a forced page break after each "À reporter"
         row. The result is checked against the new layout (every subtotal row on the page
         of the rows it adds up, no other break inside the table) and corrected a row at a
-        time until it is stable. Templates without `data-carry` render in one pass, as before.
+        time until it is stable. Templates without `data-carry` (classic 1.0.0, and 1.7.0,
+        which shows the subtotals in the page margins from CSS named strings) are laid out once.
 
         The block of class `closing` (the table's last rows and the closing figures) is
         kept on one page; when it is taller than a page, `html_for` is asked for the
-        `closing_split` variant, where only its parts are kept whole.
+        `closing_split` variant, where only its parts are kept whole: the one case where a
+        template without `data-carry` is laid out twice.
         """
         html = html_for({}, False)
-        if "data-carry=" not in html:
-            return self._layout(html)
         document = self._layout(html)
-        split = False
         height = _closing_height(document)
-        page_box = document.pages[0]._page_box
-        if height is not None and height > page_box.height * 0.97:
-            split = True
+        split = height is not None and height > document.pages[0]._page_box.height * 0.97
+        if split:
             document = self._layout(html_for({}, True))
+        if "data-carry=" not in html:
+            return document
         rows = _rows(document)
         if len({r.page for r in rows}) <= 1:
             return document
@@ -213,12 +213,21 @@ def _plan(document, rows: list[_Row], split: bool = False) -> list[str]:
 
 
 def _closing_height(document) -> float | None:
-    """Height of the block kept with the closing figures, on the page where it starts."""
+    """Height of the block kept with the closing figures, on the page where it starts, and
+    of the table rows of class `k` kept with it from outside it (classic 1.7.0)."""
+    block, kept, seen = None, 0.0, set()
     for page in document.pages:
+        if block is not None:  # the kept rows come before the block, on its page or the one before
+            break
         for box, _ in _boxes(page._page_box):
-            if _is_closing(box):
-                return box.margin_height()
-    return None
+            element = getattr(box, "element", None)
+            if block is None and _is_closing(box):
+                block = box.margin_height()
+            elif (getattr(box, "element_tag", None) == "tr" and element is not None and element not in seen
+                  and "k" in (element.get("class") or "").split()):
+                seen.add(element)
+                kept += box.margin_height()
+    return None if block is None else block + kept
 
 
 def _check(rows: list[_Row], carried: dict[str, int], breaks: list[str], order: list[str]) -> list[str] | None:

@@ -36,6 +36,7 @@ PINNED = {
     "1.2.0": "4bc56ce34543f754c791ee9c86bea95a5b643f01bf82beaac73e5e50c8b09bcd",
     "1.3.0": "4bc56ce34543f754c791ee9c86bea95a5b643f01bf82beaac73e5e50c8b09bcd",  # a copy of 1.2.0's
     "1.5.0": "7fa5d4441e9d6d08c0bfb50b24eb7fdfa92e622e0ee412ac3fe9708dea81dade",  # 1.3.0's + the EN 16931 blocks
+    "1.7.0": "7fa5d4441e9d6d08c0bfb50b24eb7fdfa92e622e0ee412ac3fe9708dea81dade",  # a copy of 1.5.0's
 }
 
 

@@ -228,7 +228,7 @@ def test_docx_pages_keep_the_closing_block_and_repeat_the_header(service, tmp_pa
     sits whole on the last page after what precedes it, never alone."""
     from tests.integration.test_originals import sixty_lines
 
-    raw = sixty_lines()
+    raw = sixty_lines("1.2.0")
     raw["formats"] = ["docx"]
     docs = {"sixty": service(raw, "docx")[0],
             "final": render(service, "final_invoice", "fr", "docx"),

@@ -1,4 +1,5 @@
-"""Originals that tell the whole truth (issue 10), on classic 1.2.0.
+"""Originals that tell the whole truth (issue 10), on classic 1.2.0 and on 1.7.0, which lays the
+same pages out in one pass and shows the carried-forward subtotals in the page margins (issue 16).
 
 For every document type the PDF text and the Factur-X XML must tell one story: the same
 numbers, dates and references. The page-layout rules are checked on a 60-line invoice
@@ -24,13 +25,13 @@ from docsvc.schemas.payload import load_payload
 from tests.conftest import DEPOSIT_30, FIXTURES, ROOT, cycle_payload, load_fixture
 from tests.originals import pdf_pages
 
-VERSION = "1.2.0"
+VERSIONS = ["1.2.0", "1.7.0"]
 ALL = ["invoice", "credit_note"] + json.loads((FIXTURES / "cycle.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def bundle():
-    return TemplateRegistry([ROOT / "templates"]).get("classic", VERSION)
+@pytest.fixture(scope="module", params=VERSIONS)
+def bundle(request):
+    return TemplateRegistry([ROOT / "templates"]).get("classic", request.param)
 
 
 def flat(text: str) -> str:
@@ -133,7 +134,7 @@ def test_a_situation_names_each_deposit_it_deducts_and_each_earlier_situation(bu
 def test_a_retention_without_release_date_says_so(bundle):
     raw = cycle_payload("progress_invoice", "F-2026-0301", previous_invoices=[DEPOSIT_30],
                         progress=[{"line": "L1", "percent": "40"}, {"line": "L2", "percent": "100"}],
-                        retention={"percent": "5"}, template={"name": "classic", "version": VERSION})
+                        retention={"percent": "5"}, template={"name": "classic", "version": bundle.version})
     pages, tree, _ = render(bundle, raw)
     text = one_line("\n".join(pages))
     # 5 % of 3 054,00 € (works incl. VAT, DOMAIN.md) = 152,70 €
@@ -163,7 +164,7 @@ def test_the_final_invoice_shows_credit_notes_and_the_retention_still_owed(bundl
 
 
 def test_words_not_codes_and_a_row_for_every_rate(bundle):
-    raw = cycle_payload("invoice", "F-2026-0302", template={"name": "classic", "version": VERSION})
+    raw = cycle_payload("invoice", "F-2026-0302", template={"name": "classic", "version": bundle.version})
     del raw["quote"]
     raw["lines"] = [
         {"description": "Formation professionnelle", "quantity": "1", "unit_price": "500.00", "vat_rate": "0",
@@ -180,7 +181,7 @@ def test_words_not_codes_and_a_row_for_every_rate(bundle):
                  "vat": [{"rate": "20", "base": "1165.50", "amount": "233.10"},
                          {"rate": "10", "base": "672.00", "amount": "67.20"}]}
     raw = cycle_payload("final_invoice", "F-2026-0303", previous_invoices=[DEPOSIT_30, situation],
-                        template={"name": "classic", "version": VERSION})
+                        template={"name": "classic", "version": bundle.version})
     pages, tree, _ = render(bundle, raw)
     assert re.search(r"20 % +0,00 € +0,00 €", "\n".join(pages))
     rows = [(t.findtext("ram:RateApplicablePercent", namespaces=NS), t.findtext("ram:BasisAmount", namespaces=NS))
@@ -227,9 +228,9 @@ def test_credit_note_settlement_is_printed(bundle):
 # ------------------------------------------------------------------ pages a person would print
 
 
-def sixty_lines() -> dict:
+def sixty_lines(version: str) -> dict:
     raw = load_fixture("invoice")
-    raw["template"] = {"name": "classic", "version": VERSION}
+    raw["template"] = {"name": "classic", "version": version}
     raw["payments"] = []
     # line i: 1 x i,00 € at 20 %, so the subtotal after line k is 1 + 2 + ... + k = k(k+1)/2
     raw["lines"] = [{"id": str(i), "description": f"Article numéro {i}", "quantity": "1", "unit": "C62",
@@ -247,7 +248,7 @@ def carried(page: str, label: str) -> D | None:
 
 
 def test_sixty_lines_carry_subtotals_that_add_up(bundle):
-    pages, _, doc = render(bundle, sixty_lines())
+    pages, _, doc = render(bundle, sixty_lines(bundle.version))
     assert len(pages) >= 2
     # total 1 + ... + 60 = 60 x 61 / 2 = 1 830,00 € HT
     assert doc.totals.net_total == D("1830.00") and "1 830,00 €" in pages[-1]
@@ -271,7 +272,7 @@ def test_sixty_lines_carry_subtotals_that_add_up(bundle):
 
 
 def test_english_carries_brought_forward(bundle):
-    raw = sixty_lines()
+    raw = sixty_lines(bundle.version)
     raw["language"] = "en"
     pages, _, _ = render(bundle, raw)
 
@@ -321,7 +322,7 @@ def test_cycle_pages_keep_the_closing_block_and_repeat_the_header(bundle, name):
 
 
 def test_legal_mentions_are_readable_in_print(bundle):
-    css = (ROOT / "templates" / "classic" / VERSION / "style.css").read_text()
+    css = (bundle.path / "style.css").read_text()
     sizes = [float(s) for s in re.findall(r"font-size: ([\d.]+)pt", css)]
     mentions = re.search(r"\.mentions \{[^}]*font-size: ([\d.]+)pt", css).group(1)
     footer = re.search(r"\.footer \{[^}]*font-size: ([\d.]+)pt", css).group(1)
