@@ -12,6 +12,7 @@ from .archive.filesystem import FilesystemArchive
 from .index import DocumentIndex, index_or_defer, open_index
 from .metrics import Metrics, TimedArchive
 from .rendering import TemplateRegistry
+from .rendering.parts import PartsPolicy
 from .settings import Settings
 from .usecases.archive_calls import ready
 from .usecases.checking import CheckDocument
@@ -19,6 +20,11 @@ from .usecases.issuing import IssueDocument, RenderDocument
 from .usecases.reading import FetchDocument, IndexQuotes, VerifyDocument
 from .usecases.results import Resource
 from .usecases.templates import Fixtures, PreviewTemplate, PublishTemplate, TemplateCatalogue
+
+
+def parts_policy(settings: Settings) -> PartsPolicy:
+    """When a long invoice is laid out in parallel parts (DOCSVC_PARALLEL_LINES, DOCSVC_RENDER_PROCESSES)."""
+    return PartsPolicy(settings.parallel_lines, settings.render_processes)
 
 
 def build_archive(settings: Settings) -> Archive:
@@ -73,7 +79,7 @@ def bootstrap(settings: Settings, archive: Archive | None = None) -> Services:
     swept) and every use case on them."""
     metrics = Metrics()
     timed = cast(Archive, TimedArchive(archive or build_archive(settings), metrics))
-    registry = TemplateRegistry(list(settings.templates_dirs), timed)
+    registry = TemplateRegistry(list(settings.templates_dirs), timed, parts_policy(settings))
     index = open_index(settings.index_url, timed)
 
     def index_resource(resource: Resource) -> object:

@@ -81,6 +81,7 @@ def _serve(args, settings: Settings) -> int:
 
 def render(args) -> int:
     """Render a payload offline: no server, no archive."""
+    from .bootstrap import parts_policy
     from .errors import InvalidPayload
     from .rendering import TemplateRegistry
     from .usecases.issuing import RenderDocument
@@ -91,7 +92,8 @@ def render(args) -> int:
     except (OSError, ValueError) as exc:
         print(f"docsvc render: cannot read {args.payload}: {exc}", file=sys.stderr)
         return 2
-    render_document = RenderDocument(TemplateRegistry(list(settings.templates_dirs)), settings.max_lines)
+    render_document = RenderDocument(TemplateRegistry(list(settings.templates_dirs), parts=parts_policy(settings)),
+                                     settings.max_lines)
     if isinstance(raw, dict):
         raw["formats"] = ["facturx" if args.format == "xml" else args.format]
     try:

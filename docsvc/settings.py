@@ -21,7 +21,7 @@ KNOWN |= {"DOCSVC_BATCH_MAX_DOCUMENTS", "DOCSVC_BATCH_MAX_BODY_BYTES", "DOCSVC_A
           "DOCSVC_PRINT_EXPIRY_DAYS", "DOCSVC_TASK_SOFT_TIME_LIMIT", "DOCSVC_TASK_TIME_LIMIT",
           "DOCSVC_QUEUE_VISIBILITY_TIMEOUT", "DOCSVC_WORKER_MAX_TASKS", "DOCSVC_API_URL", "DOCSVC_API_TOKEN"}
 KNOWN |= {"DOCSVC_DATABASE_URL"}  # the search index (issue 15)
-KNOWN |= {"DOCSVC_REQUEST_TIMEOUT"}  # issue 16
+KNOWN |= {"DOCSVC_REQUEST_TIMEOUT", "DOCSVC_PARALLEL_LINES", "DOCSVC_RENDER_PROCESSES"}  # issue 16
 #: Seconds gunicorn's arbiter lets a worker's loop go silent before aborting it; requests
 #: are answered (503) before that: DOCSVC_REQUEST_TIMEOUT must stay below it.
 WORKER_TIMEOUT = 120
@@ -60,6 +60,8 @@ class Settings:
     rate_limit_anonymous: str = "20/second"  # per client address, requests without a valid key
     client_timeout: int = 20  # seconds a client has to send a whole request (408 beyond)
     request_timeout: int = 100  # seconds before a request is answered 503 + Retry-After (it goes on behind)
+    parallel_lines: int = 500  # an invoice above this many lines is laid out in parts, in parallel
+    render_processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # the parts at once; 1: never
     worker_max_rss_mb: int = 512  # a worker left bigger by a request is replaced
     redis_url: str | None = None
     max_lines: int = 10_000
@@ -147,6 +149,8 @@ class Settings:
         integer("DOCSVC_RETENTION_YEARS", "retention_years", 1, 100)
         integer("DOCSVC_MAX_BODY_BYTES", "max_body_bytes", 1024, 512 * 1024 * 1024)
         integer("DOCSVC_WORKERS", "workers", 1, 256)
+        integer("DOCSVC_PARALLEL_LINES", "parallel_lines", 1, 100_000)
+        integer("DOCSVC_RENDER_PROCESSES", "render_processes", 1, 64)
         if "DOCSVC_TEMPLATES_DIR" in env:
             dirs = tuple(Path(p) for p in env["DOCSVC_TEMPLATES_DIR"].split(os.pathsep) if p)
             missing = [str(d) for d in dirs if not d.is_dir()]

@@ -22,6 +22,7 @@ from .docx import DocxEngine
 from .environment import make_environment
 from .errors import UnsupportedFormat
 from .html_pdf import PdfEngine
+from .parts import PartsPolicy, lay_out_in_parts
 
 #: One render at a time per process: docsvc serve runs a few threads per worker, WeasyPrint
 #: (Pango, fontconfig) is not documented thread-safe, and rendering is CPU-bound anyway.
@@ -45,12 +46,19 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+#: the PDF variant each PDF format is written in
+VARIANTS: dict[str, str | None] = {"pdf": None, "facturx": "pdf/a-3b"}
+
+
 class Pages:
     """The PDF pages of one document, kept between its formats (see Bundle.render): hold
-    one per document being issued, never across documents."""
+    one per document being issued, never across documents. `formats`: every format the
+    issue asks for, so that a document laid out in parts writes each PDF variant at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, formats: tuple[str, ...] = ()) -> None:
+        self.formats = formats
         self.document: Document | None = None
+        self.written: dict[str, bytes] = {}  # by format, when laid out in parts
 
 
 def bundle_files(path: Path) -> list[Path]:
@@ -69,7 +77,7 @@ def bundle_sha256(path: Path) -> str:
 
 
 class Bundle:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, parts: PartsPolicy | None = None):
         self.path = Path(path)
         manifest = tomllib.loads((self.path / "template.toml").read_text())
         self.name: str = manifest["name"]
@@ -77,6 +85,8 @@ class Bundle:
         self.description: str = manifest.get("description", "")
         self.formats: tuple[str, ...] = tuple(manifest.get("formats", ["pdf"]))
         self.languages: tuple[str, ...] = tuple(manifest.get("languages", ["fr"]))
+        # a template that can be laid out in parts (its `part` and `numbers` modes, see parts.py)
+        self.parts = parts if manifest.get("parts", False) else None
         self.sha256 = bundle_sha256(self.path)
         self.labels = {lang: tomllib.loads((self.path / "labels" / f"{lang}.toml").read_text())
                        for lang in self.languages}
@@ -88,13 +98,30 @@ class Bundle:
                                  self.sha256)
                       if "docx" in self.formats else None)
 
-    def context(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> dict:
+    def context(self, document: dict, carry: dict | None = None, closing_split: bool = False,
+                part: dict | None = None, numbers: int | None = None) -> dict:
         """The render context: the enriched document, the labels of its language, the template."""
-        return render_context(document, self, carry, closing_split)
+        return render_context(document, self, carry, closing_split, part, numbers)
 
-    def html(self, document: dict, carry: dict | None = None, closing_split: bool = False) -> str:
+    def html(self, document: dict, carry: dict | None = None, closing_split: bool = False,
+             part: dict | None = None, numbers: int | None = None) -> str:
         assert self.html_template is not None, f"template {self.name} {self.version} renders no PDF"
-        return self.html_template.render(self.context(document, carry, closing_split))
+        return self.html_template.render(self.context(document, carry, closing_split, part, numbers))
+
+    def lay_out(self, document: dict, part: dict | None = None, numbers: int | None = None) -> Document:
+        """The PDF pages of the document (or of one part of it, or its page numbers alone)."""
+        assert self._pdf is not None, f"template {self.name} {self.version} renders no PDF"
+        return self._pdf.layout_carried(lambda carry, split: self.html(document, carry, split, part, numbers))
+
+    def write(self, laid_out: Document, variant: str | None) -> bytes:
+        assert self._pdf is not None, f"template {self.name} {self.version} renders no PDF"
+        return self._pdf.write(laid_out, variant)
+
+    def part_spans(self, document: dict) -> list[tuple[int, int]]:
+        """The parts an invoice or credit note is laid out in (none: in one piece)."""
+        if self.parts is None or document.get("type") not in ("invoice", "credit_note"):
+            return []
+        return self.parts.parts_for(len(document.get("lines") or ()))
 
     def supports(self, fmt: str) -> bool:
         """facturx is the PDF as PDF/A-3b, so any bundle that renders PDF renders it."""
@@ -111,11 +138,24 @@ class Bundle:
         with _RENDERING, fewer_collections():
             if fmt in ("pdf", "facturx"):
                 assert self._pdf is not None, "supports() said it renders PDF"
+                spans = self.part_spans(document)
+                if spans:
+                    return self._render_in_parts(fmt, document, spans, pages)
                 laid_out = pages.document if pages is not None else None
                 if laid_out is None:
-                    laid_out = self._pdf.layout_carried(lambda carry, split: self.html(document, carry, split))
+                    laid_out = self.lay_out(document)
                     if pages is not None:
                         pages.document = laid_out
-                return self._pdf.write(laid_out, "pdf/a-3b" if fmt == "facturx" else None)
+                return self.write(laid_out, VARIANTS[fmt])
             assert self._docx is not None, "supports() said it renders DOCX"
             return self._docx.render(self.context(document))
+
+    def _render_in_parts(self, fmt: str, document: dict, spans: list[tuple[int, int]], pages: Pages | None) -> bytes:
+        if pages is not None and fmt in pages.written:
+            return pages.written[fmt]
+        assert self.parts is not None, "part_spans() found parts"
+        formats = [f for f in VARIANTS if f == fmt or (pages is not None and f in pages.formats)]
+        written = lay_out_in_parts(self, document, spans, tuple(VARIANTS[f] for f in formats), self.parts.processes)
+        if pages is not None:
+            pages.written.update(zip(formats, written, strict=True))
+        return written[formats.index(fmt)]

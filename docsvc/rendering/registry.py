@@ -15,6 +15,7 @@ from ..naming import SEMVER, TEMPLATE_NAME, version_key
 from .bundle import Bundle
 from .errors import TemplateNotFound
 from .intake import unpack
+from .parts import PartsPolicy
 
 PREFIX = "templates"
 
@@ -28,9 +29,10 @@ def manifest_key(name: str, version: str) -> str:
 
 
 class TemplateRegistry:
-    def __init__(self, roots: list[Path], archive=None):
+    def __init__(self, roots: list[Path], archive=None, parts: PartsPolicy | None = None):
         self.roots = [Path(r) for r in roots]
         self.archive = archive
+        self.parts = parts  # when a long invoice is laid out in parallel parts (parts.py)
         self._bundles: dict[tuple[str, str], Bundle] = {}
         self._lock = threading.Lock()
         self._cache: Path | None = None
@@ -77,7 +79,7 @@ class TemplateRegistry:
         version = version or versions[-1]
         with self._lock:
             if (name, version) not in self._bundles:
-                self._bundles[(name, version)] = Bundle(self._folder(name, version))
+                self._bundles[(name, version)] = Bundle(self._folder(name, version), self.parts)
             return self._bundles[(name, version)]
 
     def _folder(self, name: str, version: str) -> Path:

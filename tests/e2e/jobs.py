@@ -18,7 +18,8 @@ from tests.e2e.conftest import ADMIN_TOKEN, DOCSVC, call, free_port, start_serve
 
 #: short limits so a killed worker's task comes back within the test's bounds
 QUEUE_ENV = {"DOCSVC_TASK_SOFT_TIME_LIMIT": "15", "DOCSVC_TASK_TIME_LIMIT": "20",
-             "DOCSVC_QUEUE_VISIBILITY_TIMEOUT": "25", "DOCSVC_ASYNC_LINES": "30", "DOCSVC_WORKERS": "1"}
+             "DOCSVC_QUEUE_VISIBILITY_TIMEOUT": "25", "DOCSVC_ASYNC_LINES": "30", "DOCSVC_WORKERS": "1",
+             "DOCSVC_PARALLEL_LINES": "30"}  # a job above 30 lines is laid out in parts, in parallel
 
 
 class RedisServer:

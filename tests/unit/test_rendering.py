@@ -234,9 +234,9 @@ def test_bundles_load_lazily_and_compile_once(monkeypatch):
     loads = []
 
     class CountingBundle(Bundle):
-        def __init__(self, path):
+        def __init__(self, path, parts=None):
             loads.append(path)
-            super().__init__(path)
+            super().__init__(path, parts)
 
     monkeypatch.setattr(registry_module, "Bundle", CountingBundle)
     registry = TemplateRegistry([ROOT / "templates"])

@@ -1,0 +1,153 @@
+"""A long invoice laid out in parts, in parallel processes (issue 16, item 4).
+
+WeasyPrint lays pages out one after the other in one thread, about 5 ms per line of the
+classic table: a 2 000-line invoice is 10 s on one core. Above `PartsPolicy.min_lines`
+lines, a template that can (`parts = true` in its template.toml) is laid out as
+`processes` consecutive parts of its lines, each in a process of its own:
+
+- the first part has the document's head and the first lines, the last part the last
+  lines and the closing figures; every part but the first starts on a new page with the
+  running head and "Report" (the subtotal of the lines before it), every part but the
+  last ends with "À reporter": the carried-forward subtotals stay right because each row
+  carries its own running subtotal (classic 1.7.0's named strings);
+- the parts are written in each PDF variant asked for (PDF, PDF/A-3b for Factur-X) and
+  put end to end with pikepdf; "Page x / N" is only known then, so the template lays out
+  N pages that hold nothing but the page numbers (`numbers`), at the place its own page
+  margins print them, and each is stamped over its page;
+- the result is byte-identical from run to run (pikepdf's deterministic /ID).
+
+The price: each part but the last ends on a page that its lines may not fill. The
+processes are started once per process that renders (spawned: no lock or thread of the
+parent is inherited), on the first long invoice, and kept.
+"""
+from __future__ import annotations
+
+import atexit
+import io
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pikepdf
+
+if TYPE_CHECKING:
+    from .bundle import Bundle
+
+#: a worker process renders this many parts before it is replaced (bounds its memory)
+PARTS_PER_PROCESS = 50
+
+
+@dataclass(frozen=True)
+class PartsPolicy:
+    """When a document is laid out in parts: above `min_lines` lines, in `processes` parts
+    at once. `processes` <= 1 never does."""
+    min_lines: int = 500
+    processes: int = os.cpu_count() or 1
+
+    def parts_for(self, lines: int) -> list[tuple[int, int]]:
+        """[start, stop) of each part's lines: as many parts as processes, the same number
+        of lines each (the first has the head, the last the closing figures, about equal)."""
+        if self.processes <= 1 or lines <= self.min_lines:
+            return []
+        count = self.processes
+        bounds = [round(i * lines / count) for i in range(count + 1)]
+        return list(zip(bounds, bounds[1:], strict=False))
+
+
+def part_context(index: int, spans: list[tuple[int, int]]) -> dict:
+    """What the template sees as `part`: which lines, and whether it opens or closes the document."""
+    start, stop = spans[index]
+    return {"index": index, "count": len(spans), "start": start, "stop": stop,
+            "first": index == 0, "last": index == len(spans) - 1}
+
+
+# ---------------------------------------------------------------- the worker processes
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(processes: int) -> ProcessPoolExecutor:
+    global _POOL, _POOL_SIZE
+    with _POOL_LOCK:
+        if _POOL is None or _POOL_SIZE != processes:
+            if _POOL is not None:
+                _POOL.shutdown(wait=False, cancel_futures=True)
+            _POOL = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                        max_tasks_per_child=PARTS_PER_PROCESS)
+            _POOL_SIZE = processes
+        return _POOL
+
+
+@atexit.register
+def _stop_pool() -> None:
+    if _POOL is not None:
+        _POOL.shutdown(wait=False, cancel_futures=True)
+
+
+_BUNDLES: dict[tuple[str, str], Bundle] = {}
+
+
+def _lay_out_part(path: str, sha256: str, document: dict, part: dict, variants: tuple[str | None, ...]
+                  ) -> tuple[list[bytes], int]:
+    """In a worker process: one part, written in each variant; and its number of pages."""
+    from .bundle import Bundle, fewer_collections
+
+    bundle = _BUNDLES.get((path, sha256))
+    if bundle is None:
+        bundle = _BUNDLES[(path, sha256)] = Bundle(Path(path))
+        if bundle.sha256 != sha256:  # never seen: bundles are immutable once shipped or published
+            raise RuntimeError(f"template at {path} changed while it rendered")
+    with fewer_collections():
+        laid_out = bundle.lay_out(document, part=part)
+        return [bundle.write(laid_out, variant) for variant in variants], len(laid_out.pages)
+
+
+def lay_out_in_parts(bundle: Bundle, document: dict, spans: list[tuple[int, int]], variants: tuple[str | None, ...],
+                     processes: int) -> list[bytes]:
+    """The document in each variant, its parts laid out in parallel, numbered afterwards."""
+    pool = _pool(processes)
+    futures = [pool.submit(_lay_out_part, str(bundle.path), bundle.sha256, document, part_context(i, spans),
+                           variants) for i in range(len(spans))]
+    results = [future.result() for future in futures]
+    total = sum(pages for _, pages in results)
+    numbers = bundle.lay_out(document, numbers=total)
+    assert len(numbers.pages) == total, "the numbers template lays out one page per page"
+    return [assemble([written[v] for written, _ in results], bundle.write(numbers, variant))
+            for v, variant in enumerate(variants)]
+
+
+def _stamp(page: pikepdf.Page, stamp: pikepdf.Page, number: int) -> None:
+    """`stamp` drawn over `page`: pikepdf's add_overlay, with a name of our own instead of a
+    random one (the same bytes every time), one per page (WeasyPrint's pages share one
+    resource dictionary, where the names would otherwise collide)."""
+    form = stamp.as_form_xobject()
+    name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/DocsvcPage{number}"))
+    page.contents_add(b"q\n", prepend=True)
+    page.contents_add(b"Q\n")
+    page.contents_add(page.calc_form_xobject_placement(form, name, pikepdf.Rectangle(page.trimbox)))
+    page.contents_coalesce()
+
+
+def assemble(parts: list[bytes], numbers: bytes) -> bytes:
+    """The parts end to end, the first one's catalogue (metadata, output intent) kept, and
+    each page's number stamped over it."""
+    opened = [pikepdf.open(io.BytesIO(data)) for data in parts]
+    stamps = pikepdf.open(io.BytesIO(numbers))
+    try:
+        out = opened[0]
+        for other in opened[1:]:
+            out.pages.extend(other.pages)
+        for number, (page, stamp) in enumerate(zip(out.pages, stamps.pages, strict=True), start=1):
+            _stamp(page, stamp, number)
+        buffer = io.BytesIO()
+        out.save(buffer, deterministic_id=True)
+        return buffer.getvalue()
+    finally:
+        for pdf in [*opened, stamps]:
+            pdf.close()

@@ -1,0 +1,139 @@
+"""A long invoice laid out in parts, in parallel processes (issue 16, item 4), on classic 1.7.0.
+
+The threshold is lowered to 40 lines so that a 90-line invoice (4 pages) shows everything a
+2 000-line one would: the pages of two parts put end to end, numbered "Page x / N" over the
+whole document, the running head and "Report" at the top of the second part's first page,
+every carried subtotal a sum worked out by hand, the same bytes on every run.
+"""
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal as D
+
+import pikepdf
+import pytest
+
+from docsvc.billing.document import enrich
+from docsvc.billing.model import as_plain
+from docsvc.rendering.bundle import Pages
+from docsvc.rendering.parts import PartsPolicy
+from docsvc.rendering.registry import TemplateRegistry
+from docsvc.schemas.payload import load_payload
+from tests.conftest import ROOT, load_fixture
+from tests.originals import pdf_pages
+
+LINES = 90
+POLICY = PartsPolicy(min_lines=40, processes=2)
+
+
+def flat(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def ninety_lines() -> dict:
+    raw = load_fixture("invoice")
+    raw["template"] = {"name": "classic", "version": "1.7.0"}
+    raw["payments"] = []
+    # line i: 1 x i,00 € at 20 %, so the subtotal after line k is 1 + 2 + ... + k = k(k+1)/2
+    raw["lines"] = [{"id": str(i), "description": f"Article numéro {i}", "quantity": "1", "unit": "C62",
+                     "unit_price": f"{i}.00", "vat_rate": "20"} for i in range(1, LINES + 1)]
+    return raw
+
+
+@pytest.fixture(scope="module")
+def document() -> dict:
+    return as_plain(enrich(load_payload(ninety_lines())))
+
+
+@pytest.fixture(scope="module")
+def parted():
+    return TemplateRegistry([ROOT / "templates"], parts=POLICY).get("classic", "1.7.0")
+
+
+@pytest.fixture(scope="module")
+def pdf(parted, document) -> bytes:
+    return parted.render("pdf", document)
+
+
+def carried(page: str, label: str) -> D | None:
+    found = re.search(label + r" +([\d ]+,\d\d) €", page)
+    return D(found.group(1).replace(" ", "").replace(",", ".")) if found else None
+
+
+def test_the_parts_are_the_halves_of_the_lines():
+    assert POLICY.parts_for(90) == [(0, 45), (45, 90)]
+    assert POLICY.parts_for(40) == []  # at the threshold: one piece
+    assert PartsPolicy(min_lines=40, processes=3).parts_for(100) == [(0, 33), (33, 67), (67, 100)]
+    assert PartsPolicy(min_lines=40, processes=1).parts_for(1000) == []
+
+
+def test_only_invoices_and_credit_notes_of_a_template_that_can_are_parted(parted, document):
+    assert parted.part_spans(document) == [(0, 45), (45, 90)]
+    assert parted.part_spans(dict(document, type="progress_invoice")) == []
+    older = TemplateRegistry([ROOT / "templates"], parts=POLICY).get("classic", "1.5.0")
+    assert older.parts is None and older.part_spans(document) == []
+
+
+def test_pages_are_numbered_over_the_whole_document(pdf):
+    pages = pdf_pages(pdf, layout=True, clean=flat)
+    assert len(pages) >= 4
+    for n, page in enumerate(pages, start=1):
+        assert re.findall(r"Page \d+ / \d+", page) == [f"Page {n} / {len(pages)}"], n
+
+
+def test_every_line_once_in_order_and_the_subtotals_add_up(pdf):
+    pages = pdf_pages(pdf, layout=True, clean=flat)
+    seen = [int(k) for page in pages for k in re.findall(r"Article numéro (\d+)", page)]
+    assert seen == list(range(1, LINES + 1))
+    # the second part starts a page: article 46 opens it, under the running head and "Report"
+    second = next(i for i, page in enumerate(pages) if "Article numéro 46 " in page)
+    assert min(int(k) for k in re.findall(r"Article numéro (\d+)", pages[second])) == 46
+    # carried from the first part: 1 + ... + 45 = 45 x 46 / 2 = 1 035,00 €
+    assert carried(pages[second - 1], "À reporter") == D("1035.00")
+    assert carried(pages[second], "Report") == D("1035.00")
+    for n, page in enumerate(pages[:-1]):
+        last = max(int(k) for k in re.findall(r"Article numéro (\d+)", page))
+        assert carried(page, "À reporter") == D(last * (last + 1) // 2), n
+        assert carried(pages[n + 1], "Report") == carried(page, "À reporter"), n
+        head = pages[n + 1].strip().splitlines()[0]
+        assert "F-2026-0142" in head and "SCI Les Tilleuls" in head, n
+    assert "À reporter" not in pages[-1] and "Report" not in pages[0]
+    # the closing figures once, on the last page: 90 x 91 / 2 = 4 095,00 € HT; VAT 819,00; 4 914,00 TTC
+    text = "\n".join(pages)
+    assert text.count("Net à payer") == 1 and "Net à payer" in pages[-1]
+    assert "4 095,00 €" in pages[-1] and "4 914,00 €" in pages[-1]
+    assert "Article numéro 90" in pages[-1]  # the last lines stay with the closing figures
+
+
+def test_the_same_bytes_every_time(parted, document, pdf):
+    assert parted.render("pdf", document) == pdf
+
+
+def test_pdf_and_facturx_of_one_issue_are_laid_out_once_and_each_as_alone(parted, document, pdf):
+    pages = Pages(("pdf", "facturx", "xml"))
+    assert parted.render("pdf", document, pages) == pdf
+    assert set(pages.written) == {"pdf", "facturx"}  # both written by the same parts
+    pdf_a = parted.render("facturx", document, pages)
+    assert pdf_a == parted.render("facturx", document)
+    with pikepdf.open(io.BytesIO(pdf_a)) as archive_pdf:
+        assert len(archive_pdf.pages) == len(pdf_pages(pdf))
+        intent = archive_pdf.Root.OutputIntents[0]
+        assert intent.S == pikepdf.Name.GTS_PDFA1 and pikepdf.Name.DestOutputProfile in intent
+        xmp = archive_pdf.open_metadata()
+        assert xmp["pdfaid:part"] == "3" and xmp["pdfaid:conformance"] == "B"
+    numbers = pdf_pages(pdf_a, layout=True, clean=flat)
+    assert [re.search(r"Page (\d+) / (\d+)", p).groups() for p in numbers] == [
+        (str(n), str(len(numbers))) for n in range(1, len(numbers) + 1)]
+
+
+def test_without_parts_the_same_document_reads_the_same(document, pdf):
+    whole = TemplateRegistry([ROOT / "templates"]).get("classic", "1.7.0").render("pdf", document)
+    one = "\n".join(pdf_pages(whole, layout=True, clean=flat))
+    two = "\n".join(pdf_pages(pdf, layout=True, clean=flat))
+    for words in ("Net à payer", "RÈGLEMENT", "Indemnité forfaitaire"):
+        assert one.count(words) == two.count(words) == 1, words
+    # Total HT and the VAT summary's base: 4 095,00 € twice; Total TTC and Net à payer: 4 914,00 € twice
+    assert one.count("4 095,00 €") == two.count("4 095,00 €") == 2
+    assert one.count("4 914,00 €") == two.count("4 914,00 €") == 2
+    assert re.findall(r"Article numéro \d+", one) == re.findall(r"Article numéro \d+", two)
