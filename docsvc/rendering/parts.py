@@ -19,6 +19,10 @@ lines, a template that can (`parts = true` in its template.toml) is laid out as
 The price: each part but the last ends on a page that its lines may not fill. The
 processes are started once per process that renders (spawned: no lock or thread of the
 parent is inherited), on the first long invoice, and kept.
+
+A daemonic process may not start processes: the job queue's worker processes (Celery
+prefork children) lay documents out whole, one per process, as the queue already runs
+one document per core.
 """
 from __future__ import annotations
 
@@ -50,8 +54,9 @@ class PartsPolicy:
 
     def parts_for(self, lines: int) -> list[tuple[int, int]]:
         """[start, stop) of each part's lines: as many parts as processes, the same number
-        of lines each (the first has the head, the last the closing figures, about equal)."""
-        if self.processes <= 1 or lines <= self.min_lines:
+        of lines each (the first has the head, the last the closing figures, about equal).
+        None in a daemonic process, which may not start any."""
+        if self.processes <= 1 or lines <= self.min_lines or multiprocessing.current_process().daemon:
             return []
         count = self.processes
         bounds = [round(i * lines / count) for i in range(count + 1)]

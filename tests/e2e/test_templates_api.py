@@ -13,7 +13,7 @@ from tests.conftest import ROOT, quote_example
 from tests.e2e.test_api import post
 
 CLASSIC = ROOT / "templates" / "classic" / "1.0.0"
-V160 = ROOT / "bundles" / "classic" / "1.6.0"
+V160 = ROOT / "bundles" / "classic" / "1.8.0"
 
 
 def bundle_copy(tmp_path, version="2.0.0", source=CLASSIC) -> Path:
@@ -44,11 +44,11 @@ def test_publish_then_pinning_keeps_old_documents_identical(client, tmp_path, ar
 
     r = publish(client, pack(V160))
     assert r.status_code == 201, r.json
-    assert r.headers["Location"] == "/v1/templates/classic/1.6.0"
+    assert r.headers["Location"] == "/v1/templates/classic/1.8.0"
     manifest = r.json
-    assert manifest["version"] == "1.6.0" and len(manifest["sha256"]) == 64
-    assert client.get("/v1/templates/classic").json["latest"] == "1.6.0"
-    assert client.get("/v1/templates/classic/1.6.0").json["source"] == "published"
+    assert manifest["version"] == "1.8.0" and len(manifest["sha256"]) == 64
+    assert client.get("/v1/templates/classic").json["latest"] == "1.8.0"
+    assert client.get("/v1/templates/classic/1.8.0").json["source"] == "published"
     assert client.get("/v1/templates/classic/1.0.0").json["source"] == "shipped"
     # versions are immutable
     assert publish(client, pack(V160)).status_code == 409
@@ -58,11 +58,11 @@ def test_publish_then_pinning_keeps_old_documents_identical(client, tmp_path, ar
     latest = quote_example()
     latest["number"] = "F-2026-0008"
     issued = post(client, latest).json
-    assert issued["template"] == {"name": "classic", "version": "1.6.0", "sha256": manifest["sha256"]}
+    assert issued["template"] == {"name": "classic", "version": "1.8.0", "sha256": manifest["sha256"]}
     again = client.post("/v1/templates/classic/1.0.0/preview?format=pdf", json=pinned)
     assert again.data == original
     assert hashlib.sha256(again.data).hexdigest() == first["files"][0]["sha256"]
-    newer = client.post("/v1/templates/classic/1.6.0/preview?format=pdf", json=pinned)
+    newer = client.post("/v1/templates/classic/1.8.0/preview?format=pdf", json=pinned)
     assert newer.data != original
 
 

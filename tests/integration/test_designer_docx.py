@@ -1,6 +1,6 @@
 """The DOCX is the designer's file (issue 13): every shipped document.docx passes the publish
-checks and keeps its bytes, and the designer guide's example, bundles/classic/1.6.0, differs
-from classic 1.5.0's DOCX exactly by the change docs/templates.md walks through: the
+checks and keeps its bytes, and the designer guide's example, bundles/classic/1.8.0, differs
+from classic 1.7.0's DOCX (1.5.0's, unchanged) exactly by the change docs/templates.md walks through: the
 terracotta accent in place of navy, and the seller's mark before the seller name."""
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ from tests.conftest import ROOT, load_fixture
 from tests.originals import docx_text
 
 SHIPPED = ROOT / "templates" / "classic"
-V150, V160 = SHIPPED / "1.5.0", ROOT / "bundles" / "classic" / "1.6.0"
-NAVY, TERRACOTTA = b"0F3D5E", b"B4441B"  # style.css: #0f3d5e in 1.5.0, #b4441b in 1.6.0
+BASE, EXAMPLE = SHIPPED / "1.7.0", ROOT / "bundles" / "classic" / "1.8.0"  # the example and what it starts from
+NAVY, TERRACOTTA = b"0F3D5E", b"B4441B"  # style.css: #0f3d5e in 1.7.0, #b4441b in 1.8.0
 IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -58,7 +58,7 @@ def test_shipped_docx_keep_their_bytes(version):
     assert hashlib.sha256(data).hexdigest() == PINNED[version]
 
 
-@pytest.mark.parametrize("bundle", [SHIPPED / "1.0.0", SHIPPED / "1.2.0", SHIPPED / "1.3.0", V150, V160],
+@pytest.mark.parametrize("bundle", [*(SHIPPED / v for v in ("1.0.0", "1.2.0", "1.3.0", "1.5.0")), BASE, EXAMPLE],
                          ids=lambda p: p.name)
 def test_every_docx_passes_the_publish_checks(bundle):
     assert check_docx(bundle) == []
@@ -68,8 +68,8 @@ def test_every_docx_passes_the_publish_checks(bundle):
 def test_the_check_catches_what_word_does_to_the_example(tmp_path):
     """The checks above can fail: the example with its seller-name tag split across two runs
     (Word, after "name" is retyped) and curly quotes in the running header's title."""
-    copy = tmp_path / "1.6.0"
-    shutil.copytree(V160, copy)
+    copy = tmp_path / "1.8.0"
+    shutil.copytree(EXAMPLE, copy)
     files = parts(copy / "document.docx")
     tag = "<w:t>{{ doc.seller.name }}</w:t>"
     document = files["word/document.xml"].decode()
@@ -93,9 +93,9 @@ def test_the_check_catches_what_word_does_to_the_example(tmp_path):
 
 
 def test_the_example_differs_from_1_5_0_by_the_accent_and_the_mark():
-    before, after = parts(V150 / "document.docx"), parts(V160 / "document.docx")
+    before, after = parts(BASE / "document.docx"), parts(EXAMPLE / "document.docx")
     assert set(after) - set(before) == {"word/media/mark.png"} and set(before) <= set(after)
-    # the accent: every navy of 1.5.0 (run colours, the table headers' shading, the running
+    # the accent: every navy of 1.7.0 (run colours, the table headers' shading, the running
     # header's title) is terracotta, in every part; no navy is left, nothing else is recoloured
     navy = sum(body.upper().count(NAVY) for body in before.values())
     assert navy > 10 and before["word/header1.xml"].count(NAVY) == 1
@@ -105,7 +105,7 @@ def test_the_example_differs_from_1_5_0_by_the_accent_and_the_mark():
     assert [n for n in sorted(unchanged) if after[n] != before[n].replace(NAVY, TERRACOTTA)] == []
 
     # the mark: the bundle's own PNG, declared, related and drawn in the seller-name paragraph
-    assert after["word/media/mark.png"] == (V160 / "assets" / "mark.png").read_bytes()
+    assert after["word/media/mark.png"] == (EXAMPLE / "assets" / "mark.png").read_bytes()
     assert after["[Content_Types].xml"] == before["[Content_Types].xml"].replace(
         b'<Default Extension="rels"', b'<Default Extension="png" ContentType="image/png"/><Default Extension="rels"')
     rels = re.findall(rb'<Relationship Id="([^"]+)" Type="([^"]+)" Target="([^"]+)"/>',
@@ -123,7 +123,7 @@ def test_the_example_differs_from_1_5_0_by_the_accent_and_the_mark():
     assert paragraph.index(drawing) < paragraph.index("{{ doc.seller.name }}")
     # 10 mm square (360 000 EMU), decorative like the HTML's alt=""
     assert '<wp:extent cx="360000" cy="360000"/>' in drawing and 'descr=""' in drawing
-    # and nothing else: without the mark and the name's 9 pt rise (18 half-points), 1.5.0 recoloured
+    # and nothing else: without the mark and the name's 9 pt rise (18 half-points), 1.7.0 recoloured
     plain = document.replace(drawing, "").replace('<w:position w:val="18"/>', "", 1)
     assert plain.encode() == before["word/document.xml"].replace(NAVY, TERRACOTTA)
 
@@ -131,7 +131,7 @@ def test_the_example_differs_from_1_5_0_by_the_accent_and_the_mark():
 def test_the_mark_png_is_the_svg():
     """assets/mark.png is mark.svg drawn at 512 px: a terracotta rounded square, a white
     triangle, transparent corners."""
-    image = Image.open(V160 / "assets" / "mark.png")
+    image = Image.open(EXAMPLE / "assets" / "mark.png")
     assert image.size == (512, 512) and image.mode == "RGBA"
     assert image.getpixel((0, 0))[3] == 0  # outside the rounded corner (rx 12 of 64)
     assert image.getpixel((40, 256)) == (0xB4, 0x44, 0x1B, 255)  # the square, left of the triangle
@@ -141,16 +141,16 @@ def test_the_mark_png_is_the_svg():
 
 @pytest.mark.parametrize("fixture, language", [("invoice", "fr"), ("progress_invoice_2", "en")])
 def test_the_example_renders_with_its_mark_and_accent(fixture, language):
-    data = render_docx(V160, fixture, language)
+    data = render_docx(EXAMPLE, fixture, language)
     text = docx_text(data)
     assert load_fixture(fixture)["seller"]["name"] in text and "{{" not in text and "{%" not in text
     rendered = parts(io.BytesIO(data))
-    assert rendered["word/media/mark.png"] == (V160 / "assets" / "mark.png").read_bytes()
+    assert rendered["word/media/mark.png"] == (EXAMPLE / "assets" / "mark.png").read_bytes()
     assert b'Target="media/mark.png"' in rendered["word/_rels/document.xml.rels"]
     document = rendered["word/document.xml"]
     assert document.count(b"<w:drawing>") == 1 and TERRACOTTA in document and NAVY not in document
-    # 1.5.0 renders the same fixture without either
-    older = parts(io.BytesIO(render_docx(V150, fixture, language)))
+    # 1.7.0 renders the same fixture without either
+    older = parts(io.BytesIO(render_docx(BASE, fixture, language)))
     assert "word/media/mark.png" not in older and NAVY in older["word/document.xml"]
 
 
@@ -167,12 +167,12 @@ def test_saving_the_example_in_libreoffice_keeps_every_tag_in_one_run(tmp_path):
     guide says such a save changes is true: Inter loses its Arial fallback in the font table,
     and a header row that isn't its table's first row loses its repeat mark."""
     copy = tmp_path / "bundle"
-    shutil.copytree(V160, copy)
+    shutil.copytree(EXAMPLE, copy)
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to",
                     "docx:MS Word 2007 XML", "--outdir", str(tmp_path / "saved"), str(copy / "document.docx")],
                    check=True, capture_output=True, timeout=180)
     saved = (tmp_path / "saved" / "document.docx").read_bytes()
-    assert saved != (V160 / "document.docx").read_bytes()
+    assert saved != (EXAMPLE / "document.docx").read_bytes()
     (copy / "document.docx").write_bytes(saved)
     assert check_docx(copy) == []
     rendered = render_docx(copy, "invoice")
@@ -181,7 +181,7 @@ def test_saving_the_example_in_libreoffice_keeps_every_tag_in_one_run(tmp_path):
     assert [n for n in package if n.startswith("word/media/")]  # the mark, under the name Writer gives it
     assert TERRACOTTA in package["word/document.xml"].upper() and NAVY not in package["word/document.xml"].upper()
 
-    before, after = parts(V160 / "document.docx"), parts(io.BytesIO(saved))
+    before, after = parts(EXAMPLE / "document.docx"), parts(io.BytesIO(saved))
     inter = re.compile(rb'<w:font w:name="Inter">(.*?)</w:font>')
     assert b'<w:altName w:val="Arial"/>' in inter.search(before["word/fontTable.xml"]).group(1)
     assert b"altName" not in inter.search(after["word/fontTable.xml"]).group(1)
