@@ -14,7 +14,11 @@ Medians of --runs runs after one warm-up (--big-runs, no warm-up, from 1000 line
 The issue 16 goals are printed beside the figures. Printed as one Markdown table, with the
 machine it ran on (nproc, CPU model, load average before and after).
 
-Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--big-runs 2] [--versions 1.0.0,1.2.0,1.5.0]
+A template that can be laid out in parts (classic 1.7.0) is measured again, above
+--parallel-lines (500) lines, in --processes parts at once (one per core): "1.7.0 in 2 parts".
+
+Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--big-runs 2] [--versions 1.0.0,1.5.0,1.7.0]
+                              [--processes 2] [--parallel-lines 500]
 """
 from __future__ import annotations
 
@@ -43,6 +47,7 @@ from docsvc.einvoice import facturx  # noqa: E402
 from docsvc.einvoice.cii import build_cii  # noqa: E402
 from docsvc.einvoice.validate import validate  # noqa: E402
 from docsvc.rendering import TemplateRegistry  # noqa: E402
+from docsvc.rendering.parts import PartsPolicy  # noqa: E402
 
 try:
     from docsvc.rendering.bundle import Pages  # noqa: E402
@@ -67,6 +72,10 @@ def payload(lines: int) -> dict:
     raw["lines"] = [dict(base[i % len(base)], id=f"L{i + 1}") for i in range(lines)]
     raw["payments"] = []
     return raw
+
+
+def document_of(lines: int) -> dict:
+    return as_plain(enrich(load_payload(payload(lines))))
 
 
 def median_ms(fn, runs: int, warm_up: bool = True) -> float:
@@ -99,13 +108,13 @@ def pdf_and_facturx(bundle, model, document) -> None:
         bundle.render("pdf", document)
         pdf_a3 = bundle.render("facturx", document)
     else:
-        pages = Pages()
+        pages = Pages(("pdf", "facturx"))
         bundle.render("pdf", document, pages)
         pdf_a3 = bundle.render("facturx", document, pages)
     facturx.embed(pdf_a3, xml, level, model, "Facture")
 
 
-def measure(bundle, size: int, runs: int, tmp: Path) -> dict:
+def measure(bundle, size: int, runs: int, tmp: Path, label: str | None = None, naive: bool = True) -> dict:
     model = enrich(load_payload(payload(size)))
     document = as_plain(model)
     warm = size < 1000
@@ -114,11 +123,13 @@ def measure(bundle, size: int, runs: int, tmp: Path) -> dict:
     base = bundle.path.as_uri() + "/"
     source = tmp / f"{bundle.version}-{size}.html"
     source.write_text(html)
-    row = {"version": bundle.version, "lines": size,
+    row = {"version": label or bundle.version, "lines": size,
            "pages": len(PdfReader(io.BytesIO(bundle.render("pdf", document))).pages)}
     row["pdf"] = median_ms(lambda: bundle.render("pdf", document), runs, warm)
     row["pdf_facturx"] = median_ms(lambda: pdf_and_facturx(bundle, model, document), runs, warm)
     row["docx"] = median_ms(lambda: bundle.render("docx", document), runs)
+    if not naive:  # the same HTML as the row above: the same naive figures
+        return row
     row["naive_warm"] = median_ms(lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(), runs, warm)
     row["naive_fresh"] = median_ms(lambda: subprocess.run(
         [sys.executable, "-c", NAIVE, str(source), base, str(tmp / "n.pdf")], check=True), runs, warm)
@@ -129,11 +140,14 @@ def table(rows: list[dict]) -> str:
     out = ["| classic | lines | pages | PDF ms | PDF + Factur-X ms | Factur-X adds ms | DOCX ms "
            "| naive WeasyPrint, warm ms | naive, fresh process ms | PDF / naive warm | goal PDF ms | goal DOCX ms |",
            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    naive = {(r["version"], r["lines"]): r for r in rows if "naive_warm" in r}
     for r in rows:
         goal_pdf, goal_docx = GOALS.get(r["lines"], (None, None))
+        n = r if "naive_warm" in r else naive.get((r["version"].split(" ")[0], r["lines"]))
+        warm, fresh = (n["naive_warm"], n["naive_fresh"]) if n else (float("nan"), float("nan"))
         out.append(f"| {r['version']} | {r['lines']} | {r['pages']} | {r['pdf']:.0f} | {r['pdf_facturx']:.0f} "
-                   f"| {r['pdf_facturx'] - r['pdf']:.0f} | {r['docx']:.0f} | {r['naive_warm']:.0f} "
-                   f"| {r['naive_fresh']:.0f} | {r['pdf'] / r['naive_warm']:.2f} "
+                   f"| {r['pdf_facturx'] - r['pdf']:.0f} | {r['docx']:.0f} | {warm:.0f} "
+                   f"| {fresh:.0f} | {r['pdf'] / warm:.2f} "
                    f"| {'≤ ' + str(goal_pdf) if goal_pdf else ''} | {'≤ ' + str(goal_docx) if goal_docx else ''} |")
     return "\n".join(out)
 
@@ -143,10 +157,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="10,200,2000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--big-runs", type=int, default=2, help="runs from 1000 lines on (no warm-up)")
-    parser.add_argument("--versions", default="1.0.0,1.2.0,1.5.0", help="the classic versions to measure")
+    parser.add_argument("--versions", default="1.0.0,1.5.0,1.7.0", help="the classic versions to measure")
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1,
+                        help="for a template that can: also laid out in this many parts at once")
+    parser.add_argument("--parallel-lines", type=int, default=PartsPolicy().min_lines,
+                        help="the sizes above this many lines are also measured in parts")
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
     registry = TemplateRegistry([ROOT / "templates"])
+    parted = TemplateRegistry([ROOT / "templates"], parts=PartsPolicy(args.parallel_lines, args.processes))
     started, load_before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,6 +174,12 @@ def main() -> None:
             for size in (int(s) for s in args.sizes.split(",")):
                 rows.append(measure(bundle, size, args.runs if size < 1000 else args.big_runs, Path(tmp)))
                 print(f"  measured classic {version}, {size} lines", file=sys.stderr)
+                in_parts = parted.get("classic", version)
+                if args.processes > 1 and in_parts.part_spans(document_of(size)):
+                    in_parts.render("pdf", document_of(args.parallel_lines + 1))  # start the processes
+                    rows.append(measure(in_parts, size, args.runs if size < 1000 else args.big_runs, Path(tmp),
+                                        f"{version} in {args.processes} parts", naive=False))
+                    print(f"  measured classic {version}, {size} lines, in parts", file=sys.stderr)
     print(f"\n{started}, {machine()}, load average {load_before} before and {load()} after; "
           f"Python {sys.version.split()[0]}, WeasyPrint {weasyprint.__version__}; median of {args.runs} runs "
           f"after a warm-up ({args.big_runs}, no warm-up, from 1000 lines). Factur-X goal: adds ≤ "
