@@ -1,20 +1,33 @@
-"""Factur-X: the PDF/A-3b rendering with its CII XML embedded (relationship Data).
+"""Factur-X: the PDF made PDF/A-3b, with its CII XML embedded (relationship Data), in one
+pikepdf pass over the PDF WeasyPrint wrote.
 
-WeasyPrint writes the PDF/A-3b (fonts embedded, sRGB output intent); the `factur-x`
-package embeds `factur-x.xml` with its Filespec and /AF. We then write the document info
-and rebuild the XMP from it, so every info entry has its XMP twin with the same value
-(PDF/A 6.7.3) and each rdf:Description declares the namespaces it uses (strict readers
-such as PDFBox Preflight look there, not on x:xmpmeta). Dates are the issue date, so the
-same document always gives the same bytes.
+WeasyPrint's pdf/a-3b variant writes the same page streams, fonts and resources as its
+plain PDF (the variant adds no tags and changes no drawing); what it adds is the sRGB
+output intent (GTS_PDFA1, the ICC profile WeasyPrint ships), an /srgb entry in the
+resources' colour spaces, the XMP, a trailer /ID, and the print flag on annotations. So
+instead of writing the pages a second time, `embed` adds those to the plain PDF, then what
+the `factur-x` package added (`factur-x.xml` as an EmbeddedFile with /Params, its
+Filespec with AFRelationship Data, /AF, /Names, /PageMode UseAttachments, /Lang), then the
+document info and the XMP built from it, so every info entry has its XMP twin with the
+same value (PDF/A 6.7.3) and each rdf:Description declares the namespaces it uses (strict
+readers such as PDFBox Preflight look there, not on x:xmpmeta). Dates are the issue date,
+so the same document always gives the same bytes. tests/integration/test_facturx_pdfa.py
+checks that the result holds the same objects as the former path (WeasyPrint's pdf/a-3b,
+then the factur-x package), and test_pdfa_preflight.py runs PDFBox Preflight on it.
 """
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import date
+from functools import cache
+from importlib.resources import files
 
 import facturx
 import pikepdf
+from facturx.facturx import FACTURX_FILENAME, FACTURX_LEVEL2xmp
 from lxml import etree
+from weasyprint.css import ColorProfile
 
 from .. import __version__
 from ..billing.model import Document
@@ -38,42 +51,87 @@ FX_PROPERTIES = (
     ("ConformanceLevel", "The conformance level of the embedded XML document"),
 )
 
+LANGUAGES = {"fr": "fr-FR", "en": "en-GB"}
 
-def embed(pdf_a3: bytes, xml: bytes, level: str, doc: Document, title: str) -> bytes:
-    """The Factur-X PDF: `pdf_a3` must already be PDF/A-3b."""
+
+@cache
+def srgb() -> tuple[str, bytes]:
+    """The output intent's profile: the bytes of the sRGB ICC profile WeasyPrint embeds in a
+    PDF/A, and the name it gives it (read the same way, through its ColorProfile; the bytes
+    are the file's: ColorProfile.content re-serialises the profile once its name is read)."""
+    content = (files("weasyprint.pdf") / "sRGB2014.icc").read_bytes()
+    profile = ColorProfile(io.BytesIO(content), "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
+    return profile.name, content
+
+
+def embed(pdf: bytes, xml: bytes, level: str, doc: Document, title: str) -> bytes:
+    """The Factur-X PDF/A-3b of `pdf`, the plain PDF WeasyPrint wrote for the document."""
     info = {"/Title": f"{title} {doc.number}", "/Author": doc.seller.name,
             "/Subject": f"{title} {doc.number} — {doc.seller.name} → {doc.buyer.name}",
             "/Keywords": f"Factur-X, {title}, {doc.number}", "/Creator": PRODUCER, "/Producer": PRODUCER}
-    out = facturx.generate_from_binary(pdf_a3, xml, flavor="factur-x", level=level, check_xsd=False,
-                                       lang={"fr": "fr-FR", "en": "en-GB"}[doc.language])
-    return _harmonise(out, info, doc.issue_date)
-
-
-def _harmonise(pdf: bytes, info: dict[str, str], issued: date) -> bytes:
-    """Write the document info, then the XMP from it: one value per fact (PDF/A 6.7.3)."""
-    stamp_info = f"D:{issued.strftime('%Y%m%d')}000000+00'00'"
-    with pikepdf.open(io.BytesIO(pdf)) as doc:
-        fx = _fx_values(doc.Root.Metadata.read_bytes())
-        for key in list(doc.docinfo.keys()):
-            del doc.docinfo[key]
+    fx = {"DocumentType": "INVOICE", "DocumentFileName": FACTURX_FILENAME, "Version": "1.0",
+          "ConformanceLevel": FACTURX_LEVEL2xmp[level]}
+    stamp_info = f"D:{doc.issue_date.strftime('%Y%m%d')}000000+00'00'"
+    with pikepdf.open(io.BytesIO(pdf)) as out:
+        root = out.Root
+        # PDF/A-3b, as WeasyPrint's variant writes it: the sRGB output intent ...
+        name, content = srgb()
+        profile = out.make_indirect(pikepdf.Stream(out, content, N=3))
+        root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
+            Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFA1, OutputConditionIdentifier=name, Info=name,
+            DestOutputProfile=profile)])
+        seen: set[tuple[int, int]] = set()
+        for page in out.pages:
+            for spaces in _colour_spaces(page.obj.get("/Resources"), seen):
+                if "/srgb" not in spaces:
+                    spaces["/srgb"] = pikepdf.Array([pikepdf.Name.ICCBased, profile])
+            for annotation in page.obj.get("/Annots", ()):
+                annotation["/F"] = 4  # printed (ISO 19005-3, 6.3.2)
+        # ... then factur-x.xml, as the factur-x package embeds it (its name, relationship and level names) ...
+        attached = out.make_indirect(pikepdf.Stream(out, xml, Type=pikepdf.Name.EmbeddedFile,
+                                                    Subtype=pikepdf.Name("/text/xml"), Params=pikepdf.Dictionary(
+                                                        CheckSum=pikepdf.String(hashlib.md5(xml).digest()),
+                                                        ModDate=stamp_info, Size=len(xml))))
+        spec = out.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Filespec, AFRelationship=pikepdf.Name.Data, Desc="Factur-X XML file",
+            F=FACTURX_FILENAME, UF=FACTURX_FILENAME, EF=pikepdf.Dictionary(F=attached, UF=attached)))
+        root.AF = out.make_indirect(pikepdf.Array([spec]))
+        if "/Names" not in root:
+            root.Names = pikepdf.Dictionary()
+        root.Names.EmbeddedFiles = pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String(FACTURX_FILENAME), spec]))
+        root.PageMode = pikepdf.Name.UseAttachments
+        root.Lang = LANGUAGES[doc.language]
+        # ... and the document info with its XMP twins: one value per fact (PDF/A 6.7.3)
+        for key in list(out.docinfo.keys()):
+            del out.docinfo[key]
         for key, value in info.items():
-            doc.docinfo[key] = value
-        doc.docinfo["/CreationDate"] = doc.docinfo["/ModDate"] = stamp_info
-        doc.Root.Metadata = pikepdf.Stream(doc, xmp_packet(info, issued, fx), Type=pikepdf.Name.Metadata,
-                                           Subtype=pikepdf.Name.XML)
-        for spec in doc.Root.AF:
-            params = spec.EF.F.get("/Params")
-            if params is not None:
-                params["/ModDate"] = stamp_info
+            out.docinfo[key] = value
+        out.docinfo["/CreationDate"] = out.docinfo["/ModDate"] = stamp_info
+        root.Metadata = out.make_indirect(pikepdf.Stream(out, xmp_packet(info, doc.issue_date, fx),
+                                                         Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML))
         buffer = io.BytesIO()
-        doc.save(buffer, deterministic_id=True)
+        # a classic cross-reference table, as before: PDF/A-3 allows xref streams, PDFBox Preflight (PDF/A-1) not
+        out.save(buffer, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.disable)
         return buffer.getvalue()
 
 
-def _fx_values(xmp: bytes) -> dict[str, str]:
-    """The fx: values the factur-x package wrote (file name, type, version, level)."""
-    tree = etree.fromstring(xmp)
-    return {name: tree.findtext(f".//{{{NS['fx']}}}{name}") for name, _ in FX_PROPERTIES}
+def _colour_spaces(resources: pikepdf.Object | None, seen: set[tuple[int, int]], depth: int = 0):
+    """The colour space dictionaries of a page's resources and of the forms it draws (the
+    page numbers stamped over a document laid out in parts), each once: WeasyPrint's pages
+    share one resource dictionary per file written."""
+    if resources is None or depth > 8:
+        return
+    if resources.is_indirect:
+        if resources.objgen in seen:
+            return
+        seen.add(resources.objgen)
+    spaces = resources.get("/ColorSpace")
+    if isinstance(spaces, pikepdf.Dictionary):
+        yield spaces
+    xobjects = resources.get("/XObject")
+    for xobject in (xobjects.values() if isinstance(xobjects, pikepdf.Dictionary) else ()):
+        if xobject.get("/Subtype") == "/Form":
+            yield from _colour_spaces(xobject.get("/Resources"), seen, depth + 1)
 
 
 def xmp_packet(info: dict[str, str], issued: date, fx: dict[str, str]) -> bytes:

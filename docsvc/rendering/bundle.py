@@ -46,19 +46,12 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
-#: the PDF variant each PDF format is written in
-VARIANTS: dict[str, str | None] = {"pdf": None, "facturx": "pdf/a-3b"}
-
-
 class Pages:
-    """The PDF pages of one document, kept between its formats (see Bundle.render): hold
-    one per document being issued, never across documents. `formats`: every format the
-    issue asks for, so that a document laid out in parts writes each PDF variant at once."""
+    """The PDF of one document, kept between its formats (see Bundle.render): hold one per
+    document being issued, never across documents."""
 
-    def __init__(self, formats: tuple[str, ...] = ()) -> None:
-        self.formats = formats
-        self.document: Document | None = None
-        self.written: dict[str, bytes] = {}  # by format, when laid out in parts
+    def __init__(self) -> None:
+        self.pdf: bytes | None = None
 
 
 def bundle_files(path: Path) -> list[Path]:
@@ -124,38 +117,34 @@ class Bundle:
         return self.parts.parts_for(len(document.get("lines") or ()))
 
     def supports(self, fmt: str) -> bool:
-        """facturx is the PDF as PDF/A-3b, so any bundle that renders PDF renders it."""
+        """facturx is made from the PDF, so any bundle that renders PDF renders it."""
         return (fmt if fmt != "facturx" else "pdf") in self.formats
 
     def render(self, fmt: str, document: dict, pages: Pages | None = None) -> bytes:
-        """pdf, docx, or facturx: the PDF/A-3b that the e-invoice XML is embedded into.
+        """pdf, docx, or facturx: the PDF the Factur-X is made from (einvoice.facturx.embed
+        makes it PDF/A-3b and embeds the XML), which is the PDF itself.
 
-        With `pages` (one per document), the first PDF format lays the document out and
-        the next one writes the same pages: the PDF and the Factur-X PDF/A-3b of an issue
-        cost one layout, and each has the bytes it would have rendered alone."""
+        With `pages` (one per document), the first PDF format lays the document out (in
+        parts when it is long, see parts.py) and writes it, and the next one takes the same
+        bytes: the PDF and the Factur-X of an issue cost one layout and one write. The PDF's
+        bytes depend on the document and the template only, so each format has the bytes
+        it would have rendered alone."""
         if not self.supports(fmt):
             raise UnsupportedFormat(f"template {self.name} {self.version} does not render {fmt}")
-        with _RENDERING, fewer_collections():
-            if fmt in ("pdf", "facturx"):
+        if fmt in ("pdf", "facturx"):
+            if pages is not None and pages.pdf is not None:
+                return pages.pdf
+            with _RENDERING, fewer_collections():
                 assert self._pdf is not None, "supports() said it renders PDF"
                 spans = self.part_spans(document)
                 if spans:
-                    return self._render_in_parts(fmt, document, spans, pages)
-                laid_out = pages.document if pages is not None else None
-                if laid_out is None:
-                    laid_out = self.lay_out(document)
-                    if pages is not None:
-                        pages.document = laid_out
-                return self.write(laid_out, VARIANTS[fmt])
+                    assert self.parts is not None, "part_spans() found parts"
+                    (data,) = lay_out_in_parts(self, document, spans, (None,), self.parts.processes)
+                else:
+                    data = self.write(self.lay_out(document), None)
+            if pages is not None:
+                pages.pdf = data
+            return data
+        with _RENDERING, fewer_collections():
             assert self._docx is not None, "supports() said it renders DOCX"
             return self._docx.render(self.context(document))
-
-    def _render_in_parts(self, fmt: str, document: dict, spans: list[tuple[int, int]], pages: Pages | None) -> bytes:
-        if pages is not None and fmt in pages.written:
-            return pages.written[fmt]
-        assert self.parts is not None, "part_spans() found parts"
-        formats = [f for f in VARIANTS if f == fmt or (pages is not None and f in pages.formats)]
-        written = lay_out_in_parts(self, document, spans, tuple(VARIANTS[f] for f in formats), self.parts.processes)
-        if pages is not None:
-            pages.written.update(zip(formats, written, strict=True))
-        return written[formats.index(fmt)]

@@ -125,7 +125,7 @@ class IssueDocument:
         plain = as_plain(validated.document)
         files: list[FileRecord] = []
         formats = list(payload.formats) + (["xml"] if "facturx" in payload.formats else [])
-        pages = Pages(tuple(formats))  # the PDF and the Factur-X are one layout, written twice
+        pages = Pages()  # the PDF and the Factur-X are one layout and one write
         for fmt in formats:
             media_type, extension = MEDIA_TYPES[fmt]
             key = keys.file_key(doc_id, render_id, extension)

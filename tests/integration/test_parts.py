@@ -17,10 +17,13 @@ import pytest
 from docsvc.billing.document import enrich
 from docsvc.billing.model import as_plain
 from docsvc.rendering.bundle import Pages
-from docsvc.rendering.parts import PartsPolicy
+from docsvc.rendering.parts import PartsPolicy, lay_out_in_parts
 from docsvc.rendering.registry import TemplateRegistry
 from docsvc.schemas.payload import load_payload
+from docsvc.usecases.checking import einvoice, validate
+from docsvc.usecases.issuing import render_format
 from tests.conftest import ROOT, load_fixture
+from tests.integration.test_facturx_pdfa import differences, document_tree, former
 from tests.originals import pdf_pages
 
 LINES = 90
@@ -110,21 +113,32 @@ def test_the_same_bytes_every_time(parted, document, pdf):
     assert parted.render("pdf", document) == pdf
 
 
-def test_pdf_and_facturx_of_one_issue_are_laid_out_once_and_each_as_alone(parted, document, pdf):
-    pages = Pages(("pdf", "facturx", "xml"))
+def test_pdf_and_facturx_of_one_issue_are_laid_out_and_written_once(parted, document, pdf):
+    pages = Pages()
     assert parted.render("pdf", document, pages) == pdf
-    assert set(pages.written) == {"pdf", "facturx"}  # both written by the same parts
-    pdf_a = parted.render("facturx", document, pages)
-    assert pdf_a == parted.render("facturx", document)
-    with pikepdf.open(io.BytesIO(pdf_a)) as archive_pdf:
+    assert parted.render("facturx", document, pages) is pages.pdf  # the same bytes, not written again
+    assert parted.render("facturx", document) == pdf  # which are those it renders alone
+
+
+def test_the_facturx_of_a_parted_invoice_is_pdfa3b_and_holds_what_the_former_path_wrote(parted, pdf):
+    raw = ninety_lines()
+    raw["formats"] = ["pdf", "facturx"]
+    validated = validate(raw)
+    validated.einvoice = einvoice(validated)
+    made = render_format(parted, "facturx", validated)
+    with pikepdf.open(io.BytesIO(made)) as archive_pdf:
         assert len(archive_pdf.pages) == len(pdf_pages(pdf))
         intent = archive_pdf.Root.OutputIntents[0]
         assert intent.S == pikepdf.Name.GTS_PDFA1 and pikepdf.Name.DestOutputProfile in intent
         xmp = archive_pdf.open_metadata()
         assert xmp["pdfaid:part"] == "3" and xmp["pdfaid:conformance"] == "B"
-    numbers = pdf_pages(pdf_a, layout=True, clean=flat)
+    numbers = pdf_pages(made, layout=True, clean=flat)
     assert [re.search(r"Page (\d+) / (\d+)", p).groups() for p in numbers] == [
         (str(n), str(len(numbers))) for n in range(1, len(numbers) + 1)]
+    # the former path: the parts written as PDF/A-3b (page numbers included), then the factur-x package
+    plain = as_plain(validated.document)
+    (pdf_a3,) = lay_out_in_parts(parted, plain, parted.part_spans(plain), ("pdf/a-3b",), POLICY.processes)
+    assert differences(document_tree(former(parted, validated, pdf_a3)), document_tree(made)) == []
 
 
 def test_without_parts_the_same_document_reads_the_same(document, pdf):

@@ -120,3 +120,16 @@ def test_preflight_sees_the_xmp_the_factur_x_package_writes_alone(service, tmp_p
         doc.save(buffer)
     errors = [e for e in preflight(buffer.getvalue(), tmp_path) if not excused(*e)]
     assert any(code.startswith("7.") for code, _ in errors), errors
+
+
+def test_preflight_refuses_the_facturx_without_its_output_intent(service, tmp_path):
+    """The check can fail: the page colours are DeviceRGB, which PDF/A allows only under an
+    RGB output intent, the one einvoice.facturx.embed adds to the PDF."""
+    ours = facturx_of(service, "invoice")
+    with pikepdf.open(io.BytesIO(ours)) as doc:
+        del doc.Root["/OutputIntents"]
+        buffer = io.BytesIO()
+        doc.save(buffer, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    errors = [e for e in preflight(buffer.getvalue(), tmp_path) if not excused(*e)]
+    assert errors and {code for code, _ in errors} <= {"2.4.1", "2.4.3"}, errors
+    assert any("without Color Profile" in details for _, details in errors), errors
