@@ -65,12 +65,17 @@ class _Schematrons:
         self._compiled = {}
         self.lock = threading.Lock()
 
-    def run(self, level: str, xml: bytes) -> bytes:
+    def run(self, levels: list[str], xml: bytes) -> list[bytes]:
+        """The SVRL report of each schematron, the XML parsed once for all of them."""
         with self.lock:
-            if level not in self._compiled:
-                self._compiled[level] = self._xslt.compile_stylesheet(stylesheet_file=_path(level, _FOLDERS[level][2]))
             node = self._proc.parse_xml(xml_text=xml.decode("utf-8"))
-            return self._compiled[level].transform_to_string(xdm_node=node).encode("utf-8")
+            reports = []
+            for level in levels:
+                if level not in self._compiled:
+                    self._compiled[level] = self._xslt.compile_stylesheet(
+                        stylesheet_file=_path(level, _FOLDERS[level][2]))
+                reports.append(self._compiled[level].transform_to_string(xdm_node=node).encode("utf-8"))
+            return reports
 
 
 @cache
@@ -80,9 +85,12 @@ def _schematrons() -> _Schematrons:
 
 def check_schematron(xml: bytes, level: str) -> list[Failure]:
     """Failed asserts of one schematron, parsed from its SVRL report."""
-    report = etree.fromstring(_schematrons().run(level, xml))
+    return _failed_asserts(_schematrons().run([level], xml)[0], level)
+
+
+def _failed_asserts(svrl: bytes, level: str) -> list[Failure]:
     out = []
-    for failed in report.iter(f"{{{SVRL}}}failed-assert"):
+    for failed in etree.fromstring(svrl).iter(f"{{{SVRL}}}failed-assert"):
         text = " ".join("".join(failed.itertext()).split())
         rule = failed.get("id") or _rule_in(text)
         flag = failed.get("flag") or "fatal"
@@ -101,7 +109,6 @@ def validate(xml: bytes, level: str, french_rules: bool = False) -> list[Failure
     failures = check_xsd(xml, level)
     if failures:
         return failures  # schematron rules on a structurally wrong document only add noise
-    failures = [f for f in check_schematron(xml, level) if f.flag != "warning"]
-    if french_rules:
-        failures += [f for f in check_schematron(xml, "fr-ctc") if f.flag != "warning"]
-    return failures
+    levels = [level, "fr-ctc"] if french_rules else [level]
+    return [f for checked, svrl in zip(levels, _schematrons().run(levels, xml), strict=True)
+            for f in _failed_asserts(svrl, checked) if f.flag != "warning"]

@@ -72,6 +72,16 @@ def test_broken_xml_fails_with_the_expected_rule(xpath, value, remove, rule):
     assert rule in {f.rule for f in failures}, [(f.rule, f.message[:80]) for f in failures]
 
 
+def test_each_failure_names_the_schematron_that_found_it():
+    """Both schematrons run on one parse of the XML: a document broken for each reports both."""
+    xml, level = xml_of("invoice")
+    broken = _tamper(_tamper(xml, ".//ram:DuePayableAmount", "999.99"),  # EN 16931: BR-CO-16, wrong amount due
+                     ".//ram:SellerTradeParty/ram:SpecifiedLegalOrganization", remove=True)  # French: no SIREN
+    failures = {(f.source, f.rule) for f in validate(broken, level, french_rules=True)}
+    assert failures == {("en16931", "BR-CO-16"), ("fr-ctc", "BR-FR-10_BT-30")}
+    assert {(f.source, f.rule) for f in validate(broken, level)} == {("en16931", "BR-CO-16")}
+
+
 def test_a_credit_on_a_deposit_is_503_and_valid():
     raw = load_fixture("credit_note")
     raw["corrects"] = {"number": "FA-2026-0101", "issue_date": "2026-09-20", "type": "deposit_invoice"}
