@@ -57,8 +57,10 @@ class PdfEngine:
         self.css = CSS(string=css_text, base_url=BUNDLE_BASE, url_fetcher=self.fetcher, font_config=self.fonts)
 
     def write(self, document: Document, variant: str | None = None) -> bytes:
-        """The PDF (`variant=None`) or the PDF/A (`"pdf/a-3b"`, for Factur-X: embedded fonts,
-        sRGB output intent, XMP) of pages laid out once.
+        """The PDF (`variant=None`) or a variant such as the PDF/A-3b (`"pdf/a-3b"`) of pages
+        laid out once. Factur-X no longer writes the pages as PDF/A-3b: einvoice.facturx.embed
+        adds what that variant adds to the PDF's bytes; the variant is written only to compare
+        with (tests/integration/test_facturx_pdfa.py, bench/facturx_cost.py).
 
         Laying out does not depend on the variant (pdf/a-3b adds no tags): only the output
         intent does, which WeasyPrint stores on the Document at layout, and writing adds

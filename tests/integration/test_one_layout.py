@@ -1,6 +1,6 @@
-"""One layout per document (issue 16): issuing the PDF and the Factur-X PDF/A-3b lays the
-pages out once and writes them twice, and each file has exactly the bytes it has when
-rendered alone."""
+"""One layout per document (issue 16): issuing the PDF and the Factur-X lays the pages out
+once and writes the PDF once (the Factur-X is made from the PDF's bytes), and each file
+has exactly the bytes it has when rendered alone."""
 from __future__ import annotations
 
 import json
@@ -38,16 +38,22 @@ def payload(name: str, version: str, lines: int | None = None) -> dict:
 
 @pytest.fixture
 def layouts(templates, monkeypatch):
-    """Counts the WeasyPrint layouts (HTML.render) of every classic version's engine."""
-    count = []
+    """Counts the WeasyPrint layouts (HTML.render) of every classic version's engine: 1 per
+    layout, and "write" per PDF written."""
+    count: list[int | str] = []
     for version in VERSIONS:
         engine = templates.get("classic", version)._pdf
-        layout = engine._layout
+        layout, write = engine._layout, engine.write
 
         def counting(html, _layout=layout):
             count.append(1)
             return _layout(html)
+
+        def counting_writes(document, variant=None, _write=write):
+            count.append("write")
+            return _write(document, variant)
         monkeypatch.setattr(engine, "_layout", counting)
+        monkeypatch.setattr(engine, "write", counting_writes)
     return count
 
 
@@ -56,14 +62,16 @@ def test_issuing_pdf_and_facturx_lays_the_document_out_once(templates, layouts, 
     raw = payload("invoice", "1.2.0", lines)
     alone = RenderDocument(templates)
     pdf_alone = alone(raw, "pdf")[0]
-    pdf_layouts = len(layouts)
+    pdf_layouts = layouts.count(1)
     facturx_alone = alone(raw, "facturx")[0]
-    assert len(layouts) == 2 * pdf_layouts  # rendered one at a time: the same layouts twice
+    assert layouts.count(1) == 2 * pdf_layouts  # rendered one at a time: the same layouts twice
+    assert layouts.count("write") == 2  # and two writes of the same PDF
     layouts.clear()
 
     archive = InMemoryArchive()
     issued = IssueDocument(archive, templates, CheckDocument(archive, templates))(raw)
-    assert len(layouts) == pdf_layouts  # issued together: once
+    assert layouts.count(1) == pdf_layouts  # issued together: laid out once
+    assert layouts.count("write") == 1  # and written once, the Factur-X made from the PDF's bytes
     if lines == 5:
         assert pdf_layouts == 1  # one page, no subtotal carried: one layout
     else:
