@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from docsvc.billing.model import as_plain
+from docsvc.einvoice.facturx import read_back
 from docsvc.rendering import TemplateRegistry
 from docsvc.rendering.bundle import Pages
 from docsvc.usecases.checking import CheckDocument, bundle_for, einvoice, validate
@@ -80,6 +81,7 @@ def test_issuing_pdf_and_facturx_lays_the_document_out_once(templates, layouts, 
     assert files["pdf"] == pdf_alone and files["facturx"] == facturx_alone
     assert files["pdf"] != files["facturx"]  # not one file twice: the PDF/A-3b has its XML and output intent
     assert b"/GTS_PDFA1" in files["facturx"] and b"/GTS_PDFA1" not in files["pdf"]
+    assert read_back(files["facturx"])[:2] == ("factur-x.xml", files["xml"])  # the archived XML, embedded
 
 
 @pytest.mark.parametrize("version", VERSIONS)
