@@ -26,7 +26,7 @@ from docsvc.usecases.checking import bundle_for, einvoice, validate
 from docsvc.usecases.issuing import render_format
 from tests.conftest import FIXTURES, ROOT, load_fixture
 
-VERSIONS = ["1.0.0", "1.2.0", "1.3.0", "1.5.0"]
+VERSIONS = ["1.0.0", "1.2.0", "1.3.0", "1.5.0", "1.7.0"]
 ALL = sorted(p.stem for p in FIXTURES.glob("*.json") if p.stem != "cycle")
 
 
@@ -128,9 +128,9 @@ def test_the_facturx_holds_the_objects_the_former_path_wrote(templates, name, ve
     assert differences(document_tree(former(bundle, validated)), document_tree(new)) == []
 
 
-@pytest.mark.parametrize("language, lines", [("en", None), (None, 60)])
-def test_the_same_in_english_and_over_several_pages(templates, language, lines):
-    validated, bundle = issue(templates, "invoice", "1.5.0", language, lines)
+@pytest.mark.parametrize("version, language, lines", [("1.5.0", "en", None), ("1.5.0", None, 60), ("1.7.0", None, 60)])
+def test_the_same_in_english_and_over_several_pages(templates, version, language, lines):
+    validated, bundle = issue(templates, "invoice", version, language, lines)
     new = render_format(bundle, "facturx", validated)
     with pikepdf.open(io.BytesIO(new)) as doc:
         if lines:
