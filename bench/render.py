@@ -3,7 +3,7 @@
 For invoices of 10, 200 and 2000 lines and each classic version, the median time of:
 - PDF: `Bundle.render("pdf")` (compiled once, fonts and CSS reused, carried subtotals);
 - PDF + Factur-X: what an issue with both formats costs: the CII XML built and checked
-  (XSD, EN 16931 and French CTC schematrons), one layout written as PDF and as PDF/A-3b,
+  (XSD, EN 16931 and French CTC schematrons), one layout written once as PDF, made PDF/A-3b,
   the XML embedded; the "Factur-X adds" column is that minus PDF;
 - DOCX: `Bundle.render("docx")`;
 - naive warm: `weasyprint.HTML(string=...).write_pdf()` of the same HTML (stylesheet

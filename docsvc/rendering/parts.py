@@ -10,8 +10,8 @@ lines, a template that can (`parts = true` in its template.toml) is laid out as
   running head and "Report" (the subtotal of the lines before it), every part but the
   last ends with "À reporter": the carried-forward subtotals stay right because each row
   carries its own running subtotal (classic 1.7.0's named strings);
-- the parts are written in each PDF variant asked for (PDF, PDF/A-3b for Factur-X) and
-  put end to end with pikepdf; "Page x / N" is only known then, so the template lays out
+- the parts are written as PDF (the Factur-X is made from that PDF, see einvoice/facturx.py)
+  and put end to end with pikepdf; "Page x / N" is only known then, so the template lays out
   N pages that hold nothing but the page numbers (`numbers`), at the place its own page
   margins print them, and each is stamped over its page;
 - the result is byte-identical from run to run (pikepdf's deterministic /ID).

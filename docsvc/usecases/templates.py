@@ -22,8 +22,8 @@ from ..rendering.errors import TemplateNotFound
 from ..rendering.intake import BundleRejected, unpack
 from ..rendering.registry import manifest_key, zip_key
 from .archive_calls import call
-from .checking import check_drawable, validate
-from .issuing import canonical_json
+from .checking import check_drawable, einvoice, validate
+from .issuing import canonical_json, render_format
 from .results import TemplateVersion
 
 
@@ -183,6 +183,9 @@ class PreviewTemplate:
                 "</head>", f"<style>{(bundle.path / 'style.css').read_text()}</style></head>").encode()
         if not bundle.supports(fmt):
             raise InvalidPayload({"format": [f"Template {name} {version} does not render {fmt}."]})
+        if fmt == "facturx":  # what an issue would archive: the PDF made PDF/A-3b with its CII
+            validated.einvoice = einvoice(validated)
+            return render_format(bundle, fmt, validated, plain)
         data: bytes = bundle.render(fmt, plain)
         return data
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from docx import Document as Docx
 
+from docsvc.einvoice.facturx import read_back
 from docsvc.rendering.intake import pack
 from tests.conftest import ROOT, quote_example
 from tests.e2e.test_api import post
@@ -72,6 +73,10 @@ def test_preview_archives_nothing(client, archived):
     assert r.status_code == 200 and r.data.startswith(b"%PDF-")
     r = client.post("/v1/templates/classic/1.0.0/preview?format=docx", json=quote_example())
     assert Docx(io.BytesIO(r.data)).paragraphs  # a real DOCX
+    # a Factur-X preview is what an issue would archive: the PDF/A-3b with its CII inside
+    r = client.post("/v1/templates/classic/1.7.0/preview?format=facturx", json=quote_example())
+    name, xml, level = read_back(r.data)
+    assert r.status_code == 200 and name == "factur-x.xml" and b"<rsm:CrossIndustryInvoice" in xml
     r = client.post("/v1/templates/classic/1.0.0/preview?format=pdf", json={"fixture": "nope"})
     assert r.status_code == 422 and "fixture" in r.json["errors"]
     bad = quote_example()
