@@ -7,12 +7,14 @@ import re
 import zipfile
 from datetime import UTC, datetime, time
 from io import BytesIO
+from unittest import mock
 
 import pytest
+from babel.numbers import format_currency, format_decimal
 from docxtpl import DocxTemplate
 
 from docsvc.billing.model import as_plain
-from docsvc.rendering import TemplateRegistry, docx
+from docsvc.rendering import TemplateRegistry, docx, environment
 from docsvc.rendering.bundle import Bundle
 from docsvc.rendering.environment import make_environment
 from docsvc.usecases.checking import validate
@@ -22,11 +24,22 @@ VERSIONS = ["1.0.0", "1.2.0", "1.3.0", "1.5.0"]
 ALL = sorted(p.stem for p in FIXTURES.glob("*.json") if p.stem != "cycle")
 
 
+def babel_format(locale: str, currency: str | None = None):
+    """The filters' figures as they were up to issue 16: Babel called for each one."""
+    def formatted(value, decimal_quantization=True):
+        if currency is None:
+            return format_decimal(value, locale=locale, decimal_quantization=decimal_quantization)
+        return format_currency(value, currency, locale=locale, decimal_quantization=decimal_quantization)
+    return formatted
+
+
 def before(bundle: Bundle, context: dict) -> bytes:
     """DocxEngine.render as it was up to issue 16: the package loaded from its bytes, the
-    parts patched and compiled, on every render; then the zip cleaned, then restamped."""
+    parts patched and compiled, the figures formatted by Babel, on every render; then the
+    zip cleaned, then restamped."""
     template = DocxTemplate(BytesIO((bundle.path / "document.docx").read_bytes()))
-    template.render(context, jinja_env=make_environment(autoescape=False), autoescape=True)
+    with mock.patch.object(environment, "number_format", babel_format):
+        template.render(context, jinja_env=make_environment(autoescape=False), autoescape=True)
     doc = context["doc"]
     issued = datetime.combine(doc["issue_date"], time(), tzinfo=UTC)
     title = f"{context['labels']['titles'][doc['type']]} {doc['number']}"
