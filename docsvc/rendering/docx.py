@@ -25,6 +25,7 @@ from typing import Any
 
 from docx import Document
 from docxtpl import DocxTemplate
+from lxml import etree
 
 #: SHA-256 of the bundles rendered before the package cleaning: classic 1.0.0.
 LEGACY_PACKAGES = frozenset({"8d809fea720b36f9d36f97cc07d9461c2b4f6dea0d4ab94e1fb6dd52b92ccda2"})
@@ -119,6 +120,72 @@ class _Template(DocxTemplate):
             if len(self._patched) < MAX_KEPT:
                 self._patched[src_xml] = patched
         return patched
+
+    def resolve_listing(self, xml):
+        """docxtpl's, on the paragraphs that have a tab, line or page break to resolve only:
+        its regular expressions leave any other paragraph as it is, and a rendered part
+        without any such character (the usual case: they come from the data) as it is."""
+        if not any(ch in xml for ch in LISTING_CHARS):
+            return xml
+        resolve = super().resolve_listing  # on one paragraph: the match it would have made
+
+        def paragraph(match):
+            text = match.group(0)
+            return resolve(text) if any(ch in text for ch in LISTING_CHARS) else text
+        return PARAGRAPH.sub(paragraph, xml)
+
+    def fix_tables(self, xml):
+        """docxtpl's: the body parsed, and each table's grid fitted to the cells of its rows
+        (its nested tables' rows included) when they outnumber or underfill it. Each table's
+        grid depends on that table alone, so docxtpl's walk over every row and cell runs only
+        on the tables that need it (TABLE_MAY_STAY, one XPath in C, and _spans_all tell the
+        others): the classic layout tables that hold nested ones, not the invoice lines'."""
+        tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
+        ns = "{" + tree.nsmap["w"] + "}"
+        for table in tree.iter(ns + "tbl"):
+            grid = table.find(ns + "tblGrid")
+            if grid is not None:
+                columns = len(grid.findall(ns + "gridCol"))
+                if TABLE_MAY_STAY(table, columns=columns) and _spans_all(table, columns, ns):
+                    continue
+            # docxtpl's own fix on this table alone (its first table is itself); its grid
+            # then replaces this one (a table's rows and cells are left as they are)
+            fitted = super().fix_tables(etree.tostring(table, encoding="unicode"))
+            table.replace(grid, fitted.find(ns + "tblGrid"))
+        return tree
+
+
+#: The characters docxtpl's resolve_listing turns into Word markup inside a paragraph's text
+#: (tab, new paragraph, line break, page break); its paragraphs, as it finds them.
+LISTING_CHARS = ("\t", "\a", "\n", "\f")
+PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+
+#: Tables whose grid docxtpl's fix_tables may leave as it is: one grid, no row (nested tables'
+#: rows included, as docxtpl counts them) with more cells than the grid has columns, and every
+#: span a plain number as int() reads it; _spans_all then looks for a row spanning the grid.
+TABLE_MAY_STAY = etree.XPath(
+    "count(w:tblGrid) = 1"
+    " and not(descendant::w:tr[count(w:tc) > $columns])"
+    " and not(descendant::w:gridSpan[not(@w:val) or string-length(@w:val) = 0 or string-length(@w:val) > 9"
+    "                                 or string-length(translate(@w:val, '0123456789', '')) > 0])",
+    namespaces={"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"})
+
+
+def _spans_all(table, columns: int, ns: str) -> bool:
+    """Some row of `table` spans `columns` columns, its cells counted as docxtpl counts them
+    (a cell spans its first properties' first gridSpan, else 1): else fix_tables narrows
+    the grid. Usually the first row does."""
+    if columns == 0:
+        return True
+    for row in table.iter(ns + "tr"):
+        spanned = 0
+        for cell in row.findall(ns + "tc"):
+            properties = cell.find(ns + "tcPr")
+            span = None if properties is None else properties.find(ns + "gridSpan")
+            spanned += 1 if span is None else int(span.get(ns + "val"))
+        if spanned >= columns:
+            return True
+    return False
 
 
 def _compiling_once(env):

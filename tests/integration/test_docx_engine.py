@@ -149,3 +149,19 @@ def test_a_render_shares_only_the_parts_it_never_writes(templates):
     written = {"/word/document.xml", "/docProps/core.xml", "/word/header1.xml", "/word/footer1.xml"}
     assert written & set(master_parts) == written
     assert not shared & written
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_breaks_and_tabs_in_the_data_have_the_bytes_they_had_before(templates, version):
+    # docxtpl turns a new line into <w:br/> and a tab into <w:tab/>: the engine resolves only
+    # the paragraphs that have one, with docxtpl's own code
+    bundle = templates.get("classic", version)
+    raw = {**load_fixture("invoice"), "template": {"name": bundle.name, "version": bundle.version}}
+    raw["lines"][0]["description"] = "Dépose de l'existant\nPose\tet raccordement\n\nNettoyage"
+    raw["notes"] = ["Première observation\nsur deux lignes", "Tab\tulée"]
+    context = bundle.context(as_plain(validate(raw).document))
+    data = bundle._docx.render(context)
+    with zipfile.ZipFile(BytesIO(data)) as package:
+        body = package.read("word/document.xml").decode()
+    assert "<w:br/>" in body and "<w:tab/>" in body and "\n" not in body[body.index("<w:body"):]
+    assert data == before(bundle, context)
