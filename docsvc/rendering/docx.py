@@ -24,7 +24,10 @@ from io import BytesIO
 from typing import Any
 
 from docx import Document
+from docx.oxml.ns import nsmap
+from docx.oxml.parser import element_class_lookup
 from docxtpl import DocxTemplate
+from jinja2 import TemplateError
 from lxml import etree
 
 #: SHA-256 of the bundles rendered before the package cleaning: classic 1.0.0.
@@ -67,6 +70,28 @@ class DocxEngine:
         self.legacy = bundle_sha256 in LEGACY_PACKAGES
         self._master: Any = None  # parsed at the first render: a broken DOCX fails there, named as the DOCX
         self.patched: dict[str, str] = {}
+        self._shell: tuple[str, str, dict] | None = None
+        self._shell_known = False
+
+    @property
+    def shell(self) -> tuple[str, str, dict] | None:
+        """The template's document element serialized before and after its body, and the
+        namespaces it declares: a rendered body parsed between them is in place (see
+        _Template.fix_tables). None when the document element holds more than its body or
+        declares a namespace twice or by default, where the body is moved in as docxtpl does."""
+        if not self._shell_known:
+            self._shell_known = True
+            root = copy.deepcopy(self.master.element)
+            namespaces = dict(root.nsmap)
+            body = root.find(WORD + "body")
+            if (len(root) == 1 and body is not None and root.text is None and body.tail is None
+                    and None not in namespaces and len(set(namespaces.values())) == len(namespaces)):
+                root.replace(body, etree.Element(WORD + "body"))
+                text = etree.tostring(root, encoding="unicode")
+                if text.count("<w:body/>") == 1:
+                    before, after = text.split("<w:body/>")
+                    self._shell = (before, after, namespaces)
+        return self._shell
 
     @property
     def master(self):
@@ -112,6 +137,7 @@ class _Template(DocxTemplate):
         super().__init__(BytesIO(engine.template_bytes))
         self.docx = engine.copy()
         self._patched = engine.patched
+        self._engine = engine
 
     def patch_xml(self, src_xml):
         patched = self._patched.get(src_xml)
@@ -120,6 +146,25 @@ class _Template(DocxTemplate):
             if len(self._patched) < MAX_KEPT:
                 self._patched[src_xml] = patched
         return patched
+
+    def render_xml_part(self, src_xml, part, context, jinja_env=None):
+        """docxtpl's: a line break put before each paragraph of the source (for Jinja's line
+        numbers), the source rendered, the breaks taken out, its escaped braces restored and
+        the listing resolved. The breaks are taken out with str.replace, not docxtpl's
+        regular expression with a replacement template per paragraph (14 000 in a 2000-line
+        body). A render that fails is done again by docxtpl, which raises with its context."""
+        if jinja_env is None:
+            return super().render_xml_part(src_xml, part, context, jinja_env)
+        source = PARAGRAPH_START.sub(r"\n<w:p\1", src_xml)
+        try:
+            self.current_rendering_part = part
+            xml = jinja_env.from_string(source).render(context)
+        except TemplateError:
+            return super().render_xml_part(src_xml, part, context, jinja_env)
+        # r"\n<w:p([ >])" -> r"<w:p\1": neither match can overlap or make the other
+        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        return self.resolve_listing(xml)
 
     def resolve_listing(self, xml):
         """docxtpl's, on the paragraphs that have a tab, line or page break to resolve only:
@@ -140,7 +185,9 @@ class _Template(DocxTemplate):
         grid depends on that table alone, so docxtpl's walk over every row and cell runs only
         on the tables that need it (TABLE_MAY_STAY, one XPath in C, and _spans_all tell the
         others): the classic layout tables that hold nested ones, not the invoice lines'."""
-        tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
+        tree = self._in_place(xml)
+        if tree is None:
+            tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
         ns = "{" + tree.nsmap["w"] + "}"
         for table in tree.iter(ns + "tbl"):
             grid = table.find(ns + "tblGrid")
@@ -154,11 +201,61 @@ class _Template(DocxTemplate):
             table.replace(grid, fitted.find(ns + "tblGrid"))
         return tree
 
+    def _in_place(self, xml):
+        """The rendered body parsed inside a new document element like the template's, ready
+        to be the document part's element: docxtpl parses the body alone, then moves it into
+        the document, where lxml drops the body's namespace declarations that the document
+        element already makes and walks every node of the body to rebind it (a fifth of a
+        long DOCX's time). Parsed in place, the body holds the same elements, bound to the
+        same declarations, and serializes to the same bytes, when: the body declares only
+        what the document element declares (prefix and name alike, each once there), has no
+        attribute, nothing below it declares a namespace, and the whole parses without
+        recovery. Else None, and docxtpl's way."""
+        shell = self._engine.shell
+        end = xml.find(">")
+        if shell is None or not xml.startswith("<w:body") or end < 0 or xml[end - 1] == "/":
+            return None
+        before, after, namespaces = shell
+        try:
+            start = etree.fromstring(xml[:end + 1] + "</w:body>")
+        except etree.XMLSyntaxError:
+            return None
+        if (start.attrib or any(namespaces.get(prefix) != name for prefix, name in start.nsmap.items())
+                or "xmlns" in xml[end:]):
+            return None
+        parser = etree.XMLParser()  # as docxtpl's but failing where it would recover
+        parser.set_element_class_lookup(element_class_lookup)  # python-docx's element classes
+        try:
+            document = etree.fromstring(before + "<w:body>" + xml[end + 1:] + after, parser=parser)
+        except etree.XMLSyntaxError:
+            return None
+        return document.find(WORD + "body")
+
+    def fix_docpr_ids(self, tree):
+        """docxtpl's: the drawings renumbered in document order. A body parsed in place has
+        python-docx's element classes, whose xpath takes no namespaces: lxml's is called."""
+        if tree.getparent() is None:
+            return super().fix_docpr_ids(tree)
+        for drawing in etree.ElementBase.xpath(tree, "//wp:docPr", namespaces=nsmap):
+            self.docx_ids_index += 1
+            drawing.attrib["id"] = str(self.docx_ids_index)
+
+    def map_tree(self, tree):
+        """docxtpl's (the body moved into the document element), unless the body was parsed
+        in place: then its document element becomes the document part's."""
+        root = tree.getparent()
+        if root is None:
+            return super().map_tree(tree)
+        self.docx._element = self.docx.part._element = root
+
+
+WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 #: The characters docxtpl's resolve_listing turns into Word markup inside a paragraph's text
 #: (tab, new paragraph, line break, page break); its paragraphs, as it finds them.
 LISTING_CHARS = ("\t", "\a", "\n", "\f")
 PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+PARAGRAPH_START = re.compile(r"<w:p([ >])")
 
 #: Tables whose grid docxtpl's fix_tables may leave as it is: one grid, no row (nested tables'
 #: rows included, as docxtpl counts them) with more cells than the grid has columns, and every

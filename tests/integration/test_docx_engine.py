@@ -114,6 +114,7 @@ def test_every_fixture_has_the_bytes_it_had_before_in_any_order(templates, versi
     bundle = templates.get("classic", version)
     rendered = contexts(bundle)
     assert len(rendered) >= len(ALL)
+    assert bundle._docx.shell is not None  # the body is parsed in place (DocxEngine.shell)
     # one engine, every fixture in turn, then again backwards: a render leaves nothing in
     # the parsed template or the kept sources that changes the next one
     for label, context in rendered + rendered[::-1]:

@@ -4,24 +4,46 @@ to their cells) are run both ways on the same XML and compared, including tables
 refits, nested tables and the errors it raises."""
 from __future__ import annotations
 
+import copy
 import random
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from docxtpl import DocxTemplate
 from lxml import etree
 
 from docsvc.rendering import docx
+from docsvc.rendering.environment import make_environment
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 BODY = f'<w:body xmlns:w="{W}">{{}}</w:body>'
 
 
-def ours():
-    return object.__new__(docx._Template)  # the two methods use no state of the template
+CLASSIC = Path(__file__).resolve().parents[2] / "templates" / "classic" / "1.5.0" / "document.docx"
+ENGINE = docx.DocxEngine(CLASSIC.read_bytes(), make_environment(autoescape=False))
+
+
+def ours(in_place: bool = False):
+    """The engine's template, its body parsed alone or (in_place) inside classic's document
+    element; the methods use no other state."""
+    template = object.__new__(docx._Template)
+    template._engine = ENGINE if in_place else SimpleNamespace(shell=None)
+    return template
 
 
 def theirs():
     return object.__new__(DocxTemplate)
+
+
+def as_document(body) -> bytes:
+    """The document part's bytes with this body: moved into classic's document element as
+    docxtpl's map_tree does, or the element it was parsed in."""
+    root = body.getparent()
+    if root is None:
+        root = copy.deepcopy(ENGINE.master.element)
+        root.replace(root.find(f"{{{W}}}body"), body)
+    return etree.tostring(root, encoding="UTF-8", standalone=True)
 
 
 def paragraphs(rng: random.Random, count: int) -> str:
@@ -82,16 +104,19 @@ TABLES = {
 }
 
 
+@pytest.mark.parametrize("in_place", [False, True])
 @pytest.mark.parametrize("name", TABLES)
-def test_fix_tables_is_docxtpls(name):
+def test_fix_tables_is_docxtpls(name, in_place):
     # each table alone, then all of them in one body
     for xml in (BODY.format(TABLES[name]), BODY.format("<w:p/>".join(TABLES.values()))):
-        assert etree.tostring(ours().fix_tables(xml)) == etree.tostring(theirs().fix_tables(xml)), name
+        body = ours(in_place).fix_tables(xml)
+        assert (body.getparent() is not None) == in_place
+        assert as_document(body) == as_document(theirs().fix_tables(xml)), name
 
 
 def test_fix_tables_refits_what_docxtpl_refits():
     xml = BODY.format(TABLES["more cells than columns"])
-    grid = ours().fix_tables(xml).find(f"{{{W}}}tbl/{{{W}}}tblGrid")
+    grid = ours(in_place=True).fix_tables(xml).find(f"{{{W}}}tbl/{{{W}}}tblGrid")
     # 1000 + 2000 = 3000 twips kept over 4 columns: the average 1500 becomes 3000 / 4 = 750, the
     # old columns scaled by 750 / 1500 (1000 -> 500, 2000 -> 1000), the 2 new ones 750 each
     assert [c.get(f"{{{W}}}w") for c in grid] == ["500", "1000", "750", "750"]
@@ -102,8 +127,30 @@ def test_fix_tables_refits_what_docxtpl_refits():
     (BODY.format(table([1000, 2000], [cell("a", "two")])), ValueError),  # a span int() cannot read
     (BODY.format(table([1000, 2000], [cell("a", "1.5")])), ValueError),
 ])
-def test_fix_tables_fails_where_docxtpl_fails(xml, error):
+@pytest.mark.parametrize("in_place", [False, True])
+def test_fix_tables_fails_where_docxtpl_fails(xml, error, in_place):
     with pytest.raises(error):
         theirs().fix_tables(xml)
     with pytest.raises(error):
-        ours().fix_tables(xml)
+        ours(in_place).fix_tables(xml)
+
+
+def test_classics_body_is_parsed_in_place():
+    body = ours(in_place=True)._in_place(BODY.format("<w:p/>"))
+    assert body is not None and type(body.getparent()).__name__ == "CT_Document"  # python-docx's
+
+
+@pytest.mark.parametrize("xml", [
+    f'<w:body xmlns:w="{W}" xmlns:x="urn:x"><w:p/></w:body>',  # a namespace the document element lacks
+    '<w:body xmlns:w="urn:other"><w:p/></w:body>',  # w: bound elsewhere
+    f'<w:body xmlns:w="{W}"><w:p xmlns:v="urn:schemas-microsoft-com:vml"/></w:body>',  # declared below the body
+    f'<w:body xmlns:w="{W}" xmlns:r="{W}"><w:p/></w:body>',  # w's name under another prefix
+    f'<w:body xmlns:w="{W}"><w:p></w:body>',  # docxtpl's parser recovers from it
+    f'<w:body xmlns:w="{W}"><w:p/>',
+    f'<w:body xmlns:w="{W}" w:rsidR="1"><w:p/></w:body>',  # an attribute
+    f'<w:body xmlns:w="{W}"/>',
+])
+def test_a_body_that_cannot_be_parsed_in_place_is_moved_in_as_docxtpl_does(xml):
+    template = ours(in_place=True)
+    assert template._in_place(xml) is None
+    assert as_document(template.fix_tables(xml)) == as_document(theirs().fix_tables(xml))
