@@ -24,6 +24,7 @@ from io import BytesIO
 from typing import Any
 
 from docx import Document
+from docx.opc.pkgwriter import PackageWriter
 from docx.oxml.ns import nsmap
 from docx.oxml.parser import element_class_lookup
 from docxtpl import DocxTemplate
@@ -125,9 +126,21 @@ class DocxEngine:
             props.comments = props.category = props.content_status = props.identifier = ""
             props.version = ""
             props.last_printed = issued
-        out = BytesIO()
-        template.save(out)
-        return repack(out.getvalue(), issued.timetuple()[:6], clean=not self.legacy)
+        if template.pics_to_replace or template.crc_to_new_media or template.crc_to_new_embedded \
+                or template.zipname_to_replace:  # docxtpl's replacements (never asked here): its save
+            out = BytesIO()
+            template.save(out)
+            return repack(out.getvalue(), issued.timetuple()[:6], clean=not self.legacy)
+        # docxtpl's save is python-docx's (OpcPackage.save), zipped once with the dates and
+        # cleaning instead of zipped, unzipped and zipped again
+        package = template.docx.part.package
+        for part in package.parts:
+            part.before_marshal()
+        members: Any = _Members()  # what PackageWriter writes to: a PhysPkgWriter's write()
+        PackageWriter._write_content_types_stream(members, package.parts)
+        PackageWriter._write_pkg_rels(members, package.rels)
+        PackageWriter._write_parts(members, package.parts)
+        return write_package(members.members, issued.timetuple()[:6], clean=not self.legacy)
 
 
 class _Template(DocxTemplate):
@@ -315,12 +328,23 @@ def repack(data: bytes, date_time: tuple, clean: bool = True) -> bytes:
     """The package python-docx saved, rewritten once: every member dated `date_time` (zip
     dates start in 1980) and, with `clean`, without the template's thumbnail and with an
     app.xml that names only docsvc."""
+    with zipfile.ZipFile(BytesIO(data)) as source:
+        return write_package(((info.filename, source.read(info.filename), info.external_attr)
+                              for info in source.infolist()), date_time, clean)
+
+
+#: The mode python-docx's members get: ZipFile.writestr's for a member named by a string.
+MEMBER_ATTR = 0o600 << 16
+
+
+def write_package(members, date_time: tuple, clean: bool = True) -> bytes:
+    """The zip of `members` (name, bytes, external attributes), in their order, each dated
+    `date_time` and deflated; with `clean`, the template's thumbnail and its references
+    dropped and app.xml naming only docsvc."""
     date_time = max(tuple(date_time), (1980, 1, 1, 0, 0, 0))
     out = BytesIO()
-    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            name = info.filename
-            body = source.read(name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, body, external_attr in members:
             if clean:
                 if name.startswith("docProps/thumbnail"):
                     continue
@@ -331,6 +355,17 @@ def repack(data: bytes, date_time: tuple, clean: bool = True) -> bytes:
                 elif name == "docProps/app.xml":
                     body = APP_XML
             stamped = zipfile.ZipInfo(name, date_time=date_time)
-            stamped.compress_type, stamped.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            stamped.compress_type, stamped.external_attr = zipfile.ZIP_DEFLATED, external_attr
             target.writestr(stamped, body)
     return out.getvalue()
+
+
+class _Members:
+    """What python-docx's PackageWriter writes, kept as (name, bytes, attributes) instead of
+    zipped: write_package zips it once, dated and cleaned."""
+
+    def __init__(self) -> None:
+        self.members: list[tuple[str, bytes, int]] = []
+
+    def write(self, pack_uri, blob) -> None:
+        self.members.append((pack_uri.membername, blob, MEMBER_ATTR))
