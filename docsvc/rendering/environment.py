@@ -18,7 +18,6 @@ from babel.numbers import (
     format_decimal,
     get_currency_precision,
     get_currency_symbol,
-    get_decimal_precision,
     get_decimal_symbol,
     get_group_symbol,
 )
@@ -77,8 +76,8 @@ class NumberFormat:
         negative = int(value.is_signed())
         value = abs(value).normalize()
         low, high = self.frac_prec
-        if not decimal_quantization:
-            high = max(high, get_decimal_precision(value))
+        if not decimal_quantization:  # get_decimal_precision(value), value being normalized already
+            high = max(high, -value.as_tuple().exponent)  # type: ignore[operator]  # finite: an int
         quantum = _QUANTA.get(high)
         if quantum is None:
             quantum = _QUANTA.setdefault(high, Decimal(10) ** (-high))  # babel get_decimal_quantum
