@@ -102,6 +102,7 @@ class NumberFormat:
 
 
 _QUANTA: dict[int, Decimal] = {}
+ONE = Decimal(1)
 _FORMATS: dict[tuple[str, str | None], NumberFormat] = {}
 
 
@@ -120,7 +121,8 @@ def money(ctx, value, currency: str | None = None) -> str:
     """1 234,56 € in French, €1,234.56 in English; the currency's own minor units."""
     if value is None:
         return ""
-    return number_format(LOCALES[_lang(ctx)], currency or ctx["doc"]["currency"])(_decimal(value))
+    doc = ctx["doc"]
+    return number_format(LOCALES[doc["language"]], currency or doc["currency"])(_decimal(value))
 
 
 @pass_context
@@ -140,7 +142,7 @@ def number(ctx, value) -> str:
         return ""
     normal = _decimal(value).normalize()
     if normal == normal.to_integral():
-        normal = normal.quantize(Decimal(1))
+        normal = normal.quantize(ONE)
     return number_format(LOCALES[_lang(ctx)])(normal, decimal_quantization=False)
 
 
@@ -232,12 +234,20 @@ def grouped(value: str | None, kind: str = "auto") -> str:
     return NBSP.join(parts)
 
 
+PERCENT_AFTER_DIGIT = re.compile(r"(\d) %")
+NUMBER_SIGN = re.compile(r"\b(n°|no\.) ")
+
+
 def nobreak(text: str | None) -> str:
     """Keep "20 %", "n° 12" and "D-2026-0007" whole where they sit in running text."""
     if not text:
         return ""
-    text = re.sub(r"(\d) %", "\\1" + NBSP + "%", str(text))
-    return re.sub(r"\b(n°|no\.) ", "\\1" + NBSP, text)
+    text = str(text)
+    if " %" in text:  # what each pattern needs, looked for first: most texts have neither
+        text = PERCENT_AFTER_DIGIT.sub("\\1" + NBSP + "%", text)
+    if "n° " in text or "no. " in text:
+        text = NUMBER_SIGN.sub("\\1" + NBSP, text)
+    return text
 
 
 def registration(party: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import decimal
 import random
+import re
 from decimal import Decimal as D
 
 import pytest
@@ -102,3 +103,14 @@ def test_a_pattern_it_does_not_cover_is_left_to_babel(monkeypatch):
     calls = []
     monkeypatch.setattr(environment, "format_currency", lambda *a, **k: calls.append(a) or "babel")
     assert fmt(D("1.5")) == "babel" and calls == [(D("1.5"), "EUR")]
+
+
+@pytest.mark.parametrize("text", [
+    "Pose de 12 m² à 20 % de remise", "TVA 5,5 % et 20 %", "facture n° 12", "Facture N° 12", "no. 7 and no.8",
+    "piano. 3", "casino° 3", "5 %5 %", "x %", " %", "n° ", "sans rien", "Dépose de l'ancienne baignoire",
+    "100 %, n° 3, no. 4", "a\u00a0%", "12\u00a0% déjà",
+])
+def test_nobreak_is_its_two_substitutions(text):
+    # the filter looks for " %" and "n° " / "no. " before running its patterns: same text
+    expected = re.sub(r"\b(n°|no\.) ", "\\1\u00a0", re.sub(r"(\d) %", "\\1\u00a0%", text))
+    assert environment.nobreak(text) == expected
