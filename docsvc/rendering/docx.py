@@ -12,7 +12,12 @@ documents re-render byte for byte.
 
 Speed (issue 16): the template package is parsed once per process and each render works
 on a copy sharing the parts it only reads; docxtpl's XML patching and Jinja compilation
-of each part are kept; the saved package is rewritten (dated, cleaned) in one pass.
+of each part are kept. docxtpl's post-processing is done where it changes something only
+(resolve_listing on paragraphs with a tab or break, fix_tables' walk on tables whose grid
+it refits), the rendered body is parsed in place in the document element rather than
+moved into it, and python-docx's parts are zipped once, dated and cleaned. Each of these
+gives docxtpl's bytes (tests/integration/test_docx_engine.py, tests/unit/test_docx_postprocessing.py)
+and falls back to docxtpl's own code where it could not.
 """
 from __future__ import annotations
 
