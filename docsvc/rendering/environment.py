@@ -265,8 +265,28 @@ FILTERS = {"money": money, "amount": amount, "negative": negative, "grouped": gr
            "quantity": number, "percent": percent, "unit": unit, "mention": mention, "price": price}
 
 
+#: What an exact dict has as attributes (its methods and object's): `d.items` is the method.
+DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class DocumentEnvironment(SandboxedEnvironment):
+    """The sandbox, reading `line.net` from the render context's plain dicts without raising
+    and catching an AttributeError first (a long document does it tens of thousands of
+    times). For an exact dict and a name no dict has as an attribute, the sandbox's getattr
+    finds no attribute and returns obj[name]: this returns the same item; anything else
+    (a missing key, a dict method, another type) goes through the sandbox's own."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                pass
+        return super().getattr(obj, attribute)
+
+
 def make_environment(loader=None, autoescape: bool = True) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(loader=loader, autoescape=autoescape, undefined=StrictUndefined,
+    env = DocumentEnvironment(loader=loader, autoescape=autoescape, undefined=StrictUndefined,
                                trim_blocks=True, lstrip_blocks=True)
     env.filters.update(FILTERS)
     return env
