@@ -218,7 +218,7 @@ class _Template(DocxTemplate):
                     continue
             # docxtpl's own fix on this table alone (its first table is itself); its grid
             # then replaces this one (a table's rows and cells are left as they are)
-            fitted = super().fix_tables(etree.tostring(table, encoding="unicode"))
+            fitted = super().fix_tables(etree.tostring(table, encoding="unicode", with_tail=False))
             table.replace(grid, fitted.find(ns + "tblGrid"))
         return tree
 

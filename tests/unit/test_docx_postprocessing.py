@@ -101,6 +101,7 @@ TABLES = {
         cell(), "<w:tc>" + table([1000, 2000], [cell() * 2, cell() * 3]) + "<w:p/></w:tc>", cell() * 3]),
     "the lines": table([4195, 737, 737, 1304, 964, 1020, 1361], [cell() * 7] * 300),
     "spans as int() reads them": table([1000, 2000, 3000], [cell("a", "03"), cell() + cell("b", "2")]),
+    "refitted, with text after it": table([1000], [cell() * 2]) + "tail text",
 }
 
 
