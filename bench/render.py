@@ -17,8 +17,12 @@ machine it ran on (nproc, CPU model, load average before and after).
 A template that can be laid out in parts (classic 1.7.0) is measured again, above
 --parallel-lines (500) lines, in --processes parts at once (one per core): "1.7.0 in 2 parts".
 
+--formats measures only some of them (pdf, facturx, docx, naive): `--formats docx` takes
+seconds where the PDF columns take minutes; the others are left blank (and the rows in
+parts, which are the PDF's, left out).
+
 Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--big-runs 2] [--versions 1.0.0,1.5.0,1.7.0]
-                              [--processes 2] [--parallel-lines 500]
+                              [--processes 2] [--parallel-lines 500] [--formats pdf,facturx,docx,naive]
 """
 from __future__ import annotations
 
@@ -114,26 +118,37 @@ def pdf_and_facturx(bundle, model, document) -> None:
     facturx.embed(pdf_a3, xml, level, model, "Facture")
 
 
-def measure(bundle, size: int, runs: int, tmp: Path, label: str | None = None, naive: bool = True) -> dict:
+FORMATS = ("pdf", "facturx", "docx", "naive")
+
+
+def measure(bundle, size: int, runs: int, tmp: Path, label: str | None = None, naive: bool = True,
+            formats: tuple[str, ...] = FORMATS) -> dict:
     model = enrich(load_payload(payload(size)))
     document = as_plain(model)
     warm = size < 1000
+    row: dict = {"version": label or bundle.version, "lines": size}
+    if "pdf" in formats or "facturx" in formats:
+        row["pages"] = len(PdfReader(io.BytesIO(bundle.render("pdf", document))).pages)
+        row["pdf"] = median_ms(lambda: bundle.render("pdf", document), runs, warm)
+    if "facturx" in formats:
+        row["pdf_facturx"] = median_ms(lambda: pdf_and_facturx(bundle, model, document), runs, warm)
+    if "docx" in formats:
+        row["docx"] = median_ms(lambda: bundle.render("docx", document), runs)
+    if not naive or "naive" not in formats:  # naive=False: the same HTML as the row above, the same figures
+        return row
     html = bundle.html(document).replace(
         "</head>", f"<style>{(bundle.path / 'style.css').read_text()}</style></head>")
     base = bundle.path.as_uri() + "/"
     source = tmp / f"{bundle.version}-{size}.html"
     source.write_text(html)
-    row = {"version": label or bundle.version, "lines": size,
-           "pages": len(PdfReader(io.BytesIO(bundle.render("pdf", document))).pages)}
-    row["pdf"] = median_ms(lambda: bundle.render("pdf", document), runs, warm)
-    row["pdf_facturx"] = median_ms(lambda: pdf_and_facturx(bundle, model, document), runs, warm)
-    row["docx"] = median_ms(lambda: bundle.render("docx", document), runs)
-    if not naive:  # the same HTML as the row above: the same naive figures
-        return row
     row["naive_warm"] = median_ms(lambda: weasyprint.HTML(string=html, base_url=base).write_pdf(), runs, warm)
     row["naive_fresh"] = median_ms(lambda: subprocess.run(
         [sys.executable, "-c", NAIVE, str(source), base, str(tmp / "n.pdf")], check=True), runs, warm)
     return row
+
+
+def cell(value: float | None) -> str:
+    return "" if value is None else f"{value:.0f}"
 
 
 def table(rows: list[dict]) -> str:
@@ -144,10 +159,13 @@ def table(rows: list[dict]) -> str:
     for r in rows:
         goal_pdf, goal_docx = GOALS.get(r["lines"], (None, None))
         n = r if "naive_warm" in r else naive.get((r["version"].split(" ")[0], r["lines"]))
-        warm, fresh = (n["naive_warm"], n["naive_fresh"]) if n else (float("nan"), float("nan"))
-        out.append(f"| {r['version']} | {r['lines']} | {r['pages']} | {r['pdf']:.0f} | {r['pdf_facturx']:.0f} "
-                   f"| {r['pdf_facturx'] - r['pdf']:.0f} | {r['docx']:.0f} | {warm:.0f} "
-                   f"| {fresh:.0f} | {r['pdf'] / warm:.2f} "
+        warm, fresh = (n["naive_warm"], n["naive_fresh"]) if n else (None, None)
+        pdf, facturx_ms = r.get("pdf"), r.get("pdf_facturx")
+        adds = facturx_ms - pdf if pdf is not None and facturx_ms is not None else None
+        ratio = f"{pdf / warm:.2f}" if pdf is not None and warm else ""
+        out.append(f"| {r['version']} | {r['lines']} | {r.get('pages', '')} | {cell(pdf)} | {cell(facturx_ms)} "
+                   f"| {cell(adds)} | {cell(r.get('docx'))} | {cell(warm)} "
+                   f"| {cell(fresh)} | {ratio} "
                    f"| {'≤ ' + str(goal_pdf) if goal_pdf else ''} | {'≤ ' + str(goal_docx) if goal_docx else ''} |")
     return "\n".join(out)
 
@@ -162,8 +180,12 @@ def main() -> None:
                         help="for a template that can: also laid out in this many parts at once")
     parser.add_argument("--parallel-lines", type=int, default=PartsPolicy().min_lines,
                         help="the sizes above this many lines are also measured in parts")
+    parser.add_argument("--formats", default=",".join(FORMATS), help="what to measure, of " + ",".join(FORMATS))
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
+    formats = tuple(args.formats.split(","))
+    if set(formats) - set(FORMATS):
+        parser.error(f"--formats: one or more of {','.join(FORMATS)}")
     registry = TemplateRegistry([ROOT / "templates"])
     parted = TemplateRegistry([ROOT / "templates"], parts=PartsPolicy(args.parallel_lines, args.processes))
     started, load_before = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), load()
@@ -172,13 +194,15 @@ def main() -> None:
         for version in args.versions.split(","):
             bundle = registry.get("classic", version)
             for size in (int(s) for s in args.sizes.split(",")):
-                rows.append(measure(bundle, size, args.runs if size < 1000 else args.big_runs, Path(tmp)))
+                rows.append(measure(bundle, size, args.runs if size < 1000 else args.big_runs, Path(tmp),
+                                    formats=formats))
                 print(f"  measured classic {version}, {size} lines", file=sys.stderr)
                 in_parts = parted.get("classic", version)
-                if args.processes > 1 and in_parts.part_spans(document_of(size)):
+                if ("pdf" in formats or "facturx" in formats) and args.processes > 1 \
+                        and in_parts.part_spans(document_of(size)):
                     in_parts.render("pdf", document_of(args.parallel_lines + 1))  # start the processes
                     rows.append(measure(in_parts, size, args.runs if size < 1000 else args.big_runs, Path(tmp),
-                                        f"{version} in {args.processes} parts", naive=False))
+                                        f"{version} in {args.processes} parts", naive=False, formats=formats))
                     print(f"  measured classic {version}, {size} lines, in parts", file=sys.stderr)
     print(f"\n{started}, {machine()}, load average {load_before} before and {load()} after; "
           f"Python {sys.version.split()[0]}, WeasyPrint {weasyprint.__version__}; median of {args.runs} runs "

@@ -12,7 +12,12 @@ documents re-render byte for byte.
 
 Speed (issue 16): the template package is parsed once per process and each render works
 on a copy sharing the parts it only reads; docxtpl's XML patching and Jinja compilation
-of each part are kept; the saved package is rewritten (dated, cleaned) in one pass.
+of each part are kept. docxtpl's post-processing is done where it changes something only
+(resolve_listing on paragraphs with a tab or break, fix_tables' walk on tables whose grid
+it refits), the rendered body is parsed in place in the document element rather than
+moved into it, and python-docx's parts are zipped once, dated and cleaned. Each of these
+gives docxtpl's bytes (tests/integration/test_docx_engine.py, tests/unit/test_docx_postprocessing.py)
+and falls back to docxtpl's own code where it could not.
 """
 from __future__ import annotations
 
@@ -24,7 +29,12 @@ from io import BytesIO
 from typing import Any
 
 from docx import Document
+from docx.opc.pkgwriter import PackageWriter
+from docx.oxml.ns import nsmap
+from docx.oxml.parser import element_class_lookup
 from docxtpl import DocxTemplate
+from jinja2 import TemplateError
+from lxml import etree
 
 #: SHA-256 of the bundles rendered before the package cleaning: classic 1.0.0.
 LEGACY_PACKAGES = frozenset({"8d809fea720b36f9d36f97cc07d9461c2b4f6dea0d4ab94e1fb6dd52b92ccda2"})
@@ -66,6 +76,28 @@ class DocxEngine:
         self.legacy = bundle_sha256 in LEGACY_PACKAGES
         self._master: Any = None  # parsed at the first render: a broken DOCX fails there, named as the DOCX
         self.patched: dict[str, str] = {}
+        self._shell: tuple[str, str, dict] | None = None
+        self._shell_known = False
+
+    @property
+    def shell(self) -> tuple[str, str, dict] | None:
+        """The template's document element serialized before and after its body, and the
+        namespaces it declares: a rendered body parsed between them is in place (see
+        _Template.fix_tables). None when the document element holds more than its body or
+        declares a namespace twice or by default, where the body is moved in as docxtpl does."""
+        if not self._shell_known:
+            self._shell_known = True
+            root = copy.deepcopy(self.master.element)
+            namespaces = dict(root.nsmap)
+            body = root.find(WORD + "body")
+            if (len(root) == 1 and body is not None and root.text is None and body.tail is None
+                    and None not in namespaces and len(set(namespaces.values())) == len(namespaces)):
+                root.replace(body, etree.Element(WORD + "body"))
+                text = etree.tostring(root, encoding="unicode")
+                if text.count("<w:body/>") == 1:
+                    before, after = text.split("<w:body/>")
+                    self._shell = (before, after, namespaces)
+        return self._shell
 
     @property
     def master(self):
@@ -99,9 +131,21 @@ class DocxEngine:
             props.comments = props.category = props.content_status = props.identifier = ""
             props.version = ""
             props.last_printed = issued
-        out = BytesIO()
-        template.save(out)
-        return repack(out.getvalue(), issued.timetuple()[:6], clean=not self.legacy)
+        if template.pics_to_replace or template.crc_to_new_media or template.crc_to_new_embedded \
+                or template.zipname_to_replace:  # docxtpl's replacements (never asked here): its save
+            out = BytesIO()
+            template.save(out)
+            return repack(out.getvalue(), issued.timetuple()[:6], clean=not self.legacy)
+        # docxtpl's save is python-docx's (OpcPackage.save), zipped once with the dates and
+        # cleaning instead of zipped, unzipped and zipped again
+        package = template.docx.part.package
+        for part in package.parts:
+            part.before_marshal()
+        members: Any = _Members()  # what PackageWriter writes to: a PhysPkgWriter's write()
+        PackageWriter._write_content_types_stream(members, package.parts)
+        PackageWriter._write_pkg_rels(members, package.rels)
+        PackageWriter._write_parts(members, package.parts)
+        return write_package(members.members, issued.timetuple()[:6], clean=not self.legacy)
 
 
 class _Template(DocxTemplate):
@@ -111,6 +155,8 @@ class _Template(DocxTemplate):
         super().__init__(BytesIO(engine.template_bytes))
         self.docx = engine.copy()
         self._patched = engine.patched
+        self._engine = engine
+        self._drawings = True  # until fix_tables has seen the body
 
     def patch_xml(self, src_xml):
         patched = self._patched.get(src_xml)
@@ -119,6 +165,149 @@ class _Template(DocxTemplate):
             if len(self._patched) < MAX_KEPT:
                 self._patched[src_xml] = patched
         return patched
+
+    def render_xml_part(self, src_xml, part, context, jinja_env=None):
+        """docxtpl's: a line break put before each paragraph of the source (for Jinja's line
+        numbers), the source rendered, the breaks taken out, its escaped braces restored and
+        the listing resolved. The breaks are taken out with str.replace, not docxtpl's
+        regular expression with a replacement template per paragraph (14 000 in a 2000-line
+        body). A render that fails is done again by docxtpl, which raises with its context."""
+        if jinja_env is None:
+            return super().render_xml_part(src_xml, part, context, jinja_env)
+        source = PARAGRAPH_START.sub(r"\n<w:p\1", src_xml)
+        try:
+            self.current_rendering_part = part
+            xml = jinja_env.from_string(source).render(context)
+        except TemplateError:
+            return super().render_xml_part(src_xml, part, context, jinja_env)
+        # r"\n<w:p([ >])" -> r"<w:p\1": neither match can overlap or make the other
+        xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+        if "{" in xml or "}" in xml:  # each of them has one; a one-character search is the fast one
+            xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        return self.resolve_listing(xml)
+
+    def resolve_listing(self, xml):
+        """docxtpl's, on the paragraphs that have a tab, line or page break to resolve only:
+        its regular expressions leave any other paragraph as it is, and a rendered part
+        without any such character (the usual case: they come from the data) as it is."""
+        if not any(ch in xml for ch in LISTING_CHARS):
+            return xml
+        resolve = super().resolve_listing  # on one paragraph: the match it would have made
+
+        def paragraph(match):
+            text = match.group(0)
+            return resolve(text) if any(ch in text for ch in LISTING_CHARS) else text
+        return PARAGRAPH.sub(paragraph, xml)
+
+    def fix_tables(self, xml):
+        """docxtpl's: the body parsed, and each table's grid fitted to the cells of its rows
+        (its nested tables' rows included) when they outnumber or underfill it. Each table's
+        grid depends on that table alone, so docxtpl's walk over every row and cell runs only
+        on the tables that need it (TABLE_MAY_STAY, one XPath in C, and _spans_all tell the
+        others): the classic layout tables that hold nested ones, not the invoice lines'."""
+        self._drawings = "docPr" in xml  # any wp:docPr element is named so in the text
+        tree = self._in_place(xml)
+        if tree is None:
+            tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
+        ns = "{" + tree.nsmap["w"] + "}"
+        for table in tree.iter(ns + "tbl"):
+            grid = table.find(ns + "tblGrid")
+            if grid is not None:
+                columns = len(grid.findall(ns + "gridCol"))
+                if TABLE_MAY_STAY(table, columns=columns) and _spans_all(table, columns, ns):
+                    continue
+            # docxtpl's own fix on this table alone (its first table is itself); its grid
+            # then replaces this one (a table's rows and cells are left as they are)
+            fitted = super().fix_tables(etree.tostring(table, encoding="unicode", with_tail=False))
+            table.replace(grid, fitted.find(ns + "tblGrid"))
+        return tree
+
+    def _in_place(self, xml):
+        """The rendered body parsed inside a new document element like the template's, ready
+        to be the document part's element: docxtpl parses the body alone, then moves it into
+        the document, where lxml drops the body's namespace declarations that the document
+        element already makes and walks every node of the body to rebind it (a fifth of a
+        long DOCX's time). Parsed in place, the body holds the same elements, bound to the
+        same declarations, and serializes to the same bytes, when: the body declares only
+        what the document element declares (prefix and name alike, each once there), has no
+        attribute, nothing below it declares a namespace, and the whole parses without
+        recovery. Else None, and docxtpl's way."""
+        shell = self._engine.shell
+        end = xml.find(">")
+        if shell is None or not xml.startswith("<w:body") or end < 0 or xml[end - 1] == "/":
+            return None
+        before, after, namespaces = shell
+        try:
+            start = etree.fromstring(xml[:end + 1] + "</w:body>")
+        except etree.XMLSyntaxError:
+            return None
+        if (start.attrib or any(namespaces.get(prefix) != name for prefix, name in start.nsmap.items())
+                or xml.find("xmlns", end) >= 0):
+            return None
+        parser = etree.XMLParser()  # as docxtpl's but failing where it would recover
+        parser.set_element_class_lookup(element_class_lookup)  # python-docx's element classes
+        try:
+            # UTF-8 bytes (no declaration: UTF-8 is the default) parse faster than a str
+            document = etree.fromstring((before + "<w:body>" + xml[end + 1:] + after).encode(), parser=parser)
+        except etree.XMLSyntaxError:
+            return None
+        return document.find(WORD + "body")
+
+    def fix_docpr_ids(self, tree):
+        """docxtpl's: the drawings renumbered in document order; none to look for (a walk
+        over the whole body) when the rendered XML has no docPr. A body parsed in place has
+        python-docx's element classes, whose xpath takes no namespaces: lxml's is called."""
+        if not self._drawings:
+            return
+        if tree.getparent() is None:
+            return super().fix_docpr_ids(tree)
+        for drawing in etree.ElementBase.xpath(tree, "//wp:docPr", namespaces=nsmap):
+            self.docx_ids_index += 1
+            drawing.attrib["id"] = str(self.docx_ids_index)
+
+    def map_tree(self, tree):
+        """docxtpl's (the body moved into the document element), unless the body was parsed
+        in place: then its document element becomes the document part's."""
+        root = tree.getparent()
+        if root is None:
+            return super().map_tree(tree)
+        self.docx._element = self.docx.part._element = root
+
+
+WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+#: The characters docxtpl's resolve_listing turns into Word markup inside a paragraph's text
+#: (tab, new paragraph, line break, page break); its paragraphs, as it finds them.
+LISTING_CHARS = ("\t", "\a", "\n", "\f")
+PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
+PARAGRAPH_START = re.compile(r"<w:p([ >])")
+
+#: Tables whose grid docxtpl's fix_tables may leave as it is: one grid, no row (nested tables'
+#: rows included, as docxtpl counts them) with more cells than the grid has columns, and every
+#: span a plain number as int() reads it; _spans_all then looks for a row spanning the grid.
+TABLE_MAY_STAY = etree.XPath(
+    "count(w:tblGrid) = 1"
+    " and not(descendant::w:tr[count(w:tc) > $columns])"
+    " and not(descendant::w:gridSpan[not(@w:val) or string-length(@w:val) = 0 or string-length(@w:val) > 9"
+    "                                 or string-length(translate(@w:val, '0123456789', '')) > 0])",
+    namespaces={"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"})
+
+
+def _spans_all(table, columns: int, ns: str) -> bool:
+    """Some row of `table` spans `columns` columns, its cells counted as docxtpl counts them
+    (a cell spans its first properties' first gridSpan, else 1): else fix_tables narrows
+    the grid. Usually the first row does."""
+    if columns == 0:
+        return True
+    for row in table.iter(ns + "tr"):
+        spanned = 0
+        for cell in row.findall(ns + "tc"):
+            properties = cell.find(ns + "tcPr")
+            span = None if properties is None else properties.find(ns + "gridSpan")
+            spanned += 1 if span is None else int(span.get(ns + "val"))
+        if spanned >= columns:
+            return True
+    return False
 
 
 def _compiling_once(env):
@@ -151,12 +340,23 @@ def repack(data: bytes, date_time: tuple, clean: bool = True) -> bytes:
     """The package python-docx saved, rewritten once: every member dated `date_time` (zip
     dates start in 1980) and, with `clean`, without the template's thumbnail and with an
     app.xml that names only docsvc."""
+    with zipfile.ZipFile(BytesIO(data)) as source:
+        return write_package(((info.filename, source.read(info.filename), info.external_attr)
+                              for info in source.infolist()), date_time, clean)
+
+
+#: The mode python-docx's members get: ZipFile.writestr's for a member named by a string.
+MEMBER_ATTR = 0o600 << 16
+
+
+def write_package(members, date_time: tuple, clean: bool = True) -> bytes:
+    """The zip of `members` (name, bytes, external attributes), in their order, each dated
+    `date_time` and deflated; with `clean`, the template's thumbnail and its references
+    dropped and app.xml naming only docsvc."""
     date_time = max(tuple(date_time), (1980, 1, 1, 0, 0, 0))
     out = BytesIO()
-    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            name = info.filename
-            body = source.read(name)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, body, external_attr in members:
             if clean:
                 if name.startswith("docProps/thumbnail"):
                     continue
@@ -167,6 +367,17 @@ def repack(data: bytes, date_time: tuple, clean: bool = True) -> bytes:
                 elif name == "docProps/app.xml":
                     body = APP_XML
             stamped = zipfile.ZipInfo(name, date_time=date_time)
-            stamped.compress_type, stamped.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            stamped.compress_type, stamped.external_attr = zipfile.ZIP_DEFLATED, external_attr
             target.writestr(stamped, body)
     return out.getvalue()
+
+
+class _Members:
+    """What python-docx's PackageWriter writes, kept as (name, bytes, attributes) instead of
+    zipped: write_package zips it once, dated and cleaned."""
+
+    def __init__(self) -> None:
+        self.members: list[tuple[str, bytes, int]] = []
+
+    def write(self, pack_uri, blob) -> None:
+        self.members.append((pack_uri.membername, blob, MEMBER_ATTR))

@@ -10,8 +10,17 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import (
+    NumberPattern,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 from jinja2 import StrictUndefined, pass_context
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -27,12 +36,93 @@ def _decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+class NumberFormat:
+    """Babel's format_currency / format_decimal for one locale (and currency), with the
+    pattern, symbols and precision looked up once instead of on every call (issue 16: they
+    were half of a long DOCX's time). The digits are those of Babel's NumberPattern.apply,
+    step for step (same Decimal operations in the caller's context, same rounding, grouping
+    and trailing zeros), so the text is byte for byte Babel's; tests/unit/test_number_format.py
+    compares them over many values. A pattern this does not cover (scientific, significant
+    digits, percent scale, quoted text, the currency's long name) is left to Babel."""
+
+    def __init__(self, locale: str, currency: str | None = None):
+        self.locale, self.currency = locale, currency
+        parsed = Locale.parse(locale)
+        pattern: NumberPattern = (parsed.currency_formats["standard"] if currency is not None
+                                  else parsed.decimal_formats[None])
+        self.frac_prec = ((get_currency_precision(currency),) * 2 if currency else pattern.frac_prec)
+        self.min_int = pattern.int_prec[0]
+        self.grouping = pattern.grouping
+        self.group = get_group_symbol(parsed, numbering_system="latn")
+        self.decimal = get_decimal_symbol(parsed, numbering_system="latn")
+        symbol = get_currency_symbol(currency, parsed) if currency else ""
+        affixes = pattern.prefix + pattern.suffix
+        self.fast = (currency != "" and pattern.exp_prec is None and "@" not in pattern.pattern
+                     and pattern.scale == 0 and pattern.number_pattern != ""
+                     and not any("'" in text or "¤¤" in text or ("¤" in text and currency is None)
+                                 for text in affixes)
+                     and not any(ch in "'¤" for ch in symbol + self.group + self.decimal))
+        self.prefix = [text.replace("¤", symbol) for text in pattern.prefix]  # [positive, negative]
+        self.suffix = [text.replace("¤", symbol) for text in pattern.suffix]
+
+    def __call__(self, value: Decimal, decimal_quantization: bool = True) -> str:
+        if not self.fast or not value.is_finite():
+            if self.currency is None:
+                return format_decimal(value, locale=self.locale, decimal_quantization=decimal_quantization)
+            return format_currency(value, self.currency, locale=self.locale,
+                                   decimal_quantization=decimal_quantization)
+        # NumberPattern.apply: sign apart, magnitude normalized (its scaleb(0), for a pattern of
+        # scale 0, only rounds to the context's precision, which abs() does here)
+        negative = int(value.is_signed())
+        value = abs(value).normalize()
+        low, high = self.frac_prec
+        if not decimal_quantization:  # get_decimal_precision(value), value being normalized already
+            high = max(high, -value.as_tuple().exponent)  # type: ignore[operator]  # finite: an int
+        quantum = _QUANTA.get(high)
+        if quantum is None:
+            quantum = _QUANTA.setdefault(high, Decimal(10) ** (-high))  # babel get_decimal_quantum
+        whole, _, fraction = f"{value.quantize(quantum):f}".partition(".")
+        # _format_int: zero-padded to the minimum, grouped by the primary then secondary size
+        if len(whole) < self.min_int:
+            whole = "0" * (self.min_int - len(whole)) + whole
+        size, grouped = self.grouping[0], ""
+        while len(whole) > size:
+            grouped = self.group + whole[-size:] + grouped
+            whole = whole[:-size]
+            size = self.grouping[1]
+        # _format_frac: padded to the minimum, trailing zeros dropped down to it
+        fraction = fraction or "0"
+        if len(fraction) < low:
+            fraction += "0" * (low - len(fraction))
+        if high == 0 or (low == 0 and int(fraction) == 0):
+            fraction = ""
+        else:
+            fraction = self.decimal + (fraction[:low] + fraction[low:].rstrip("0"))
+        return self.prefix[negative] + whole + grouped + fraction + self.suffix[negative]
+
+
+_QUANTA: dict[int, Decimal] = {}
+ONE = Decimal(1)
+_FORMATS: dict[tuple[str, str | None], NumberFormat] = {}
+
+
+def number_format(locale: str, currency: str | None = None) -> NumberFormat:
+    """The NumberFormat of `locale` (a Babel identifier) for `currency`, or for plain
+    decimals without one; kept per process (a few locales and currencies)."""
+    key = (locale, currency)
+    found = _FORMATS.get(key)
+    if found is None:
+        found = _FORMATS[key] = NumberFormat(locale, currency)
+    return found
+
+
 @pass_context
 def money(ctx, value, currency: str | None = None) -> str:
     """1 234,56 € in French, €1,234.56 in English; the currency's own minor units."""
     if value is None:
         return ""
-    return format_currency(_decimal(value), currency or ctx["doc"]["currency"], locale=LOCALES[_lang(ctx)])
+    doc = ctx["doc"]
+    return number_format(LOCALES[doc["language"]], currency or doc["currency"])(_decimal(value))
 
 
 @pass_context
@@ -52,8 +142,8 @@ def number(ctx, value) -> str:
         return ""
     normal = _decimal(value).normalize()
     if normal == normal.to_integral():
-        normal = normal.quantize(Decimal(1))
-    return format_decimal(normal, locale=LOCALES[_lang(ctx)], decimal_quantization=False)
+        normal = normal.quantize(ONE)
+    return number_format(LOCALES[_lang(ctx)])(normal, decimal_quantization=False)
 
 
 @pass_context
@@ -110,8 +200,7 @@ def price(ctx, value, currency: str | None = None) -> str:
     normal = _decimal(value).normalize()
     if normal == normal.to_integral():
         normal = normal.quantize(Decimal(1))  # 1E+1 -> 10
-    text = format_currency(normal, currency or ctx["doc"]["currency"],
-                           locale=LOCALES[_lang(ctx)], decimal_quantization=False)
+    text = number_format(LOCALES[_lang(ctx)], currency or ctx["doc"]["currency"])(normal, decimal_quantization=False)
     return text.replace("-", MINUS).replace(" ", NBSP)
 
 
@@ -145,12 +234,20 @@ def grouped(value: str | None, kind: str = "auto") -> str:
     return NBSP.join(parts)
 
 
+PERCENT_AFTER_DIGIT = re.compile(r"(\d) %")
+NUMBER_SIGN = re.compile(r"\b(n°|no\.) ")
+
+
 def nobreak(text: str | None) -> str:
     """Keep "20 %", "n° 12" and "D-2026-0007" whole where they sit in running text."""
     if not text:
         return ""
-    text = re.sub(r"(\d) %", "\\1" + NBSP + "%", str(text))
-    return re.sub(r"\b(n°|no\.) ", "\\1" + NBSP, text)
+    text = str(text)
+    if " %" in text:  # what each pattern needs, looked for first: most texts have neither
+        text = PERCENT_AFTER_DIGIT.sub("\\1" + NBSP + "%", text)
+    if "n° " in text or "no. " in text:
+        text = NUMBER_SIGN.sub("\\1" + NBSP, text)
+    return text
 
 
 def registration(party: dict) -> str:
@@ -168,8 +265,28 @@ FILTERS = {"money": money, "amount": amount, "negative": negative, "grouped": gr
            "quantity": number, "percent": percent, "unit": unit, "mention": mention, "price": price}
 
 
+#: What an exact dict has as attributes (its methods and object's): `d.items` is the method.
+DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class DocumentEnvironment(SandboxedEnvironment):
+    """The sandbox, reading `line.net` from the render context's plain dicts without raising
+    and catching an AttributeError first (a long document does it tens of thousands of
+    times). For an exact dict and a name no dict has as an attribute, the sandbox's getattr
+    finds no attribute and returns obj[name]: this returns the same item; anything else
+    (a missing key, a dict method, another type) goes through the sandbox's own."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                pass
+        return super().getattr(obj, attribute)
+
+
 def make_environment(loader=None, autoescape: bool = True) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(loader=loader, autoescape=autoescape, undefined=StrictUndefined,
+    env = DocumentEnvironment(loader=loader, autoescape=autoescape, undefined=StrictUndefined,
                                trim_blocks=True, lstrip_blocks=True)
     env.filters.update(FILTERS)
     return env
