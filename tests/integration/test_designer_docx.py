@@ -36,7 +36,7 @@ PINNED = {
     "1.2.0": "4bc56ce34543f754c791ee9c86bea95a5b643f01bf82beaac73e5e50c8b09bcd",
     "1.3.0": "4bc56ce34543f754c791ee9c86bea95a5b643f01bf82beaac73e5e50c8b09bcd",  # a copy of 1.2.0's
     "1.5.0": "7fa5d4441e9d6d08c0bfb50b24eb7fdfa92e622e0ee412ac3fe9708dea81dade",  # 1.3.0's + the EN 16931 blocks
-    "1.7.0": "7fa5d4441e9d6d08c0bfb50b24eb7fdfa92e622e0ee412ac3fe9708dea81dade",  # a copy of 1.5.0's
+    "1.7.0": "b8daa2ab83bedc9f56bbcf6b2ffca8fc2a9acc634778e91afd2131f30e9cab22",  # 1.5.0's, lean (tools/lean_docx.py)
 }
 
 
@@ -188,3 +188,21 @@ def test_saving_the_example_in_libreoffice_keeps_every_tag_in_one_run(tmp_path):
     headers = repeated_headers(before["word/document.xml"])
     assert len(headers) == 12 and [h for h in headers if h[1] > 0] == [(10, 1), (14, 1)]
     assert repeated_headers(after["word/document.xml"]) == [h for h in headers if h[1] == 0]
+
+
+def test_classic_170s_docx_is_150s_without_the_styles_nothing_uses():
+    """tools/lean_docx.py made 1.7.0's DOCX from 1.5.0's: the same file it makes now; every
+    part but the styles, the relationships and the content types keeps its bytes; every
+    style a part names is still defined; the Word 2010 copy of the styles is gone."""
+    from tools.lean_docx import EFFECTS, lean, used_styles
+
+    older, shipped = SHIPPED / "1.5.0" / "document.docx", SHIPPED / "1.7.0" / "document.docx"
+    assert lean(older.read_bytes()) == shipped.read_bytes()
+    before, after = parts(older), parts(shipped)
+    changed = {"word/styles.xml", "word/_rels/document.xml.rels", "[Content_Types].xml"}
+    assert set(before) - set(after) == {EFFECTS} and set(after) <= set(before)
+    assert all(after[name] == before[name] for name in set(after) - changed)
+    defined = set(re.findall(rb'w:styleId="([^"]+)"', after["word/styles.xml"]))
+    assert {s.encode() for s in used_styles(after)} <= defined
+    assert len(after["word/styles.xml"]) < len(before["word/styles.xml"]) / 10  # 350 KB of styles to 18 KB
+    assert b"stylesWithEffects" not in after["word/_rels/document.xml.rels"] + after["[Content_Types].xml"]
