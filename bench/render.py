@@ -104,7 +104,7 @@ def load() -> str:
 
 
 def pdf_and_facturx(bundle, model, document) -> None:
-    """An issue's PDF + Factur-X: check the CII, lay out once, write both, embed."""
+    """An issue's PDF + Factur-X: check the CII, lay out and write the PDF once, embed."""
     xml, level = build_cii(model)
     failures = validate(xml, level, french_rules=True)
     assert not failures, failures
@@ -112,7 +112,7 @@ def pdf_and_facturx(bundle, model, document) -> None:
         bundle.render("pdf", document)
         pdf_a3 = bundle.render("facturx", document)
     else:
-        pages = Pages(("pdf", "facturx"))
+        pages = Pages()
         bundle.render("pdf", document, pages)
         pdf_a3 = bundle.render("facturx", document, pages)
     facturx.embed(pdf_a3, xml, level, model, "Facture")
