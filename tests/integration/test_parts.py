@@ -24,14 +24,11 @@ from docsvc.usecases.checking import einvoice, validate
 from docsvc.usecases.issuing import render_format
 from tests.conftest import ROOT, load_fixture
 from tests.integration.test_facturx_pdfa import differences, document_tree, former
+from tests.integration.test_originals import carried, flat
 from tests.originals import pdf_pages
 
 LINES = 90
 POLICY = PartsPolicy(min_lines=40, processes=2)
-
-
-def flat(text: str) -> str:
-    return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
 def ninety_lines() -> dict:
@@ -57,11 +54,6 @@ def parted():
 @pytest.fixture(scope="module")
 def pdf(parted, document) -> bytes:
     return parted.render("pdf", document)
-
-
-def carried(page: str, label: str) -> D | None:
-    found = re.search(label + r" +([\d ]+,\d\d) €", page)
-    return D(found.group(1).replace(" ", "").replace(",", ".")) if found else None
 
 
 def test_the_parts_are_the_halves_of_the_lines():
