@@ -126,10 +126,19 @@ class CheckDocument:
         self.max_lines = max_lines
 
     def __call__(self, raw: Any, sellers: set[str] | None = None) -> Validated:
+        return self.complete(raw, self.allowed(raw, sellers))
+
+    def allowed(self, raw: Any, sellers: set[str] | None = None) -> Validated:
+        """validate(), and the caller may act for the seller: what a retry needs before it
+        is answered with its original (IssueDocument), without the checks that follow."""
         validated = validate(raw, self.max_lines)
         seller = seller_key(validated.payload)
         if sellers is not None and seller not in sellers:
             raise Forbidden(f"This key can't act for seller {seller}.")
+        return validated
+
+    def complete(self, raw: Any, validated: Validated) -> Validated:
+        """The checks against the template, the archive and the e-invoicing rules."""
         # an unknown template or format, or text its fonts can't draw: refused here as at issue
         check_drawable(raw, bundle_for(self.templates, validated.payload))
         self.check_history(validated.payload)

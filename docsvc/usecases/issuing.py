@@ -107,16 +107,19 @@ class IssueDocument:
         self.on_render = on_render
 
     def __call__(self, raw: Any, sellers: set[str] | None = None) -> Issued:
-        validated = self.check(raw, sellers)
+        validated = self.check.allowed(raw, sellers)
         payload = validated.payload
-        bundle = bundle_for(self.templates, payload)
         doc_id = keys.document_id(seller_key(payload), payload.number)
         payload_sha = hashlib.sha256(canonical_json(raw)).hexdigest()
 
+        # a retry is answered with its original before the checks that cost (the archive
+        # lookups, the schematrons): they passed when the original was issued
         existing = resource_or_none(self.archive, doc_id)
         if existing is not None:
             self._index(existing)  # idempotent: heals a row lost to a crash after the resource was written
             return Issued(_same_payload(existing, payload_sha), False)
+        validated = self.check.complete(raw, validated)
+        bundle = bundle_for(self.templates, payload)
 
         quote = self._quote_of(payload)
         render_id = hashlib.sha256(f"{payload_sha}:{bundle.sha256}".encode()).hexdigest()[:16]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from docsvc.archive import keys
-from docsvc.errors import Conflict, DocumentNotFound, StorageUnavailable
+from docsvc.errors import Conflict, DocumentNotFound, Forbidden, StorageUnavailable
 from docsvc.rendering import TemplateRegistry
 from docsvc.usecases.checking import CheckDocument
 from docsvc.usecases.issuing import IssueDocument, canonical_json
@@ -132,3 +132,33 @@ def test_a_resource_written_by_a_concurrent_request_is_answered_as_a_retry(issue
     issued = issue(payload())
     assert issued.created is False and issued.resource["id"] == DOC_ID
     assert archive.writes.count(RESOURCE) == 1
+
+
+class CountingCheck(CheckDocument):
+    """CheckDocument that counts its costly part (archive lookups, fonts, schematrons)."""
+
+    def __init__(self, archive, templates):
+        super().__init__(archive, templates)
+        self.completed = 0
+
+    def complete(self, raw, validated):
+        self.completed += 1
+        return super().complete(raw, validated)
+
+
+def test_a_retry_is_answered_before_the_checks_that_cost(archive, templates):
+    check = CountingCheck(archive, templates)
+    issue = IssueDocument(archive, templates, check)
+    raw = payload(formats=["docx", "facturx"])  # with the e-invoice: the schematrons are the costly check
+    first = issue(raw)
+    assert first.created is True and check.completed == 1
+    again = issue(json.loads(json.dumps(raw)))
+    assert again.created is False and canonical_json(again.resource) == canonical_json(first.resource)
+    assert check.completed == 1
+    # another payload under the same number: refused as before, still without the costly checks
+    with pytest.raises(Conflict):
+        issue(payload(formats=["docx", "facturx"], notes=["Autre chose"]))
+    assert check.completed == 1
+    # and a key that can't act for the seller learns nothing of the original
+    with pytest.raises(Forbidden):
+        issue(raw, sellers={"000000000"})
