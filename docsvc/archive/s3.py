@@ -289,11 +289,15 @@ class S3Archive(Archive):
         however many pages (and unrelated keys sharing the prefix) come before it."""
         full = self.prefix + key
         oldest = None
-        pages = self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=full)
-        for page in pages:
-            for version in page.get("Versions", ()):
-                if version["Key"] == full:
-                    oldest = version["VersionId"]
+        self._fail_fast()
+        try:
+            pages = self.client.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=full)
+            for page in pages:
+                for version in page.get("Versions", ()):
+                    if version["Key"] == full:
+                        oldest = version["VersionId"]
+        except (ClientError, BotoCoreError) as exc:  # as for the object itself: S3 can't answer
+            raise self._unavailable(exc) from None
         return oldest
 
     def _write_failed(self, exc: ArchiveUnavailable) -> ArchiveUnavailable:

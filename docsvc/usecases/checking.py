@@ -129,18 +129,19 @@ class CheckDocument:
         return self.complete(raw, self.allowed(raw, sellers))
 
     def allowed(self, raw: Any, sellers: set[str] | None = None) -> Validated:
-        """validate(), and the caller may act for the seller: what a retry needs before it
-        is answered with its original (IssueDocument), without the checks that follow."""
+        """What the payload alone decides: validate(), the caller may act for the seller, the
+        template exists and can draw the text. A retry needs this much before it is answered
+        with its original (IssueDocument), not the checks that follow."""
         validated = validate(raw, self.max_lines)
         seller = seller_key(validated.payload)
         if sellers is not None and seller not in sellers:
             raise Forbidden(f"This key can't act for seller {seller}.")
+        # an unknown template or format, or text its fonts can't draw: refused here as at issue
+        check_drawable(raw, bundle_for(self.templates, validated.payload))
         return validated
 
     def complete(self, raw: Any, validated: Validated) -> Validated:
-        """The checks against the template, the archive and the e-invoicing rules."""
-        # an unknown template or format, or text its fonts can't draw: refused here as at issue
-        check_drawable(raw, bundle_for(self.templates, validated.payload))
+        """The checks against archived originals and the e-invoicing rules (the schematrons)."""
         self.check_history(validated.payload)
         self.check_cycle_complete(validated.payload)
         if "facturx" in validated.payload.formats:

@@ -135,7 +135,7 @@ def test_a_resource_written_by_a_concurrent_request_is_answered_as_a_retry(issue
 
 
 class CountingCheck(CheckDocument):
-    """CheckDocument that counts its costly part (archive lookups, fonts, schematrons)."""
+    """CheckDocument that counts its costly part (archive lookups, schematrons)."""
 
     def __init__(self, archive, templates):
         super().__init__(archive, templates)
