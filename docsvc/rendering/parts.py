@@ -32,6 +32,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,7 +56,7 @@ class PartsPolicy:
     def parts_for(self, lines: int) -> list[tuple[int, int]]:
         """[start, stop) of each part's lines: as many parts as processes, the same number
         of lines each (the first has the head, the last the closing figures, about equal).
-        None in a daemonic process, which may not start any."""
+        No parts in a daemonic process, which may not start any."""
         if self.processes <= 1 or lines <= self.min_lines or multiprocessing.current_process().daemon:
             return []
         count = self.processes
@@ -89,6 +90,14 @@ def _pool(processes: int) -> ProcessPoolExecutor:
         return _POOL
 
 
+def _drop(pool: ProcessPoolExecutor) -> None:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is pool:
+            _POOL = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 @atexit.register
 def _stop_pool() -> None:
     if _POOL is not None:
@@ -115,11 +124,18 @@ def _lay_out_part(path: str, sha256: str, document: dict, part: dict, variants: 
 
 def lay_out_in_parts(bundle: Bundle, document: dict, spans: list[tuple[int, int]], variants: tuple[str | None, ...],
                      processes: int) -> list[bytes]:
-    """The document in each variant, its parts laid out in parallel, numbered afterwards."""
+    """The document in each variant, its parts laid out in parallel, numbered afterwards.
+    If a worker process died (killed, out of memory), the pool is dropped for a new one
+    next time and this document is laid out whole, here: it is issued all the same."""
     pool = _pool(processes)
-    futures = [pool.submit(_lay_out_part, str(bundle.path), bundle.sha256, document, part_context(i, spans),
-                           variants) for i in range(len(spans))]
-    results = [future.result() for future in futures]
+    try:
+        futures = [pool.submit(_lay_out_part, str(bundle.path), bundle.sha256, document, part_context(i, spans),
+                               variants) for i in range(len(spans))]
+        results = [future.result() for future in futures]
+    except BrokenProcessPool:
+        _drop(pool)
+        whole = bundle.lay_out(document)
+        return [bundle.write(whole, variant) for variant in variants]
     total = sum(pages for _, pages in results)
     numbers = bundle.lay_out(document, numbers=total)
     assert len(numbers.pages) == total, "the numbers template lays out one page per page"

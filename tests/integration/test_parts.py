@@ -143,3 +143,24 @@ def test_without_parts_the_same_document_reads_the_same(document, pdf):
     assert one.count("4 095,00 €") == two.count("4 095,00 €") == 2
     assert one.count("4 914,00 €") == two.count("4 914,00 €") == 2
     assert re.findall(r"Article numéro \d+", one) == re.findall(r"Article numéro \d+", two)
+
+
+def test_a_dead_worker_process_costs_the_parallelism_of_one_document_not_the_document(parted, document, pdf):
+    """A worker process killed (out of memory, by an operator): that document is laid out
+    whole and still issued; the next one gets a new pool and its parts again."""
+    import os
+    import signal
+
+    from docsvc.rendering import parts
+
+    pool = parts._pool(POLICY.processes)
+    for process in list(pool._processes.values()):  # what the kernel's OOM killer would do
+        os.kill(process.pid, signal.SIGKILL)
+    whole = parted.render("pdf", document)
+    assert whole != pdf  # laid out in one piece: no part boundary, numbered by WeasyPrint itself
+    pages = pdf_pages(whole, layout=True, clean=flat)
+    assert [re.search(r"Page (\d+) / (\d+)", p).groups() for p in pages] == [
+        (str(n), str(len(pages))) for n in range(1, len(pages) + 1)]
+    assert re.findall(r"Article numéro (\d+)", "\n".join(pages)) == [str(i) for i in range(1, LINES + 1)]
+    assert parts._POOL is not pool
+    assert parted.render("pdf", document) == pdf  # a new pool: in parts, the same bytes as before
