@@ -1,6 +1,7 @@
 """HTML to PDF through WeasyPrint, fetching nothing but the bundle's own assets."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +19,8 @@ from .errors import AssetRefused
 #: Base URL of every bundle: relative URLs resolve under it, and nothing is ever fetched
 #: from this (reserved, unresolvable) host: the fetcher below serves it from disk.
 BUNDLE_BASE = "https://bundle.invalid/"
+#: a template with a closing block (see PdfEngine.layout_carried): only then is it measured
+CLOSING = re.compile(r'class="(?:[^"]*\s)?closing[\s"]')
 
 
 class BundleFetcher(URLFetcher):
@@ -98,7 +101,7 @@ class PdfEngine:
         """
         html = html_for({}, False)
         document = self._layout(html)
-        height = _closing_height(document)
+        height = _closing_height(document) if CLOSING.search(html) else None
         split = height is not None and height > document.pages[0]._page_box.height * 0.97
         if split:
             document = self._layout(html_for({}, True))
@@ -216,20 +219,30 @@ def _plan(document, rows: list[_Row], split: bool = False) -> list[str]:
 
 def _closing_height(document) -> float | None:
     """Height of the block kept with the closing figures, on the page where it starts, and
-    of the table rows of class `k` kept with it from outside it (classic 1.7.0)."""
-    block, kept, seen = None, 0.0, set()
-    for page in document.pages:
-        if block is not None:  # the kept rows come before the block, on its page or the one before
+    of the table rows of class `k` kept with it from outside it (classic 1.7.0).
+
+    The block ends the document: the pages are searched from the last one back to where it
+    starts, and only that page and the one before (the kept rows) are measured."""
+    pages = document.pages
+    start = None
+    for index in range(len(pages) - 1, -1, -1):
+        if any(_is_closing(box) for box, _ in _boxes(pages[index]._page_box)):
+            start = index
+        elif start is not None:
             break
-        for box, _ in _boxes(page._page_box):
+    if start is None:
+        return None
+    block, kept, seen = 0.0, 0.0, set()
+    for index in (start - 1, start):
+        for box, _ in _boxes(pages[index]._page_box) if index >= 0 else ():
             element = getattr(box, "element", None)
-            if block is None and _is_closing(box):
+            if index == start and not block and _is_closing(box):
                 block = box.margin_height()
             elif (getattr(box, "element_tag", None) == "tr" and element is not None and element not in seen
                   and "k" in (element.get("class") or "").split()):
                 seen.add(element)
                 kept += box.margin_height()
-    return None if block is None else block + kept
+    return block + kept
 
 
 def _check(rows: list[_Row], carried: dict[str, int], breaks: list[str], order: list[str]) -> list[str] | None:
