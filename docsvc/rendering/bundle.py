@@ -137,11 +137,7 @@ class Bundle:
             with _RENDERING, fewer_collections():
                 assert self._pdf is not None, "supports() said it renders PDF"
                 spans = self.part_spans(document)
-                if spans:
-                    assert self.parts is not None, "part_spans() found parts"
-                    (data,) = lay_out_in_parts(self, document, spans, (None,), self.parts.processes)
-                else:
-                    data = self.write(self.lay_out(document), None)
+                data = lay_out_in_parts(self, document, spans) if spans else self.write(self.lay_out(document), None)
             if pages is not None:
                 pages.pdf = data
             return data

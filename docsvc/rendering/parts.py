@@ -107,9 +107,8 @@ def _stop_pool() -> None:
 _BUNDLES: dict[tuple[str, str], Bundle] = {}
 
 
-def _lay_out_part(path: str, sha256: str, document: dict, part: dict, variants: tuple[str | None, ...]
-                  ) -> tuple[list[bytes], int]:
-    """In a worker process: one part, written in each variant; and its number of pages."""
+def _lay_out_part(path: str, sha256: str, document: dict, part: dict, variant: str | None) -> tuple[bytes, int]:
+    """In a worker process: one part, written; and its number of pages."""
     from .bundle import Bundle, fewer_collections
 
     bundle = _BUNDLES.get((path, sha256))
@@ -119,28 +118,27 @@ def _lay_out_part(path: str, sha256: str, document: dict, part: dict, variants: 
             raise RuntimeError(f"template at {path} changed while it rendered")
     with fewer_collections():
         laid_out = bundle.lay_out(document, part=part)
-        return [bundle.write(laid_out, variant) for variant in variants], len(laid_out.pages)
+        return bundle.write(laid_out, variant), len(laid_out.pages)
 
 
-def lay_out_in_parts(bundle: Bundle, document: dict, spans: list[tuple[int, int]], variants: tuple[str | None, ...],
-                     processes: int) -> list[bytes]:
-    """The document in each variant, its parts laid out in parallel, numbered afterwards.
+def lay_out_in_parts(bundle: Bundle, document: dict, spans: list[tuple[int, int]], variant: str | None = None) -> bytes:
+    """The document (the PDF, or another of WeasyPrint's variants), its parts laid out in
+    parallel in the bundle's PartsPolicy processes, numbered afterwards.
     If a worker process died (killed, out of memory), the pool is dropped for a new one
     next time and this document is laid out whole, here: it is issued all the same."""
-    pool = _pool(processes)
+    assert bundle.parts is not None, "a bundle laid out in parts has a PartsPolicy"
+    pool = _pool(bundle.parts.processes)
     try:
         futures = [pool.submit(_lay_out_part, str(bundle.path), bundle.sha256, document, part_context(i, spans),
-                               variants) for i in range(len(spans))]
+                               variant) for i in range(len(spans))]
         results = [future.result() for future in futures]
     except BrokenProcessPool:
         _drop(pool)
-        whole = bundle.lay_out(document)
-        return [bundle.write(whole, variant) for variant in variants]
+        return bundle.write(bundle.lay_out(document), variant)
     total = sum(pages for _, pages in results)
     numbers = bundle.lay_out(document, numbers=total)
     assert len(numbers.pages) == total, "the numbers template lays out one page per page"
-    return [assemble([written[v] for written, _ in results], bundle.write(numbers, variant))
-            for v, variant in enumerate(variants)]
+    return assemble([written for written, _ in results], bundle.write(numbers, variant))
 
 
 def _stamp(page: pikepdf.Page, stamp: pikepdf.Page, number: int) -> None:

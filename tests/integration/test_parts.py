@@ -129,7 +129,7 @@ def test_the_facturx_of_a_parted_invoice_is_pdfa3b_and_holds_what_the_former_pat
         (str(n), str(len(numbers))) for n in range(1, len(numbers) + 1)]
     # the former path: the parts written as PDF/A-3b (page numbers included), then the factur-x package
     plain = as_plain(validated.document)
-    (pdf_a3,) = lay_out_in_parts(parted, plain, parted.part_spans(plain), ("pdf/a-3b",), POLICY.processes)
+    pdf_a3 = lay_out_in_parts(parted, plain, parted.part_spans(plain), "pdf/a-3b")
     assert differences(document_tree(former(parted, validated, pdf_a3)), document_tree(made)) == []
 
 
