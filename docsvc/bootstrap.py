@@ -91,7 +91,7 @@ def bootstrap(settings: Settings, archive: Archive | None = None) -> Services:
         settings=settings, archive=timed, templates=registry, index=index, metrics=metrics,
         keys=KeyStore(timed, settings.admin_token), audit=AuditLog(timed, settings.audit_segment_seconds),
         check=check,
-        issue=IssueDocument(timed, registry, check, settings.retention_years, index_resource, metrics.rendered),
+        issue=IssueDocument(timed, check, settings.retention_years, index_resource, metrics.rendered),
         render=RenderDocument(registry, settings.max_lines),
         fetch=FetchDocument(timed), verify=VerifyDocument(timed), index_quotes=IndexQuotes(timed),
         fixtures=fixtures, catalogue=TemplateCatalogue(registry),

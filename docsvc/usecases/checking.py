@@ -126,19 +126,22 @@ class CheckDocument:
         self.max_lines = max_lines
 
     def __call__(self, raw: Any, sellers: set[str] | None = None) -> Validated:
-        return self.complete(raw, self.allowed(raw, sellers))
+        validated, _ = self.allowed(raw, sellers)
+        return self.complete(raw, validated)
 
-    def allowed(self, raw: Any, sellers: set[str] | None = None) -> Validated:
+    def allowed(self, raw: Any, sellers: set[str] | None = None) -> tuple[Validated, Bundle]:
         """What the payload alone decides: validate(), the caller may act for the seller, the
-        template exists and can draw the text. A retry needs this much before it is answered
-        with its original (IssueDocument), not the checks that follow."""
+        template exists and can draw the text; with the template version it resolved to, for
+        the issue to render with that very version. A retry needs this much before it is
+        answered with its original (IssueDocument), not the checks that follow."""
         validated = validate(raw, self.max_lines)
         seller = seller_key(validated.payload)
         if sellers is not None and seller not in sellers:
             raise Forbidden(f"This key can't act for seller {seller}.")
         # an unknown template or format, or text its fonts can't draw: refused here as at issue
-        check_drawable(raw, bundle_for(self.templates, validated.payload))
-        return validated
+        bundle = bundle_for(self.templates, validated.payload)
+        check_drawable(raw, bundle)
+        return validated, bundle
 
     def complete(self, raw: Any, validated: Validated) -> Validated:
         """The checks against archived originals and the e-invoicing rules (the schematrons)."""

@@ -97,17 +97,17 @@ class IssueDocument:
     """Validate, render and archive once. A retry of the same payload finds the original
     (created False); another payload under the same number is a Conflict."""
 
-    def __init__(self, archive: Archive, templates: TemplateRegistry, check: CheckDocument,
-                 retention_years: int = 10, index: IndexResource | None = None, on_render: OnRender | None = None):
+    def __init__(self, archive: Archive, check: CheckDocument, retention_years: int = 10,
+                 index: IndexResource | None = None, on_render: OnRender | None = None):
         self.archive = archive
-        self.templates = templates
-        self.check = check
+        self.check = check  # resolves the template version too
         self.retention_years = retention_years
         self.index = index
         self.on_render = on_render
 
     def __call__(self, raw: Any, sellers: set[str] | None = None) -> Issued:
-        validated = self.check.allowed(raw, sellers)
+        # the template version is resolved once: the one the text was checked against renders it
+        validated, bundle = self.check.allowed(raw, sellers)
         payload = validated.payload
         doc_id = keys.document_id(seller_key(payload), payload.number)
         payload_sha = hashlib.sha256(canonical_json(raw)).hexdigest()
@@ -119,7 +119,6 @@ class IssueDocument:
             self._index(existing)  # idempotent: heals a row lost to a crash after the resource was written
             return Issued(_same_payload(existing, payload_sha), False)
         validated = self.check.complete(raw, validated)
-        bundle = bundle_for(self.templates, payload)
 
         quote = self._quote_of(payload)
         render_id = hashlib.sha256(f"{payload_sha}:{bundle.sha256}".encode()).hexdigest()[:16]

@@ -70,7 +70,7 @@ def test_issuing_pdf_and_facturx_lays_the_document_out_once(templates, layouts, 
     layouts.clear()
 
     archive = InMemoryArchive()
-    issued = IssueDocument(archive, templates, CheckDocument(archive, templates))(raw)
+    issued = IssueDocument(archive, CheckDocument(archive, templates))(raw)
     assert layouts.count(1) == pdf_layouts  # issued together: laid out once
     assert layouts.count("write") == 1  # and written once, the Factur-X made from the PDF's bytes
     if lines == 5:

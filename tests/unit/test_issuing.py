@@ -39,7 +39,7 @@ def indexed():
 
 @pytest.fixture
 def issue(archive, templates, indexed):
-    return IssueDocument(archive, templates, CheckDocument(archive, templates), retention_years=10,
+    return IssueDocument(archive, CheckDocument(archive, templates), retention_years=10,
                          index=indexed.append)
 
 
@@ -120,7 +120,7 @@ def test_an_unreachable_archive_is_storage_unavailable_and_leaves_nothing(issue,
 def test_a_resource_written_by_a_concurrent_request_is_answered_as_a_retry(issue, archive, templates):
     """Two workers issue the same payload at once: the one whose resource write loses the race
     answers with the winner's resource, created False."""
-    winner = IssueDocument(archive, templates, CheckDocument(archive, templates))
+    winner = IssueDocument(archive, CheckDocument(archive, templates))
 
     def race(key):
         if key.endswith("resource.json") and key not in archive.objects:
@@ -148,7 +148,7 @@ class CountingCheck(CheckDocument):
 
 def test_a_retry_is_answered_before_the_checks_that_cost(archive, templates):
     check = CountingCheck(archive, templates)
-    issue = IssueDocument(archive, templates, check)
+    issue = IssueDocument(archive, check)
     raw = payload(formats=["docx", "facturx"])  # with the e-invoice: the schematrons are the costly check
     first = issue(raw)
     assert first.created is True and check.completed == 1
