@@ -116,6 +116,12 @@ def number_format(locale: str, currency: str | None = None) -> NumberFormat:
     return found
 
 
+def _as_given(value) -> Decimal:
+    """A figure with the decimals it was given and no more: 12.50 -> 12.5, 1E+1 -> 10."""
+    normal = _decimal(value).normalize()
+    return normal.quantize(ONE) if normal == normal.to_integral() else normal
+
+
 @pass_context
 def money(ctx, value, currency: str | None = None) -> str:
     """1 234,56 € in French, €1,234.56 in English; the currency's own minor units."""
@@ -140,10 +146,7 @@ def number(ctx, value) -> str:
     """A quantity or a rate as given, without trailing zeros: 12,5 ; 1 ; 0,3333."""
     if value is None:
         return ""
-    normal = _decimal(value).normalize()
-    if normal == normal.to_integral():
-        normal = normal.quantize(ONE)
-    return number_format(LOCALES[_lang(ctx)])(normal, decimal_quantization=False)
+    return number_format(LOCALES[_lang(ctx)])(_as_given(value), decimal_quantization=False)
 
 
 @pass_context
@@ -197,10 +200,8 @@ def price(ctx, value, currency: str | None = None) -> str:
     "0,00101 €", 12.5 -> "12,50 €" (EN 16931 prices are not rounded to the cent)."""
     if value is None:
         return ""
-    normal = _decimal(value).normalize()
-    if normal == normal.to_integral():
-        normal = normal.quantize(Decimal(1))  # 1E+1 -> 10
-    text = number_format(LOCALES[_lang(ctx)], currency or ctx["doc"]["currency"])(normal, decimal_quantization=False)
+    text = number_format(LOCALES[_lang(ctx)], currency or ctx["doc"]["currency"])(_as_given(value),
+                                                                               decimal_quantization=False)
     return text.replace("-", MINUS).replace(" ", NBSP)
 
 
