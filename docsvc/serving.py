@@ -16,11 +16,12 @@ No request outlives DOCSVC_REQUEST_TIMEOUT without an answer (`RequestDeadline`)
 application runs in a thread of its own and the worker's thread waits for it at most that
 long, then answers 503 problem+json with Retry-After. The application thread goes on to
 the end, so an issue it had started is completed (files, then resource): a retry finds the
-original; an identical POST /v1/documents arriving meanwhile waits for that same run
-instead of starting another. A worker that stops (recycled, max_requests) first lets such
-runs finish. If gunicorn's arbiter still aborts a worker (WORKER_TIMEOUT, its loop starved),
-requests in flight get 503 problem+json too, never gunicorn's HTML page, and a retry
-completes what the killed run left (IssueDocument reuses the files already written).
+original, or, arriving meanwhile, runs on its own and ends with the same original (the
+archive is write-once and IssueDocument reuses files already written). A worker that
+stops (recycled, max_requests) first lets such runs finish. If gunicorn's arbiter still
+aborts a worker (WORKER_TIMEOUT, its loop starved), requests in flight get 503
+problem+json too, never gunicorn's HTML page, and a retry completes what the killed run
+left.
 """
 from __future__ import annotations
 
