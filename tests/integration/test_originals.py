@@ -321,6 +321,17 @@ def test_cycle_pages_keep_the_closing_block_and_repeat_the_header(bundle, name):
             assert value in sums and carried(pages[n + 1], "Report") == value
 
 
+def test_a_caption_never_ends_a_page_without_its_table(bundle):
+    """deposit_invoice_2: its deposit lines go with the closing figures onto page 2, under
+    their caption ("ACOMPTE"), never left alone at the foot of page 1."""
+    pages, _, _ = render(bundle, load_fixture("deposit_invoice_2"))
+    for page in pages:
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        for i, line in enumerate(lines):
+            if line == "ACOMPTE":
+                assert any(later.startswith("Désignation") for later in lines[i + 1:]), page
+
+
 def test_legal_mentions_are_readable_in_print(bundle):
     css = (bundle.path / "style.css").read_text()
     sizes = [float(s) for s in re.findall(r"font-size: ([\d.]+)pt", css)]
