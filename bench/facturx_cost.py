@@ -4,24 +4,23 @@ An issue with PDF and Factur-X lays the pages out and writes the PDF once (issue
 Factur-X then adds: the CII XML, its checks (XSD, EN 16931 schematron, French CTC
 schematron), and one pikepdf pass that makes the PDF's bytes PDF/A-3b and embeds the XML
 (`einvoice.facturx.embed`). The table gives each step beside the layout and the PDF
-write, then the whole issue path (check + render_format of pdf, facturx and xml with one
-`Pages`) against the PDF alone, then what the former path cost for the same document
-(the pages written again as PDF/A-3b, the factur-x package's writer), and whether the
-schematrons overlap the layout when run in a thread (saxonche holds the GIL, so no) or in
-a child process (a prototype here, not in the service).
+write, then the whole issue path (the CII checked in the rules' process while
+render_format does pdf, facturx and xml with one `Pages`, as IssueDocument does; and with
+DOCSVC_RULES_PROCESS=0, checked first in this process) against the PDF alone, then what
+the former path cost for the same document (the pages written again as PDF/A-3b, the
+factur-x package's writer), and whether the schematrons overlap the layout when run in a
+thread (saxonche holds the GIL, so no) or in the rules' process (einvoice/rules_process.py).
 
 Usage: python bench/facturx_cost.py [--lines 10] [--version 1.0.0] [--runs 15]
 """
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import statistics
 import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,11 +32,11 @@ from bench.render import FACTURX_GOAL_MS, load, machine, payload  # noqa: E402
 from docsvc.billing.model import as_plain  # noqa: E402
 from docsvc.einvoice import facturx  # noqa: E402
 from docsvc.einvoice.cii import build_cii  # noqa: E402
+from docsvc.einvoice.rules_process import RulesCheck  # noqa: E402
 from docsvc.einvoice.validate import check_schematron, check_xsd  # noqa: E402
-from docsvc.einvoice.validate import validate as validate_cii  # noqa: E402
 from docsvc.rendering import TemplateRegistry  # noqa: E402
 from docsvc.rendering.bundle import Pages  # noqa: E402
-from docsvc.usecases.checking import bundle_for, einvoice, validate  # noqa: E402
+from docsvc.usecases.checking import bundle_for, confirm_einvoice, einvoice_check, validate  # noqa: E402
 from docsvc.usecases.issuing import render_format  # noqa: E402
 
 
@@ -51,10 +50,6 @@ def medians(fn: Callable[[], object], runs: int) -> tuple[float, float]:
         wall.append((time.perf_counter() - w) * 1000)
         cpu.append((time.process_time() - c) * 1000)
     return statistics.median(wall), statistics.median(cpu)
-
-
-def warm_child(xml: bytes, level: str) -> None:
-    validate_cii(xml, level, french_rules=True)  # compiles both stylesheets in the child, once
 
 
 def main() -> None:
@@ -81,13 +76,17 @@ def main() -> None:
     title = bundle.labels[model.language]["titles"][model.type.value]
     pdf_a3 = engine.write(laid_out, "pdf/a-3b")
 
-    def issue(formats: list[str]) -> None:
-        """What IssueDocument does for these formats, bar the archive."""
+    def issue(formats: list[str], rules_process: bool = True) -> None:
+        """What IssueDocument does for these formats, bar the archive: the CII's rules checked
+        in their own process while the formats are rendered (or first, in this process)."""
+        check = None
         if "facturx" in formats:
-            validated.einvoice = einvoice(validated)
+            validated.einvoice, check = einvoice_check(validated, rules_process)
         pages = Pages()
         for fmt in formats + (["xml"] if "facturx" in formats else []):
             render_format(bundle, fmt, validated, document, None, pages)
+        if check is not None:
+            confirm_einvoice(check)
 
     def schematrons() -> None:
         check_schematron(xml, level)
@@ -99,15 +98,10 @@ def main() -> None:
         engine.layout_carried(html_for)
         thread.join()
 
-    # a prototype only (not what the service does): the checks in a child process of their own
-    child = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=warm_child,
-                                initargs=(xml, level))
-    child.submit(warm_child, xml, level).result()
-
     def beside_in_a_child() -> None:
-        checked = child.submit(validate_cii, xml, level, True)
+        checked = RulesCheck(xml, level, True, separate=True)  # what the service does (rules_process.py)
         engine.layout_carried(html_for)
-        assert checked.result() == []
+        assert checked.failures() == []
 
     steps: list[tuple[str, str, Callable[[], object]]] = [
         ("PDF", "layout (HTML + WeasyPrint layout, once per document)", lambda: engine.layout_carried(html_for)),
@@ -121,7 +115,10 @@ def main() -> None:
     ]
     totals: list[tuple[str, str, Callable[[], object]]] = [
         ("issue", "PDF: render_format", lambda: issue(["pdf"])),
-        ("issue", "PDF + Factur-X: check the CII, render_format pdf, facturx, xml", lambda: issue(["pdf", "facturx"])),
+        ("issue", "PDF + Factur-X: the CII checked in the rules' process while pdf, facturx, xml are rendered",
+         lambda: issue(["pdf", "facturx"])),
+        ("issue", "PDF + Factur-X, the CII checked first in this process (DOCSVC_RULES_PROCESS=0)",
+         lambda: issue(["pdf", "facturx"], rules_process=False)),
     ]
     former: list[tuple[str, str, Callable[[], object]]] = [
         ("former", "the same pages written again as PDF/A-3b", lambda: engine.write(laid_out, "pdf/a-3b")),
@@ -131,8 +128,8 @@ def main() -> None:
     overlap: list[tuple[str, str, Callable[[], object]]] = [
         ("thread?", "layout, then both schematrons", lambda: (engine.layout_carried(html_for), schematrons())),
         ("thread?", "layout with both schematrons in a thread beside it", beside_the_layout),
-        ("thread?", "layout with XSD + both schematrons in a child process beside it (prototype; "
-         "the child's CPU is not in the CPU column)", beside_in_a_child),
+        ("thread?", "layout with XSD + both schematrons in the rules' process beside it (the child's "
+         "CPU is not in the CPU column)", beside_in_a_child),
     ]
     print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine()}, load average {load()}; classic "
           f"{args.version}, {args.lines} lines, {len(laid_out.pages)} page(s), median of {args.runs} runs\n")
@@ -146,10 +143,11 @@ def main() -> None:
             added = [added[0] + wall, added[1] + cpu]
         print(f"| {part} | {step} | {wall:.1f} | {cpu:.1f} |")
     print(f"| Factur-X | **added to the PDF, sum of the steps** | **{added[0]:.0f}** | **{added[1]:.0f}** |")
-    (pdf_wall, pdf_cpu), (both_wall, both_cpu) = (measured[step] for _, step, _ in totals)
+    (pdf_wall, pdf_cpu), (both_wall, both_cpu), (first_wall, first_cpu) = (measured[step] for _, step, _ in totals)
     print(f"| issue | **added to the PDF, PDF + Factur-X minus PDF** | **{both_wall - pdf_wall:.0f}** | "
           f"**{both_cpu - pdf_cpu:.0f}** |")
-    child.shutdown()
+    print(f"| issue | added to the PDF with DOCSVC_RULES_PROCESS=0 | {first_wall - pdf_wall:.0f} | "
+          f"{first_cpu - pdf_cpu:.0f} |")
     print(f"\nload average after: {load()}; issue 16's goal: Factur-X adds at most {FACTURX_GOAL_MS} ms "
           "to a one-page PDF")
 

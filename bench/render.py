@@ -3,8 +3,10 @@
 For invoices of 10, 200 and 2000 lines and each classic version, the median time of:
 - PDF: `Bundle.render("pdf")` (compiled once, fonts and CSS reused, carried subtotals);
 - PDF + Factur-X: what an issue with both formats costs: the CII XML built and checked
-  (XSD, EN 16931 and French CTC schematrons), one layout written once as PDF, made PDF/A-3b,
-  the XML embedded; the "Factur-X adds" column is that minus PDF;
+  (XSD, EN 16931 and French CTC schematrons) in the rules' process while one layout is
+  written once as PDF (as `docsvc serve` does; --rules-in-worker checks them first, in this
+  process, as DOCSVC_RULES_PROCESS=0 does), made PDF/A-3b, the XML embedded; the
+  "Factur-X adds" column is that minus PDF;
 - DOCX: `Bundle.render("docx")`;
 - naive warm: `weasyprint.HTML(string=...).write_pdf()` of the same HTML (stylesheet
   inlined) in this process, after a warm-up: the fair baseline;
@@ -23,6 +25,7 @@ parts, which are the PDF's, left out).
 
 Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--big-runs 2] [--versions 1.0.0,1.5.0,1.7.0]
                               [--processes 2] [--parallel-lines 500] [--formats pdf,facturx,docx,naive]
+                              [--rules-in-worker]
 """
 from __future__ import annotations
 
@@ -57,6 +60,10 @@ try:
     from docsvc.rendering.bundle import Pages  # noqa: E402
 except ImportError:  # a checkout from before issue 16 (for a before/after): each format lays out
     Pages = None  # type: ignore[assignment,misc]
+try:
+    from docsvc.einvoice.rules_process import RulesCheck  # noqa: E402
+except ImportError:  # a checkout from before the rules' own process
+    RulesCheck = None  # type: ignore[assignment,misc]
 from docsvc.schemas.payload import load_payload  # noqa: E402
 
 NAIVE = """
@@ -103,11 +110,19 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+#: set by --rules-in-worker: the schematrons checked in this process, before the layout
+RULES_IN_WORKER = False
+
+
 def pdf_and_facturx(bundle, model, document) -> None:
-    """An issue's PDF + Factur-X: check the CII, lay out and write the PDF once, embed."""
+    """An issue's PDF + Factur-X: the CII checked while the PDF is laid out and written once, embedded."""
     xml, level = build_cii(model)
-    failures = validate(xml, level, french_rules=True)
-    assert not failures, failures
+    check = None
+    if RulesCheck is not None and not RULES_IN_WORKER:
+        check = RulesCheck(xml, level, True, separate=True)
+    else:
+        failures = validate(xml, level, french_rules=True)
+        assert not failures, failures
     if Pages is None:
         bundle.render("pdf", document)
         pdf_a3 = bundle.render("facturx", document)
@@ -115,7 +130,13 @@ def pdf_and_facturx(bundle, model, document) -> None:
         pages = Pages()
         bundle.render("pdf", document, pages)
         pdf_a3 = bundle.render("facturx", document, pages)
+    if check is not None:
+        assert not check.failures()
     facturx.embed(pdf_a3, xml, level, model, "Facture")
+
+
+def where_rules() -> str:
+    return "in this process, first" if RULES_IN_WORKER or RulesCheck is None else "in their own process, meanwhile"
 
 
 FORMATS = ("pdf", "facturx", "docx", "naive")
@@ -182,7 +203,11 @@ def main() -> None:
                         help="the sizes above this many lines are also measured in parts")
     parser.add_argument("--formats", default=",".join(FORMATS), help="what to measure, of " + ",".join(FORMATS))
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--rules-in-worker", action="store_true",
+                        help="check the e-invoice's rules in this process, first (DOCSVC_RULES_PROCESS=0)")
     args = parser.parse_args()
+    global RULES_IN_WORKER
+    RULES_IN_WORKER = args.rules_in_worker
     formats = tuple(args.formats.split(","))
     if set(formats) - set(FORMATS):
         parser.error(f"--formats: one or more of {','.join(FORMATS)}")
@@ -207,7 +232,7 @@ def main() -> None:
     print(f"\n{started}, {machine()}, load average {load_before} before and {load()} after; "
           f"Python {sys.version.split()[0]}, WeasyPrint {weasyprint.__version__}; median of {args.runs} runs "
           f"after a warm-up ({args.big_runs}, no warm-up, from 1000 lines). Factur-X goal: adds ≤ "
-          f"{FACTURX_GOAL_MS} ms to a 1-page PDF.\n")
+          f"{FACTURX_GOAL_MS} ms to a 1-page PDF; the e-invoice's rules checked {where_rules()}.\n")
     print(table(rows))
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))

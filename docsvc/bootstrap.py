@@ -85,7 +85,7 @@ def bootstrap(settings: Settings, archive: Archive | None = None) -> Services:
     def index_resource(resource: Resource) -> object:
         return index_or_defer(index, timed, dict(resource))
 
-    check = CheckDocument(timed, registry, settings.max_lines)
+    check = CheckDocument(timed, registry, settings.max_lines, settings.rules_process)
     fixtures = Fixtures(settings.fixtures_dir)
     return Services(
         settings=settings, archive=timed, templates=registry, index=index, metrics=metrics,

@@ -21,7 +21,8 @@ KNOWN |= {"DOCSVC_BATCH_MAX_DOCUMENTS", "DOCSVC_BATCH_MAX_BODY_BYTES", "DOCSVC_A
           "DOCSVC_PRINT_EXPIRY_DAYS", "DOCSVC_TASK_SOFT_TIME_LIMIT", "DOCSVC_TASK_TIME_LIMIT",
           "DOCSVC_QUEUE_VISIBILITY_TIMEOUT", "DOCSVC_WORKER_MAX_TASKS", "DOCSVC_API_URL", "DOCSVC_API_TOKEN"}
 KNOWN |= {"DOCSVC_DATABASE_URL"}  # the search index (issue 15)
-KNOWN |= {"DOCSVC_REQUEST_TIMEOUT", "DOCSVC_PARALLEL_LINES", "DOCSVC_RENDER_PROCESSES"}  # issue 16
+KNOWN |= {"DOCSVC_REQUEST_TIMEOUT", "DOCSVC_PARALLEL_LINES", "DOCSVC_RENDER_PROCESSES",  # issue 16
+          "DOCSVC_RULES_PROCESS"}
 #: Seconds gunicorn's arbiter lets a worker's loop go silent before aborting it; requests
 #: are answered (503) before that: DOCSVC_REQUEST_TIMEOUT must stay below it.
 WORKER_TIMEOUT = 120
@@ -62,6 +63,7 @@ class Settings:
     request_timeout: int = 100  # seconds before a request is answered 503 + Retry-After (it goes on behind)
     parallel_lines: int = 500  # an invoice above this many lines is laid out in parts, in parallel
     render_processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # the parts at once; 1: never
+    rules_process: bool = True  # the e-invoice's official rules checked in a process of their own, beside the layout
     worker_max_rss_mb: int = 512  # a worker left bigger by a request is replaced
     redis_url: str | None = None
     max_lines: int = 10_000
@@ -151,6 +153,11 @@ class Settings:
         integer("DOCSVC_WORKERS", "workers", 1, 256)
         integer("DOCSVC_PARALLEL_LINES", "parallel_lines", 1, 100_000)
         integer("DOCSVC_RENDER_PROCESSES", "render_processes", 1, 64)
+        if "DOCSVC_RULES_PROCESS" in env:
+            if env["DOCSVC_RULES_PROCESS"] in ("0", "1"):
+                values["rules_process"] = env["DOCSVC_RULES_PROCESS"] == "1"
+            else:
+                problems.append(f"DOCSVC_RULES_PROCESS: expected 1 or 0, got {env['DOCSVC_RULES_PROCESS']!r}")
         if "DOCSVC_TEMPLATES_DIR" in env:
             dirs = tuple(Path(p) for p in env["DOCSVC_TEMPLATES_DIR"].split(os.pathsep) if p)
             missing = [str(d) for d in dirs if not d.is_dir()]

@@ -15,7 +15,7 @@ from ..billing.rules import payload_errors
 from ..billing.text import undrawable
 from ..billing.vat_rates import rate_errors
 from ..einvoice.cii import build_cii
-from ..einvoice.validate import validate as validate_einvoice
+from ..einvoice.rules_process import RulesCheck
 from ..errors import Forbidden, InvalidPayload
 from ..rendering import TemplateRegistry, glyphs
 from ..rendering.bundle import Bundle
@@ -100,34 +100,51 @@ def check_drawable(raw: Any, bundle: Bundle) -> None:
                              + ", ".join(sorted(errors)) + ".")
 
 
-def einvoice(validated: Validated) -> tuple[bytes, str]:
-    """The CII XML, refused unless the XSD, the EN 16931 schematron and, between two
-    French businesses, the French CTC rules all pass."""
+def einvoice_check(validated: Validated, separate: bool = False) -> tuple[tuple[bytes, str], RulesCheck]:
+    """The CII XML and its level, and the check that the XSD, the EN 16931 schematron and,
+    between two French businesses, the French CTC rules pass: reached in a process of its
+    own with `separate` (einvoice/rules_process.py), while the caller renders."""
     payload, document = validated.payload, validated.document
     xml, level = build_cii(document)
     french = payload.seller.address.country == "FR" and payload.buyer.address.country == "FR" and is_b2b(payload)
-    failures = validate_einvoice(xml, level, french_rules=french)
+    return (xml, level), RulesCheck(xml, level, french, separate)
+
+
+def confirm_einvoice(check: RulesCheck) -> None:
+    """Refuses the e-invoice unless every official rule passed (waits for the verdict)."""
+    failures = check.failures()
     if failures:
         raise InvalidPayload(
             {"facturx": [f"{f.rule}: {f.message}" for f in failures]},
             f"The e-invoice breaks {len(failures)} official rule(s): "
             + ", ".join(sorted({f.rule for f in failures})) + ".",
         ) from None
-    return xml, level
+
+
+def einvoice(validated: Validated) -> tuple[bytes, str]:
+    """The CII XML and its level, refused unless every official rule passes (checked here)."""
+    cii, check = einvoice_check(validated)
+    confirm_einvoice(check)
+    return cii
 
 
 class CheckDocument:
     """validate() plus the checks against archived originals and, for Factur-X, the official
     e-invoicing rules. `sellers` limits which sellers the caller may act for (None: any)."""
 
-    def __init__(self, archive: Archive, templates: TemplateRegistry, max_lines: int | None = None):
+    def __init__(self, archive: Archive, templates: TemplateRegistry, max_lines: int | None = None,
+                 rules_process: bool = False):
         self.archive = archive
         self.templates = templates
         self.max_lines = max_lines
+        self.rules_process = rules_process  # the official rules checked in a process of their own
 
     def __call__(self, raw: Any, sellers: set[str] | None = None) -> Validated:
         validated, _ = self.allowed(raw, sellers)
-        return self.complete(raw, validated)
+        rules = self.complete(raw, validated)
+        if rules is not None:
+            confirm_einvoice(rules)
+        return validated
 
     def allowed(self, raw: Any, sellers: set[str] | None = None) -> tuple[Validated, Bundle]:
         """What the payload alone decides: validate(), the caller may act for the seller, the
@@ -143,13 +160,16 @@ class CheckDocument:
         check_drawable(raw, bundle)
         return validated, bundle
 
-    def complete(self, raw: Any, validated: Validated) -> Validated:
-        """The checks against archived originals and the e-invoicing rules (the schematrons)."""
+    def complete(self, raw: Any, validated: Validated) -> RulesCheck | None:
+        """The checks against archived originals; for a Factur-X, the CII built
+        (`validated.einvoice`) and its check against the official rules (the schematrons)
+        started, which `confirm_einvoice` waits for: nothing may be archived before."""
         self.check_history(validated.payload)
         self.check_cycle_complete(validated.payload)
-        if "facturx" in validated.payload.formats:
-            validated.einvoice = einvoice(validated)
-        return validated
+        if "facturx" not in validated.payload.formats:
+            return None
+        validated.einvoice, rules = einvoice_check(validated, self.rules_process)
+        return rules
 
     def check_history(self, payload: InvoicePayload) -> None:
         """Earlier documents the payload names must agree with their archived originals.

@@ -17,7 +17,7 @@ from ..errors import Conflict
 from ..rendering import TemplateRegistry
 from ..rendering.bundle import Bundle, Pages
 from .archive_calls import call, resource_or_none
-from .checking import CheckDocument, bundle_for, check_drawable, einvoice, seller_key, validate
+from .checking import CheckDocument, bundle_for, check_drawable, confirm_einvoice, einvoice, seller_key, validate
 from .results import FileRecord, Issued, Resource, Validated
 
 MEDIA_TYPES = {
@@ -94,8 +94,10 @@ class RenderDocument:
 
 
 class IssueDocument:
-    """Validate, render and archive once. A retry of the same payload finds the original
-    (created False); another payload under the same number is a Conflict."""
+    """Validate, render and archive once: every format is rendered, and the e-invoice's
+    official rules have passed, before the first file is archived. A retry of the same
+    payload finds the original (created False); another payload under the same number is
+    a Conflict."""
 
     def __init__(self, archive: Archive, check: CheckDocument, retention_years: int = 10,
                  index: IndexResource | None = None, on_render: OnRender | None = None):
@@ -118,20 +120,22 @@ class IssueDocument:
         if existing is not None:
             self._index(existing)  # idempotent: heals a row lost to a crash after the resource was written
             return Issued(_same_payload(existing, payload_sha), False)
-        validated = self.check.complete(raw, validated)
+        rules = self.check.complete(raw, validated)  # the official rules: checked while the pages are laid out
 
         quote = self._quote_of(payload)
         render_id = hashlib.sha256(f"{payload_sha}:{bundle.sha256}".encode()).hexdigest()[:16]
         # an unlocked dev bucket keeps nothing until a date
         retain_until = retention_end(payload.issue_date, self.retention_years) if self.archive.locked else None
         plain = as_plain(validated.document)
-        files: list[FileRecord] = []
         formats = list(payload.formats) + (["xml"] if "facturx" in payload.formats else [])
         pages = Pages()  # the PDF and the Factur-X are one layout and one write
-        for fmt in formats:
+        rendered = {fmt: render_format(bundle, fmt, validated, plain, self.on_render, pages) for fmt in formats}
+        if rules is not None:
+            confirm_einvoice(rules)  # refused: nothing was archived
+        files: list[FileRecord] = []
+        for fmt, data in rendered.items():
             media_type, extension = MEDIA_TYPES[fmt]
             key = keys.file_key(doc_id, render_id, extension)
-            data = render_format(bundle, fmt, validated, plain, self.on_render, pages)
             data, version = self._put_or_reuse(key, data, media_type, retain_until)
             files.append({"format": fmt, "media_type": media_type, "size": len(data), "version": version,
                           "filename": f"{doc_id}.{extension}", "sha256": hashlib.sha256(data).hexdigest(),
