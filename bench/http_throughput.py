@@ -123,7 +123,14 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def rss(master: int) -> str:
-    return ", ".join(f"{pid}: {rss_mb(pid):.0f} MB" for pid in sorted(workers(master)))
+    """Each worker's RSS, and beside it its own processes' (the rules' process, multiprocessing's
+    resource tracker, the parts' processes): Saxon lives in the rules' process (issue 16)."""
+    sizes = []
+    for pid in sorted(workers(master)):
+        children = [rss_mb(child) for child in workers(pid)]
+        beside = f" (+ {sum(children):.0f} MB in {len(children)} of its own)" if children else ""
+        sizes.append(f"{pid}: {rss_mb(pid):.0f} MB{beside}")
+    return ", ".join(sizes)
 
 
 def main() -> int:

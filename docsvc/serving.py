@@ -25,11 +25,13 @@ left.
 """
 from __future__ import annotations
 
+import ctypes
 import errno
 import io
 import json
 import logging
 import math
+import os
 import re
 import selectors
 import socket
@@ -396,6 +398,26 @@ def recycle_when_bloated(max_rss_mb: int):
     return post_request
 
 
+#: glibc malloc arenas per process. glibc gives threads arenas of their own, up to 8 per
+#: core, and a worker runs each request in a new thread (RequestDeadline): its heap spreads
+#: over them and grows. Issuing 2 000 documents in one process from 4 threads, a thread per
+#: request, RSS went 201 -> 211 MB with glibc's default, 172 -> 175 MB with 2 arenas.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+
+
+def fewer_malloc_arenas() -> bool:
+    """Caps glibc's arenas in this process and the workers it forks, unless MALLOC_ARENA_MAX
+    is set (glibc reads it itself). False where there is no glibc mallopt (musl, macOS)."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_ARENA_MAX, MALLOC_ARENAS))
+
+
 class Server(BaseApplication):
     """gunicorn with docsvc's worker and limits; `app_factory` builds the app in each worker."""
 
@@ -403,6 +425,7 @@ class Server(BaseApplication):
                  max_body: int, max_rss_mb: int, request_timeout: float = 100, extra: dict | None = None):
         self.app_factory = app_factory
         self.request_timeout = request_timeout
+        fewer_malloc_arenas()  # in the arbiter, before it forks the workers
         BufferingWorker.client_timeout, BufferingWorker.max_body = client_timeout, max_body  # inherited by forks
         BufferingWorker.request_timeout = request_timeout
         self.options = {
