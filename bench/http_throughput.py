@@ -13,6 +13,7 @@ Loopback only: the server binds 127.0.0.1 and nothing else is contacted.
 
 Usage: python bench/http_throughput.py [--seconds 15] [--clients 4] [--lines 5]
        [--formats pdf pdf,docx pdf,facturx pdf,docx,facturx] [--memory-documents 0]
+       [--env DOCSVC_RULES_PROCESS=0 ...]
 """
 from __future__ import annotations
 
@@ -142,6 +143,8 @@ def main() -> int:
     parser.add_argument("--formats", nargs="+", default=["pdf", "pdf,docx", "pdf,facturx", "pdf,docx,facturx"])
     parser.add_argument("--memory-documents", type=int, default=0)
     parser.add_argument("--keep-alive", action="store_true", help="one kept-alive connection per client")
+    parser.add_argument("--env", action="append", default=[], metavar="DOCSVC_X=VALUE",
+                        help="a setting for the server (e.g. DOCSVC_RULES_PROCESS=0); may be repeated")
     args = parser.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -152,6 +155,7 @@ def main() -> int:
            "DOCSVC_LOG_LEVEL": "WARNING", "DOCSVC_RATE_LIMIT": "10000/second"}
     if args.workers:
         env["DOCSVC_WORKERS"] = str(args.workers)
+    env.update(setting.split("=", 1) for setting in args.env)
     proc = subprocess.Popen([str(Path(sys.executable).with_name("docsvc")), "serve", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows = []
