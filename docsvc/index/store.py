@@ -299,8 +299,8 @@ class DocumentIndex:
             return {}
         t = documents.c
         with self._guard(), self.engine.connect() as connection:
-            rows = connection.execute(select(t.id, t.created_at, t.issue_date).where(t.id.in_(ids))).tuples()
-            return {i: (c, d) for i, c, d in rows}
+            rows = connection.execute(select(t.id, t.created_at, t.issue_date).where(t.id.in_(ids)))
+            return {row.id: (row.created_at, row.issue_date) for row in rows}
 
     def all_ids(self) -> Iterator[str]:
         self._ensure()
