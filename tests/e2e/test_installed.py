@@ -97,8 +97,11 @@ def test_the_installed_wheel_serves_with_the_images_environment(tmp_path):
         assert any("nonexistent" in m for messages in problem["errors"].values() for m in messages), problem
         status, _, body = call("GET", base + "/v1/templates/classic")
         assert "2.0.0" not in [v["version"] for v in json.loads(body)["versions"]]
-        status, _, body = call("POST", base + "/v1/documents", load_fixture("credit_note"))
+        credit_note = load_fixture("credit_note")
+        credit_note["formats"] = ["pdf", "facturx"]  # the rules checked in a process the installed worker spawns
+        status, _, body = call("POST", base + "/v1/documents", credit_note)
         assert status == 201, body  # issuing on the latest template still works
+        assert [f["format"] for f in json.loads(body)["files"]] == ["pdf", "facturx", "xml"]
 
         status, _, body = call("GET", base + f"/v1/documents/{doc['id']}/verify")
         assert status == 200 and json.loads(body)["intact"] is True
