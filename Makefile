@@ -19,11 +19,11 @@ test-fast: setup
 	.venv/bin/python -m pytest -q tests/unit -m "not e2e"
 
 bench: setup
-	.venv/bin/python bench/render.py
+	.venv/bin/python bench/render.py --readme README.md
 
 # documents/s through `docsvc serve` on loopback, 4 clients, 5-line invoice; RSS per worker
 bench-http: setup
-	.venv/bin/python bench/http_throughput.py --memory-documents 2000
+	.venv/bin/python bench/http_throughput.py --memory-documents 2000 --readme README.md
 
 bench-batch: setup
 	.venv/bin/python bench/batch.py --documents 200 --workers 2

@@ -13,7 +13,7 @@ Loopback only: the server binds 127.0.0.1 and nothing else is contacted.
 
 Usage: python bench/http_throughput.py [--seconds 15] [--clients 4] [--lines 5]
        [--formats pdf pdf,docx pdf,facturx pdf,docx,facturx] [--memory-documents 0]
-       [--env DOCSVC_RULES_PROCESS=0 ...]
+       [--env DOCSVC_RULES_PROCESS=0 ...] [--readme README.md]
 """
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.readme import write_block  # noqa: E402
 from bench.render import load, machine  # noqa: E402
 from bench.worker_memory import rss_mb, workers  # noqa: E402
 from tests.conftest import quote_example  # noqa: E402
@@ -143,6 +144,7 @@ def main() -> int:
     parser.add_argument("--formats", nargs="+", default=["pdf", "pdf,docx", "pdf,facturx", "pdf,docx,facturx"])
     parser.add_argument("--memory-documents", type=int, default=0)
     parser.add_argument("--keep-alive", action="store_true", help="one kept-alive connection per client")
+    parser.add_argument("--readme", help="also write the tables into this README's bench:http block")
     parser.add_argument("--env", action="append", default=[], metavar="DOCSVC_X=VALUE",
                         help="a setting for the server (e.g. DOCSVC_RULES_PROCESS=0); may be repeated")
     args = parser.parse_args()
@@ -192,20 +194,24 @@ def main() -> int:
                 done += step
                 memory.append((done, rss(proc.pid)))
         n_workers = len(workers(proc.pid))
-        print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine()}, load average {load_before} "
-              f"before and {load()} after; docsvc serve with {n_workers} workers on loopback, {args.clients} "
-              f"clients ({'kept-alive connections' if args.keep_alive else 'a connection per request'}), a "
-              f"{args.lines}-line invoice, {args.seconds:g} s per row\n")
-        print("| formats | documents | documents/s | p50 ms | p95 ms | answers | worker RSS before | after |")
-        print("|---|---:|---:|---:|---:|---|---|---|")
+        lines = [f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine()}, load average {load_before} "
+                 f"before and {load()} after; docsvc serve with {n_workers} workers on loopback, {args.clients} "
+                 f"clients ({'kept-alive connections' if args.keep_alive else 'a connection per request'}), a "
+                 f"{args.lines}-line invoice, {args.seconds:g} s per row", "",
+                 "| formats | documents | documents/s | p50 ms | p95 ms | answers | worker RSS before | after |",
+                 "|---|---:|---:|---:|---:|---|---|---|"]
         for formats, issued, _, rate, p50, p95, statuses, before, after in rows:
             answers = ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items()))
-            print(f"| {formats.replace(',', ' + ')} | {issued} | {rate:.1f} | {p50:.0f} | {p95:.0f} | {answers} "
-                  f"| {before} | {after} |")
+            lines.append(f"| {formats.replace(',', ' + ')} | {issued} | {rate:.1f} | {p50:.0f} | {p95:.0f} | "
+                         f"{answers} | {before} | {after} |")
         if memory:
-            print("\n| documents issued (PDF + DOCX) | worker RSS (pid: MB) |\n|---:|---|")
-            for done, sizes in memory:
-                print(f"| {done} | {sizes} |")
+            lines += ["", "| documents issued (PDF + DOCX) | worker RSS (pid: MB) |", "|---:|---|"]
+            lines += [f"| {done} | {sizes} |" for done, sizes in memory]
+        report = "\n".join(lines)
+        print("\n" + report)
+        if args.readme:
+            command = " ".join(["python", "bench/http_throughput.py", *sys.argv[1:]])
+            write_block(Path(args.readme), "http", f"`{command}`:\n\n{report}")
     finally:
         proc.terminate()
         try:

@@ -25,7 +25,7 @@ parts, which are the PDF's, left out).
 
 Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--big-runs 2] [--versions 1.0.0,1.5.0,1.7.0]
                               [--processes 2] [--parallel-lines 500] [--formats pdf,facturx,docx,naive]
-                              [--rules-in-worker]
+                              [--rules-in-worker] [--readme README.md]
 """
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 import weasyprint  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
+from bench.readme import write_block  # noqa: E402
 from docsvc.billing.document import enrich  # noqa: E402
 from docsvc.billing.model import as_plain  # noqa: E402
 from docsvc.einvoice import facturx  # noqa: E402
@@ -203,6 +204,7 @@ def main() -> None:
                         help="the sizes above this many lines are also measured in parts")
     parser.add_argument("--formats", default=",".join(FORMATS), help="what to measure, of " + ",".join(FORMATS))
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--readme", help="also write the table into this README's bench:render block")
     parser.add_argument("--rules-in-worker", action="store_true",
                         help="check the e-invoice's rules in this process, first (DOCSVC_RULES_PROCESS=0)")
     args = parser.parse_args()
@@ -229,11 +231,15 @@ def main() -> None:
                     rows.append(measure(in_parts, size, args.runs if size < 1000 else args.big_runs, Path(tmp),
                                         f"{version} in {args.processes} parts", naive=False, formats=formats))
                     print(f"  measured classic {version}, {size} lines, in parts", file=sys.stderr)
-    print(f"\n{started}, {machine()}, load average {load_before} before and {load()} after; "
-          f"Python {sys.version.split()[0]}, WeasyPrint {weasyprint.__version__}; median of {args.runs} runs "
-          f"after a warm-up ({args.big_runs}, no warm-up, from 1000 lines). Factur-X goal: adds ≤ "
-          f"{FACTURX_GOAL_MS} ms to a 1-page PDF; the e-invoice's rules checked {where_rules()}.\n")
-    print(table(rows))
+    report = (f"{started}, {machine()}, load average {load_before} before and {load()} after; "
+              f"Python {sys.version.split()[0]}, WeasyPrint {weasyprint.__version__}; median of {args.runs} runs "
+              f"after a warm-up ({args.big_runs}, no warm-up, from 1000 lines). Factur-X goal: adds ≤ "
+              f"{FACTURX_GOAL_MS} ms to a 1-page PDF; the e-invoice's rules checked {where_rules()}.\n\n"
+              f"{table(rows)}")
+    print("\n" + report)
+    if args.readme:
+        write_block(Path(args.readme), "render", f"`{' '.join(['python', 'bench/render.py', *sys.argv[1:]])}`:\n\n"
+                    + report)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
 
