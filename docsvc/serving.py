@@ -401,7 +401,7 @@ def recycle_when_bloated(max_rss_mb: int):
 #: glibc malloc arenas per process. glibc gives threads arenas of their own, up to 8 per
 #: core, and a worker runs each request in a new thread (RequestDeadline): its heap spreads
 #: over them and grows. Issuing 2 000 documents in one process from 4 threads, a thread per
-#: request, RSS went 201 -> 211 MB with glibc's default, 172 -> 175 MB with 2 arenas.
+#: request, RSS went 201 -> 212 MB with glibc's default, 172 -> 175 MB with 2 arenas.
 MALLOC_ARENAS = 2
 _M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 

@@ -109,3 +109,25 @@ def test_a_check_whose_process_dies_midway_is_done_again_in_the_worker():
     os.kill(pid, signal.SIGKILL)
     assert check.failures() == []  # the whole check again, here: a valid invoice stays valid
     assert rules_process.child_pid() is None  # the broken pool was dropped; the next check starts a new one
+
+
+def test_the_setting_is_one_or_zero():
+    from docsvc.settings import Settings, SettingsError
+
+    assert Settings.from_env({}).rules_process is True  # on by default
+    assert Settings.from_env({"DOCSVC_RULES_PROCESS": "0"}).rules_process is False
+    assert Settings.from_env({"DOCSVC_RULES_PROCESS": "1"}).rules_process is True
+    with pytest.raises(SettingsError, match="DOCSVC_RULES_PROCESS: expected 1 or 0, got 'yes'"):
+        Settings.from_env({"DOCSVC_RULES_PROCESS": "yes"})
+
+
+@pytest.mark.parametrize("value", ["1", "0"])
+def test_the_service_checks_where_the_setting_says(tmp_path, value):
+    from docsvc.bootstrap import bootstrap
+    from docsvc.settings import Settings
+
+    settings = Settings.from_env({"DOCSVC_ARCHIVE_URL": f"file://{tmp_path / 'archive'}", "DOCSVC_RULES_PROCESS": value,
+                                  "DOCSVC_DATABASE_URL": f"sqlite:///{tmp_path / 'index.sqlite3'}"})
+    services = bootstrap(settings)
+    assert services.check.rules_process is (value == "1")
+    assert services.issue.check is services.check  # the issue use case checks with it
