@@ -16,45 +16,20 @@ child) may not start one, and checks where it is; so does a caller whose child d
 """
 from __future__ import annotations
 
-import atexit
 import multiprocessing
-import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from ..processes import SpawnedPool
 from .validate import Failure, validate
 
-_POOL: ProcessPoolExecutor | None = None
-_LOCK = threading.Lock()
-
-
-def _pool() -> ProcessPoolExecutor:
-    global _POOL
-    with _LOCK:
-        if _POOL is None:
-            _POOL = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        return _POOL
-
-
-def _drop(pool: ProcessPoolExecutor) -> None:
-    global _POOL
-    with _LOCK:
-        if _POOL is pool:
-            _POOL = None
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-@atexit.register
-def _stop() -> None:
-    if _POOL is not None:
-        _POOL.shutdown(wait=False, cancel_futures=True)
+#: the one checking process of this process
+POOL = SpawnedPool()
 
 
 def child_pid() -> int | None:
     """The checking process's pid, once started (tests kill it to see the fallback)."""
-    pool = _POOL
-    processes = getattr(pool, "_processes", None) or {}
-    return next(iter(processes), None)
+    return next(iter(POOL.pids()), None)
 
 
 class RulesCheck:
@@ -67,12 +42,12 @@ class RulesCheck:
         self._pool: ProcessPoolExecutor | None = None
         if separate and not multiprocessing.current_process().daemon:
             try:
-                self._pool = _pool()
+                self._pool = POOL.get()
                 self._future = self._pool.submit(validate, *self._args)
                 return
             except RuntimeError:  # BrokenProcessPool (the child died), or a pool shut down at exit
                 if self._pool is not None:
-                    _drop(self._pool)
+                    POOL.drop(self._pool)
         self._failures = validate(*self._args)
 
     def failures(self) -> list[Failure]:
@@ -82,6 +57,6 @@ class RulesCheck:
             try:
                 self._failures = self._future.result()
             except BrokenProcessPool:
-                _drop(self._pool)
+                POOL.drop(self._pool)
                 self._failures = validate(*self._args)
         return self._failures

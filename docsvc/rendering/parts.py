@@ -26,18 +26,17 @@ one document per core.
 """
 from __future__ import annotations
 
-import atexit
 import io
 import multiprocessing
 import os
-import threading
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pikepdf
+
+from ..processes import SpawnedPool
 
 if TYPE_CHECKING:
     from .bundle import Bundle
@@ -73,36 +72,8 @@ def part_context(index: int, spans: list[tuple[int, int]]) -> dict:
 
 # ---------------------------------------------------------------- the worker processes
 
-_POOL: ProcessPoolExecutor | None = None
-_POOL_SIZE = 0
-_POOL_LOCK = threading.Lock()
-
-
-def _pool(processes: int) -> ProcessPoolExecutor:
-    global _POOL, _POOL_SIZE
-    with _POOL_LOCK:
-        if _POOL is None or _POOL_SIZE != processes:
-            if _POOL is not None:
-                _POOL.shutdown(wait=False, cancel_futures=True)
-            _POOL = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                        max_tasks_per_child=PARTS_PER_PROCESS)
-            _POOL_SIZE = processes
-        return _POOL
-
-
-def _drop(pool: ProcessPoolExecutor) -> None:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is pool:
-            _POOL = None
-    pool.shutdown(wait=False, cancel_futures=True)
-
-
-@atexit.register
-def _stop_pool() -> None:
-    if _POOL is not None:
-        _POOL.shutdown(wait=False, cancel_futures=True)
-
+#: the processes laying parts out, one pool per process that renders (docsvc/processes.py)
+POOL = SpawnedPool(max_tasks_per_child=PARTS_PER_PROCESS)
 
 _BUNDLES: dict[tuple[str, str], Bundle] = {}
 
@@ -127,13 +98,13 @@ def lay_out_in_parts(bundle: Bundle, document: dict, spans: list[tuple[int, int]
     If a worker process died (killed, out of memory), the pool is dropped for a new one
     next time and this document is laid out whole, here: it is issued all the same."""
     assert bundle.parts is not None, "a bundle laid out in parts has a PartsPolicy"
-    pool = _pool(bundle.parts.processes)
+    pool = POOL.get(bundle.parts.processes)
     try:
         futures = [pool.submit(_lay_out_part, str(bundle.path), bundle.sha256, document, part_context(i, spans),
                                variant) for i in range(len(spans))]
         results = [future.result() for future in futures]
     except BrokenProcessPool:
-        _drop(pool)
+        POOL.drop(pool)
         return bundle.write(bundle.lay_out(document), variant)
     total = sum(pages for _, pages in results)
     numbers = bundle.lay_out(document, numbers=total)

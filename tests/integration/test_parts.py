@@ -153,7 +153,7 @@ def test_a_dead_worker_process_costs_the_parallelism_of_one_document_not_the_doc
 
     from docsvc.rendering import parts
 
-    pool = parts._pool(POLICY.processes)
+    pool = parts.POOL.get(POLICY.processes)
     for process in list(pool._processes.values()):  # what the kernel's OOM killer would do
         os.kill(process.pid, signal.SIGKILL)
     whole = parted.render("pdf", document)
@@ -162,5 +162,5 @@ def test_a_dead_worker_process_costs_the_parallelism_of_one_document_not_the_doc
     assert [re.search(r"Page (\d+) / (\d+)", p).groups() for p in pages] == [
         (str(n), str(len(pages))) for n in range(1, len(pages) + 1)]
     assert re.findall(r"Article numéro (\d+)", "\n".join(pages)) == [str(i) for i in range(1, LINES + 1)]
-    assert parts._POOL is not pool
+    assert parts.POOL.current() is not pool
     assert parted.render("pdf", document) == pdf  # a new pool: in parts, the same bytes as before
