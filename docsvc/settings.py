@@ -120,6 +120,13 @@ class Settings:
                 except ValueError:
                     problems.append(f"{name}: expected an integer from {low} to {high}, got {env[name]!r}")
 
+        def one_or_zero(name: str, attr: str) -> None:
+            if name in env:
+                if env[name] in ("0", "1"):
+                    values[attr] = env[name] == "1"
+                else:
+                    problems.append(f"{name}: expected 1 or 0, got {env[name]!r}")
+
         url = env.get("DOCSVC_ARCHIVE_URL")
         if url is not None:
             parsed = urlparse(url)
@@ -153,11 +160,7 @@ class Settings:
         integer("DOCSVC_WORKERS", "workers", 1, 256)
         integer("DOCSVC_PARALLEL_LINES", "parallel_lines", 1, 100_000)
         integer("DOCSVC_RENDER_PROCESSES", "render_processes", 1, 64)
-        if "DOCSVC_RULES_PROCESS" in env:
-            if env["DOCSVC_RULES_PROCESS"] in ("0", "1"):
-                values["rules_process"] = env["DOCSVC_RULES_PROCESS"] == "1"
-            else:
-                problems.append(f"DOCSVC_RULES_PROCESS: expected 1 or 0, got {env['DOCSVC_RULES_PROCESS']!r}")
+        one_or_zero("DOCSVC_RULES_PROCESS", "rules_process")
         if "DOCSVC_TEMPLATES_DIR" in env:
             dirs = tuple(Path(p) for p in env["DOCSVC_TEMPLATES_DIR"].split(os.pathsep) if p)
             missing = [str(d) for d in dirs if not d.is_dir()]
@@ -206,11 +209,7 @@ class Settings:
             else:
                 problems.append("DOCSVC_REDIS_URL: expected redis://host:port/db")
         integer("DOCSVC_AUDIT_SEGMENT_SECONDS", "audit_segment_seconds", 1, 3600)
-        if "DOCSVC_TEST_FAULTS" in env:
-            if env["DOCSVC_TEST_FAULTS"] in ("0", "1"):
-                values["test_faults"] = env["DOCSVC_TEST_FAULTS"] == "1"
-            else:
-                problems.append(f"DOCSVC_TEST_FAULTS: expected 1 or 0, got {env['DOCSVC_TEST_FAULTS']!r}")
+        one_or_zero("DOCSVC_TEST_FAULTS", "test_faults")
         integer("DOCSVC_MAX_LINES", "max_lines", 1, 100_000)
         integer("DOCSVC_MAX_DEPTH", "max_depth", 5, 100)
         integer("DOCSVC_BATCH_MAX_DOCUMENTS", "batch_max_documents", 1, 100_000)
