@@ -223,7 +223,7 @@ def retention(request: Retention, cumulative_works: Sequence[RateAmount],
     cumulative = round_money(cum_base * request.percent / HUNDRED, places)
     before = round_money(prev_base * request.percent / HUNDRED, places)
     return RetentionFigures(request.percent, request.base, cum_base - prev_base, cumulative - before,
-                            cumulative, request.release_date)
+                            cumulative, request.release_date, cum_base, before)
 
 
 def remaining_per_rate(quote: Sequence[RateAmount], previous: Iterable[PreviousInvoice]) -> tuple[RateAmount, ...]:

@@ -186,12 +186,18 @@ class ProgressRecap:
 
 @dataclass(frozen=True)
 class RetentionFigures:
+    """What a situation withholds, and how: the percent of the cumulative works, less what
+    the earlier situations withheld. Shown whole on the document, so the figure can be checked
+    (5 % of this situation's works alone may differ from `amount` by a cent)."""
+
     percent: Decimal
     base_kind: str
-    base: Decimal
-    amount: Decimal
-    cumulative: Decimal  # every situation's retention, this one included
+    base: Decimal  # this situation's works (incl. VAT for works_gross)
+    amount: Decimal  # withheld by this situation: cumulative - withheld_before
+    cumulative: Decimal  # every situation's retention, this one included: percent of cumulative_base
     release_date: date | None
+    cumulative_base: Decimal = Decimal(0)  # the works of every situation to this one
+    withheld_before: Decimal = Decimal(0)  # percent of the works before this situation
 
 
 @dataclass(frozen=True)

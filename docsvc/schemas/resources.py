@@ -269,8 +269,10 @@ class RetentionOut(Schema):
     base_kind = fields.String()
     base = Money()
     amount = Money()
-    cumulative = Money()
+    cumulative = Money(metadata={"description": "percent of cumulative_base: every situation's, this one included"})
     release_date = Day(allow_none=True)
+    cumulative_base = Money(metadata={"description": "the works of every situation to this one"})
+    withheld_before = Money(metadata={"description": "what the earlier situations withheld: cumulative - amount"})
 
 
 class FinalRecapOut(Schema):

@@ -454,6 +454,21 @@ def test_each_cycle_fixture_gives_the_figures_worked_out_by_hand(name):
     assert deducted == expected.deducted
 
 
+def test_a_situation_retention_is_shown_as_the_cumulative_percent_less_what_was_withheld_before():
+    """Situation 2 of the fixtures (tests/cycle_figures.py): its 1 048,20 is not 5 % of its own works
+    (20 963,89 -> 1 048,19), so the document needs the cumulative figures to show where it comes from."""
+    r = doc_of(load_fixture("progress_invoice_2")).retention
+    # cumulative works incl. VAT: 14382.40 + 1438.24 + 13918.00 + 765.49 = 30504.13 -> 5 % = 1525.2065 -> 1525.21
+    # before: situation 1's 6463.20 + 646.32 + 2304.00 + 126.72 = 9540.24 -> 5 % = 477.012 -> 477.01
+    # this situation's works 30504.13 - 9540.24 = 20963.89; withheld 1525.21 - 477.01 = 1048.20
+    assert (r.cumulative_base, r.cumulative, r.withheld_before) == (D("30504.13"), D("1525.21"), D("477.01"))
+    assert (r.base, r.amount) == (D("20963.89"), D("1048.20"))
+    first = doc_of(load_fixture("progress_invoice_1")).retention
+    # situation 1: nothing before, 9540.24 x 5 % = 477.012 -> 477.01, the cumulative its own
+    assert (first.cumulative_base, first.withheld_before, first.amount, first.cumulative) == (
+        D("9540.24"), D("0.00"), D("477.01"), D("477.01"))
+
+
 @pytest.mark.parametrize("name", [n for n in CYCLE if n != "credit_note_progress"])  # a credit note lists no cycle
 def test_the_figures_a_cycle_fixture_lists_for_earlier_documents_are_the_hand_worked_ones(name):
     """tools/make_cycle_fixtures.py fills previous_invoices with what the engine answered; the API
