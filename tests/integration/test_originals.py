@@ -1,5 +1,6 @@
-"""Originals that tell the whole truth (issue 10), on classic 1.2.0 and on 1.7.0, which lays the
-same pages out in one pass and shows the carried-forward subtotals in the page margins (issue 16).
+"""Originals that tell the whole truth (issue 10), on classic 1.2.0 and on 1.7.1, which lays the
+same pages out in one pass and shows the carried-forward subtotals in the page margins (issue 16),
+and a situation's retention as it is worked out (1.7.1; otherwise 1.7.0's pages).
 
 For every document type the PDF text and the Factur-X XML must tell one story: the same
 numbers, dates and references. The page-layout rules are checked on a 60-line invoice
@@ -23,9 +24,10 @@ from docsvc.einvoice.cii import NS, build_cii
 from docsvc.rendering.registry import TemplateRegistry
 from docsvc.schemas.payload import load_payload
 from tests.conftest import DEPOSIT_30, FIXTURES, ROOT, cycle_payload, load_fixture
+from tests.originals import docx_text as docx_paragraphs
 from tests.originals import pdf_pages
 
-VERSIONS = ["1.2.0", "1.7.0"]
+VERSIONS = ["1.2.0", "1.7.1"]
 ALL = ["invoice", "credit_note"] + json.loads((FIXTURES / "cycle.json").read_text())
 
 
@@ -126,9 +128,46 @@ def test_a_situation_names_each_deposit_it_deducts_and_each_earlier_situation(bu
     for label, value in (("Travaux de cette situation HT", "8 600,60 €"), ("Acomptes déduits HT", "\u22123 544,16 €"),
                          ("Total HT", "5 056,44 €")):
         assert re.search(re.escape(label) + r" +" + re.escape(value), "\n".join(pages)), label
-    # retention: 5 % of this situation's works incl. VAT (9 780,66 €) = 489,03 €, released on 18 December 2027
-    assert "Retenue de garantie 5 % des travaux TTC de cette situation (9 780,66 €) : 489,03 €" in text
+    # retention: 5 % of this situation's works incl. VAT (9 780,66 €) = 489,033 -> 489,03 €, released on
+    # 18 December 2027; 1.7.1 shows how it is worked out: 5 % of the cumulative 40 284,79 € = 2 014,2395 ->
+    # 2 014,24 €, less the 1 525,21 € situations 1 and 2 withheld = 489,03 €
+    if bundle.version == "1.2.0":
+        assert "Retenue de garantie 5 % des travaux TTC de cette situation (9 780,66 €) : 489,03 €" in text
+    else:
+        assert ("Retenue de garantie 5 % du cumul des travaux TTC (40 284,79 €) : 2 014,24 €, moins 1 525,21 € "
+                "retenus sur les situations précédentes : 489,03 € sur cette situation") in text
     assert "libérable le 18 décembre 2027" in text
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_a_situation_retention_shows_how_it_is_worked_out_in_the_pdf_and_the_docx(language):
+    """Situation 2 withholds 1 048,20 €, which is not 5 % of its own works (20 963,89 € -> 1 048,19):
+    classic 1.7.0 printed the two side by side; 1.7.1 prints the cumulative working, and the
+    first situation, where both agree, keeps the short sentence."""
+    bundle = TemplateRegistry([ROOT / "templates"]).get("classic", "1.7.1")
+    # cumulative works incl. VAT 30 504,13 € x 5 % = 1 525,2065 -> 1 525,21; situation 1 withheld 477,01
+    # (9 540,24 x 5 % = 477,012); 1 525,21 - 477,01 = 1 048,20
+    assert D("1525.21") - D("477.01") == D("1048.20")
+    expected = {
+        "fr": ("Retenue de garantie 5 % du cumul des travaux TTC (30 504,13 €) : 1 525,21 €, moins 477,01 € "
+               "retenus sur les situations précédentes : 1 048,20 € sur cette situation · libérable le "
+               "18 décembre 2027.",
+               "Retenue de garantie 5 % des travaux TTC de cette situation (9 540,24 €) : 477,01 € · "
+               "libérable le 18 décembre 2027."),
+        "en": ("Retention 5% of the cumulative works incl. VAT (€30,504.13): €1,525.21, less €477.01 withheld "
+               "by the earlier progress invoices: €1,048.20 on this invoice · released on 18 December 2027.",
+               "Retention 5% of this invoice's works incl. VAT (€9,540.24): €477.01 · released on "
+               "18 December 2027."),
+    }[language]
+    for name, sentence in zip(("progress_invoice_2", "progress_invoice_1"), expected, strict=True):
+        raw = load_fixture(name)
+        raw["language"] = language
+        document = as_plain(enrich(load_payload(raw)))
+        pdf_text = one_line("\n".join(pages_of(bundle.render("pdf", document))))
+        docx_text = one_line(flat(docx_paragraphs(bundle.render("docx", document))))
+        assert sentence in pdf_text, name
+        assert sentence in docx_text, name
+        assert "Retenue cumulée" not in pdf_text + docx_text and "Cumulative retention" not in pdf_text
 
 
 def test_a_retention_without_release_date_says_so(bundle):
