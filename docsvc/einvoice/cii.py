@@ -282,10 +282,17 @@ def _party(b: _Builder, parent, path: str, party) -> None:
         b.add(b.add(el, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id, schemeID="VA")
 
 
+def street_lines(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """The address lines as CII holds them: three at most (BT-35, BT-36, BT-162). A payload may
+    give four, which the PDF prints; the third and fourth share the third line, so the XML
+    loses none of them."""
+    return lines if len(lines) <= 3 else (*lines[:2], ", ".join(lines[2:]))
+
+
 def _address(b: _Builder, parent, address) -> None:
     el = b.add(parent, "ram:PostalTradeAddress")
     b.add(el, "ram:PostcodeCode", address.postcode)
-    for path, text in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), address.lines, strict=False):
+    for path, text in zip(("ram:LineOne", "ram:LineTwo", "ram:LineThree"), street_lines(address.lines), strict=False):
         b.add(el, path, text)
     b.add(el, "ram:CityName", address.city)
     b.add(el, "ram:CountryID", address.country)

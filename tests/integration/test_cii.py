@@ -139,3 +139,28 @@ def test_a_final_invoice_on_a_quote_with_exempt_work_keeps_its_exemption_wording
     assert [(t.findtext("ram:BasisAmount", namespaces=NS), t.findtext("ram:ExemptionReason", namespaces=NS))
             for t in exempt] == [("300.00", reason)]
     assert [e.mark for e in doc.exemptions] == [1] and doc.lines[8].exemption_mark == 1
+
+
+def test_a_fourth_address_line_reaches_the_xml_as_the_pdf_prints_it():
+    """CII has three address lines (BT-35, BT-36, BT-162); the payload allows four. The third and
+    fourth share the third, so nothing the PDF prints is missing from the e-invoice."""
+    from docsvc.billing.model import as_plain
+    from docsvc.rendering.registry import TemplateRegistry
+    from tests.conftest import ROOT
+    from tests.originals import pdf_text
+
+    raw = load_fixture("invoice")
+    raw["buyer"]["address"]["lines"] = ["Résidence Bellevue", "Bâtiment C", "Escalier 2", "3 avenue Jean Jaurès"]
+    doc = enrich(load_payload(raw))
+    xml, level = build_cii(doc)
+    assert validate(xml, level, french_rules=True) == []
+    address = etree.fromstring(xml).find(".//ram:BuyerTradeParty/ram:PostalTradeAddress", NS)
+    assert [address.findtext(f"ram:{n}", namespaces=NS) for n in ("LineOne", "LineTwo", "LineThree")] == [
+        "Résidence Bellevue", "Bâtiment C", "Escalier 2, 3 avenue Jean Jaurès"]
+    # three lines or fewer are written as they are
+    seller = etree.fromstring(xml).find(".//ram:SellerTradeParty/ram:PostalTradeAddress", NS)
+    assert seller.findtext("ram:LineOne", namespaces=NS) == raw["seller"]["address"]["lines"][0]
+    assert seller.find("ram:LineThree", NS) is None
+    text = pdf_text(TemplateRegistry([ROOT / "templates"]).get("classic").render("pdf", as_plain(doc)))
+    for line in raw["buyer"]["address"]["lines"]:
+        assert line in text
