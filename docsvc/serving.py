@@ -44,6 +44,7 @@ from gunicorn import util
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
+from .processes import recycle_bloated, rss_mb
 from .settings import WORKER_TIMEOUT
 
 log = logging.getLogger("docsvc.serving")
@@ -214,17 +215,6 @@ def write_problem(sock, status_int, reason, mesg):
     util.write_nonblock(sock, problem_bytes(status_int, reason))
 
 
-def _rss_mb(pid: int | str = "self") -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 class BufferingWorker(ThreadWorker):
     """gthread, except that requests are read whole by the event loop before a thread runs them."""
 
@@ -386,9 +376,14 @@ class BufferingWorker(ThreadWorker):
 
 def recycle_when_bloated(max_rss_mb: int):
     """post_request hook: a worker left bigger than max_rss_mb by a request finishes its
-    in-flight requests and is replaced by a fresh one (the arbiter starts it)."""
+    in-flight requests and is replaced by a fresh one (the arbiter starts it). A process the
+    worker started (the e-invoice's rules, the parts of a long invoice) left bigger than that
+    is stopped once idle, and started again when next needed."""
     def post_request(worker, req, environ, resp):
-        rss = _rss_mb()
+        for pid, mb in recycle_bloated(max_rss_mb):
+            worker.log.info("worker %s: its process %s at %.0f MB RSS (DOCSVC_WORKER_MAX_RSS_MB=%d): "
+                            "stopping it, a new one starts when needed", worker.pid, pid, mb, max_rss_mb)
+        rss = rss_mb()
         if rss is not None and rss > max_rss_mb and worker.alive:
             worker.log.info("worker %s at %.0f MB RSS (DOCSVC_WORKER_MAX_RSS_MB=%d): recycling it",
                             worker.pid, rss, max_rss_mb)

@@ -64,7 +64,7 @@ class Settings:
     parallel_lines: int = 500  # an invoice above this many lines is laid out in parts, in parallel
     render_processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # the parts at once; 1: never
     rules_process: bool = True  # the e-invoice's official rules checked in a process of their own, beside the layout
-    worker_max_rss_mb: int = 512  # a worker left bigger by a request is replaced
+    worker_max_rss_mb: int = 512  # a worker (or a process it started) left bigger by a request is replaced
     redis_url: str | None = None
     max_lines: int = 10_000
     max_depth: int = 20
