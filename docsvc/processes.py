@@ -82,7 +82,7 @@ class SpawnedPool:
             if not bigger:
                 return []
             self._pool = None
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False)  # a task another thread submitted meanwhile is still done
         return bigger
 
     def stop(self) -> None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,7 +102,7 @@ def lay_out_in_parts(bundle: Bundle, document: dict, spans: list[tuple[int, int]
         futures = [pool.submit(_lay_out_part, str(bundle.path), bundle.sha256, document, part_context(i, spans),
                                variant) for i in range(len(spans))]
         results = [future.result() for future in futures]
-    except BrokenProcessPool:
+    except RuntimeError:  # BrokenProcessPool (a process died), or the pool stopped meanwhile (recycle_bloated)
         POOL.drop(pool)
         return bundle.write(bundle.lay_out(document), variant)
     total = sum(pages for _, pages in results)

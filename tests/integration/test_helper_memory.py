@@ -59,9 +59,10 @@ def test_a_process_at_work_is_left_alone():
     check = RulesCheck(big, level, True, separate=True)
     time.sleep(0.3)
     assert check._future is not None and not check._future.done()
-    assert processes.recycle_bloated(50) == []  # busy: not now
+    assert rules_process.POOL.drop_if_bigger(50) == []  # busy: not now
+    assert pid not in [p for p, _ in processes.recycle_bloated(50)]  # (other pools of this process may go)
     assert check.failures() == [] and rules_process.child_pid() == pid
-    assert [p for p, _ in processes.recycle_bloated(50)] == [pid]  # idle again: now
+    assert pid in [p for p, _ in processes.recycle_bloated(50)]  # idle again: now
     assert gone(pid)
 
 

@@ -164,3 +164,16 @@ def test_a_dead_worker_process_costs_the_parallelism_of_one_document_not_the_doc
     assert re.findall(r"Article numéro (\d+)", "\n".join(pages)) == [str(i) for i in range(1, LINES + 1)]
     assert parts.POOL.current() is not pool
     assert parted.render("pdf", document) == pdf  # a new pool: in parts, the same bytes as before
+
+
+def test_a_pool_stopped_meanwhile_costs_the_parallelism_not_the_document(parted, document, pdf):
+    """Another request's end may stop the processes as too big (processes.recycle_bloated)
+    between this document taking the pool and giving it its parts: laid out whole, here."""
+    from docsvc.rendering import parts
+
+    whole = TemplateRegistry([ROOT / "templates"]).get("classic", "1.7.0").render("pdf", document)
+    pool = parts.POOL.get(POLICY.processes)
+    pool.shutdown(wait=False)  # what drop_if_bigger does, the pool still handed out
+    assert parted.render("pdf", document) == whole
+    assert parts.POOL.current() is not pool
+    assert parted.render("pdf", document) == pdf  # a new pool: in parts again
