@@ -196,8 +196,8 @@ class RetentionFigures:
     amount: Decimal  # withheld by this situation: cumulative - withheld_before
     cumulative: Decimal  # every situation's retention, this one included: percent of cumulative_base
     release_date: date | None
-    cumulative_base: Decimal = Decimal(0)  # the works of every situation to this one
-    withheld_before: Decimal = Decimal(0)  # percent of the works before this situation
+    cumulative_base: Decimal  # the works of every situation to this one
+    withheld_before: Decimal  # percent of the works before this situation: what the earlier ones withheld
 
 
 @dataclass(frozen=True)
