@@ -1,7 +1,8 @@
 """The DOCX is the same document as the PDF: for every fixture of the cycle, in French and
 in English, the DOCX (read with python-docx: paragraphs, tables, headers, footers) and the
 PDF (pdftotext) print every number, date and reference the Factur-X XML states; and the
-DOCX package carries this document's metadata and nothing of another template's."""
+DOCX package carries this document's metadata and nothing of another template's. On classic
+1.2.0 and on the latest shipped, 1.7.1, the default (until now only 1.2.0 was read this way)."""
 from __future__ import annotations
 
 import io
@@ -21,24 +22,29 @@ from tests.originals import docx_text, missing_facts, pdf_pages, pdf_text, xml_f
 
 CYCLE = json.loads((FIXTURES / "cycle.json").read_text())
 ALL = ["invoice", "credit_note"] + CYCLE
-VERSION = "1.2.0"
+class Rendering(RenderDocument):
+    """The service, on one classic version: 1.2.0 (subtotals as rows) and the latest shipped."""
+
+    def __init__(self, version: str):
+        super().__init__(TemplateRegistry([ROOT / "templates"]))
+        self.version = version
 
 
-@pytest.fixture(scope="module")
-def service():
-    return RenderDocument(TemplateRegistry([ROOT / "templates"]))
+@pytest.fixture(scope="module", params=["1.2.0", "1.7.1"])
+def service(request):
+    return Rendering(request.param)
 
 
-def payload(name: str, language: str) -> dict:
+def payload(name: str, language: str, version: str) -> dict:
     raw = load_fixture(name)
-    raw["template"] = {"name": "classic", "version": VERSION}
+    raw["template"] = {"name": "classic", "version": version}
     raw["language"] = language
     raw["formats"] = ["facturx"]
     return raw
 
 
 def render(service, name: str, language: str, fmt: str) -> bytes:
-    return service(payload(name, language), fmt)[0]
+    return service(payload(name, language, service.version), fmt)[0]
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
@@ -181,7 +187,7 @@ def test_libreoffice_opens_every_type(service, tmp_path):
 
 @pytest.mark.parametrize("language, words", [("fr", "Exonéré (1)"), ("en", "Exempt (1)")])
 def test_vat_categories_in_words_with_their_exemption_wording(service, language, words):
-    raw = payload("invoice", language)
+    raw = payload("invoice", language, service.version)
     raw["formats"] = ["docx"]
     raw["lines"][0].update(vat_rate="0", vat_category="E",
                            vat_exemption_reason="Exonération de TVA, article 261-4-4° du CGI")
