@@ -4,6 +4,7 @@ still refused with the rule named; the process goes away with the server."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,35 @@ def test_the_rules_are_checked_beside_the_worker(tmp_path):
     finally:
         stop_server(proc)
     assert not {pid for pid in everything if alive(pid)}, log.read_text()
+
+
+def test_a_rules_process_past_the_memory_limit_is_stopped_after_the_request(tmp_path):
+    """DOCSVC_WORKER_MAX_RSS_MB at its floor, 64: after the Factur-X, the post_request hook
+    stops the rules' process (Saxon alone is bigger) and says so; the worker, bigger too, is
+    replaced; the next Factur-X is checked by a new process and issued."""
+    base, proc, log = start_server(tmp_path, {"DOCSVC_WORKERS": "1", "DOCSVC_WORKER_MAX_RSS_MB": "64"})
+    try:
+        raw = quote_example()
+        raw["formats"] = ["pdf", "facturx"]
+        status, _, body = call("POST", base + "/v1/documents", raw)
+        assert status == 201, body
+        stopped = [json.loads(line) for line in log.read_text().splitlines()
+                   if "its process" in line and "stopping it" in line]
+        for _ in range(100):  # the hook runs after the response is sent
+            if stopped:
+                break
+            time.sleep(0.05)
+            stopped = [json.loads(line) for line in log.read_text().splitlines()
+                       if "its process" in line and "stopping it" in line]
+        assert len(stopped) == 1 and "DOCSVC_WORKER_MAX_RSS_MB=64" in stopped[0]["message"], log.read_text()
+        pid = int(stopped[0]["message"].split("its process ")[1].split()[0])
+        deadline = time.monotonic() + 10
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(pid)
+        raw["number"] = "F-2026-0143"
+        status, _, body = call("POST", base + "/v1/documents", raw)
+        assert status == 201, body
+        assert [f["format"] for f in json.loads(body)["files"]] == ["pdf", "facturx", "xml"]
+    finally:
+        stop_server(proc)
