@@ -15,9 +15,11 @@ from .cycle_model import (
     DepositShare,
     FinalRecap,
     Installment,
+    PreviousInvoice,
     ProgressRecap,
     QuoteSummary,
     RateAmount,
+    RetentionFigures,
     RetentionHeld,
     VatByDifference,
 )
@@ -313,8 +315,26 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
     )
     extras = {"quote": quote, "progress": recap, "title_number": recap.situation_number}
     if payload.retention is not None:
-        extras["retention"] = cycle.retention(payload.retention, cum_rates, before_rates, places)
+        extras["retention"] = figures = cycle.retention(payload.retention, cum_rates, before_rates, places)
+        _check_withheld_before(figures, previous_situations)
     return Body(tuple(lines), _rows(vat_parts, keep_zero=True, quote=quote), extras)
+
+
+def _check_withheld_before(figures: RetentionFigures, situations: tuple[PreviousInvoice, ...]) -> None:
+    """The document says the earlier situations withheld `withheld_before` (the percent of
+    their works): when the payload states what each withheld, they must agree, or that
+    sentence would be false (a percent changed during the contract, or a situation that
+    withheld nothing)."""
+    stated = [s.retention for s in situations]
+    if not stated or any(amount is None for amount in stated):
+        return
+    withheld = sum((amount for amount in stated if amount is not None), ZERO)
+    if withheld != figures.withheld_before:
+        numbers = ", ".join(s.number for s in situations)
+        raise BillingError({"retention.percent": [
+            f"The earlier situations ({numbers}) withheld {withheld} in all, but {figures.percent} % of their "
+            f"works is {figures.withheld_before}: a retention keeps one percent over a contract, and this "
+            "situation withholds the percent of the cumulative works less what they withheld."]})
 
 
 def _final(payload: InvoicePayload, places: int) -> Body:

@@ -469,6 +469,28 @@ def test_a_situation_retention_is_shown_as_the_cumulative_percent_less_what_was_
         D("9540.24"), D("0.00"), D("477.01"), D("477.01"))
 
 
+def test_a_situation_whose_earlier_retention_disagrees_with_its_percent_is_refused():
+    """Situation 2 says "moins 477,01 € retenus sur les situations précédentes" (5 % of situation 1's
+    9 540,24 € of works incl. VAT = 477,012 -> 477,01): a payload stating that situation 1 withheld
+    something else, or asking another percent now, would make that sentence false."""
+    raw = load_fixture("progress_invoice_2")
+    situation_1 = next(p for p in raw["previous_invoices"] if p["number"] == "F-2026-0120")
+    situation_1["retention"] = "400.00"
+    errors = refusals(raw)
+    assert list(errors) == ["retention.percent"]
+    assert "(F-2026-0120) withheld 400.00 in all, but 5 % of their works is 477.01" in errors["retention.percent"][0]
+    # a percent changed during the contract: 3 % of 9 540,24 = 286.2072 -> 286.21, not the 477.01 withheld
+    raw = load_fixture("progress_invoice_2")
+    raw["retention"]["percent"] = "3"
+    assert "withheld 477.01 in all, but 3 % of their works is 286.21" in refusals(raw)["retention.percent"][0]
+    # situation 3: 477.01 + 1 048.20 = 1 525.21 withheld, = 5 % of 30 504.13 (1 525.2065): issued
+    assert doc_of(load_fixture("progress_invoice_3")).retention.withheld_before == D("1525.21")
+    # an earlier situation that doesn't say what it withheld: nothing to compare, issued as before
+    raw = load_fixture("progress_invoice_2")
+    del next(p for p in raw["previous_invoices"] if p["number"] == "F-2026-0120")["retention"]
+    assert doc_of(raw).retention.amount == D("1048.20")
+
+
 @pytest.mark.parametrize("name", [n for n in CYCLE if n != "credit_note_progress"])  # a credit note lists no cycle
 def test_the_figures_a_cycle_fixture_lists_for_earlier_documents_are_the_hand_worked_ones(name):
     """tools/make_cycle_fixtures.py fills previous_invoices with what the engine answered; the API
