@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.render import payload  # noqa: E402
+from docsvc import processes  # noqa: E402
 
 TOKEN = "bench-admin-token-" + "0" * 32
 
@@ -41,10 +42,9 @@ def workers(master: int) -> list[int]:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """docsvc's own reading (docsvc/processes.py), NaN for a process gone meanwhile."""
+    mb = processes.rss_mb(pid)
+    return float("nan") if mb is None else mb
 
 
 def post(base: str, path: str, body: bytes, timeout: float = 900):

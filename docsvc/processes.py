@@ -65,7 +65,7 @@ class SpawnedPool:
 
     def pids(self) -> list[int]:
         """The pool's processes, once started (tests kill them to see the fallbacks)."""
-        return list(getattr(self._pool, "_processes", None) or {})
+        return _pids(self._pool)
 
     def drop_if_bigger(self, max_mb: float) -> list[tuple[int, float]]:
         """Drops the pool when it has no task in flight and one of its processes is bigger than
@@ -77,8 +77,7 @@ class SpawnedPool:
             pool = self._pool
             if pool is None or getattr(pool, "_pending_work_items", None):
                 return []
-            bigger = [(pid, mb) for pid in list(getattr(pool, "_processes", None) or {})
-                      if (mb := rss_mb(pid)) is not None and mb > max_mb]
+            bigger = [(pid, mb) for pid in _pids(pool) if (mb := rss_mb(pid)) is not None and mb > max_mb]
             if not bigger:
                 return []
             self._pool = None
@@ -88,6 +87,10 @@ class SpawnedPool:
     def stop(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _pids(pool: ProcessPoolExecutor | None) -> list[int]:
+    return list(getattr(pool, "_processes", None) or {})
 
 
 def recycle_bloated(max_mb: float) -> list[tuple[int, float]]:

@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import quote_example
 from tests.e2e.conftest import call, start_server, stop_server
 from tests.e2e.test_parts_served import descendants
+from tests.integration.test_helper_memory import gone
 
 pytestmark = pytest.mark.e2e
 
@@ -56,20 +57,17 @@ def test_a_rules_process_past_the_memory_limit_is_stopped_after_the_request(tmp_
         raw["formats"] = ["pdf", "facturx"]
         status, _, body = call("POST", base + "/v1/documents", raw)
         assert status == 201, body
-        stopped = [json.loads(line) for line in log.read_text().splitlines()
-                   if "its process" in line and "stopping it" in line]
-        for _ in range(100):  # the hook runs after the response is sent
-            if stopped:
-                break
+        def stopped() -> list[dict]:
+            return [json.loads(line) for line in log.read_text().splitlines()
+                    if "its process" in line and "stopping it" in line]
+
+        deadline = time.monotonic() + 5
+        while not stopped() and time.monotonic() < deadline:  # the hook runs after the response is sent
             time.sleep(0.05)
-            stopped = [json.loads(line) for line in log.read_text().splitlines()
-                       if "its process" in line and "stopping it" in line]
-        assert len(stopped) == 1 and "DOCSVC_WORKER_MAX_RSS_MB=64" in stopped[0]["message"], log.read_text()
-        pid = int(stopped[0]["message"].split("its process ")[1].split()[0])
-        deadline = time.monotonic() + 10
-        while alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not alive(pid)
+        lines = stopped()
+        assert len(lines) == 1 and "DOCSVC_WORKER_MAX_RSS_MB=64" in lines[0]["message"], log.read_text()
+        pid = int(lines[0]["message"].split("its process ")[1].split()[0])
+        assert gone(pid)
         raw["number"] = "F-2026-0143"
         status, _, body = call("POST", base + "/v1/documents", raw)
         assert status == 201, body
