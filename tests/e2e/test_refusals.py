@@ -387,3 +387,14 @@ def test_documents_archived_before_the_quote_index_are_indexed_by_the_cli(client
     assert sorted(p.name for p in index.iterdir()) == ["FA-2026-0101.json", "FA-2026-0105.json"]
     errors = refused(client, situation, everything, "/v1/documents/validate")
     assert errors["previous_invoices"][0].startswith("FA-2026-0105 (deposit invoice of 2026-10-01) is archived")
+
+
+def test_a_retention_the_earlier_situations_did_not_withhold_is_refused(client, everything):
+    """Situation 2 would print "moins 477,01 € retenus sur les situations précédentes" (5 % of
+    situation 1's 9 540,24 € of works = 477,012 -> 477,01): stated otherwise, it is a 422 on
+    retention.percent, through the API, and nothing is archived."""
+    raw = load_fixture("progress_invoice_2")
+    next(p for p in raw["previous_invoices"] if p["number"] == "F-2026-0120")["retention"] = "400.00"
+    errors = refused(client, raw, everything)
+    assert list(errors) == ["retention.percent"]
+    assert "withheld 400.00 in all, but 5 % of their works is 477.01" in errors["retention.percent"][0]
