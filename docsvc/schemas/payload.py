@@ -398,7 +398,8 @@ class PreviousInvoiceSchema(Base):
     corrects = fields.Nested(InvoiceReferenceSchema, metadata={
         "description": "credit_note: the invoice of the cycle it corrects (listed in previous_invoices too)."})
     retention = Amount(max_places=2, validate=validate.Range(min=0), metadata={
-        "description": "progress_invoice: the retention guarantee it withheld (its totals.retention_total)."})
+        "description": "progress_invoice: the retention guarantee it withheld (its totals.retention_total); "
+                       "left out, read from its original when this archive holds it."})
     retention_release_date = fields.Date(metadata={"description": "progress_invoice: when that retention is released."})
 
     @validates_schema

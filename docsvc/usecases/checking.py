@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from ..archive import Archive, keys
-from ..billing.document import BillingError, enrich
+from ..billing.document import BillingError, check_withheld_before, enrich
 from ..billing.mentions import is_b2b, missing_mentions
 from ..billing.model import DocumentType, InvoicePayload
 from ..billing.rules import payload_errors
@@ -164,28 +164,35 @@ class CheckDocument:
         """The checks against archived originals; for a Factur-X, the CII built
         (`validated.einvoice`) and its check against the official rules (the schematrons)
         started, which `confirm_einvoice` waits for: nothing may be archived before."""
-        self.check_history(validated.payload)
+        self.check_history(validated)
         self.check_cycle_complete(validated.payload)
         if "facturx" not in validated.payload.formats:
             return None
         validated.einvoice, rules = einvoice_check(validated, self.rules_process)
         return rules
 
-    def check_history(self, payload: InvoicePayload) -> None:
+    def check_history(self, validated: Validated) -> None:
         """Earlier documents the payload names must agree with their archived originals.
 
         A previous invoice found in the archive must be of the same type, on the same quote,
-        with the same figures; a corrected invoice must have the date the payload says.
-        Invoices not in this archive (issued elsewhere) are taken as the payload states them.
+        with the same figures; a corrected invoice must have the date the payload says; an
+        earlier situation that leaves out the retention it withheld is taken as archived,
+        which a situation's retention must agree with. Invoices not in this archive (issued
+        elsewhere) are taken as the payload states them.
         """
+        payload = validated.payload
         seller = payload.seller.siren or payload.seller.vat_id
         if not seller:
             return
         errors: dict[str, list[str]] = {}
+        withheld: dict[str, Decimal | None] = {p.number: p.retention for p in payload.previous_invoices}
         for i, previous in enumerate(payload.previous_invoices):
             archived = resource_or_none(self.archive, keys.document_id(seller, previous.number))
             if archived is None:
                 continue
+            if previous.retention is None and archived["type"] == previous.type == "progress_invoice":
+                kept_retention = archived["totals"].get("retention_total")
+                withheld[previous.number] = Decimal(kept_retention) if kept_retention is not None else None
             doc = archived["document"]
             path = f"previous_invoices.{i}"
             if archived["type"] != previous.type:
@@ -231,6 +238,13 @@ class CheckDocument:
         if errors:
             raise InvalidPayload(errors, "The payload disagrees with archived originals: "
                                  + ", ".join(sorted(errors)) + ".")
+        figures = validated.document.retention
+        if figures is not None and validated.document.progress is not None:
+            situations = validated.document.progress.previous_situations
+            try:
+                check_withheld_before(figures, situations, [withheld[s.number] for s in situations])
+            except BillingError as exc:
+                raise InvalidPayload(exc.errors) from None
 
     def check_cycle_complete(self, payload: InvoicePayload) -> None:
         """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and

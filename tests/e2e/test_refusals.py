@@ -398,3 +398,50 @@ def test_a_retention_the_earlier_situations_did_not_withhold_is_refused(client, 
     errors = refused(client, raw, everything)
     assert list(errors) == ["retention.percent"]
     assert "withheld 400.00 in all, but 5 % of their works is 477.01" in errors["retention.percent"][0]
+
+
+def _issue(client, *names, **changes):
+    """Issues the cycle's fixtures in order; `changes` maps a fixture to a function that edits it."""
+    for name in names:
+        raw = load_fixture(name)
+        changes.get(name, lambda r: None)(raw)
+        r = post(client, raw)
+        assert r.status_code == 201, (name, r.json)
+
+
+def _unstated(raw):
+    """previous_invoices without the retention each situation withheld (it is optional)."""
+    for previous in raw["previous_invoices"]:
+        previous.pop("retention", None)
+        previous.pop("retention_release_date", None)
+
+
+def test_an_earlier_situation_that_withheld_nothing_is_read_from_the_archive(client, everything):
+    """Situation 1 archived without a retention; situation 2 asks 5 % and leaves out what
+    situation 1 withheld. It would print "moins 477,01 € retenus sur les situations
+    précédentes" (5 % x 9 540,24 = 477,012 -> 477,01) and withhold only 1 048,20 where
+    nothing was withheld before: the archived original says 0.00, so it is refused."""
+    _issue(client, "deposit_invoice", "deposit_invoice_2", "progress_invoice_1",
+           progress_invoice_1=lambda raw: raw.pop("retention"))
+    raw = load_fixture("progress_invoice_2")
+    _unstated(raw)
+    errors = refused(client, raw, everything)
+    assert list(errors) == ["retention.percent"]
+    assert "(F-2026-0120) withheld 0.00 in all, but 5 % of their works is 477.01" in errors["retention.percent"][0]
+
+
+def test_a_percent_changed_after_an_archived_situation_is_refused_unless_stated_right(client, everything):
+    """Situation 1 archived withholding 5 % (477.01); situation 2, leaving it out, asks 3 %:
+    3 % x 9 540,24 = 286,2072 -> 286,21, not the 477,01 archived: refused. Asking 5 % again,
+    it agrees with the archive and is issued: 5 % x 30 504,13 = 1 525,21, less 477,01 = 1 048,20."""
+    _issue(client, "deposit_invoice", "deposit_invoice_2", "progress_invoice_1")
+    raw = load_fixture("progress_invoice_2")
+    _unstated(raw)
+    raw["retention"]["percent"] = "3"
+    errors = refused(client, raw, everything)
+    assert "withheld 477.01 in all, but 3 % of their works is 286.21" in errors["retention.percent"][0]
+    raw["retention"]["percent"] = "5"
+    r = post(client, raw)
+    assert r.status_code == 201, r.json
+    retention = r.json["document"]["retention"]
+    assert (retention["withheld_before"], retention["amount"]) == ("477.01", "1048.20")
