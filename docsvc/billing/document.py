@@ -5,7 +5,6 @@ payments, schedule and mentions are then the same for all types.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -317,24 +316,24 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
     extras = {"quote": quote, "progress": recap, "title_number": recap.situation_number}
     if payload.retention is not None:
         extras["retention"] = figures = cycle.retention(payload.retention, cum_rates, before_rates, places)
-        check_withheld_before(figures, previous_situations, [s.retention for s in previous_situations])
+        _check_withheld_before(figures, previous_situations)
     return Body(tuple(lines), _rows(vat_parts, keep_zero=True, quote=quote), extras)
 
 
-def check_withheld_before(figures: RetentionFigures, situations: Sequence[PreviousInvoice],
-                          withheld: Sequence[Decimal | None]) -> None:
+def _check_withheld_before(figures: RetentionFigures, situations: tuple[PreviousInvoice, ...]) -> None:
     """The document says the earlier situations withheld `withheld_before` (the percent of
-    their works): when what each of them withheld is known (`withheld`, in the order of
-    `situations`: stated by the payload, or read from its archived original), they must
-    agree, or that sentence, and this situation's retention, would be false (a percent
-    changed during the contract, or a situation that withheld nothing)."""
-    if not withheld or any(amount is None for amount in withheld):
+    their works): when the payload states what each withheld (or the archive did, see
+    usecases/checking.py: check_history), they must agree, or that sentence and this
+    situation's retention would be false (a percent changed during the contract, or a
+    situation that withheld nothing)."""
+    stated = [s.retention for s in situations]
+    if not stated or any(amount is None for amount in stated):
         return
-    total = sum((amount for amount in withheld if amount is not None), ZERO)
-    if total != figures.withheld_before:
+    withheld = sum((amount for amount in stated if amount is not None), ZERO)
+    if withheld != figures.withheld_before:
         numbers = ", ".join(s.number for s in situations)
         raise BillingError({"retention.percent": [
-            f"The earlier situations ({numbers}) withheld {total} in all, but {figures.percent} % of their "
+            f"The earlier situations ({numbers}) withheld {withheld} in all, but {figures.percent} % of their "
             f"works is {figures.withheld_before}: a retention keeps one percent over a contract, and this "
             "situation withholds the percent of the cumulative works less what they withheld."]})
 

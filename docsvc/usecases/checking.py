@@ -2,15 +2,18 @@
 what POST /v1/documents/validate answers and what issuing relies on."""
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError
 
 from ..archive import Archive, keys
-from ..billing.document import BillingError, check_withheld_before, enrich
+from ..billing.cycle_model import PreviousInvoice
+from ..billing.document import BillingError, enrich
 from ..billing.mentions import is_b2b, missing_mentions
-from ..billing.model import DocumentType, InvoicePayload
+from ..billing.model import Document, DocumentType, InvoicePayload
 from ..billing.rules import payload_errors
 from ..billing.text import undrawable
 from ..billing.vat_rates import rate_errors
@@ -23,7 +26,7 @@ from ..rendering.errors import TemplateNotFound
 from ..schemas.codes import currency_places
 from ..schemas.payload import flatten_errors, load_payload
 from .archive_calls import call, resource_or_none
-from .results import Validated
+from .results import Resource, Validated
 
 #: How a refusal names an archived document of the cycle.
 LABELS = {"deposit_invoice": "deposit invoice", "progress_invoice": "situation", "credit_note": "credit note",
@@ -53,6 +56,11 @@ def validate(raw: Any, max_lines: int | None = None) -> Validated:
     if wrong_rates:
         raise InvalidPayload(wrong_rates, "VAT rate(s) not in force where and when the operation is taxed: "
                              + ", ".join(sorted(wrong_rates)) + ".")
+    return Validated(payload, figures(payload))
+
+
+def figures(payload: InvoicePayload) -> Document:
+    """Every figure of the document, or the refusal of what it can't bill."""
     try:
         document = enrich(payload, currency_places(payload.currency),
                           currency_places(payload.vat_currency.code) if payload.vat_currency else 2)
@@ -62,7 +70,7 @@ def validate(raw: Any, max_lines: int | None = None) -> Validated:
         raise InvalidPayload({"payments": [
             f"Payments received ({document.totals.prepaid_total}) exceed the gross total "
             f"({document.totals.gross_total})."]})
-    return Validated(payload, document)
+    return document
 
 
 def seller_key(payload: InvoicePayload) -> str:
@@ -164,35 +172,36 @@ class CheckDocument:
         """The checks against archived originals; for a Factur-X, the CII built
         (`validated.einvoice`) and its check against the official rules (the schematrons)
         started, which `confirm_einvoice` waits for: nothing may be archived before."""
-        self.check_history(validated)
+        completed = self.check_history(validated.payload)
+        if completed is not validated.payload:  # figures again, with what the archive told
+            validated.payload, validated.document = completed, figures(completed)
         self.check_cycle_complete(validated.payload)
         if "facturx" not in validated.payload.formats:
             return None
         validated.einvoice, rules = einvoice_check(validated, self.rules_process)
         return rules
 
-    def check_history(self, validated: Validated) -> None:
+    def check_history(self, payload: InvoicePayload) -> InvoicePayload:
         """Earlier documents the payload names must agree with their archived originals.
 
         A previous invoice found in the archive must be of the same type, on the same quote,
-        with the same figures; a corrected invoice must have the date the payload says; an
-        earlier situation that leaves out the retention it withheld is taken as archived,
-        which a situation's retention must agree with. Invoices not in this archive (issued
-        elsewhere) are taken as the payload states them.
+        with the same figures; a corrected invoice must have the date the payload says.
+        Invoices not in this archive (issued elsewhere) are taken as the payload states them.
+
+        An earlier situation may leave out the retention it withheld: archived, it is taken
+        from its original (amount and release date), for what the document says of it to be
+        true: a situation's retention less what the earlier ones withheld, a final invoice's
+        retention still owed. Returns the payload so completed (the same object if nothing was).
         """
-        payload = validated.payload
         seller = payload.seller.siren or payload.seller.vat_id
         if not seller:
-            return
+            return payload
         errors: dict[str, list[str]] = {}
-        withheld: dict[str, Decimal | None] = {p.number: p.retention for p in payload.previous_invoices}
+        previous_invoices = list(payload.previous_invoices)
         for i, previous in enumerate(payload.previous_invoices):
             archived = resource_or_none(self.archive, keys.document_id(seller, previous.number))
             if archived is None:
                 continue
-            if previous.retention is None and archived["type"] == previous.type == "progress_invoice":
-                kept_retention = archived["totals"].get("retention_total")
-                withheld[previous.number] = Decimal(kept_retention) if kept_retention is not None else None
             doc = archived["document"]
             path = f"previous_invoices.{i}"
             if archived["type"] != previous.type:
@@ -222,6 +231,8 @@ class CheckDocument:
             if previous.retention is not None:  # the retention a situation withheld, as archived
                 stated["retention"] = str(previous.retention)
                 kept["retention"] = totals.get("retention_total")
+            if previous.retention is None and previous.type == "progress_invoice":
+                previous_invoices[i] = _with_archived_retention(previous, archived)
             differing = [k for k in stated if stated[k] != kept[k]]
             if differing:
                 errors[path] = [f"{previous.number} differs from its archived original on "
@@ -238,13 +249,9 @@ class CheckDocument:
         if errors:
             raise InvalidPayload(errors, "The payload disagrees with archived originals: "
                                  + ", ".join(sorted(errors)) + ".")
-        figures = validated.document.retention
-        if figures is not None and validated.document.progress is not None:
-            situations = validated.document.progress.previous_situations
-            try:
-                check_withheld_before(figures, situations, [withheld[s.number] for s in situations])
-            except BillingError as exc:
-                raise InvalidPayload(exc.errors) from None
+        if all(a is b for a, b in zip(previous_invoices, payload.previous_invoices, strict=True)):
+            return payload
+        return replace(payload, previous_invoices=tuple(previous_invoices))
 
     def check_cycle_complete(self, payload: InvoicePayload) -> None:
         """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and
@@ -280,3 +287,14 @@ class CheckDocument:
             raise InvalidPayload({"previous_invoices": problems},
                                  f"{len(problems)} document(s) of quote {quote} in the archive are not accounted "
                                  "for: " + "; ".join(problems))
+
+
+def _with_archived_retention(previous: PreviousInvoice, archived: Resource) -> PreviousInvoice:
+    """An archived situation as its original withheld: its retention_total (0.00 when it
+    withheld none) and that retention's release date."""
+    withheld = archived["totals"].get("retention_total")
+    if withheld is None:  # an original from before the retention was archived: nothing to tell
+        return previous
+    release = (archived["document"].get("retention") or {}).get("release_date")
+    return replace(previous, retention=Decimal(withheld),
+                   retention_release_date=date.fromisoformat(release) if release else None)

@@ -6,6 +6,7 @@ Each refusal: 422 problem+json naming the JSON path, and the archive exactly as 
 audit trail and quote index included.
 """
 import copy
+import json
 import shutil
 import subprocess
 
@@ -445,3 +446,22 @@ def test_a_percent_changed_after_an_archived_situation_is_refused_unless_stated_
     assert r.status_code == 201, r.json
     retention = r.json["document"]["retention"]
     assert (retention["withheld_before"], retention["amount"]) == ("477.01", "1048.20")
+
+
+def test_a_final_invoice_shows_the_retention_its_archived_situations_withheld(client):
+    """The final invoice lists the three situations without their retention: read from their
+    originals, it still shows the retention owed (DOMAIN.md): 477.01 + 1048.20 + 489.03 =
+    2014.24 (5 % of the 40 284.79 of works incl. VAT = 2014.2395), released 18/12/2027."""
+    _issue(client, *[n for n in json.loads((ROOT / "fixtures" / "cycle.json").read_text()) if n != "final_invoice"])
+    raw = load_fixture("final_invoice")
+    _unstated(raw)
+    del raw["template"]  # the latest classic: 1.0.0, the fixture's, predates the retention recap
+    r = post(client, raw)
+    assert r.status_code == 201, r.json
+    final = r.json["document"]["final"]
+    assert [(h["number"], h["amount"]) for h in final["retentions"]] == [
+        ("F-2026-0120", "477.01"), ("F-2026-0131", "1048.20"), ("F-2026-0140", "489.03")]
+    assert (final["retention_total"], final["retention_release_date"]) == ("2014.24", "2027-12-18")
+    text = plain_spaces(pdf_text(client.get(r.json["files"][0]["url"]).data))
+    assert "Total retenu, restant dû" in text  # the recap's total row, then its figures
+    assert "libérable le 18/12/2027" in text and "2 014,24 €" in text
