@@ -14,7 +14,10 @@ from weasyprint.pdf import VARIANTS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from . import borders
 from .errors import AssetRefused
+
+borders.install()  # every PDF docsvc writes draws plain borders as rectangles (issue 16)
 
 #: Base URL of every bundle: relative URLs resolve under it, and nothing is ever fetched
 #: from this (reserved, unresolvable) host: the fetcher below serves it from disk.
