@@ -68,7 +68,8 @@ def test_every_fixture_looks_the_same_drawn_either_way(name, version, weasyprint
 
 PAGE = """<html><head><style>@page {{ size: 80mm 60mm; margin: 5mm }} td {{ padding: 2mm }}
 {css}</style></head><body><table><tr><td class="a">Maçonnerie</td><td class="b">1 250,00 €</td></tr>
-<tr><td class="a">Électricité</td><td class="b">980,00 €</td></tr></table><div class="c">Net à payer</div></body></html>"""
+<tr><td class="a">Électricité</td><td class="b">980,00 €</td></tr></table>
+<div class="c">Net à payer</div></body></html>"""
 
 
 @pytest.mark.parametrize("css, ours", [
