@@ -34,7 +34,15 @@ def celery_config(settings) -> dict:
         "accept_content": ["json"],
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
-        "task_track_started": True,
+        # Celery's own task states are never read (JobStore keeps each outcome). Tracking
+        # "started" wrote to Redis before the task's body: a Redis restart at that moment
+        # failed the task outside its body, and acks_late then acknowledged a document
+        # that was never issued (its batch stayed "running")
+        "task_track_started": False,
+        # the result written after the body waits for Redis to come back, as JobStore does
+        "result_backend_always_retry": True,
+        "result_backend_max_retries": 20,
+        "result_backend_max_sleep_between_retries_ms": 2000,
         "worker_prefetch_multiplier": 1,
         "task_soft_time_limit": settings.task_soft_time_limit,
         "task_time_limit": settings.task_time_limit,

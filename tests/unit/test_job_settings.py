@@ -23,6 +23,10 @@ def test_the_celery_settings_that_make_a_lost_worker_harmless():
     assert (config["task_soft_time_limit"], config["task_time_limit"]) == (50, 60)
     assert config["broker_transport_options"]["visibility_timeout"] == 90
     assert config["broker_url"] == config["result_backend"] == "redis://127.0.0.1:6390/0"
+    # nothing is written to Redis before a task's body (a Redis restart there failed the task
+    # unrun, then acknowledged it); what is written after it waits for Redis to come back
+    assert config["task_track_started"] is False
+    assert config["result_backend_always_retry"] and config["result_backend_max_retries"] == 20
 
 
 @pytest.mark.parametrize("env, named", [
