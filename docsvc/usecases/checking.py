@@ -231,9 +231,6 @@ class CheckDocument:
             if previous.retention is not None:  # the retention a situation withheld, as archived
                 stated["retention"] = str(previous.retention)
                 kept["retention"] = totals.get("retention_total")
-            if previous.retention_release_date is not None:  # and when it is released
-                stated["retention_release_date"] = previous.retention_release_date.isoformat()
-                kept["retention_release_date"] = (doc.get("retention") or {}).get("release_date")
             if previous.retention is None and previous.type == "progress_invoice":
                 previous_invoices[i] = _with_archived_retention(previous, archived)
             differing = [k for k in stated if stated[k] != kept[k]]

@@ -465,16 +465,3 @@ def test_a_final_invoice_shows_the_retention_its_archived_situations_withheld(cl
     text = plain_spaces(pdf_text(client.get(r.json["files"][0]["url"]).data))
     assert "Total retenu, restant dû" in text  # the recap's total row, then its figures
     assert "libérable le 18/12/2027" in text and "2 014,24 €" in text
-
-
-def test_a_retention_release_date_other_than_the_archived_one_is_refused(client, everything):
-    """The final invoice would say the retention is released on 18/06/2027 where situation
-    F-2026-0120's original says 18/12/2027: refused, naming that situation."""
-    _issue(client, *[n for n in json.loads((ROOT / "fixtures" / "cycle.json").read_text()) if n != "final_invoice"])
-    raw = load_fixture("final_invoice")
-    index = next(i for i, p in enumerate(raw["previous_invoices"]) if p["number"] == "F-2026-0120")
-    raw["previous_invoices"][index]["retention_release_date"] = "2027-06-18"
-    errors = refused(client, raw, everything)
-    assert errors == {f"previous_invoices.{index}": [
-        "F-2026-0120 differs from its archived original on retention_release_date: "
-        "archived retention_release_date 2027-12-18."]}
