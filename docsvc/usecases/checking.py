@@ -291,10 +291,12 @@ class CheckDocument:
 
 def _with_archived_retention(previous: PreviousInvoice, archived: Resource) -> PreviousInvoice:
     """An archived situation as its original withheld: its retention_total (0.00 when it
-    withheld none) and that retention's release date."""
+    withheld none) and, unless the payload states a later one (the works accepted later than
+    foreseen), that retention's release date."""
     withheld = archived["totals"].get("retention_total")
     if withheld is None:  # an original from before the retention was archived: nothing to tell
         return previous
     release = (archived["document"].get("retention") or {}).get("release_date")
+    stated = previous.retention_release_date
     return replace(previous, retention=Decimal(withheld),
-                   retention_release_date=date.fromisoformat(release) if release else None)
+                   retention_release_date=stated or (date.fromisoformat(release) if release else None))

@@ -465,3 +465,20 @@ def test_a_final_invoice_shows_the_retention_its_archived_situations_withheld(cl
     text = plain_spaces(pdf_text(client.get(r.json["files"][0]["url"]).data))
     assert "Total retenu, restant dû" in text  # the recap's total row, then its figures
     assert "libérable le 18/12/2027" in text and "2 014,24 €" in text
+
+
+def test_a_later_release_date_stated_without_the_amount_is_kept(client):
+    """Works accepted later than foreseen: the final invoice states situation F-2026-0120's
+    release as 31/03/2028 and leaves out its amount. The amount comes from the original
+    (477.01), the date stays the one stated, and the latest date is the total's."""
+    _issue(client, *[n for n in json.loads((ROOT / "fixtures" / "cycle.json").read_text()) if n != "final_invoice"])
+    raw = load_fixture("final_invoice")
+    _unstated(raw)
+    next(p for p in raw["previous_invoices"] if p["number"] == "F-2026-0120")["retention_release_date"] = "2028-03-31"
+    r = post(client, raw)
+    assert r.status_code == 201, r.json
+    final = r.json["document"]["final"]
+    assert [(h["number"], h["amount"], h["release_date"]) for h in final["retentions"]] == [
+        ("F-2026-0120", "477.01", "2028-03-31"), ("F-2026-0131", "1048.20", "2027-12-18"),
+        ("F-2026-0140", "489.03", "2027-12-18")]
+    assert (final["retention_total"], final["retention_release_date"]) == ("2014.24", "2028-03-31")
