@@ -291,7 +291,7 @@ class CheckDocument:
 
 def _with_archived_retention(previous: PreviousInvoice, archived: Resource) -> PreviousInvoice:
     """An archived situation as its original withheld: its retention_total (0.00 when it
-    withheld none) and, unless the payload states a later one (the works accepted later than
+    withheld none) and, unless the payload states one (the works accepted later than
     foreseen), that retention's release date."""
     withheld = archived["totals"].get("retention_total")
     if withheld is None:  # an original from before the retention was archived: nothing to tell
