@@ -410,6 +410,10 @@ def _issue(client, *names, **changes):
         assert r.status_code == 201, (name, r.json)
 
 
+#: the cycle's fixtures up to the final invoice, in the order they are issued
+BEFORE_FINAL = [n for n in json.loads((ROOT / "fixtures" / "cycle.json").read_text()) if n != "final_invoice"]
+
+
 def _unstated(raw):
     """previous_invoices without the retention each situation withheld (it is optional)."""
     for previous in raw["previous_invoices"]:
@@ -452,7 +456,7 @@ def test_a_final_invoice_shows_the_retention_its_archived_situations_withheld(cl
     """The final invoice lists the three situations without their retention: read from their
     originals, it still shows the retention owed (DOMAIN.md): 477.01 + 1048.20 + 489.03 =
     2014.24 (5 % of the 40 284.79 of works incl. VAT = 2014.2395), released 18/12/2027."""
-    _issue(client, *[n for n in json.loads((ROOT / "fixtures" / "cycle.json").read_text()) if n != "final_invoice"])
+    _issue(client, *BEFORE_FINAL)
     raw = load_fixture("final_invoice")
     _unstated(raw)
     del raw["template"]  # the latest classic: 1.0.0, the fixture's, predates the retention recap
@@ -471,7 +475,7 @@ def test_a_later_release_date_stated_without_the_amount_is_kept(client):
     """Works accepted later than foreseen: the final invoice states situation F-2026-0120's
     release as 31/03/2028 and leaves out its amount. The amount comes from the original
     (477.01), the date stays the one stated, and the latest date is the total's."""
-    _issue(client, *[n for n in json.loads((ROOT / "fixtures" / "cycle.json").read_text()) if n != "final_invoice"])
+    _issue(client, *BEFORE_FINAL)
     raw = load_fixture("final_invoice")
     _unstated(raw)
     next(p for p in raw["previous_invoices"] if p["number"] == "F-2026-0120")["retention_release_date"] = "2028-03-31"
