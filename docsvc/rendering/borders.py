@@ -26,15 +26,14 @@ _SIDES = ("top", "right", "bottom", "left")
 
 def _plain_sides(box):
     """(colour, [(side, width)]) when every side with a border is solid, square and of one
-    opaque colour; None otherwise (WeasyPrint draws it)."""
+    opaque colour; () when the box has nothing for draw_border to draw (as WeasyPrint would
+    find after the same checks); None otherwise (WeasyPrint draws it)."""
     style = box.style
-    if style["visibility"] != "visible" or style["border_image_source"][0] != "none" \
-            or style["column_rule_width"]:
+    if style["border_image_source"][0] != "none" or style["column_rule_width"]:
         return None
-    sides = [(side, getattr(box, f"border_{side}_width")) for side in _SIDES]
-    sides = [(side, width) for side, width in sides if width]
-    if not sides:
-        return None
+    sides = [(side, width) for side in _SIDES if (width := getattr(box, f"border_{side}_width"))]
+    if not sides or style["visibility"] != "visible":
+        return ()
     colour = None
     for side, _ in sides:
         if style[f"border_{side}_style"] != "solid":
@@ -51,10 +50,13 @@ def _plain_sides(box):
 
 
 def draw_border(stream, box):
-    """WeasyPrint's draw_border, with plain sides drawn as rectangles."""
+    """WeasyPrint's draw_border, with plain sides drawn as rectangles, and nothing asked of it
+    for a box without borders (most boxes of a page)."""
     plain = _plain_sides(box)
     if plain is None:
         return _WEASYPRINT_DRAW_BORDER(stream, box)
+    if not plain:
+        return None
     colour, sides = plain
     x, y = box.border_box_x(), box.border_box_y()
     width, height = box.border_width(), box.border_height()
