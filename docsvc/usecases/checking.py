@@ -189,9 +189,10 @@ class CheckDocument:
         Invoices not in this archive (issued elsewhere) are taken as the payload states them.
 
         An earlier situation may leave out the retention it withheld: archived, it is taken
-        from its original (amount and release date), for what the document says of it to be
-        true: a situation's retention less what the earlier ones withheld, a final invoice's
-        retention still owed. Returns the payload so completed (the same object if nothing was).
+        from its original (its amount, and its release date unless the payload states one),
+        for what the document says of it to be true: a situation's retention less what the
+        earlier ones withheld, a final invoice's retention still owed. Returns the payload so
+        completed (the same object if nothing was).
         """
         seller = payload.seller.siren or payload.seller.vat_id
         if not seller:
