@@ -17,6 +17,7 @@ from pathlib import Path
 from jinja2 import FileSystemLoader
 from weasyprint import Document
 
+from . import page_plan
 from .context import render_context
 from .docx import DocxEngine
 from .environment import make_environment
@@ -111,10 +112,12 @@ class Bundle:
         return self._pdf.write(laid_out, variant)
 
     def part_spans(self, document: dict) -> list[tuple[int, int]]:
-        """The parts an invoice or credit note is laid out in (none: in one piece)."""
+        """The parts an invoice or credit note is laid out in (none: in one piece): about
+        equal, each boundary where the document is guessed to turn a page (page_plan.py)."""
         if self.parts is None or document.get("type") not in ("invoice", "credit_note"):
             return []
-        return self.parts.parts_for(len(document.get("lines") or ()))
+        spans = self.parts.parts_for(len(document.get("lines") or ()))
+        return page_plan.snap(spans, page_plan.page_starts(self, document, spans[-2][1])) if spans else []
 
     def supports(self, fmt: str) -> bool:
         """facturx is made from the PDF, so any bundle that renders PDF renders it."""

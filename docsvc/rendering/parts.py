@@ -1,7 +1,7 @@
 """A long invoice laid out in parts, in parallel processes (issue 16, item 4).
 
-WeasyPrint lays pages out one after the other in one thread, about 5 ms per line of the
-classic table: a 2 000-line invoice is 10 s on one core. Above `PartsPolicy.min_lines`
+WeasyPrint lays pages out one after the other in one thread, about 4 ms per line of the
+classic table: a 2 000-line invoice is 7 s on one core. Above `PartsPolicy.min_lines`
 lines, a template that can (`parts = true` in its template.toml) is laid out as
 `processes` consecutive parts of its lines, each in a process of its own:
 
@@ -14,11 +14,16 @@ lines, a template that can (`parts = true` in its template.toml) is laid out as
   and put end to end with pikepdf; "Page x / N" is only known then, so the template lays out
   N pages that hold nothing but the page numbers (`numbers`), at the place its own page
   margins print them, and each is stamped over its page;
-- the result is byte-identical from run to run (pikepdf's deterministic /ID).
+- the parts meet where the whole document turns a page: page_plan.py guesses where, and
+  each part checks the guess on its own layout (`_lay_out_part`); a wrong guess costs the
+  next part laid out again, never a page that is not full. So the pages are the whole
+  document's (tests/integration/test_parts.py compares them pixel for pixel, but for the
+  bottom margin, where a part prints "À reporter" half a line lower);
+- the result is byte-identical from run to run (pikepdf's deterministic /ID; the guess
+  depends on the document and the template only).
 
-The price: each part but the last ends on a page that its lines may not fill. The
-processes are started once per process that renders (spawned: no lock or thread of the
-parent is inherited), on the first long invoice, and kept.
+The processes are started once per process that renders (spawned: no lock or thread of
+the parent is inherited), on the first long invoice, and kept.
 
 A daemonic process may not start processes: the job queue's worker processes (Celery
 prefork children) lay documents out whole, one per process, as the queue already runs
@@ -48,7 +53,7 @@ PARTS_PER_PROCESS = 50
 class PartsPolicy:
     """When a document is laid out in parts: above `min_lines` lines, in `processes` parts
     at once. `processes` <= 1 never does."""
-    min_lines: int = 500
+    min_lines: int = 100
     processes: int = os.cpu_count() or 1
 
     def parts_for(self, lines: int) -> list[tuple[int, int]]:
@@ -77,9 +82,18 @@ POOL = SpawnedPool(max_tasks_per_child=PARTS_PER_PROCESS)
 _BUNDLES: dict[tuple[str, str], Bundle] = {}
 
 
-def _lay_out_part(path: str, sha256: str, document: dict, part: dict, variant: str | None) -> tuple[bytes, int]:
-    """In a worker process: one part, written; and its number of pages."""
+def _lay_out_part(path: str, sha256: str, document: dict, part: dict,
+                  variant: str | None) -> tuple[bytes, int, int | None]:
+    """In a worker process: one part, written; its number of pages; and, for a part that
+    another follows, the line the next part must start at.
+
+    A part that another follows is laid out with one line more, the next part's first: when
+    that line starts a page of its own, the whole document turns a page there too (what
+    comes before it is the same), and the part is written without that last page. When the
+    line shares a page with lines of this part, the document turns its page before them: the
+    part is written without that page, and the next part must start at its first line."""
     from .bundle import Bundle, fewer_collections
+    from .page_plan import item_rows
 
     bundle = _BUNDLES.get((path, sha256))
     if bundle is None:
@@ -87,28 +101,50 @@ def _lay_out_part(path: str, sha256: str, document: dict, part: dict, variant: s
         if bundle.sha256 != sha256:  # never seen: bundles are immutable once shipped or published
             raise RuntimeError(f"template at {path} changed while it rendered")
     with fewer_collections():
-        laid_out = bundle.lay_out(document, part=part)
-        return bundle.write(laid_out, variant), len(laid_out.pages)
+        if part["last"]:
+            laid_out = bundle.lay_out(document, part=part)
+            return bundle.write(laid_out, variant), len(laid_out.pages), None
+        laid_out = bundle.lay_out(document, part=dict(part, stop=part["stop"] + 1))
+        pages = [page for page, _ in item_rows(laid_out)]
+        kept = pages[-1]  # the pages before the one holding the next part's first line
+        following = part["start"] + pages.index(kept)
+        laid_out.pages = laid_out.pages[:kept]
+        return (bundle.write(laid_out, variant) if kept else b""), kept, following
 
 
 def lay_out_in_parts(bundle: Bundle, document: dict, spans: list[tuple[int, int]], variant: str | None = None) -> bytes:
     """The document (the PDF, or another of WeasyPrint's variants), its parts laid out in
     parallel in the bundle's PartsPolicy processes, numbered afterwards.
-    If a worker process died (killed, out of memory), the pool is dropped for a new one
-    next time and this document is laid out whole, here: it is issued all the same."""
+
+    Each part tells where the next one must start (see `_lay_out_part`): a next part laid
+    out from another line is laid out again from there, so the pages are always the whole
+    document's; a guessed boundary (page_plan.py) that was right costs nothing more.
+    A part that could keep no page (a boundary guessed far too early) has the document
+    laid out whole, here. So is it if a worker process died (killed, out of memory): the
+    pool is dropped for a new one next time, and the document is issued all the same."""
     assert bundle.parts is not None, "a bundle laid out in parts has a PartsPolicy"
     pool = POOL.get(bundle.parts.processes)
+    spans = list(spans)
     try:
         futures = [pool.submit(_lay_out_part, str(bundle.path), bundle.sha256, document, part_context(i, spans),
                                variant) for i in range(len(spans))]
         results = [future.result() for future in futures]
+        for i in range(len(spans) - 1):
+            _, kept, following = results[i]
+            if not kept:
+                return bundle.write(bundle.lay_out(document), variant)
+            assert following is not None, "a part that another follows says where that one starts"
+            if following != spans[i + 1][0]:
+                spans[i + 1] = (following, spans[i + 1][1])
+                results[i + 1] = pool.submit(_lay_out_part, str(bundle.path), bundle.sha256, document,
+                                             part_context(i + 1, spans), variant).result()
     except RuntimeError:  # BrokenProcessPool (a process died), or the pool stopped meanwhile (recycle_bloated)
         POOL.drop(pool)
         return bundle.write(bundle.lay_out(document), variant)
-    total = sum(pages for _, pages in results)
+    total = sum(pages for _, pages, _ in results)
     numbers = bundle.lay_out(document, numbers=total)
     assert len(numbers.pages) == total, "the numbers template lays out one page per page"
-    return assemble([written for written, _ in results], bundle.write(numbers, variant))
+    return assemble([written for written, _, _ in results], bundle.write(numbers, variant))
 
 
 def _stamp(page: pikepdf.Page, stamp: pikepdf.Page, number: int) -> None:

@@ -13,16 +13,19 @@ from decimal import Decimal as D
 
 import pikepdf
 import pytest
+from PIL import ImageChops
 
 from docsvc.billing.document import enrich
 from docsvc.billing.model import as_plain
 from docsvc.rendering.bundle import Pages
+from docsvc.rendering.page_plan import item_rows
 from docsvc.rendering.parts import PartsPolicy, lay_out_in_parts
 from docsvc.rendering.registry import TemplateRegistry
 from docsvc.schemas.payload import load_payload
 from docsvc.usecases.checking import einvoice, validate
 from docsvc.usecases.issuing import render_format
 from tests.conftest import ROOT, load_fixture
+from tests.integration.test_borders import pixels
 from tests.integration.test_facturx_pdfa import differences, document_tree, former
 from tests.integration.test_originals import carried, flat
 from tests.originals import pdf_pages
@@ -63,8 +66,19 @@ def test_the_parts_are_the_halves_of_the_lines():
     assert PartsPolicy(min_lines=40, processes=1).parts_for(1000) == []
 
 
+def whole_page_starts(document: dict) -> list[int]:
+    """The index of the first line on each page of the document laid out whole."""
+    laid_out = TemplateRegistry([ROOT / "templates"]).get("classic", "1.7.0").lay_out(document)
+    pages = [page for page, _ in item_rows(laid_out)]
+    return [i for i, page in enumerate(pages) if i == 0 or page != pages[i - 1]]
+
+
 def test_only_invoices_and_credit_notes_of_a_template_that_can_are_parted(parted, document):
-    assert parted.part_spans(document) == [(0, 45), (45, 90)]
+    # laid out whole, the document turns its pages before articles 26 and 62 (the first page
+    # holds 25 lines under the head, the next 36): of the halves' boundary, 45 lines, 61 is
+    # the nearest page start (16 lines away, 25 is 20), and the parts meet there
+    assert whole_page_starts(document)[:3] == [0, 25, 61]
+    assert parted.part_spans(document) == [(0, 61), (61, 90)]
     assert parted.part_spans(dict(document, type="progress_invoice")) == []
     older = TemplateRegistry([ROOT / "templates"], parts=POLICY).get("classic", "1.5.0")
     assert older.parts is None and older.part_spans(document) == []
@@ -81,12 +95,12 @@ def test_every_line_once_in_order_and_the_subtotals_add_up(pdf):
     pages = pdf_pages(pdf, layout=True, clean=flat)
     seen = [int(k) for page in pages for k in re.findall(r"Article numéro (\d+)", page)]
     assert seen == list(range(1, LINES + 1))
-    # the second part starts a page: article 46 opens it, under the running head and "Report"
-    second = next(i for i, page in enumerate(pages) if "Article numéro 46 " in page)
-    assert min(int(k) for k in re.findall(r"Article numéro (\d+)", pages[second])) == 46
-    # carried from the first part: 1 + ... + 45 = 45 x 46 / 2 = 1 035,00 €
-    assert carried(pages[second - 1], "À reporter") == D("1035.00")
-    assert carried(pages[second], "Report") == D("1035.00")
+    # the second part starts a page: article 62 opens it, under the running head and "Report"
+    second = next(i for i, page in enumerate(pages) if "Article numéro 62 " in page)
+    assert min(int(k) for k in re.findall(r"Article numéro (\d+)", pages[second])) == 62
+    # carried from the first part: 1 + ... + 61 = 61 x 62 / 2 = 1 891,00 €
+    assert carried(pages[second - 1], "À reporter") == D("1891.00")
+    assert carried(pages[second], "Report") == D("1891.00")
     for n, page in enumerate(pages[:-1]):
         last = max(int(k) for k in re.findall(r"Article numéro (\d+)", page))
         assert carried(page, "À reporter") == D(last * (last + 1) // 2), n
@@ -99,6 +113,49 @@ def test_every_line_once_in_order_and_the_subtotals_add_up(pdf):
     assert text.count("Net à payer") == 1 and "Net à payer" in pages[-1]
     assert "4 095,00 €" in pages[-1] and "4 914,00 €" in pages[-1]
     assert "Article numéro 90" in pages[-1]  # the last lines stay with the closing figures
+
+
+def same_pages_as_whole(parted_pdf: bytes, whole_pdf: bytes, folder) -> None:
+    """The pages look the same, pixel for pixel, down to the bottom margin, and hold the same
+    words. In the bottom margin, a part's pages print "À reporter" half a line lower than
+    the whole document's (their page number is stamped afterwards, under it)."""
+    ours, theirs = pixels(parted_pdf, folder, "parts"), pixels(whole_pdf, folder, "whole")
+    assert len(ours) == len(theirs) >= 4
+    content = round((297 - 22) / 25.4 * 100)  # 100 dpi; A4 less classic's 22 mm bottom margin
+    for number, (a, b) in enumerate(zip(ours, theirs, strict=True), start=1):
+        box = (0, 0, a.width, content)
+        assert ImageChops.difference(a.crop(box), b.crop(box)).getbbox() is None, f"page {number} differs"
+    words = [sorted(page.split()) for page in pdf_pages(parted_pdf, clean=flat)]
+    assert words == [sorted(page.split()) for page in pdf_pages(whole_pdf, clean=flat)]
+
+
+@pytest.fixture(scope="module")
+def whole(document) -> bytes:
+    return TemplateRegistry([ROOT / "templates"]).get("classic", "1.7.0").render("pdf", document)
+
+
+def test_the_pages_are_those_of_the_document_laid_out_whole(pdf, whole, tmp_path):
+    """Every part but the last ends on a full page: where the whole document turns its page."""
+    same_pages_as_whole(pdf, whole, tmp_path)
+
+
+def test_a_boundary_guessed_wrong_is_moved_to_where_the_page_turns(parted, document, pdf, whole, tmp_path):
+    """Article 51 shares a page with articles 26 to 50: the first part, laid out with it,
+    says so, and the second part is laid out again from article 26. Same pages; other bytes
+    than the right guess's (another boundary)."""
+    moved = lay_out_in_parts(parted, document, [(0, 50), (50, LINES)])
+    same_pages_as_whole(moved, whole, tmp_path)
+    pages = pdf_pages(moved, layout=True, clean=flat)
+    # article 26 opens the second page, under "Report" 1 + ... + 25 = 25 x 26 / 2 = 325,00 €
+    assert min(int(k) for k in re.findall(r"Article numéro (\d+)", pages[1])) == 26
+    assert carried(pages[1], "Report") == D("325.00")
+    assert moved != pdf
+
+
+def test_a_boundary_guessed_before_the_first_page_turns_lays_the_document_out_whole(parted, document, whole):
+    """Lines 1 to 6 all fit on the first page: the first part keeps no page, and the document
+    is laid out whole, in this process (numbered by WeasyPrint itself: its very bytes)."""
+    assert lay_out_in_parts(parted, document, [(0, 5), (5, LINES)]) == whole
 
 
 def test_the_same_bytes_every_time(parted, document, pdf):
@@ -133,8 +190,7 @@ def test_the_facturx_of_a_parted_invoice_is_pdfa3b_and_holds_what_the_former_pat
     assert differences(document_tree(former(parted, validated, pdf_a3)), document_tree(made)) == []
 
 
-def test_without_parts_the_same_document_reads_the_same(document, pdf):
-    whole = TemplateRegistry([ROOT / "templates"]).get("classic", "1.7.0").render("pdf", document)
+def test_without_parts_the_same_document_reads_the_same(whole, pdf):
     one = "\n".join(pdf_pages(whole, layout=True, clean=flat))
     two = "\n".join(pdf_pages(pdf, layout=True, clean=flat))
     for words in ("Net à payer", "RÈGLEMENT", "Indemnité forfaitaire"):
@@ -166,12 +222,11 @@ def test_a_dead_worker_process_costs_the_parallelism_of_one_document_not_the_doc
     assert parted.render("pdf", document) == pdf  # a new pool: in parts, the same bytes as before
 
 
-def test_a_pool_stopped_meanwhile_costs_the_parallelism_not_the_document(parted, document, pdf):
+def test_a_pool_stopped_meanwhile_costs_the_parallelism_not_the_document(parted, document, pdf, whole):
     """Another request's end may stop the processes as too big (processes.recycle_bloated)
     between this document taking the pool and giving it its parts: laid out whole, here."""
     from docsvc.rendering import parts
 
-    whole = TemplateRegistry([ROOT / "templates"]).get("classic", "1.7.0").render("pdf", document)
     pool = parts.POOL.get(POLICY.processes)
     pool.shutdown(wait=False)  # what drop_if_bigger does, the pool still handed out
     assert parted.render("pdf", document) == whole
