@@ -61,7 +61,7 @@ class Settings:
     rate_limit_anonymous: str = "20/second"  # per client address, requests without a valid key
     client_timeout: int = 20  # seconds a client has to send a whole request (408 beyond)
     request_timeout: int = 100  # seconds before a request is answered 503 + Retry-After (it goes on behind)
-    parallel_lines: int = 500  # an invoice above this many lines is laid out in parts, in parallel
+    parallel_lines: int = 100  # an invoice above this many lines is laid out in parts, in parallel
     render_processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # the parts at once; 1: never
     rules_process: bool = True  # the e-invoice's official rules checked in a process of their own, beside the layout
     worker_max_rss_mb: int = 512  # a worker (or a process it started) left bigger by a request is replaced
