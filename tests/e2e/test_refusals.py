@@ -180,7 +180,7 @@ def test_characters_outside_the_templates_fonts_are_named(client, everything):
     raw["notes"] = ["Merci 😀"]
     errors = refused(client, raw, everything)
     assert errors["lines.0.description"][0].startswith(
-        "Template classic 1.7.1 can't draw U+4E2D CJK UNIFIED IDEOGRAPH-4E2D, U+6587 CJK UNIFIED IDEOGRAPH-6587: "
+        "Template classic 1.7.2 can't draw U+4E2D CJK UNIFIED IDEOGRAPH-4E2D, U+6587 CJK UNIFIED IDEOGRAPH-6587: "
         "its fonts (Inter")
     assert "U+1F600 GRINNING FACE" in errors["notes.0"][0]
     # the same in /validate and in a preview: nothing drawn with a box

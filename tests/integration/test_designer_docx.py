@@ -39,6 +39,7 @@ PINNED = {
     "1.5.0": "7fa5d4441e9d6d08c0bfb50b24eb7fdfa92e622e0ee412ac3fe9708dea81dade",  # 1.3.0's + the EN 16931 blocks
     "1.7.0": "b8daa2ab83bedc9f56bbcf6b2ffca8fc2a9acc634778e91afd2131f30e9cab22",  # 1.5.0's, lean (tools/lean_docx.py)
     "1.7.1": "371d870178d00d55d7644777e07da82d6ccbdd10a2435953de44299b5ece8a50",  # 1.7.0's + the retention's working
+    "1.7.2": "371d870178d00d55d7644777e07da82d6ccbdd10a2435953de44299b5ece8a50",  # 1.7.1's (1.7.2 changes the PDF only)
 }
 
 
