@@ -17,8 +17,9 @@ lines, a template that can (`parts = true` in its template.toml) is laid out as
 - the parts meet where the whole document turns a page: page_plan.py guesses where, and
   each part checks the guess on its own layout (`_lay_out_part`); a wrong guess costs the
   next part laid out again, never a page that is not full. So the pages are the whole
-  document's (tests/integration/test_parts.py compares them pixel for pixel; classic 1.7.0
-  and 1.7.1 print a part's "À reporter" half a line lower, 1.7.2 where the whole does);
+  document's (tests/integration/test_parts.py compares them pixel for pixel, and word by
+  word to within 0.05 pt where type sizes vary; classic 1.7.0 and 1.7.1 print a part's
+  "À reporter" half a line lower, 1.7.2 where the whole does);
 - the result is byte-identical from run to run (pikepdf's deterministic /ID; the guess
   depends on the document and the template only).
 
