@@ -17,14 +17,14 @@ The issue 16 goals are printed beside the figures. Printed as one Markdown table
 machine it ran on (nproc, CPU model, load average before and after).
 
 A template that can be laid out in parts (classic 1.7.0) is measured again, above
---parallel-lines (500) lines, in --processes parts at once (one per core): "1.7.0 in 2 parts".
+--parallel-lines (100, as docsvc serve) lines, in --processes parts at once (one per core): "1.7.0 in 2 parts".
 
 --formats measures only some of them (pdf, facturx, docx, naive): `--formats docx` takes
 seconds where the PDF columns take minutes; the others are left blank (and the rows in
 parts, which are the PDF's, left out).
 
 Usage: python bench/render.py [--sizes 10,200,2000] [--runs 5] [--big-runs 2] [--versions 1.0.0,1.5.0,1.7.0]
-                              [--processes 2] [--parallel-lines 500] [--formats pdf,facturx,docx,naive]
+                              [--processes 2] [--parallel-lines 100] [--formats pdf,facturx,docx,naive]
                               [--rules-in-worker] [--readme README.md]
 """
 from __future__ import annotations
