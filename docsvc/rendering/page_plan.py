@@ -86,7 +86,6 @@ class _LineCounter:
     """Lines a description takes in its column, by Pango, one layout reused for every text."""
 
     def __init__(self, column: _Column):
-        self.column = column
         self.layout = create_layout("", column.style, None, column.width, 0)
 
     def __call__(self, text: str) -> int:

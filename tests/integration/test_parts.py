@@ -20,7 +20,6 @@ from PIL import ImageChops
 from docsvc.billing.document import enrich
 from docsvc.billing.model import as_plain
 from docsvc.rendering.bundle import Pages
-from docsvc.rendering.page_plan import item_rows
 from docsvc.rendering.parts import PartsPolicy, lay_out_in_parts
 from docsvc.rendering.registry import TemplateRegistry
 from docsvc.schemas.payload import load_payload
@@ -30,6 +29,7 @@ from tests.conftest import ROOT, load_fixture
 from tests.integration.test_borders import pixels
 from tests.integration.test_facturx_pdfa import differences, document_tree, former
 from tests.integration.test_originals import carried, flat
+from tests.integration.test_page_plan import invoice, laid_out_starts
 from tests.originals import pdf_pages
 
 LINES = 90
@@ -71,9 +71,7 @@ def test_the_parts_are_the_halves_of_the_lines():
 
 def whole_page_starts(document: dict) -> list[int]:
     """The index of the first line on each page of the document laid out whole."""
-    laid_out = TemplateRegistry([ROOT / "templates"]).get("classic", VERSION).lay_out(document)
-    pages = [page for page, _ in item_rows(laid_out)]
-    return [i for i, page in enumerate(pages) if i == 0 or page != pages[i - 1]]
+    return laid_out_starts(TemplateRegistry([ROOT / "templates"]).get("classic", VERSION), document)
 
 
 def test_only_invoices_and_credit_notes_of_a_template_that_can_are_parted(parted, document):
@@ -167,8 +165,6 @@ def test_three_parts_with_details_in_smaller_type_have_the_whole_documents_pages
     within 0.05 pt. Not always to the pixel: WeasyPrint writes a glyph's width as it first
     draws it, rounded at that size, and a part may first meet a glyph at another size than
     the whole document did (0.026 pt at most here, a few edge pixels at 50 dpi)."""
-    from tests.integration.test_page_plan import invoice
-
     document = invoice(9, lines=300, long=True)
     three = TemplateRegistry([ROOT / "templates"], parts=PartsPolicy(40, 3)).get("classic", VERSION)
     spans = three.part_spans(document)
