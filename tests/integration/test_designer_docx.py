@@ -1,6 +1,6 @@
 """The DOCX is the designer's file (issue 13): every shipped document.docx passes the publish
 checks and keeps its bytes, and the designer guide's example, bundles/classic/1.8.0, differs
-from classic 1.7.1's DOCX (1.5.0's, lean, with the retention's working) exactly by the change
+from classic 1.7.2's DOCX (1.7.1's: 1.5.0's, lean, with the retention's working) exactly by the change
 docs/templates.md walks through: the terracotta accent in place of navy, and the seller's mark
 before the seller name."""
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.conftest import ROOT, load_fixture
 from tests.originals import docx_text
 
 SHIPPED = ROOT / "templates" / "classic"
-BASE, EXAMPLE = SHIPPED / "1.7.1", ROOT / "bundles" / "classic" / "1.8.0"  # the example and what it starts from
+BASE, EXAMPLE = SHIPPED / "1.7.2", ROOT / "bundles" / "classic" / "1.8.0"  # the example and what it starts from
 NAVY, TERRACOTTA = b"0F3D5E", b"B4441B"  # style.css: #0f3d5e in 1.7.0, #b4441b in 1.8.0
 IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -152,6 +152,16 @@ def test_older_versions_lay_out_the_same_pages_but_for_the_bottom_margin(documen
         same_pages_as_whole(parted, whole, tmp_path / "margin", margin=True)
 
 
+def test_the_designer_guides_example_lays_out_its_parts_as_1_7_2_does(document, tmp_path):
+    """bundles/classic/1.8.0, which designers copy, is 1.7.2 with a mark and an accent: its
+    parted pages equal its whole pages, bottom margin included (on 1.7.1 it printed a part's
+    "À reporter" half a line lower)."""
+    example = ROOT / "bundles"
+    parted = TemplateRegistry([example], parts=POLICY).get("classic", "1.8.0").render("pdf", document)
+    whole = TemplateRegistry([example]).get("classic", "1.8.0").render("pdf", document)
+    same_pages_as_whole(parted, whole, tmp_path)
+
+
 def placed_words(pdf: bytes) -> list[list[tuple[str, float, float, float, float]]]:
     """Each page's words with their boxes (points), as pdftotext -bbox reads them."""
     out = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
