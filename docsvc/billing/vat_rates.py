@@ -152,14 +152,20 @@ def rate_errors(payload: InvoicePayload) -> dict[str, list[str]]:
     Checked on the issue date, on the delivery date when there is one (the rate of the
     chargeable event), and for a credit note on the date of the invoice it corrects (its
     VAT is reversed at that invoice's rates): a rate in force on any of them passes.
+    A date before the table starts counts for nothing (a delivery "in 1999" does not turn
+    the check off); a document with no date the table covers is refused on its issue date.
     Earlier invoices a cycle document deducts are checked on their own issue dates.
     """
+    places = [territory for territory, _ in places_of_taxation(payload)]
+    if any(territory is None or territory.unchecked for territory in places):
+        return {}  # a place of taxation with no table: any rate passes
     days = [payload.issue_date] + [d for d in (payload.delivery_date,
                                                payload.corrects.issue_date if payload.corrects else None) if d]
-    table = [allowed_rates(payload, d) for d in days]
+    covered = [d for d in days if all(t.rates_on(d) is not None for t in places if t is not None)]
+    if not covered:
+        return {"issue_date": [_before_the_table(payload.issue_date, [t for t in places if t is not None])]}
+    table = [allowed_rates(payload, d) for d in covered]
     known = [a for a, _ in table if a is not None]
-    if len(known) < len(table):
-        return {}
     allowed = frozenset[Decimal]().union(*known)
     territories = [t for _, ts in table for t in ts]
     territories = list(dict.fromkeys(territories))
@@ -183,3 +189,11 @@ def rate_errors(payload: InvoicePayload) -> dict[str, list[str]]:
             if problem:
                 errors[f"previous_invoices.{i}.vat.{j}.rate"] = [problem]
     return errors
+
+
+def _before_the_table(day: date, territories: list[Territory]) -> str:
+    """Why a document taxed before the rate table starts is not issued: its rates can't be checked."""
+    starts = {t.name: min((p.start for p in t.periods), default=None) for t in territories}
+    known = ", ".join(f"{name} from {start.isoformat()}" for name, start in starts.items() if start is not None)
+    return (f"{day.isoformat()} is before the VAT rates this service knows ({known}): "
+            "a document taxed then can't have its rates checked, so it is not issued.")

@@ -90,3 +90,27 @@ def test_installed_families_the_css_names_count_generic_ones_do_not(tmp_path):
     assert css_families(tmp_path) == ["DejaVu Serif", "DejaVu Sans Mono"]
     drawn = coverage(tmp_path, "css-families-test")
     assert drawn.fonts == ("DejaVu Serif", "DejaVu Sans Mono") and ord("Ж") in drawn.codepoints
+
+
+def test_a_date_before_the_rate_table_does_not_turn_the_rate_check_off():
+    """A 21 % line (never a French rate) on an invoice of 20/11/2026 is refused whatever delivery
+    date comes with it: 31/12/1999 is before the table (mainland France from 2000-04-01), so it
+    counts for nothing, where it used to switch the whole check off."""
+    from docsvc.errors import InvalidPayload
+    from docsvc.usecases.checking import validate
+    from tests.conftest import load_fixture
+
+    raw = load_fixture("invoice")
+    raw["lines"][0]["vat_rate"] = "21"
+    for delivery in ("2026-11-13", "1999-12-31"):
+        with pytest.raises(InvalidPayload) as refused:
+            validate(dict(raw, delivery_date=delivery))
+        assert list(refused.value.errors) == ["lines.0.vat_rate"], delivery
+        assert "21 % is not a VAT rate in force in France" in refused.value.errors["lines.0.vat_rate"][0]
+    raw["lines"][0]["vat_rate"] = "10"
+    assert validate(dict(raw, delivery_date="1999-12-31")).document.totals.gross_total > 0  # 10 % is a rate
+    # no date the table covers: the rates can't be checked, so the document is not issued
+    with pytest.raises(InvalidPayload) as refused:
+        validate(dict(raw, issue_date="1999-12-31", delivery_date="1999-12-20"))
+    assert list(refused.value.errors) == ["issue_date"]
+    assert "from 2000-04-01" in refused.value.errors["issue_date"][0]
