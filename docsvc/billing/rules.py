@@ -71,10 +71,11 @@ def parts_of_the_type(payload: InvoicePayload) -> Errors:
 
 
 def previous_invoices(payload: InvoicePayload) -> Errors:
-    """What each type may deduct; never itself; a credit note listed is netted from an
-    invoice listed beside it, with the same date and type."""
+    """What each type may deduct; never itself, never one twice; a credit note listed is
+    netted from an invoice listed beside it, with the same date and type."""
     errors: Errors = {}
     allowed = PREVIOUS_ALLOWED.get(payload.type)
+    first_listed: dict[str, int] = {}
     for i, previous in enumerate(payload.previous_invoices):
         if allowed is None or previous.type not in allowed:
             errors[f"previous_invoices.{i}.type"] = [
@@ -83,6 +84,10 @@ def previous_invoices(payload: InvoicePayload) -> Errors:
         if previous.number == payload.number:
             errors.pop(f"previous_invoices.{i}.type", None)
             errors[f"previous_invoices.{i}.number"] = ["This is the document's own number."]
+        elif previous.number in first_listed:  # deducted or netted twice: the buyer would pay it twice
+            errors[f"previous_invoices.{i}.number"] = [f"{previous.number} is already listed at "
+                                                       f"previous_invoices.{first_listed[previous.number]}."]
+        first_listed.setdefault(previous.number, i)
     listed: dict[str, PreviousInvoice] = {p.number: p for p in payload.previous_invoices if p.type != "credit_note"}
     for i, previous in enumerate(payload.previous_invoices):
         if previous.type != "credit_note" or previous.corrects is None:

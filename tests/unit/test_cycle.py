@@ -332,6 +332,17 @@ def test_a_credit_note_must_correct_a_listed_invoice(mutate, path, fragment):
     assert path in errors and any(fragment in m for m in errors[path]), errors
 
 
+def test_an_earlier_document_listed_twice_is_refused():
+    """Listed twice, the credit note A-2026-0001 (100.00 + 10.00) would be netted twice and the
+    deposit FA-2026-0010 deducted twice: the buyer would be billed 110.00 more, or 1605.90 less."""
+    raw = cycle_payload("final_invoice", "F-2026-0063", previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT,
+                                                                            CREDIT_ON_DEPOSIT])
+    assert refusals(raw) == {"previous_invoices.2.number": ["A-2026-0001 is already listed at previous_invoices.1."]}
+    raw = cycle_payload("progress_invoice", "F-2026-0034", previous_invoices=[DEPOSIT_30, DEPOSIT_30],
+                        progress=[{"line": "L1", "percent": "40"}])
+    assert list(refusals(raw)) == ["previous_invoices.1.number"]
+
+
 def test_a_deposit_invoice_does_not_list_credit_notes():
     raw = cycle_payload("deposit_invoice", "FA-2026-0011", deposit={"percent": "10"},
                         previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT])
