@@ -69,6 +69,9 @@ def enrich(payload: InvoicePayload, currency_places: int = 2, vat_currency_place
                         allowance_total=sum((a.amount for a in allowances), ZERO),
                         charge_total=sum((c.amount for c in charges), ZERO),
                         rounding=payload.rounding_amount or ZERO)
+    if retention is not None and doc_totals.amount_due < ZERO:
+        _refuse_retention_over_what_is_paid(retention, doc_totals.amount_due + retention.amount,
+                                            payload.deposit_deduction)
     vat_currency = None
     if payload.vat_currency is not None:
         vat_currency = vat_in_accounting_currency(payload.vat_currency, doc_totals.vat_total, vat_currency_places)
@@ -315,27 +318,41 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
     )
     extras = {"quote": quote, "progress": recap, "title_number": recap.situation_number}
     if payload.retention is not None:
-        extras["retention"] = figures = cycle.retention(payload.retention, cum_rates, before_rates, places)
-        _check_withheld_before(figures, previous_situations)
+        extras["retention"] = _less_what_was_withheld(
+            cycle.retention(payload.retention, cum_rates, before_rates, places), previous_situations)
     return Body(tuple(lines), _rows(vat_parts, keep_zero=True, quote=quote), extras)
 
 
-def _check_withheld_before(figures: RetentionFigures, situations: tuple[PreviousInvoice, ...]) -> None:
-    """The document says the earlier situations withheld `withheld_before` (the percent of
-    their works): when the payload states what each withheld (or the archive did, see
-    usecases/checking.py: check_history), they must agree, or that sentence and this
-    situation's retention would be false (a percent changed during the contract, or a
-    situation that withheld nothing)."""
+def _less_what_was_withheld(figures: RetentionFigures, situations: tuple[PreviousInvoice, ...]) -> RetentionFigures:
+    """This situation withholds the percent of the cumulative works less what the earlier
+    situations withheld. When the payload states what each withheld (or the archive did, see
+    usecases/checking.py: check_history), that is what "moins … retenus sur les situations
+    précédentes" says: less than the percent of their works when one of them could not
+    withhold it all (its deposits covered its works), caught up now. More than the percent
+    is refused: the percent was lowered during the contract, and the retention can't go back."""
     stated = [s.retention for s in situations]
     if not stated or any(amount is None for amount in stated):
-        return
+        return figures
     withheld = sum((amount for amount in stated if amount is not None), ZERO)
-    if withheld != figures.withheld_before:
+    if withheld > figures.withheld_before:
         numbers = ", ".join(s.number for s in situations)
         raise BillingError({"retention.percent": [
             f"The earlier situations ({numbers}) withheld {withheld} in all, but {figures.percent} % of their "
             f"works is {figures.withheld_before}: a retention keeps one percent over a contract, and this "
             "situation withholds the percent of the cumulative works less what they withheld."]})
+    return replace(figures, withheld_before=withheld, amount=figures.cumulative - withheld)
+
+
+def _refuse_retention_over_what_is_paid(figures: RetentionFigures, payable: Decimal, mode: str) -> None:
+    """A retention guarantee is withheld from what the buyer pays (loi 71-584): a situation
+    whose deposits deducted (or payments received) leave less to pay than its retention
+    would ask the seller to pay the buyer. Refused: nothing false is archived."""
+    progressive = "" if mode == "progressive" else (
+        ", or deduct the deposits progressively (deposit_deduction: progressive) from the first situation on")
+    raise BillingError({"retention.percent": [
+        f"The retention ({figures.amount}) is more than this situation leaves to pay ({payable}): a retention "
+        "is withheld from what the buyer pays. Issue this situation without retention (the next one withholds "
+        f"{figures.percent} % of the cumulative works less what was withheld before){progressive}."]})
 
 
 def _final(payload: InvoicePayload, places: int) -> Body:

@@ -480,26 +480,64 @@ def test_a_situation_retention_is_shown_as_the_cumulative_percent_less_what_was_
         D("9540.24"), D("0.00"), D("477.01"), D("477.01"))
 
 
-def test_a_situation_whose_earlier_retention_disagrees_with_its_percent_is_refused():
-    """Situation 2 says "moins 477,01 € retenus sur les situations précédentes" (5 % of situation 1's
-    9 540,24 € of works incl. VAT = 477,012 -> 477,01): a payload stating that situation 1 withheld
-    something else, or asking another percent now, would make that sentence false."""
+def test_a_situation_withholds_the_cumulative_percent_less_what_the_earlier_ones_actually_withheld():
+    """Situation 2 says "moins … retenus sur les situations précédentes": what situation 1 withheld.
+    Less than 5 % of its works (it could not withhold it all) is caught up now; more is refused,
+    as is a percent lowered during the contract: a retention withheld can't go back."""
     raw = load_fixture("progress_invoice_2")
     situation_1 = next(p for p in raw["previous_invoices"] if p["number"] == "F-2026-0120")
     situation_1["retention"] = "400.00"
+    r = doc_of(raw).retention
+    # 5 % of the cumulative 30 504.13 = 1 525.21, less the 400.00 withheld = 1 125.21 (not 1 048.20)
+    assert (r.cumulative, r.withheld_before, r.amount) == (D("1525.21"), D("400.00"), D("1125.21"))
+    situation_1["retention"] = "500.00"  # more than 5 % of situation 1's 9 540.24 (477.01)
     errors = refusals(raw)
     assert list(errors) == ["retention.percent"]
-    assert "(F-2026-0120) withheld 400.00 in all, but 5 % of their works is 477.01" in errors["retention.percent"][0]
-    # a percent changed during the contract: 3 % of 9 540,24 = 286.2072 -> 286.21, not the 477.01 withheld
+    assert "(F-2026-0120) withheld 500.00 in all, but 5 % of their works is 477.01" in errors["retention.percent"][0]
+    # a percent lowered during the contract: 3 % of 9 540,24 = 286.2072 -> 286.21, less than the 477.01 withheld
     raw = load_fixture("progress_invoice_2")
     raw["retention"]["percent"] = "3"
     assert "withheld 477.01 in all, but 3 % of their works is 286.21" in refusals(raw)["retention.percent"][0]
     # situation 3: 477.01 + 1 048.20 = 1 525.21 withheld, = 5 % of 30 504.13 (1 525.2065): issued
     assert doc_of(load_fixture("progress_invoice_3")).retention.withheld_before == D("1525.21")
-    # an earlier situation that doesn't say what it withheld: nothing to compare, issued as before
+    # an earlier situation that doesn't say what it withheld: taken as 5 % of its works, issued as before
     raw = load_fixture("progress_invoice_2")
     del next(p for p in raw["previous_invoices"] if p["number"] == "F-2026-0120")["retention"]
     assert doc_of(raw).retention.amount == D("1048.20")
+
+
+def test_a_retention_more_than_the_situation_leaves_to_pay_is_refused_and_caught_up_later():
+    """Quote 10 000.00 at 20 % (12 000.00 gross), deposit 50 %: 5 000.00 + 1 000.00.
+    Situation 1 at 30 %, deposit deducted in full: works 3 000.00, deduction min(5 000.00, 3 000.00)
+    = 3 000.00, so base 0.00, gross 0.00; its retention, 5 % of 3 600.00 incl. VAT = 180.00, would
+    make the amount due -180.00: refused. Without retention it is issued, and situation 2 at 100 %
+    withholds 5 % of 12 000.00 = 600.00 less the 0.00 withheld before."""
+    quote = {"number": "D-9", "date": "2026-10-01",
+             "lines": [{"id": "L1", "description": "Travaux", "quantity": "1", "unit_price": "10000.00",
+                        "vat_rate": "20"}]}
+    deposit = {"type": "deposit_invoice", "number": "FA-9", "issue_date": "2026-10-05", "net_total": "5000.00",
+               "gross_total": "6000.00", "vat": [{"rate": "20", "base": "5000.00", "amount": "1000.00"}]}
+    raw = cycle_payload("progress_invoice", "S-1", quote=quote, previous_invoices=[deposit],
+                        deposit_deduction="full", progress=[{"line": "L1", "percent": "30"}],
+                        retention={"percent": "5"})
+    errors = refusals(raw)
+    assert list(errors) == ["retention.percent"]
+    assert errors["retention.percent"][0].startswith("The retention (180.00) is more than this situation leaves "
+                                                     "to pay (0.00)")
+    assert "deposit_deduction: progressive" in errors["retention.percent"][0]
+    del raw["retention"]
+    first = doc_of(raw)
+    assert (first.totals.gross_total, first.totals.amount_due) == (D("0.00"), D("0.00"))
+    situation_1 = {"type": "progress_invoice", "number": "S-1", "issue_date": "2026-10-05", "net_total": "0.00",
+                   "gross_total": "0.00", "vat": [{"rate": "20", "base": "0.00", "amount": "0.00"}],
+                   "retention": "0.00"}
+    second = doc_of(cycle_payload("progress_invoice", "S-2", quote=quote, previous_invoices=[deposit, situation_1],
+                                  deposit_deduction="full",
+                                  progress=[{"line": "L1", "percent": "100", "previous_percent": "30"}],
+                                  retention={"percent": "5"}))
+    # works 7 000.00, deduction 5 000.00 - 3 000.00 = 2 000.00: base 5 000.00, gross 6 000.00; due 6 000.00 - 600.00
+    assert (second.retention.withheld_before, second.retention.amount) == (D("0.00"), D("600.00"))
+    assert (second.totals.gross_total, second.totals.amount_due) == (D("6000.00"), D("5400.00"))
 
 
 @pytest.mark.parametrize("name", [n for n in CYCLE if n != "credit_note_progress"])  # a credit note lists no cycle
