@@ -68,3 +68,16 @@ def quote_prefix(seller_key: str, quote_number: str) -> str:
 
 def quote_entry_key(seller_key: str, quote_number: str, number: str) -> str:
     return f"{quote_prefix(seller_key, quote_number)}{escape_number(number)}.json"
+
+
+CORRECTIONS = "corrections"
+
+
+def corrections_prefix(seller_key: str, invoice_number: str) -> str:
+    """Where the credit notes correcting one invoice of one seller are listed:
+    `corrections/<seller>/<invoice>/`."""
+    return f"{CORRECTIONS}/{seller_key}/{escape_number(invoice_number)}/"
+
+
+def correction_entry_key(seller_key: str, invoice_number: str, number: str) -> str:
+    return f"{corrections_prefix(seller_key, invoice_number)}{escape_number(number)}.json"

@@ -102,6 +102,21 @@ class Archive(ABC):
         """The entries filed under a seller's quote, in key order (the ids: seller and number)."""
         return [json.loads(self.get(key)) for key in self.list(keys.quote_prefix(seller, quote))]
 
+    def file_under_invoice(self, seller: str, invoice: str, entry: dict) -> None:
+        """List a credit note (`entry`: id, number, type, issue_date) under the invoice it
+        corrects, write-once and before its resource, as file_under_quote: so the next credit
+        note on that invoice sees what was already credited."""
+        try:
+            self.put_once(keys.correction_entry_key(seller, invoice, entry["number"]),
+                          json.dumps(entry, sort_keys=True).encode(), content_type="application/json",
+                          retain_until=None)
+        except AlreadyExists:
+            pass  # a retry of the same credit note, or a crashed attempt: the first entry stands
+
+    def credit_notes_of(self, seller: str, invoice: str) -> builtins.list[dict[str, Any]]:
+        """The credit notes filed under a seller's invoice, in key order."""
+        return [json.loads(self.get(key)) for key in self.list(keys.corrections_prefix(seller, invoice))]
+
     def ready(self) -> None:
         """Readiness: the check; and after a write failure, a write probe must succeed before
         the archive counts as ready again. Raises ArchiveUnavailable."""

@@ -154,6 +154,9 @@ def credit_note_parts(payload: InvoicePayload) -> Errors:
                               "in settlement {method, means, date}."]
     if credit and payload.schedule is not None:
         errors["schedule"] = ["A credit note has no payment schedule."]
+    if credit and payload.corrects is not None and payload.corrects.issue_date > payload.issue_date:
+        errors["issue_date"] = [f"A credit note corrects an invoice already issued: {payload.corrects.number} is "
+                                f"dated {payload.corrects.issue_date.isoformat()}, after this credit note."]
     if not credit and payload.settlement is not None:
         errors["settlement"] = ["Only a credit note takes settlement."]
     return errors

@@ -176,6 +176,7 @@ class CheckDocument:
         if completed is not validated.payload:  # figures again, with what the archive told
             validated.payload, validated.document = completed, figures(completed)
         self.check_cycle_complete(validated.payload)
+        self.check_credit(validated.payload, validated.document)
         if "facturx" not in validated.payload.formats:
             return None
         validated.einvoice, rules = einvoice_check(validated, self.rules_process)
@@ -288,6 +289,69 @@ class CheckDocument:
             raise InvalidPayload({"previous_invoices": problems},
                                  f"{len(problems)} document(s) of quote {quote} in the archive are not accounted "
                                  "for: " + "; ".join(problems))
+
+
+    def check_credit(self, payload: InvoicePayload, document: Document) -> None:
+        """A credit note on an invoice this archive holds reverses what that invoice charged,
+        and no more (CGI art. 272: only VAT invoiced can be reversed): never a credit note, only
+        the invoice's VAT rates, and per rate no more than its base less the credit notes
+        already issued on it (listed under it, see Archive.file_under_invoice). An invoice
+        issued elsewhere is taken as the payload states it."""
+        if payload.type != DocumentType.CREDIT_NOTE or payload.corrects is None:
+            return
+        seller = payload.seller.siren or payload.seller.vat_id
+        if not seller:
+            return
+        number = payload.corrects.number
+        invoice = resource_or_none(self.archive, keys.document_id(seller, number))
+        if invoice is None:
+            return
+        if invoice["type"] == "credit_note":
+            raise InvalidPayload({"corrects.number": [
+                f"{number} is a credit note: a credit note corrects an invoice. To bill again what it "
+                "credited, issue an invoice."]})
+        left = {_rate_of(v): Decimal(v["base"]) for v in invoice["totals"]["vat_breakdown"]}
+        own = keys.document_id(seller, payload.number)
+        credited: list[str] = []
+        for entry in call(self.archive.credit_notes_of, seller, number):
+            earlier = resource_or_none(self.archive, entry["id"]) if entry["id"] != own else None
+            if earlier is None:
+                continue  # this very credit note, or an attempt that crashed before its resource
+            credited.append(earlier["number"])
+            for v in earlier["totals"]["vat_breakdown"]:
+                left[_rate_of(v)] = left.get(_rate_of(v), Decimal(0)) - Decimal(v["base"])
+        charged = ", ".join(f"{_percent(rate)} % ({category})" for category, rate in left)
+        before = f", less the credit notes {', '.join(credited)} already issued on it" if credited else ""
+        errors: dict[str, list[str]] = {}
+        for row in document.vat_breakdown:
+            key = (row.category, row.rate.normalize())
+            paths = [f"lines.{i}.vat_rate" for i, line in enumerate(payload.lines)
+                     if (line.vat_category, line.vat_rate.normalize()) == key] or ["lines"]
+            rate = f"{_percent(key[1])} % ({key[0]})"
+            if key not in left:
+                message = (f"{number} charged no VAT at {rate}: a credit note reverses the VAT the "
+                           f"invoice charged, at its rates: {charged}.")
+            elif row.base > left[key]:
+                message = (f"At {rate} this credit note takes off {row.base}, but {number} billed "
+                           f"{max(left[key], Decimal(0))} at that rate{before}: a credit note takes off at most "
+                           "what the invoice billed.")
+            else:
+                continue
+            for path in paths:
+                errors.setdefault(path, []).append(message)
+        if errors:
+            raise InvalidPayload(errors, f"The credit note takes off more than {number} billed: "
+                                 + ", ".join(sorted(errors)) + ".")
+
+
+def _percent(rate: Decimal) -> str:
+    """10 for 10.00, 5.5 for 5.50 (never 1E+1)."""
+    return format(rate.normalize(), "f")
+
+
+def _rate_of(row: dict[str, Any]) -> tuple[str, Decimal]:
+    """A VAT breakdown row's (category, rate) as archived, comparable with a VatRow's."""
+    return row.get("category") or "S", Decimal(row["rate"]).normalize()
 
 
 def _with_archived_retention(previous: PreviousInvoice, archived: Resource) -> PreviousInvoice:

@@ -160,6 +160,10 @@ class IssueDocument:
             call(self.archive.file_under_quote, seller_key(payload), quote, {
                 "id": doc_id, "number": payload.number, "type": payload.type.value,
                 "issue_date": payload.issue_date.isoformat(), "quote": quote})
+        if payload.corrects is not None:  # likewise under the invoice it corrects, for the next credit note
+            call(self.archive.file_under_invoice, seller_key(payload), payload.corrects.number, {
+                "id": doc_id, "number": payload.number, "type": payload.type.value,
+                "issue_date": payload.issue_date.isoformat()})
         try:
             call(self.archive.put_once, keys.resource_key(doc_id), canonical_json(resource),
                  content_type="application/json", retain_until=retain_until)

@@ -72,9 +72,10 @@ class VerifyDocument:
 
 
 class IndexQuotes:
-    """File every archived cycle document (and credit note on one) under its quote: for
-    archives that hold documents issued before the quote index existed. Idempotent (the
-    index is write-once); answers how many documents are listed."""
+    """File every archived cycle document (and credit note on one) under its quote, and every
+    credit note under the invoice it corrects: for archives that hold documents issued before
+    these lists existed. Idempotent (the lists are write-once); answers how many documents
+    are listed under quotes."""
 
     def __init__(self, archive: Archive):
         self.archive = archive
@@ -90,6 +91,10 @@ class IndexQuotes:
             document = resource.get("document") or {}
             quote = (document.get("quote") or {}).get("number")
             seller = keys.seller_of(doc_id)
+            if resource["type"] == "credit_note" and document.get("corrects"):  # for the next credit note on it
+                call(self.archive.file_under_invoice, seller, document["corrects"]["number"], {
+                    "id": doc_id, "number": resource["number"], "type": resource["type"],
+                    "issue_date": resource["issue_date"]})
             if quote is None and resource["type"] == "credit_note" and document.get("corrects"):
                 corrected = resources.get(keys.document_id(seller, document["corrects"]["number"]))
                 corrected_document = (corrected["document"] if corrected is not None else None) or {}
