@@ -121,6 +121,20 @@ def test_the_quote_index_lists_a_sellers_quote_once_per_document(archive):
                                                             "quotes/912345675/D-1/F~2F2.json"]
 
 
+def test_the_credit_notes_of_an_invoice_are_listed_under_it_once_each(archive):
+    entry = {"id": "912345675-A-1", "number": "A-1", "type": "credit_note", "issue_date": "2026-11-27"}
+    archive.file_under_invoice("912345675", "F/1", entry)
+    archive.file_under_invoice("912345675", "F/1", {**entry, "type": "forged"})  # write-once: the first stands
+    archive.file_under_invoice("912345675", "F/1", {**entry, "id": "912345675-A-2", "number": "A-2"})
+    archive.file_under_invoice("912345675", "F/10", {**entry, "id": "912345675-A-3", "number": "A-3"})
+    archive.file_under_invoice("552100554", "F/1", {**entry, "id": "552100554-A-1"})
+    assert [(e["id"], e["type"]) for e in archive.credit_notes_of("912345675", "F/1")] == [
+        ("912345675-A-1", "credit_note"), ("912345675-A-2", "credit_note")]
+    assert archive.credit_notes_of("912345675", "F/2") == []
+    assert list(archive.list("corrections/912345675/F~2F1/")) == ["corrections/912345675/F~2F1/A-1.json",
+                                                                   "corrections/912345675/F~2F1/A-2.json"]
+
+
 # ---------------------------------------------------------------- derived files (print copies)
 
 def put_derived(archive, key, data, expires=date(2099, 1, 1)):
