@@ -1,5 +1,5 @@
 """Rebuild bundles/classic/1.8.0's HTML side (the designer guide's worked example) from
-templates/classic/1.7.2: the same document.html, style.css and labels, plus the seller's mark
+templates/classic/1.7.3: the same document.html, style.css and labels, plus the seller's mark
 and a terracotta accent.
 
 document.docx and assets/ (mark.svg, mark.png, fonts) are the designer's files: this script
@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE, TARGET = ROOT / "templates" / "classic" / "1.7.2", ROOT / "bundles" / "classic" / "1.8.0"
+SOURCE, TARGET = ROOT / "templates" / "classic" / "1.7.3", ROOT / "bundles" / "classic" / "1.8.0"
 
 for name in ("labels/fr.toml", "labels/en.toml"):
     shutil.copyfile(SOURCE / name, TARGET / name)
@@ -21,9 +21,9 @@ html = html.replace(name_div,
                     '        <td><div class="seller-name">{{ s.name }}</div></td></tr></table>')
 (TARGET / "document.html").write_text(html)
 css = (SOURCE / "style.css").read_text()
-css = css.replace("/* classic 1.7.0: 1.5.0 laid out in one pass",
-                  "/* classic 1.8.0: classic 1.7.2 with the seller's mark and a terracotta accent.\n"
-                  "   classic 1.7.0: 1.5.0 laid out in one pass", 1)
+assert css.startswith("/* classic 1.7.3:")
+css = css.replace("/* classic 1.7.3:", "/* classic 1.8.0: classic 1.7.3 with the seller's mark and a terracotta "
+                  "accent.\n   classic 1.7.3:", 1)
 css = css.replace("#0f3d5e", "#b4441b").rstrip("\n") + """
 
 table.brand { width: auto; margin-bottom: 1mm; }

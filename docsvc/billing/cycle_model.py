@@ -197,7 +197,8 @@ class RetentionFigures:
     cumulative: Decimal  # every situation's retention, this one included: percent of cumulative_base
     release_date: date | None
     cumulative_base: Decimal  # the works of every situation to this one
-    withheld_before: Decimal  # percent of the works before this situation: what the earlier ones withheld
+    withheld_before: Decimal  # what the earlier ones withheld: by default the percent of the works before this one
+    caught_up: Decimal = Decimal(0)  # what they withheld less than that percent, withheld now (see document.py)
 
 
 @dataclass(frozen=True)

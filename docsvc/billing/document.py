@@ -340,7 +340,8 @@ def _less_what_was_withheld(figures: RetentionFigures, situations: tuple[Previou
             f"The earlier situations ({numbers}) withheld {withheld} in all, but {figures.percent} % of their "
             f"works is {figures.withheld_before}: a retention keeps one percent over a contract, and this "
             "situation withholds the percent of the cumulative works less what they withheld."]})
-    return replace(figures, withheld_before=withheld, amount=figures.cumulative - withheld)
+    return replace(figures, withheld_before=withheld, amount=figures.cumulative - withheld,
+                   caught_up=figures.withheld_before - withheld)
 
 
 def _refuse_retention_over_what_is_paid(figures: RetentionFigures, payable: Decimal, mode: str) -> None:

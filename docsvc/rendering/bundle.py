@@ -47,6 +47,12 @@ def fewer_collections() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+#: Shipped bundles that print a retention as its amount and the cumulative retention only, both
+#: true when a situation catches up what earlier ones could not withhold (classic 1.0.0): they
+#: predate `retention_caught_up` in template.toml, and a shipped bundle is never edited.
+PLAIN_RETENTION = frozenset({"8d809fea720b36f9d36f97cc07d9461c2b4f6dea0d4ab94e1fb6dd52b92ccda2"})
+
+
 class Pages:
     """The PDF of one document, kept between its formats (see Bundle.render): hold one per
     document being issued, never across documents."""
@@ -82,6 +88,8 @@ class Bundle:
         # a template that can be laid out in parts (its `part` and `numbers` modes, see parts.py)
         self.parts = parts if manifest.get("parts", False) else None
         self.sha256 = bundle_sha256(self.path)
+        # its retention line reads true for a situation catching up what earlier ones could not withhold
+        self.retention_caught_up = bool(manifest.get("retention_caught_up", False)) or self.sha256 in PLAIN_RETENTION
         self.labels = {lang: tomllib.loads((self.path / "labels" / f"{lang}.toml").read_text())
                        for lang in self.languages}
         # loaded by name so errors carry "document.html" and the template's line number

@@ -273,6 +273,8 @@ class RetentionOut(Schema):
     release_date = Day(allow_none=True)
     cumulative_base = Money(metadata={"description": "the works of every situation to this one"})
     withheld_before = Money(metadata={"description": "what the earlier situations withheld: cumulative - amount"})
+    caught_up = Money(metadata={"description": "what the earlier situations withheld less than the percent of their "
+                                               "works (their deposits covered them), withheld now"})
 
 
 class FinalRecapOut(Schema):

@@ -108,6 +108,21 @@ def check_drawable(raw: Any, bundle: Bundle) -> None:
                              + ", ".join(sorted(errors)) + ".")
 
 
+def check_shown(bundle: Bundle, document: Document) -> None:
+    """Refuse a figure the template version would print false: a retention catching up what
+    the earlier situations could not withhold, beside a line that reads "5 % of this
+    situation's works" (every classic version before 1.7.3, which declares
+    `retention_caught_up`). An original is never re-rendered, so it is refused, not printed."""
+    retention = document.retention
+    if retention is None or not retention.caught_up or bundle.retention_caught_up:
+        return
+    raise InvalidPayload({"template": [
+        f"The earlier situations withheld {retention.withheld_before}, {retention.caught_up} less than "
+        f"{retention.percent} % of their works, which this situation withholds now: template {bundle.name} "
+        f"{bundle.version} would print its retention as the percent of this situation's works, which it is not. "
+        "Use a version that shows it worked out (classic 1.7.3 or later)."]})
+
+
 def einvoice_check(validated: Validated, separate: bool = False) -> tuple[tuple[bytes, str], RulesCheck]:
     """The CII XML and its level, and the check that the XSD, the EN 16931 schematron and,
     between two French businesses, the French CTC rules pass: reached in a process of its
@@ -148,8 +163,8 @@ class CheckDocument:
         self.rules_process = rules_process  # the official rules checked in a process of their own
 
     def __call__(self, raw: Any, sellers: set[str] | None = None) -> Validated:
-        validated, _ = self.allowed(raw, sellers)
-        rules = self.complete(raw, validated)
+        validated, bundle = self.allowed(raw, sellers)
+        rules = self.complete(raw, validated, bundle)
         if rules is not None:
             confirm_einvoice(rules)
         return validated
@@ -168,7 +183,7 @@ class CheckDocument:
         check_drawable(raw, bundle)
         return validated, bundle
 
-    def complete(self, raw: Any, validated: Validated) -> RulesCheck | None:
+    def complete(self, raw: Any, validated: Validated, bundle: Bundle) -> RulesCheck | None:
         """The checks against archived originals; for a Factur-X, the CII built
         (`validated.einvoice`) and its check against the official rules (the schematrons)
         started, which `confirm_einvoice` waits for: nothing may be archived before."""
@@ -177,6 +192,7 @@ class CheckDocument:
             validated.payload, validated.document = completed, figures(completed)
         self.check_cycle_complete(validated.payload)
         self.check_credit(validated.payload, validated.document)
+        check_shown(bundle, validated.document)  # with the figures the archive completed
         if "facturx" not in validated.payload.formats:
             return None
         validated.einvoice, rules = einvoice_check(validated, self.rules_process)

@@ -17,7 +17,16 @@ from ..errors import Conflict
 from ..rendering import TemplateRegistry
 from ..rendering.bundle import Bundle, Pages
 from .archive_calls import call, resource_or_none
-from .checking import CheckDocument, bundle_for, check_drawable, confirm_einvoice, einvoice, seller_key, validate
+from .checking import (
+    CheckDocument,
+    bundle_for,
+    check_drawable,
+    check_shown,
+    confirm_einvoice,
+    einvoice,
+    seller_key,
+    validate,
+)
 from .results import FileRecord, Issued, Resource, Validated
 
 MEDIA_TYPES = {
@@ -88,6 +97,7 @@ class RenderDocument:
         validated = validate(raw, self.max_lines)
         bundle = bundle_for(self.templates, validated.payload)
         check_drawable(raw, bundle)
+        check_shown(bundle, validated.document)
         if fmt in ("facturx", "xml"):
             validated.einvoice = einvoice(validated)
         return render_format(bundle, fmt, validated), validated
@@ -120,7 +130,7 @@ class IssueDocument:
         if existing is not None:
             self._index(existing)  # idempotent: heals a row lost to a crash after the resource was written
             return Issued(_same_payload(existing, payload_sha), False)
-        rules = self.check.complete(raw, validated)  # the official rules: checked while the pages are laid out
+        rules = self.check.complete(raw, validated, bundle)  # the official rules: checked while the pages are laid out
 
         quote = self._quote_of(payload)
         render_id = hashlib.sha256(f"{payload_sha}:{bundle.sha256}".encode()).hexdigest()[:16]

@@ -22,7 +22,7 @@ from ..rendering.errors import TemplateNotFound
 from ..rendering.intake import BundleRejected, unpack
 from ..rendering.registry import manifest_key, zip_key
 from .archive_calls import call
-from .checking import check_drawable, einvoice, validate
+from .checking import check_drawable, check_shown, einvoice, validate
 from .issuing import canonical_json, render_format
 from .results import TemplateVersion
 
@@ -176,6 +176,7 @@ class PreviewTemplate:
             raise DocumentNotFound(f"No template {name} {version}.") from None
         validated = validate(raw, self.max_lines)
         check_drawable(raw, bundle)
+        check_shown(bundle, validated.document)
         plain = as_plain(validated.document)
         if fmt == "html":
             html: str = bundle.html(plain)

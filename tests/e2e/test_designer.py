@@ -34,7 +34,7 @@ def test_designer_previews_a_fixture_and_shows_validation_errors(server, page, t
     page.fill("#token", ADMIN_TOKEN)
     page.press("#token", "Tab")  # leaving the field commits it (change event) and reloads with the key
     page.wait_for_function("document.getElementById('status').textContent.includes('PDF rendered')", timeout=60000)
-    assert page.input_value("#template") == "classic" and page.input_value("#version") == "1.7.2"  # the latest first
+    assert page.input_value("#template") == "classic" and page.input_value("#version") == "1.7.3"  # the latest first
     assert page.input_value("#fixture") == "invoice"
     assert json.loads(page.input_value("#payload"))["number"] == "F-2026-0142"
     assert page.get_attribute("#preview", "src").startswith("blob:")

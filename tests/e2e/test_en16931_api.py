@@ -17,11 +17,11 @@ NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
 
 
 def test_a_whole_en16931_invoice_is_issued_and_its_originals_tell_one_story(client):
-    raw = {**everything(), "formats": ["pdf", "docx", "facturx"]}  # classic, latest: 1.7.2
+    raw = {**everything(), "formats": ["pdf", "docx", "facturx"]}  # classic, latest: 1.7.3
     r = client.post("/v1/documents", json=raw)
     assert r.status_code == 201, r.json
     resource = r.json
-    assert resource["template"]["version"] == "1.7.2"
+    assert resource["template"]["version"] == "1.7.3"
     totals = resource["totals"]
     assert (totals["line_total"], totals["allowance_total"], totals["charge_total"]) == ("168.40", "2.00", "15.00")
     assert (totals["net_total"], totals["vat_total"], totals["gross_total"]) == ("181.40", "22.44", "203.84")

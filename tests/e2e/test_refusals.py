@@ -180,7 +180,7 @@ def test_characters_outside_the_templates_fonts_are_named(client, everything):
     raw["notes"] = ["Merci 😀"]
     errors = refused(client, raw, everything)
     assert errors["lines.0.description"][0].startswith(
-        "Template classic 1.7.2 can't draw U+4E2D CJK UNIFIED IDEOGRAPH-4E2D, U+6587 CJK UNIFIED IDEOGRAPH-6587: "
+        "Template classic 1.7.3 can't draw U+4E2D CJK UNIFIED IDEOGRAPH-4E2D, U+6587 CJK UNIFIED IDEOGRAPH-6587: "
         "its fonts (Inter")
     assert "U+1F600 GRINNING FACE" in errors["notes.0"][0]
     # the same in /validate and in a preview: nothing drawn with a box
@@ -436,6 +436,29 @@ def test_an_earlier_situation_that_withheld_nothing_is_read_from_the_archive_and
     retention = r.json["document"]["retention"]
     assert (retention["cumulative"], retention["withheld_before"], retention["amount"]) == (
         "1525.21", "0.00", "1525.21")
+
+
+def test_a_retention_caught_up_is_refused_on_a_template_that_would_print_it_false(client, everything):
+    """Situation 2 catching up situation 1's retention (0.00 withheld) on classic 1.7.2, which
+    prints "5 % des travaux TTC de cette situation (20 963,89 €) : 1 525,21 €" (5 % of 20 963,89 is
+    1 048,19): refused, naming the template, nothing archived. On 1.7.3 it is issued, worked out:
+    5 % of the cumulative 30 504,13 = 1 525,21, less 0,00 withheld before = 1 525,21."""
+    _issue(client, "deposit_invoice", "deposit_invoice_2", "progress_invoice_1",
+           progress_invoice_1=lambda raw: raw.pop("retention"))
+    raw = load_fixture("progress_invoice_2")
+    _unstated(raw)
+    raw["template"] = {"name": "classic", "version": "1.7.2"}
+    errors = refused(client, raw, everything)
+    assert list(errors) == ["template"]
+    assert errors["template"][0].startswith("The earlier situations withheld 0.00, 477.01 less than 5 % of their "
+                                            "works, which this situation withholds now: template classic 1.7.2")
+    raw["template"] = {"name": "classic", "version": "1.7.3"}
+    r = post(client, raw)
+    assert r.status_code == 201, r.json
+    assert r.json["document"]["retention"]["caught_up"] == "477.01"
+    pdf = client.get(next(f["url"] for f in r.json["files"] if f["format"] == "pdf")).data
+    assert ("Retenue de garantie 5 % du cumul des travaux TTC (30 504,13 €) : 1 525,21 €, moins 0,00 € retenus "
+            "sur les situations précédentes : 1 525,21 € sur cette situation") in " ".join(pdf_text(pdf).split())
 
 
 def test_a_percent_changed_after_an_archived_situation_is_refused_unless_stated_right(client, everything):

@@ -1,6 +1,6 @@
 """The DOCX is the designer's file (issue 13): every shipped document.docx passes the publish
 checks and keeps its bytes, and the designer guide's example, bundles/classic/1.8.0, differs
-from classic 1.7.2's DOCX (1.7.1's: 1.5.0's, lean, with the retention's working) exactly by the change
+from classic 1.7.3's DOCX (1.7.1's, lean, with the retention's working, and 1.7.3's three tags) exactly by the change
 docs/templates.md walks through: the terracotta accent in place of navy, and the seller's mark
 before the seller name."""
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.conftest import ROOT, load_fixture
 from tests.originals import docx_text
 
 SHIPPED = ROOT / "templates" / "classic"
-BASE, EXAMPLE = SHIPPED / "1.7.2", ROOT / "bundles" / "classic" / "1.8.0"  # the example and what it starts from
+BASE, EXAMPLE = SHIPPED / "1.7.3", ROOT / "bundles" / "classic" / "1.8.0"  # the example and what it starts from
 NAVY, TERRACOTTA = b"0F3D5E", b"B4441B"  # style.css: #0f3d5e in 1.7.0, #b4441b in 1.8.0
 IMAGE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -40,7 +40,16 @@ PINNED = {
     "1.7.0": "b8daa2ab83bedc9f56bbcf6b2ffca8fc2a9acc634778e91afd2131f30e9cab22",  # 1.5.0's, lean (tools/lean_docx.py)
     "1.7.1": "371d870178d00d55d7644777e07da82d6ccbdd10a2435953de44299b5ece8a50",  # 1.7.0's + the retention's working
     "1.7.2": "371d870178d00d55d7644777e07da82d6ccbdd10a2435953de44299b5ece8a50",  # 1.7.1's (1.7.2 changes the PDF only)
+    "1.7.3": "1ebac6fff76241dcd014ef4b55a2ec81545811bd293935779c09ba6eadd97a06",  # 1.7.2's with 1.7.3's tags (below)
 }
+
+#: What classic 1.7.3 changed in 1.7.2's DOCX, tag by tag, as a designer retypes them in Word: the
+#: narrow VAT-rate cells (lines, situation rows) name a category briefly, and the retention is
+#: worked out from the cumulative works whenever this is not the first situation's works alone.
+TAGS_1_7_3 = (("labels.categories[row.vat_category]", "labels.categories_short[row.vat_category]", 3),
+              ("labels.categories[line.vat_category]", "labels.categories_short[line.vat_category]", 3),
+              ("{% if doc.retention.withheld_before %}",
+               "{% if doc.retention.cumulative_base != doc.retention.base %}", 2))
 
 
 def parts(path: Path) -> dict[str, bytes]:
@@ -61,7 +70,18 @@ def test_shipped_docx_keep_their_bytes(version):
     assert hashlib.sha256(data).hexdigest() == PINNED[version]
 
 
-@pytest.mark.parametrize("bundle", [*(SHIPPED / v for v in ("1.0.0", "1.2.0", "1.3.0", "1.5.0", "1.7.1")),
+def test_1_7_3s_docx_is_1_7_2s_with_its_three_tags_retyped():
+    before, after = parts(SHIPPED / "1.7.2" / "document.docx"), parts(SHIPPED / "1.7.3" / "document.docx")
+    assert set(before) == set(after)
+    assert [n for n in sorted(before) if before[n] != after[n]] == ["word/document.xml"]
+    document = before["word/document.xml"].decode()
+    for old, new, count in TAGS_1_7_3:
+        assert document.count(old) == count
+        document = document.replace(old, new)
+    assert document == after["word/document.xml"].decode()
+
+
+@pytest.mark.parametrize("bundle", [*(SHIPPED / v for v in ("1.0.0", "1.2.0", "1.3.0", "1.5.0", "1.7.1", "1.7.2")),
                                     BASE, EXAMPLE], ids=lambda p: p.name)
 def test_every_docx_passes_the_publish_checks(bundle):
     assert check_docx(bundle) == []

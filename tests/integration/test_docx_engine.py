@@ -20,7 +20,7 @@ from docsvc.rendering.environment import make_environment
 from docsvc.usecases.checking import validate
 from tests.conftest import FIXTURES, ROOT, load_fixture
 
-VERSIONS = ["1.0.0", "1.2.0", "1.3.0", "1.5.0", "1.7.0", "1.7.1", "1.7.2"]
+VERSIONS = ["1.0.0", "1.2.0", "1.3.0", "1.5.0", "1.7.0", "1.7.1", "1.7.2", "1.7.3"]
 ALL = sorted(p.stem for p in FIXTURES.glob("*.json") if p.stem != "cycle")
 
 

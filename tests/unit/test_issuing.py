@@ -141,9 +141,9 @@ class CountingCheck(CheckDocument):
         super().__init__(archive, templates)
         self.completed = 0
 
-    def complete(self, raw, validated):
+    def complete(self, raw, validated, bundle):
         self.completed += 1
-        return super().complete(raw, validated)
+        return super().complete(raw, validated, bundle)
 
 
 def test_a_retry_is_answered_before_the_checks_that_cost(archive, templates):
