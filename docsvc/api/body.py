@@ -19,6 +19,20 @@ def _no_constants(name: str):
     raise ValueError(f"{name} is not a number docsvc accepts")
 
 
+def _decimal(text: str) -> Decimal | str:
+    """A JSON number as a Decimal; one no Decimal can hold (1e99999999999999999999) is kept as
+    its text, which the payload schema refuses with a 422 naming the field, as it does a string."""
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        return text
+
+
+def _integer(text: str) -> int | str:
+    """Python refuses integers of over 4 300 digits; no field takes one: the schema says so."""
+    return int(text) if len(text) <= 100 else text
+
+
 class DuplicateKey(ValueError):
     pass
 
@@ -47,7 +61,8 @@ def json_body():
         raise BadRequestBody(415, f"Send JSON with Content-Type: application/json (got {mimetype or 'none'}).")
     data = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     try:
-        body = json.loads(data, parse_float=Decimal, parse_constant=_no_constants, object_pairs_hook=_unique_keys)
+        body = json.loads(data, parse_float=_decimal, parse_int=_integer, parse_constant=_no_constants,
+                          object_pairs_hook=_unique_keys)
     except UnicodeDecodeError:
         raise BadRequestBody(400, "The body is not UTF-8.") from None
     except DuplicateKey as exc:

@@ -31,6 +31,11 @@ def problem(file: str, message: str, line: int | None = None) -> dict:
     return {"file": file, "line": line, "message": message}
 
 
+def _unreadable(exc: Exception) -> str:
+    return ("nested deeper than Python reads" if isinstance(exc, RecursionError)
+            else "not UTF-8 text")
+
+
 def check_manifest(path: Path, name: str | None = None, version: str | None = None) -> list[dict]:
     try:
         manifest = tomllib.loads((path / "template.toml").read_text())
@@ -38,6 +43,8 @@ def check_manifest(path: Path, name: str | None = None, version: str | None = No
         return [problem("template.toml", "missing")]
     except tomllib.TOMLDecodeError as exc:
         return [problem("template.toml", str(exc), _toml_line(exc))]
+    except (RecursionError, UnicodeDecodeError) as exc:  # nested past Python's limit, not UTF-8
+        return [problem("template.toml", _unreadable(exc))]
     out = []
     for key in ("name", "version", "formats", "languages"):
         if key not in manifest:
@@ -65,6 +72,8 @@ def check_manifest(path: Path, name: str | None = None, version: str | None = No
             out.append(problem(f"labels/{lang}.toml", "missing"))
         except tomllib.TOMLDecodeError as exc:
             out.append(problem(f"labels/{lang}.toml", str(exc), _toml_line(exc)))
+        except (RecursionError, UnicodeDecodeError) as exc:
+            out.append(problem(f"labels/{lang}.toml", _unreadable(exc)))
     return out
 
 

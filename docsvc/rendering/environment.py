@@ -22,6 +22,7 @@ from babel.numbers import (
     get_group_symbol,
 )
 from jinja2 import StrictUndefined, pass_context
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
@@ -270,12 +271,35 @@ FILTERS = {"money": money, "amount": amount, "negative": negative, "grouped": gr
 DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+MAX_EXPONENT = 64
+MAX_REPEATED = 100_000
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+
+
 class DocumentEnvironment(SandboxedEnvironment):
     """The sandbox, reading `line.net` from the render context's plain dicts without raising
     and catching an AttributeError first (a long document does it tens of thousands of
     times). For an exact dict and a name no dict has as an attribute, the sandbox's getattr
     finds no attribute and returns obj[name]: this returns the same item; anything else
     (a missing key, a dict method, another type) goes through the sandbox's own."""
+
+    #: Arithmetic a template could make unbounded: `9 ** (9 ** 9)` held a worker until it was
+    #: killed, and `"x" * 10 ** 9` would take its memory. Intercepted, they are not folded at
+    #: compile time either.
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and _is_number(right) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"a template raises to a power of at most {MAX_EXPONENT} (here {right})")
+        if operator == "*" and (isinstance(left, (str, list, tuple)) and _is_number(right)
+                                or isinstance(right, (str, list, tuple)) and _is_number(left)):
+            repeat, item = (right, left) if _is_number(right) else (left, right)
+            if repeat * len(item) > MAX_REPEATED:
+                raise SecurityError(f"a template repeats text to at most {MAX_REPEATED} characters")
+        return super().call_binop(context, operator, left, right)
 
     def getattr(self, obj, attribute):
         if type(obj) is dict and attribute not in DICT_ATTRIBUTES:

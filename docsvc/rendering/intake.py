@@ -1,19 +1,24 @@
 """Taking a template bundle in: a zip is untrusted, so it is unpacked under limits.
 
 Refused: more than MAX_FILES files, more than MAX_BYTES unpacked, a member whose
-compression ratio exceeds MAX_RATIO (zip bombs), absolute paths, `..`, links, and
-anything but regular files.
+compression ratio exceeds MAX_RATIO (zip bombs), absolute paths, `..`, links, anything
+but regular files, paths longer than MAX_PATH or deeper than MAX_DEPTH, compression
+other than store and deflate, and members that can't be read or written (a bad CRC, a
+file and a folder of one name): each as a problem naming the file, never a 500.
 """
 from __future__ import annotations
 
 import io
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 MAX_FILES = 200
 MAX_BYTES = 20 * 1024 * 1024
 MAX_RATIO = 100
+MAX_PATH = 200  # characters of a member's path
+MAX_DEPTH = 12  # folders
 
 
 class BundleRejected(Exception):
@@ -51,6 +56,13 @@ def unpack(data: bytes, target: Path) -> None:
             problems.append({"file": m.filename, "line": None, "message": "path leaves the bundle (..)"})
         elif stat.S_IFMT(mode) not in (0, stat.S_IFREG):  # links, devices; 0 = no type recorded
             problems.append({"file": m.filename, "line": None, "message": "not a regular file (link?)"})
+        elif len(m.filename) > MAX_PATH or len(path.parts) > MAX_DEPTH:
+            problems.append({"file": m.filename[:MAX_PATH] + ("…" if len(m.filename) > MAX_PATH else ""),
+                             "line": None, "message": f"path longer than {MAX_PATH} characters or deeper "
+                                                      f"than {MAX_DEPTH} folders"})
+        elif m.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            problems.append({"file": m.filename, "line": None,
+                             "message": f"compression method {m.compress_type}: store or deflate only"})
         elif m.compress_size and m.file_size / m.compress_size > MAX_RATIO:
             problems.append({"file": m.filename, "line": None,
                              "message": f"compression ratio {m.file_size // m.compress_size}:1, at most {MAX_RATIO}:1"})
@@ -63,14 +75,21 @@ def unpack(data: bytes, target: Path) -> None:
         relative = m.filename[len(prefix):]
         if not relative or PurePosixPath(relative).name.startswith("."):
             continue
-        with archive.open(m) as source:
-            content = source.read(MAX_BYTES + 1 - written)  # never trust the declared size
+        try:
+            with archive.open(m) as source:
+                content = source.read(MAX_BYTES + 1 - written)  # never trust the declared size
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, zlib.error) as exc:
+            raise BundleRejected([{"file": m.filename, "line": None, "message": f"unreadable: {exc}"}]) from None
         written += len(content)
         if written > MAX_BYTES:
             raise BundleRejected([{"file": m.filename, "line": None, "message": "bundle larger than declared"}])
         out = target / relative
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(content)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(content)
+        except OSError as exc:  # a file and a folder of one name, a name the file system refuses
+            raise BundleRejected([{"file": m.filename, "line": None,
+                                   "message": f"can't be unpacked: {exc.strerror or exc}"}]) from None
 
 
 def _common_folder(names: list[str]) -> str:

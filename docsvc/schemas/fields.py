@@ -21,6 +21,15 @@ DECIMAL_HELP = ('Not a valid number: ASCII digits with an optional sign, point a
                 '(e.g. "1850.00", "-2.5", "1.5E3"), as a string or a JSON number.')
 
 
+def _readable(number: Decimal) -> bool:
+    """A JSON number within the grammar's bounds (at most 40 digits, an exponent of at most
+    two digits): 1e999999999999999999 parses, but abs() of it overflows the decimal context."""
+    if not number.is_finite():
+        return False
+    sign, digits, exponent = number.as_tuple()
+    return isinstance(exponent, int) and abs(exponent) <= 99 and len(digits) <= MAX_LITERAL
+
+
 class Amount(fields.Decimal):
     """A decimal given as a JSON string or number; never a float, never a boolean.
 
@@ -42,7 +51,7 @@ class Amount(fields.Decimal):
             raise ValidationError("Not a valid number: send a decimal string or a JSON number.")
         if isinstance(value, str) and (len(value) > MAX_LITERAL or not DECIMAL.fullmatch(value)):
             raise ValidationError(DECIMAL_HELP)
-        if isinstance(value, Decimal) and not value.is_finite():
+        if isinstance(value, Decimal) and not _readable(value):
             raise ValidationError(DECIMAL_HELP)
         number = Decimal(value)
         if abs(number) > self.max_abs:

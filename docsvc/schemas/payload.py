@@ -7,6 +7,7 @@ billing/rules.py, billing/mentions.py.
 """
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from functools import cache
 
@@ -95,18 +96,47 @@ class AddressSchema(Base):
                        country=data["country"])
 
 
+#: The dates a payload may carry: a due date, a retention's release or the archive's retention
+#: (issue date + DOCSVC_RETENTION_YEARS) computed from a date of year 9999 was past the calendar
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2099, 12, 31)
+
+
+class Day(fields.Date):
+    """An ISO date between 1900 and 2099."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError(f"A date between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}.")
+        return day
+
+
+#: progress entries: a quote line each, and no quote has more lines than DOCSVC_MAX_LINES' ceiling
+MAX_PROGRESS = 100_000
+
+
+class Whole(validate.Regexp):
+    """A pattern the whole value must match: marshmallow's Regexp uses re.match, where "$" also
+    matches before a final newline, so "F-1\n" passed as a number and became a second original."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
 class PartySchema(Base):
     name = Text(max_length=200, required=True)
     siren = fields.String(validate=lambda v: siren_ok(v) or _fail("Not a valid SIREN (9 digits, Luhn key)."))
     siret = fields.String(validate=lambda v: siret_ok(v) or _fail("Not a valid SIRET (14 digits, Luhn key)."))
-    vat_id = fields.String(validate=validate.Regexp(r"^[A-Z]{2}[0-9A-Z+*.]{2,13}$",
+    vat_id = fields.String(validate=Whole(r"^[A-Z]{2}[0-9A-Z+*.]{2,13}$",
                                                     error="Not a VAT number (country prefix and 2 to 13 characters)."))
     legal_form = Text(max_length=60)
     share_capital = Amount(max_places=2, validate=validate.Range(min=0))
     registration = Text(max_length=120, metadata={"description": "Trade register, e.g. 'RCS Lyon'."})
     kind = fields.String(load_default="business", validate=validate.OneOf(("business", "consumer")),
                          metadata={"description": "business (B2B mentions apply) or consumer."})
-    email = fields.Email()
+    email = fields.Email(validate=validate.Length(max=254))  # RFC 5321's longest address
     phone = Text(max_length=40)
     address = fields.Nested(AddressSchema, required=True)
     delivery_address = fields.Nested(AddressSchema)
@@ -309,7 +339,7 @@ class PaymentTermsSchema(Base):
 
 
 class PaymentReceivedSchema(Base):
-    date = fields.Date(required=True)
+    date = Day(required=True)
     amount = Amount(max_places=2, required=True, validate=validate.Range(min=0, min_inclusive=False))
     means = fields.String(validate=validate.OneOf(PAYMENT_MEANS))
     reference = Text(max_length=100)
@@ -321,7 +351,7 @@ class PaymentReceivedSchema(Base):
 
 class InvoiceReferenceSchema(Base):
     number = Text(max_length=35, required=True)
-    issue_date = fields.Date(required=True)
+    issue_date = Day(required=True)
     type = fields.String(validate=validate.OneOf(ALL_TYPES[:-1]),
                          metadata={"description": "The corrected document's type (a credit on a deposit...)."})
 
@@ -337,7 +367,7 @@ def _make_lines(lines: list[dict]) -> tuple[Line, ...]:
 
 class QuoteSchema(Base):
     number = Text(max_length=35, required=True)
-    date = fields.Date(required=True)
+    date = Day(required=True)
     lines = fields.List(fields.Nested(LineSchema), required=True, validate=validate.Length(min=1))
 
     @post_load
@@ -391,16 +421,16 @@ class PreviousInvoiceSchema(Base):
                                                   "its figures are positive, as on the credit note itself, and "
                                                   "are netted from what was already billed."})
     number = Text(max_length=35, required=True)
-    issue_date = fields.Date(required=True)
+    issue_date = Day(required=True)
     net_total = Amount(max_places=2, required=True)
-    vat = fields.List(fields.Nested(VatPartSchema), required=True, validate=validate.Length(min=1))
+    vat = fields.List(fields.Nested(VatPartSchema), required=True, validate=validate.Length(min=1, max=20))
     gross_total = Amount(max_places=2, required=True)
     corrects = fields.Nested(InvoiceReferenceSchema, metadata={
         "description": "credit_note: the invoice of the cycle it corrects (listed in previous_invoices too)."})
     retention = Amount(max_places=2, validate=validate.Range(min=0), metadata={
         "description": "progress_invoice: the retention guarantee it withheld (its totals.retention_total); "
                        "left out, read from its original when this archive holds it."})
-    retention_release_date = fields.Date(metadata={"description": "progress_invoice: when that retention is released."})
+    retention_release_date = Day(metadata={"description": "progress_invoice: when that retention is released."})
 
     @validates_schema
     def credit_names_its_invoice(self, data, **kwargs):
@@ -435,7 +465,7 @@ class RetentionSchema(Base):
     percent = Amount(max_places=2, required=True, validate=validate.Range(
         min=0, max=5, min_inclusive=False, error="A retention guarantee is at most 5 % (loi 71-584)."))
     base = fields.String(load_default="works_gross", validate=validate.OneOf(("works_gross", "works_net")))
-    release_date = fields.Date(metadata={"description": "Acceptance of the works + 1 year."})
+    release_date = Day(metadata={"description": "Acceptance of the works + 1 year."})
 
     @post_load
     def make(self, data, **kwargs):
@@ -444,7 +474,7 @@ class RetentionSchema(Base):
 
 class ScheduleSchema(Base):
     installments = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=120))
-    first_due_date = fields.Date(required=True)
+    first_due_date = Day(required=True)
     period = fields.String(load_default="month", validate=validate.OneOf(("month", "quarter")))
     end_of_month = fields.Boolean(load_default=False)
 
@@ -458,7 +488,7 @@ class SettlementSchema(Base):
         "description": "deduction: taken off the buyer's next payment; refund: paid back to the buyer."})
     means = fields.String(validate=validate.OneOf(PAYMENT_MEANS),
                           metadata={"description": "refund: how it is paid back (transfer, cheque...)."})
-    date = fields.Date(metadata={"description": "When it is refunded or deducted."})
+    date = Day(metadata={"description": "When it is refunded or deducted."})
 
     @post_load
     def make(self, data, **kwargs):
@@ -466,8 +496,8 @@ class SettlementSchema(Base):
 
 
 class TemplateRefSchema(Base):
-    name = fields.String(load_default="classic", validate=validate.Regexp(rf"^{TEMPLATE_NAME.pattern}$"))
-    version = fields.String(validate=validate.Regexp(rf"^{SEMVER.pattern}$", error="A semantic version, e.g. 1.0.0."))
+    name = fields.String(load_default="classic", validate=Whole(rf"^{TEMPLATE_NAME.pattern}$"))
+    version = fields.String(validate=Whole(rf"^{SEMVER.pattern}$", error="A semantic version, e.g. 1.0.0."))
 
     @post_load
     def make(self, data, **kwargs):
@@ -478,13 +508,13 @@ class DocumentPayloadSchema(Base):
     """POST /v1/documents and /v1/documents/validate."""
 
     type = fields.String(required=True, validate=validate.OneOf(ALL_TYPES))
-    number = fields.String(required=True, validate=validate.Regexp(
+    number = fields.String(required=True, validate=Whole(
         r"^[A-Za-z0-9][A-Za-z0-9_./-]{0,34}$",
         error="1 to 35 letters, digits and - _ . /, starting with a letter or digit."),
         metadata={"description": "The seller's invoice number, unique per seller."})
-    issue_date = fields.Date(required=True)
-    due_date = fields.Date()
-    delivery_date = fields.Date(metadata={"description": "Date of the sale or service; the issue date when absent."})
+    issue_date = Day(required=True)
+    due_date = Day()
+    delivery_date = Day(metadata={"description": "Date of the sale or service; the issue date when absent."})
     currency = fields.String(load_default="EUR", validate=_in_list("currencies", "ISO 4217 currency"))
     language = fields.String(load_default="fr", validate=validate.OneOf(("fr", "en")))
     template = fields.Nested(TemplateRefSchema, load_default=lambda: TemplateRef())
@@ -498,7 +528,7 @@ class DocumentPayloadSchema(Base):
     lines = fields.List(fields.Nested(LineSchema), validate=validate.Length(min=1), metadata={
         "description": "Required for invoice and credit_note; the cycle types bill from the quote."})
     payment = fields.Nested(PaymentTermsSchema, load_default=lambda: PaymentTerms())
-    payments = fields.List(fields.Nested(PaymentReceivedSchema), load_default=list)
+    payments = fields.List(fields.Nested(PaymentReceivedSchema), load_default=list, validate=validate.Length(max=100))
     corrects = fields.Nested(InvoiceReferenceSchema,
                              metadata={"description": "credit_note: the invoice it corrects."})
     buyer_reference = Text(max_length=100)
@@ -507,8 +537,10 @@ class DocumentPayloadSchema(Base):
     quote = fields.Nested(QuoteSchema, metadata={"description": "deposit, progress and final invoices"})
     deposit = fields.Nested(DepositSchema)
     deposit_layout = fields.String(load_default="summary", validate=validate.OneOf(("summary", "detailed")))
-    progress = fields.List(fields.Nested(ProgressEntrySchema), load_default=list)
+    progress = fields.List(fields.Nested(ProgressEntrySchema), load_default=list,
+                           validate=validate.Length(max=MAX_PROGRESS))  # one per quote line at most
     previous_invoices = fields.List(fields.Nested(PreviousInvoiceSchema), load_default=list,
+                                    validate=validate.Length(max=500),
                                     metadata={"description": "Deposits and situations already billed on the quote."})
     deposit_deduction = fields.String(load_default="progressive", validate=validate.OneOf(("full", "progressive")))
     retention = fields.Nested(RetentionSchema)

@@ -24,6 +24,7 @@ from ..rendering import TemplateRegistry, glyphs
 from ..rendering.bundle import Bundle
 from ..rendering.errors import TemplateNotFound
 from ..schemas.codes import currency_places
+from ..schemas.fields import AMOUNT_MAX
 from ..schemas.payload import flatten_errors, load_payload
 from .archive_calls import call, resource_or_none
 from .results import Resource, Validated
@@ -66,11 +67,31 @@ def figures(payload: InvoicePayload) -> Document:
                           currency_places(payload.vat_currency.code) if payload.vat_currency else 2)
     except BillingError as exc:
         raise InvalidPayload(exc.errors) from None
+    too_large = _beyond_the_amount_limit(payload, document)
+    if too_large:
+        raise InvalidPayload(too_large)
     if document.totals.prepaid_total > document.totals.gross_total:
         raise InvalidPayload({"payments": [
             f"Payments received ({document.totals.prepaid_total}) exceed the gross total "
             f"({document.totals.gross_total})."]})
     return document
+
+
+def _beyond_the_amount_limit(payload: InvoicePayload, document: Document) -> dict[str, list[str]]:
+    """The limit every amount of a payload keeps (AMOUNT_MAX, 10^12), kept by what it computes
+    too: a line of 10^9 x 10^9 would print 19 digits where the e-invoice allows 19 characters."""
+    limit = AMOUNT_MAX
+    errors: dict[str, list[str]] = {}
+    if payload.lines:
+        for i, line in enumerate(document.lines[:len(payload.lines)]):
+            if abs(line.net) > limit:
+                errors[f"lines.{i}"] = [f"The line's amount ({line.net}) is beyond {limit:,.0f}."]
+    totals = document.totals
+    largest = max(abs(totals.net_total), abs(totals.gross_total), abs(totals.line_total))
+    if not errors and largest > limit:
+        errors["lines" if payload.lines else "quote.lines"] = [
+            f"The document's totals ({largest}) are beyond {limit:,.0f}."]
+    return errors
 
 
 def seller_key(payload: InvoicePayload) -> str:

@@ -194,7 +194,7 @@ class PreviewTemplate:
 def _manifest_version(folder: Path) -> str | None:
     try:
         return str(tomllib.loads((folder / "template.toml").read_text()).get("version"))
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, ValueError, RecursionError):  # TOMLDecodeError and UnicodeDecodeError are ValueErrors
         return None
 
 

@@ -120,7 +120,10 @@ PAYLOADS = [
     ("quantity NaN", with_field("lines.0.quantity", "NaN"), 422),
     ("quantity Infinity", with_field("lines.0.quantity", "Infinity"), 422),
     ("quantity JSON NaN", replaced(b'"quantity": "1"', b'"quantity": NaN'), 400),
-    ("quantity JSON 1e400 digits", replaced(b'"quantity": "1"', b'"quantity": ' + b"9" * 5000), 400),
+    # a JSON integer of 5 000 digits, or an exponent no decimal context holds: 422 naming the field, not 400 or 500
+    ("quantity JSON of 5000 digits", replaced(b'"quantity": "1"', b'"quantity": ' + b"9" * 5000), 422),
+    ("quantity JSON 1e99999999999999999999", replaced(b'"quantity": "1"', b'"quantity": 1e99999999999999999999'), 422),
+    ("quantity JSON 1e999999999999999999", replaced(b'"quantity": "1"', b'"quantity": 1e999999999999999999'), 422),
     ("unit price 1e-9", with_field("lines.0.unit_price", "1e-9"), 422),
     ("price of 41 characters", with_field("lines.0.unit_price", "1" * 41), 422),
     ("quantity True", with_field("lines.0.quantity", True), 422),
@@ -131,6 +134,16 @@ PAYLOADS = [
     ("not UTF-8", b'{"type": "invoice", "notes": ["\xff"]}', 400),
     ("unknown template *", with_field("template", {"name": "*"}), 422),
     ("unknown template version", with_field("template", {"name": "classic", "version": "1.0.0\n"}), 422),
+    # found by an attacker's review (issue 16's session): each was a 201 or a 500
+    ("number with a final newline", with_field("number", "F-2026-9999\n"), 422),
+    ("IBAN with a final tab", with_field("payment.iban", "FR7630006000011234567890189\t"), 422),
+    ("issue date 9999-12-31", with_field("issue_date", "9999-12-31"), 422),
+    ("issue date 9990-01-01", with_field("issue_date", "9990-01-01"), 422),
+    ("seller email of 311 characters", with_field("seller.email", "a" * 300 + "@example.fr"), 422),
+    ("101 payments", with_field("payments", [{"date": "2026-11-20", "amount": "1.00", "means": "transfer"}] * 101),
+     422),
+    ("a line of 10^9 x 10^9", replaced(b'"quantity": "1", "unit": "C62", "unit_price": "380.00"',
+                                        b'"quantity": "1000000000", "unit": "C62", "unit_price": "1000000000"'), 422),
 ]
 
 
