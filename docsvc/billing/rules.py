@@ -37,7 +37,7 @@ def payload_errors(payload: InvoicePayload, places: int = 2) -> Errors:
     `places`: the minor digits of the invoice currency (EUR 2, JPY 0)."""
     errors: Errors = {}
     for rule in (parts_of_the_type, previous_invoices, progress, credit_note_parts, due_date, payment_account,
-                 vat_currency):
+                 vat_currency, buyer_for_the_category):
         for path, messages in rule(payload).items():
             errors.setdefault(path, []).extend(messages)
     for path, messages in [*line_prices(payload, places).items(), *allowances_and_charges(payload, places).items(),
@@ -355,6 +355,10 @@ def vat_currency(payload: InvoicePayload) -> Errors:
     euros (CGI art. 242 nonies A: the VAT in euros on an invoice in another currency)."""
     given = payload.vat_currency
     if given is None:
+        charged = any(line.vat_category == "S" and line.vat_rate > 0 for _, line in _lines_with_paths(payload))
+        if payload.currency != "EUR" and payload.seller.address.country == "FR" and charged:
+            return {"vat_currency": [f"A seller in France invoicing in {payload.currency} states the VAT in euros "
+                                     "too (CGI art. 242 nonies A): give vat_currency {code: EUR, rate}."]}
         return {}
     if given.code == payload.currency:
         return {"vat_currency.code": [f"The invoice is in {payload.currency} already: give vat_currency only when "
@@ -362,3 +366,32 @@ def vat_currency(payload: InvoicePayload) -> Errors:
     if payload.seller.address.country == "FR" and given.code != "EUR":
         return {"vat_currency.code": ["A seller in France accounts VAT in euros (CGI art. 242 nonies A)."]}
     return {}
+
+
+#: The member states of the EU, for an intra-community supply (category K)
+EU = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
+
+
+def buyer_for_the_category(payload: InvoicePayload) -> Errors:
+    """An intra-community supply (K) goes to a business of another member state, named by its
+    VAT number (CGI art. 262 ter I, BR-IC-02); a reverse charge (AE) names the buyer who pays
+    the VAT by its VAT number or SIREN (CGI art. 283, BR-AE-02). The PDF needs them as much as
+    the e-invoice: refused whatever the formats."""
+    errors: Errors = {}
+    buyer = payload.buyer
+    destination = (buyer.delivery_address or buyer.address).country
+    used = {line.vat_category for _, line in _lines_with_paths(payload)}
+    used |= {part.vat_category for part in (*payload.allowances, *payload.charges)}
+    if "K" in used:
+        if not buyer.vat_id:
+            errors["buyer.vat_id"] = ["An intra-community supply (category K) names the buyer's VAT number "
+                                      "(CGI art. 262 ter I; EN 16931 BR-IC-02)."]
+        if destination not in EU or destination == payload.seller.address.country:
+            for path, line in _lines_with_paths(payload):
+                if line.vat_category == "K":
+                    errors[f"{path}.vat_category"] = [
+                        f"Category K is a supply to another EU member state; the goods go to {destination}."]
+    if "AE" in used and not (buyer.vat_id or buyer.siren):
+        errors["buyer.vat_id"] = ["A reverse charge (category AE) names the buyer who pays the VAT: its VAT "
+                                  "number or SIREN (CGI art. 283; EN 16931 BR-AE-02)."]
+    return errors

@@ -293,6 +293,7 @@ def test_vat_currency_is_another_currency_and_euros_for_a_french_seller():
 def test_amounts_in_the_minor_unit_of_the_currency():
     raw = everything()
     raw["currency"] = "JPY"  # no minor unit: amounts are written without decimals, as `discount.amount`'s
+    raw["vat_currency"] = {"code": "EUR", "rate": "0.0057"}  # a seller in France states the VAT in euros too
     assert errors_of(raw) == {path: ["At most 0 decimal places in JPY."] for path in (
         "rounding_amount", "allowances.0.base", "charges.0.amount", "lines.0.charges.0.amount")}
     raw["rounding_amount"], raw["allowances"][0]["base"] = "1", "100"

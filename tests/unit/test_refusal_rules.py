@@ -114,3 +114,51 @@ def test_a_date_before_the_rate_table_does_not_turn_the_rate_check_off():
         validate(dict(raw, issue_date="1999-12-31", delivery_date="1999-12-20"))
     assert list(refused.value.errors) == ["issue_date"]
     assert "from 2000-04-01" in refused.value.errors["issue_date"][0]
+
+
+def _errors(raw) -> dict[str, list[str]]:
+    from docsvc.errors import InvalidPayload
+    from docsvc.usecases.checking import validate
+
+    with pytest.raises(InvalidPayload) as refused:
+        validate(raw)
+    return refused.value.errors
+
+
+def test_a_seller_in_france_invoicing_in_another_currency_states_the_vat_in_euros():
+    """CGI art. 242 nonies A: the VAT in euros on an invoice in USD; a billing-abuse review found
+    a USD invoice issued without it (only a vat_currency other than EUR was refused)."""
+    from docsvc.usecases.checking import validate
+    from tests.conftest import load_fixture
+
+    raw = load_fixture("invoice")
+    raw["currency"] = "USD"
+    assert list(_errors(raw)) == ["vat_currency"]
+    raw["vat_currency"] = {"code": "EUR", "rate": "0.92"}
+    assert validate(raw).document.vat_currency is not None
+    raw.pop("vat_currency")  # no VAT charged at all: nothing to state in euros
+    for line in raw["lines"]:
+        line.update(vat_rate="0", vat_category="E", vat_exemption_reason="Exonération, art. 261 du CGI")
+    assert validate(raw).document.totals.vat_total == 0
+
+
+def test_an_intra_eu_supply_and_a_reverse_charge_name_the_buyer_who_owes_the_vat():
+    """BR-IC-02 and BR-AE-02 were only enforced with Factur-X: a PDF alone passed without them."""
+    from tests.conftest import load_fixture
+
+    raw = load_fixture("invoice")
+    raw["lines"] = raw["lines"][:2]
+    raw["payments"] = []
+    for line in raw["lines"]:
+        line.update(vat_rate="0", vat_category="K", vat_exemption_reason="Exonération, art. 262 ter I du CGI")
+    # a French buyer: not a supply to another member state
+    assert set(_errors(raw)) == {"lines.0.vat_category", "lines.1.vat_category"}
+    german = {"name": "Bau GmbH", "address": {"lines": ["Hauptstr. 1"], "postcode": "10115", "city": "Berlin",
+                                              "country": "DE"}}
+    raw["buyer"] = german
+    assert list(_errors(raw)) == ["buyer.vat_id"]
+    for line in raw["lines"]:
+        line.update(vat_category="AE", vat_exemption_reason="Autoliquidation, art. 283-2 nonies du CGI")
+    raw["buyer"] = {k: v for k, v in load_fixture("invoice")["buyer"].items() if k not in ("siren", "vat_id")}
+    errors = _errors(raw)
+    assert "buyer.vat_id" in errors and "BR-AE-02" in errors["buyer.vat_id"][0]
