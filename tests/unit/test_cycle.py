@@ -343,6 +343,22 @@ def test_an_earlier_document_listed_twice_is_refused():
     assert list(refusals(raw)) == ["previous_invoices.1.number"]
 
 
+def test_a_final_invoice_refuses_an_earlier_invoice_at_a_rate_the_quote_does_not_use():
+    """DOMAIN.md's quote bills at 10 % and 20 % only. A deposit listed at 5.5 % (100.00 + 5.50) was
+    printed as a deduction on the final invoice but not taken off its totals (BR-CO-13 broken):
+    refused, as a situation refuses it, with the rate written 5.5, not 5.50 or 1E+1."""
+    odd = {**DEPOSIT_30, "net_total": "100.00", "gross_total": "105.50",
+           "vat": [{"rate": "5.5", "base": "100.00", "amount": "5.50"}]}
+    raw = cycle_payload("final_invoice", "F-2026-0064", previous_invoices=[odd])
+    assert refusals(raw) == {"previous_invoices.0.vat.0.rate": [
+        "FA-2026-0010 billed at VAT rate 5.5 % (S), which quote D-2026-0007 does not use: the final invoice "
+        "would print its deduction and not take it off."]}
+    situation = cycle_payload("progress_invoice", "F-2026-0035", previous_invoices=[odd],
+                              progress=[{"line": "L1", "percent": "40"}])
+    assert refusals(situation) == {"previous_invoices": [
+        "A deposit was billed at VAT rate 5.5 %, which quote D-2026-0007 does not use."]}
+
+
 def test_a_deposit_invoice_does_not_list_credit_notes():
     raw = cycle_payload("deposit_invoice", "FA-2026-0011", deposit={"percent": "10"},
                         previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT])
