@@ -209,9 +209,13 @@ class CheckDocument:
         (`validated.einvoice`) and its check against the official rules (the schematrons)
         started, which `confirm_einvoice` waits for: nothing may be archived before."""
         completed = self.check_history(validated.payload)
+        self.check_cycle_complete(validated.payload)
+        # the quote, the deduction mode and the progress rows don't depend on what the archive
+        # completes (earlier retentions): checked first, a wrong line is named before the
+        # retention it throws off
+        self.check_cycle_consistent(validated.payload, validated.document)
         if completed is not validated.payload:  # figures again, with what the archive told
             validated.payload, validated.document = completed, figures(completed)
-        self.check_cycle_complete(validated.payload)
         self.check_credit(validated.payload, validated.document)
         check_shown(bundle, validated.document)  # with the figures the archive completed
         if "facturx" not in validated.payload.formats:
@@ -296,7 +300,8 @@ class CheckDocument:
         """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and
         credit note the archive holds on this seller's quote must be in previous_invoices of
         the next situation or the final invoice (left out, it would be billed twice); a new
-        deposit must list the quote's deposits already archived; nothing follows a final invoice.
+        deposit must list the quote's deposits already archived and comes before its situations; nothing
+        follows a final invoice.
         A document already archived under this number is left to issuing (a retry or a 409)."""
         kinds = {DocumentType.DEPOSIT_INVOICE: ("deposit_invoice",),
                  DocumentType.PROGRESS_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note"),
@@ -311,7 +316,8 @@ class CheckDocument:
             return
         listed = {p.number for p in payload.previous_invoices}
         quote = payload.quote.number
-        problems = []
+        problems: list[str] = []
+        late: list[str] = []  # a deposit after the situations began
         for entry in call(self.archive.quote_documents, seller, quote):
             if entry["id"] == own or call(self.archive.head, keys.resource_key(entry["id"])) is None:
                 continue  # this very document, or an attempt that crashed before its resource
@@ -319,14 +325,79 @@ class CheckDocument:
             if entry["type"] == "final_invoice":
                 problems.append(f"Quote {quote} already has its final invoice {what}: nothing is left to bill "
                                 "on it; correct it with a credit note.")
+            elif payload.type == DocumentType.DEPOSIT_INVOICE and entry["type"] == "progress_invoice":
+                late.append(f"Quote {quote} already has the situation {what}: a deposit comes before the "
+                            "situations, which deduct it from the works; bill the works in the next situation.")
             elif entry["type"] in kinds[payload.type] and entry["number"] not in listed:
                 problems.append(f"{what} is archived on quote {quote} but not listed in previous_invoices: "
                                 "the buyer would pay it twice. List it (number, issue_date, figures).")
         if problems:
-            raise InvalidPayload({"previous_invoices": problems},
+            raise InvalidPayload({"previous_invoices": problems, **({"deposit": late} if late else {})},
                                  f"{len(problems)} document(s) of quote {quote} in the archive are not accounted "
                                  "for: " + "; ".join(problems))
+        if late:
+            raise InvalidPayload({"deposit": late}, late[0])
 
+
+    def check_cycle_consistent(self, payload: InvoicePayload, document: Document) -> None:
+        """What the archived documents of a quote fix for the next ones (DOMAIN.md, "No double
+        billing across a cycle"): the quote itself (its date and figures: one sent with other
+        lines would bill another contract under the same number), how a situation deducts the
+        deposits (a mode changed midway deducts them twice or never), and each line's progress,
+        which starts where the latest situation listed left it (understated, the works it billed
+        would be billed again). Only what this archive holds is compared."""
+        if payload.quote is None or document.quote is None:
+            return
+        seller = payload.seller.siren or payload.seller.vat_id
+        if not seller:
+            return
+        archived = []
+        for i, previous in enumerate(payload.previous_invoices):
+            if previous.type == "credit_note":
+                continue
+            resource = resource_or_none(self.archive, keys.document_id(seller, previous.number))
+            if resource is not None and resource["type"] == previous.type:
+                archived.append((i, previous, resource["document"]))
+        errors: dict[str, list[str]] = {}
+        mine = document.quote
+        ours = {"date": mine.date.isoformat(), "net_total": str(mine.net_total), "vat_total": str(mine.vat_total),
+                "gross_total": str(mine.gross_total)}
+        for _, previous, earlier in archived:
+            quote = earlier.get("quote") or {}
+            theirs = {k: quote.get(k) for k in ours}
+            if quote.get("number") == mine.number and theirs != ours:
+                differing = [k for k in ours if ours[k] != theirs[k]]
+                errors["quote"] = [f"Quote {mine.number} is the one {previous.number} was issued on: "
+                                   + ", ".join(f"{k} {theirs[k]}" for k in differing) + " (here "
+                                   + ", ".join(f"{ours[k]}" for k in differing) + "). Another contract is "
+                                   "another quote number."]
+                break
+        if payload.type == DocumentType.PROGRESS_INVOICE and document.progress is not None:
+            situations = [(i, p, d) for i, p, d in archived if p.type == "progress_invoice"]
+            modes = {d["progress"]["deposit_deduction"]: p.number for _, p, d in situations if d.get("progress")}
+            if modes and payload.deposit_deduction not in modes:
+                mode, number = next(iter(modes.items()))
+                errors["deposit_deduction"] = [f"{number} deducted the deposits {mode}: a cycle keeps one mode, "
+                                               "or the deposits are deducted twice or never."]
+            listed = [(p.issue_date, i) for i, p in enumerate(payload.previous_invoices)
+                      if p.type == "progress_invoice"]
+            latest = max(listed)[1] if listed else None
+            last = next(((p.number, d) for i, p, d in situations if i == latest), None)
+            if last is not None and last[1].get("progress"):
+                number, left = last[0], {r["line_id"]: r for r in last[1]["progress"]["rows"]}
+                entries = {e.line: k for k, e in enumerate(payload.progress)}
+                for row in document.progress.rows:
+                    before = left.get(row.line_id)
+                    if before is None or Decimal(before["cumulative_amount"]) == row.previous_amount:
+                        continue
+                    path = f"progress.{entries[row.line_id]}.previous_percent" if row.line_id in entries else "progress"
+                    errors.setdefault(path, []).append(
+                        f"Line {row.line_id} stood at {before['cumulative_percent']} % "
+                        f"({before['cumulative_amount']}) after {number}, not {row.previous_percent} % "
+                        f"({row.previous_amount}): a situation starts where the last one left each line.")
+        if errors:
+            raise InvalidPayload(errors, f"The payload disagrees with the archived documents of quote {mine.number}: "
+                                 + ", ".join(sorted(errors)) + ".")
 
     def check_credit(self, payload: InvoicePayload, document: Document) -> None:
         """A credit note on an invoice this archive holds reverses what that invoice charged,

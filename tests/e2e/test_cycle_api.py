@@ -154,3 +154,63 @@ def test_terms_contradicting_the_schedule_are_422_naming_both_and_nothing_is_arc
     r = post(client, raw)
     assert r.status_code == 201 and r.json["document"]["due_date"] == "2026-11-30"
     assert r.json["document"]["due_date_source"] == "schedule"
+
+
+def _issue_first(client, *names):
+    for name in names:
+        r = post(client, load_fixture(name))
+        assert r.status_code == 201, (name, r.json)
+
+
+def test_a_situation_starts_where_the_archived_one_left_each_line(client, archived):
+    """Situation 1 (F-2026-0120) left line 2 at 60 %. Situation 2 stating 0 % before would bill
+    that 60 % again: refused, naming the entry; and line 2 left out of progress entirely too."""
+    _issue_first(client, "deposit_invoice", "deposit_invoice_2", "progress_invoice_1")
+    before = archived()
+    raw = load_fixture("progress_invoice_2")
+    for previous in raw["previous_invoices"]:  # what situation 1 withheld is read from the archive
+        previous.pop("retention", None)
+    entry = next(k for k, e in enumerate(raw["progress"]) if e["line"] == "2")
+    raw["progress"][entry]["previous_percent"] = "0"
+    r = post(client, raw)
+    assert r.status_code == 422, r.json
+    [message] = r.json["errors"][f"progress.{entry}.previous_percent"]
+    assert message.startswith("Line 2 stood at 60.00 % (") and "after F-2026-0120, not 0.00 % (0.00)" in message
+    del raw["progress"][entry]
+    r = post(client, raw)
+    assert r.status_code == 422 and "Line 2 stood at 60.00 %" in r.json["errors"]["progress"][0]
+    assert archived() == before
+
+
+def test_a_situation_keeps_the_deduction_mode_of_the_archived_ones(client, archived):
+    _issue_first(client, "deposit_invoice", "deposit_invoice_2", "progress_invoice_1")
+    raw = load_fixture("progress_invoice_2")
+    raw["deposit_deduction"] = "full"  # situation 1 deducted the deposits progressively
+    r = post(client, raw)
+    assert r.status_code == 422
+    assert r.json["errors"] == {"deposit_deduction": [
+        "F-2026-0120 deducted the deposits progressive: a cycle keeps one mode, or the deposits are deducted "
+        "twice or never."]}
+
+
+def test_the_quote_of_a_cycle_is_the_one_its_archived_documents_were_issued_on(client):
+    _issue_first(client, "deposit_invoice")
+    raw = load_fixture("deposit_invoice_2")
+    raw["quote"]["lines"][0]["unit_price"] = str(D(raw["quote"]["lines"][0]["unit_price"]) + 1)  # 1.00 more, at 10 %
+    r = post(client, raw)
+    assert r.status_code == 422
+    # the deposit FA-2026-0101 was issued on D-2026-0098: net 40542.00, VAT 4067.89, gross 44609.89
+    # (tests/e2e/test_cycle_api.py above); one line 1.00 dearer at 10 %: 40543.00, 4067.99, 44610.99
+    assert r.json["errors"] == {"quote": [
+        "Quote D-2026-0098 is the one FA-2026-0101 was issued on: net_total 40542.00, vat_total 4067.89, "
+        "gross_total 44609.89 (here 40543.00, 4067.99, 44610.99). Another contract is another quote number."]}
+
+
+def test_no_deposit_after_the_situations_began(client):
+    _issue_first(client, "deposit_invoice", "deposit_invoice_2", "progress_invoice_1")
+    raw = load_fixture("deposit_invoice_2")
+    raw.update(number="FA-2026-0106", issue_date="2026-11-05",
+               previous_invoices=[p for p in load_fixture("progress_invoice_1")["previous_invoices"]])
+    r = post(client, raw)
+    assert r.status_code == 422
+    assert r.json["errors"]["deposit"][0].startswith("Quote D-2026-0098 already has the situation F-2026-0120")
