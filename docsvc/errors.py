@@ -29,6 +29,11 @@ class Conflict(ServiceError):
     """An original (or a template version) exists already and is never replaced."""
 
 
+class InProgress(Conflict):
+    """Another request is issuing under this number or on this quote right now: nothing was
+    written for this one, which is answered with a retry (usecases/claims.py)."""
+
+
 class DocumentNotFound(ServiceError):
     """No such document, file, template or fixture (or another seller's)."""
 

@@ -7,7 +7,7 @@ from flask import Flask, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..archive import ArchiveUnavailable
-from ..errors import Conflict, DocumentNotFound, Forbidden, InvalidPayload, ServiceError, StorageUnavailable
+from ..errors import Conflict, DocumentNotFound, Forbidden, InProgress, InvalidPayload, ServiceError, StorageUnavailable
 
 log = logging.getLogger("docsvc")
 
@@ -20,6 +20,7 @@ PROBLEMS: dict[type[ServiceError], tuple[int, str, str]] = {
     InvalidPayload: (422, "Invalid payload", "invalid-payload"),
     Forbidden: (403, "Forbidden", "forbidden"),
     Conflict: (409, "An original already exists", "conflict"),
+    InProgress: (409, "Being issued by another request", "in-progress"),
     DocumentNotFound: (404, "Not found", "not-found"),
     StorageUnavailable: (503, "Archive unavailable", "archive-unavailable"),
 }
@@ -82,7 +83,8 @@ def register(app: Flask) -> None:
         if isinstance(exc, StorageUnavailable):
             return archive_failed(exc.detail)
         status, title, slug = problem_of(exc)
-        headers = {"Retry-After": RETRY_AFTER} if status == 503 else None  # the job queue's 503
+        # the job queue's 503, and a document being issued by another request: retry
+        headers = {"Retry-After": RETRY_AFTER} if status == 503 or isinstance(exc, InProgress) else None
         return problem(status, title, exc.detail, slug, headers, **exc.extra)
 
     @app.errorhandler(ArchiveUnavailable)

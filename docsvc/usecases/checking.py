@@ -209,7 +209,7 @@ class CheckDocument:
         (`validated.einvoice`) and its check against the official rules (the schematrons)
         started, which `confirm_einvoice` waits for: nothing may be archived before."""
         completed = self.check_history(validated.payload)
-        self.check_cycle_complete(validated.payload)
+        validated.seen_on_quote = self.check_cycle_complete(validated.payload)
         # the quote, the deduction mode and the progress rows don't depend on what the archive
         # completes (earlier retentions): checked first, a wrong line is named before the
         # retention it throws off
@@ -296,24 +296,27 @@ class CheckDocument:
             return payload
         return replace(payload, previous_invoices=tuple(previous_invoices))
 
-    def check_cycle_complete(self, payload: InvoicePayload) -> None:
+    def check_cycle_complete(self, payload: InvoicePayload) -> int | None:
         """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and
         credit note the archive holds on this seller's quote must be in previous_invoices of
         the next situation or the final invoice (left out, it would be billed twice); a new
         deposit must list the quote's deposits already archived and comes before its situations; nothing
         follows a final invoice.
-        A document already archived under this number is left to issuing (a retry or a 409)."""
+        A document already archived under this number is left to issuing (a retry or a 409).
+        Returns how many issued documents of the quote it saw (None: not a cycle document),
+        the place issuing claims on the quote (usecases/claims.py)."""
         kinds = {DocumentType.DEPOSIT_INVOICE: ("deposit_invoice",),
                  DocumentType.PROGRESS_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note"),
                  DocumentType.FINAL_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note")}
         if payload.type not in kinds or payload.quote is None:
-            return
+            return None
         seller = payload.seller.siren or payload.seller.vat_id
         if not seller:
-            return
+            return None
         own = keys.document_id(seller, payload.number)
         if resource_or_none(self.archive, own) is not None:
-            return
+            return None
+        seen = 0
         listed = {p.number for p in payload.previous_invoices}
         quote = payload.quote.number
         problems: list[str] = []
@@ -321,6 +324,7 @@ class CheckDocument:
         for entry in call(self.archive.quote_documents, seller, quote):
             if entry["id"] == own or call(self.archive.head, keys.resource_key(entry["id"])) is None:
                 continue  # this very document, or an attempt that crashed before its resource
+            seen += 1
             what = f"{entry['number']} ({LABELS.get(entry['type'], entry['type'])} of {entry['issue_date']})"
             if entry["type"] == "final_invoice":
                 problems.append(f"Quote {quote} already has its final invoice {what}: nothing is left to bill "
@@ -337,6 +341,7 @@ class CheckDocument:
                                  "for: " + "; ".join(problems))
         if late:
             raise InvalidPayload({"deposit": late}, late[0])
+        return seen
 
 
     def check_cycle_consistent(self, payload: InvoicePayload, document: Document) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from ..archive import AlreadyExists, Archive, keys
 from ..billing.model import DocumentType, InvoicePayload, as_plain
 from ..einvoice import facturx
-from ..errors import Conflict
+from ..errors import Conflict, InProgress
 from ..rendering import TemplateRegistry
 from ..rendering.bundle import Bundle, Pages
 from .archive_calls import call, resource_or_none
@@ -27,6 +27,7 @@ from .checking import (
     seller_key,
     validate,
 )
+from .claims import claim_document, claim_quote_place
 from .results import FileRecord, Issued, Resource, Validated
 
 MEDIA_TYPES = {
@@ -142,6 +143,7 @@ class IssueDocument:
         rendered = {fmt: render_format(bundle, fmt, validated, plain, self.on_render, pages) for fmt in formats}
         if rules is not None:
             confirm_einvoice(rules)  # refused: nothing was archived
+        self._claim(doc_id, payload_sha, validated)  # another request issuing at once: it writes, this one retries
         files: list[FileRecord] = []
         for fmt, data in rendered.items():
             media_type, extension = MEDIA_TYPES[fmt]
@@ -183,6 +185,21 @@ class IssueDocument:
             return Issued(_same_payload(winner, payload_sha), False)
         self._index(resource)
         return Issued(resource, True)
+
+    def _claim(self, doc_id: str, payload_sha: str, validated: Validated) -> None:
+        """Claim the number for this payload and, for a cycle document, the quote's next place,
+        before anything but the claims is written (usecases/claims.py)."""
+        payload = validated.payload
+        try:
+            claim_document(self.archive, doc_id, payload_sha, payload.number)
+        except InProgress:
+            issued = resource_or_none(self.archive, doc_id)
+            if issued is not None:  # the other payload was issued meanwhile: the usual 409
+                _same_payload(issued, payload_sha)
+            raise
+        if validated.seen_on_quote is not None and payload.quote is not None:
+            claim_quote_place(self.archive, seller_key(payload), payload.quote.number, validated.seen_on_quote,
+                              doc_id, payload_sha)
 
     def _index(self, resource: Resource) -> None:
         """One row per original, after the original: a failure is logged and left to the

@@ -76,6 +76,7 @@ class Validated:
     payload: InvoicePayload
     document: Document
     einvoice: tuple[bytes, str] | None = None  # (CII XML, Factur-X level) when facturx is asked for
+    seen_on_quote: int | None = None  # a cycle document: how many issued documents of its quote the checks saw
 
     def totals(self) -> dict[str, Any]:
         totals: dict[str, Any] = TotalsOut().dump(self.document.totals)

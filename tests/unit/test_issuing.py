@@ -95,8 +95,10 @@ def test_a_crash_before_the_resource_is_completed_by_the_retry_with_the_same_fil
     archive.fail_writes = power_cut_on("resource.json")
     with pytest.raises(RuntimeError, match="power cut"):
         issue(payload(formats=["docx", "pdf"]))
-    orphans = {k: archive.get(k) for k in archive.writes}
+    orphans = {k: archive.get(k) for k in archive.writes if k.startswith("documents/")}
     assert sorted(k.rsplit(".", 1)[1] for k in orphans) == ["docx", "pdf"]
+    assert [k for k in archive.writes if not k.startswith("documents/")] == [
+        f"claims/912345675/documents/{DOC_ID}/0.json"]  # the number, claimed for this payload: the retry's
     with pytest.raises(DocumentNotFound):  # no resource: the document does not exist yet
         FetchDocument(archive)(DOC_ID)
 
@@ -162,3 +164,28 @@ def test_a_retry_is_answered_before_the_checks_that_cost(archive, templates):
     # and a key that can't act for the seller learns nothing of the original
     with pytest.raises(Forbidden):
         issue(raw, sellers={"000000000"})
+
+
+def test_a_claim_is_its_owners_and_one_never_followed_by_an_issue_goes_stale(archive, monkeypatch):
+    """usecases/claims.py: the first payload under a number holds it; another is told to retry;
+    the same payload again (a retry after a crash) goes on; a holder that never issued within
+    STALE_AFTER seconds is passed over, on the next generation."""
+    import json as _json
+
+    from docsvc.errors import InProgress
+    from docsvc.usecases import claims
+
+    claims.claim_document(archive, "912345675-F-1", "sha-a", "F-1")
+    claims.claim_document(archive, "912345675-F-1", "sha-a", "F-1")  # its own: goes on
+    with pytest.raises(InProgress, match="Invoice F-1 is being issued with another payload"):
+        claims.claim_document(archive, "912345675-F-1", "sha-b", "F-1")
+    held = _json.loads(archive.get("claims/912345675/documents/912345675-F-1/0.json"))
+    assert held["payload_sha256"] == "sha-a"
+    monkeypatch.setattr(claims.time, "time", lambda: held["at"] + claims.STALE_AFTER + 1)
+    claims.claim_document(archive, "912345675-F-1", "sha-b", "F-1")  # A never issued: generation 1 is B's
+    assert _json.loads(archive.get("claims/912345675/documents/912345675-F-1/1.json"))["payload_sha256"] == "sha-b"
+    # the quote's place after 3 documents: the first document to claim it holds it, even stale, once issued
+    claims.claim_quote_place(archive, "912345675", "D/1", 3, "912345675-F-2", "sha-c")
+    with pytest.raises(InProgress, match="Another document of quote D/1 \\(912345675-F-2\\)"):
+        claims.claim_quote_place(archive, "912345675", "D/1", 3, "912345675-F-3", "sha-d")
+    claims.claim_quote_place(archive, "912345675", "D/1", 4, "912345675-F-3", "sha-d")  # the next place is free
