@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from babel.dates import format_date
+from babel.numbers import format_currency
 from lxml import etree
 
 from ..billing.model import Document
@@ -301,16 +303,16 @@ def _address(b: _Builder, parent, address) -> None:
 _NOTE_TEXT = {
     "fr": {
         "late_penalty": "Pénalités de retard : {rate} % par an, exigibles dès le lendemain de l'échéance.",
-        "recovery_indemnity": "Indemnité forfaitaire pour frais de recouvrement : {amount} € "
+        "recovery_indemnity": "Indemnité forfaitaire pour frais de recouvrement : {amount} "
                               "(art. L441-10 et D441-5 du Code de commerce).",
         "no_early_payment_discount": "Pas d'escompte pour paiement anticipé.",
         "early_payment_discount": "Escompte de {percent} % pour paiement sous {days} jours.",
         "vat_on_debits": "Option pour le paiement de la TVA d'après les débits.",
-        "retention": "Retenue de garantie de {percent} % : {amount} €, libérée le {release}.",
-        "retention_no_date": "Retenue de garantie de {percent} % : {amount} €, date de libération non fixée.",
-        "retention_held": "Retenue de garantie retenue sur les situations : {amount} €, restant due, "
+        "retention": "Retenue de garantie de {percent} % : {amount}, libérable le {release}.",
+        "retention_no_date": "Retenue de garantie de {percent} % : {amount}, date de libération non fixée.",
+        "retention_held": "Retenue de garantie retenue sur les situations : {amount}, restant due, "
                           "libérable le {release}.",
-        "retention_held_no_date": "Retenue de garantie retenue sur les situations : {amount} €, restant due, "
+        "retention_held_no_date": "Retenue de garantie retenue sur les situations : {amount}, restant due, "
                                   "date de libération non fixée.",
         "settled_deduction": "Avoir à déduire du prochain règlement",
         "settled_refund": "Avoir remboursé",
@@ -318,15 +320,15 @@ _NOTE_TEXT = {
     },
     "en": {
         "late_penalty": "Late payment penalties: {rate}% a year from the day after the due date.",
-        "recovery_indemnity": "Fixed recovery indemnity: EUR {amount} (French Commercial Code L441-10, D441-5).",
+        "recovery_indemnity": "Fixed recovery indemnity: {amount} (French Commercial Code L441-10, D441-5).",
         "no_early_payment_discount": "No discount for early payment.",
         "early_payment_discount": "{percent}% discount for payment within {days} days.",
         "vat_on_debits": "VAT paid on debits.",
-        "retention": "Retention guarantee of {percent}%: EUR {amount}, released on {release}.",
-        "retention_no_date": "Retention guarantee of {percent}%: EUR {amount}, release date not set.",
-        "retention_held": "Retention withheld by the progress invoices: EUR {amount}, still owed, "
-                          "released on {release}.",
-        "retention_held_no_date": "Retention withheld by the progress invoices: EUR {amount}, still owed, "
+        "retention": "Retention guarantee of {percent}%: {amount}, releasable on {release}.",
+        "retention_no_date": "Retention guarantee of {percent}%: {amount}, release date not set.",
+        "retention_held": "Retention withheld by the progress invoices: {amount}, still owed, "
+                          "releasable on {release}.",
+        "retention_held_no_date": "Retention withheld by the progress invoices: {amount}, still owed, "
                                   "release date not set.",
         "settled_deduction": "Credit to be deducted from the next payment",
         "settled_refund": "Credit refunded",
@@ -347,20 +349,21 @@ def _notes(doc: Document) -> list[tuple[str, str | None]]:
         f"capital {seller.share_capital} {doc.currency}" if seller.share_capital is not None else None,
         f"SIREN {seller.siren}" if seller.siren else None, seller.registration) if x)
     notes.append((identity, "REG"))
+    lang = doc.language
     for mention in doc.mentions:
-        if mention.code in texts:
-            notes.append((texts[mention.code].format(**{k: _plain(v) for k, v in mention.values.items()}),
-                          _NOTE_SUBJECTS[mention.code]))
+        if mention.code in texts:  # a credit note's too: the French CTC rules ask for them (BR-FR-05)
+            values = {k: _money(v, lang) if k == "amount" else _plain(v, lang) for k, v in mention.values.items()}
+            notes.append((texts[mention.code].format(**values), _NOTE_SUBJECTS[mention.code]))
     if doc.retention is not None:
         r = doc.retention
         key = "retention" if r.release_date else "retention_no_date"
-        notes.append((texts[key].format(percent=_plain(r.percent), amount=_plain(r.amount),
-                                        release=r.release_date.isoformat() if r.release_date else ""), "AAI"))
+        notes.append((texts[key].format(percent=_plain(r.percent, lang), amount=_money(r.amount, lang),
+                                        release=_day(r.release_date, lang)), "AAI"))
     if doc.final is not None and doc.final.retention_total:
         f = doc.final
         key = "retention_held" if f.retention_release_date else "retention_held_no_date"
-        notes.append((texts[key].format(amount=_plain(f.retention_total), release=f.retention_release_date.isoformat()
-                                        if f.retention_release_date else ""), "AAI"))
+        notes.append((texts[key].format(amount=_money(f.retention_total, lang),
+                                        release=_day(f.retention_release_date, lang)), "AAI"))
     if doc.settlement is not None:
         notes.append((_settlement_text(doc), "AAI"))
     return notes
@@ -370,12 +373,28 @@ def _settlement_text(doc: Document) -> str:
     texts = _NOTE_TEXT.get(doc.language, _NOTE_TEXT["fr"])
     st = doc.settlement
     assert st is not None, "called for a credit note's settlement"
-    on = texts["settled_on"].format(date=st.date.isoformat()) if st.date else ""
+    on = texts["settled_on"].format(date=_day(st.date, doc.language)) if st.date else ""
     return texts["settled_" + st.method] + on + "."
 
 
-def _plain(value) -> str:
-    return format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}  # as the PDF's (rendering/environment.py)
+
+def _plain(value, lang: str = "en") -> str:
+    """A rate or a count as the notes' language writes it: 12, 5,5 (fr) or 5.5 (en)."""
+    text = format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
+    return text.replace(".", ",") if lang == "fr" and isinstance(value, Decimal) else text
+
+
+def _money(value, lang: str) -> str:
+    """An amount in euros as the PDF prints it: 1 500,00 € (fr), €1,500.00 (en): never 152.7."""
+    if not isinstance(value, Decimal):
+        return str(value)
+    return format_currency(value, "EUR", locale=LOCALES.get(lang, "fr_FR"))
+
+
+def _day(day: date | None, lang: str) -> str:
+    """A date as the PDF prints it: 18 décembre 2027 (fr), 18 December 2027 (en)."""
+    return format_date(day, "d MMMM y", locale=LOCALES.get(lang, "fr_FR")) if day else ""
 
 
 def _payment_terms(doc: Document, due_now: Decimal) -> list[tuple[str | None, date | None, Decimal | None]]:

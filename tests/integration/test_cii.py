@@ -120,7 +120,7 @@ def test_one_due_date_with_a_schedule_and_none_on_a_credit_note():
         assert tree.find(".//ram:DueDateDateTime", NS) is None
         assert tree.find(".//ram:IBANID", NS) is None  # no seller account inviting the buyer to pay
     terms = _tree("credit_note").findtext(".//ram:SpecifiedTradePaymentTerms/ram:Description", namespaces=NS)
-    assert terms == "Avoir remboursé le 2026-12-04."
+    assert terms == "Avoir remboursé le 4 décembre 2026."  # as the PDF writes it
 
 
 def test_a_final_invoice_on_a_quote_with_exempt_work_keeps_its_exemption_wording():
@@ -164,3 +164,22 @@ def test_a_fourth_address_line_reaches_the_xml_as_the_pdf_prints_it():
     text = pdf_text(TemplateRegistry([ROOT / "templates"]).get("classic").render("pdf", as_plain(doc)))
     for line in raw["buyer"]["address"]["lines"]:
         assert line in text
+
+
+def test_the_notes_write_amounts_and_dates_as_the_pdf_does():
+    """An accountant's review: the XML said "152.7 €, libérée le 2027-11-30" where the PDF says
+    "152,70 €, libérable le 30 novembre 2027" (the retention is released later, not already)."""
+    from docsvc.usecases.checking import validate as check
+
+    def notes(name: str) -> list[str]:
+        root = etree.fromstring(build_cii(check(load_fixture(name)).document)[0])
+        return [" ".join(n.findtext("{*}Content").split()) for n in root.iter("{*}IncludedNote")]
+
+    # situation 1: 5 % of 9 540,24 € of works incl. VAT = 477,012 -> 477,01 €, releasable on 18/12/2027
+    assert "Retenue de garantie de 5 % : 477,01 €, libérable le 18 décembre 2027." in notes("progress_invoice_1")
+    # the final invoice: 477,01 + 1 048,20 + 489,03 = 2 014,24 € still owed
+    held = [n for n in notes("final_invoice") if n.startswith("Retenue de garantie retenue")]
+    assert held == ["Retenue de garantie retenue sur les situations : 2 014,24 €, restant due, libérable le "
+                    "18 décembre 2027."]  # the spaces babel writes (narrow and no-break) read as spaces here
+    assert "Indemnité forfaitaire pour frais de recouvrement : 40,00 € (art. L441-10 et D441-5 du Code de " \
+           "commerce)." in notes("invoice")

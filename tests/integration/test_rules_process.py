@@ -69,8 +69,9 @@ def test_the_child_process_gives_the_worker_s_verdict_on_a_valid_e_invoice(templ
     issued = IssueDocument(archive, CheckDocument(archive, templates, rules_process=True))(factur_x())
     assert issued.created is True
     assert [f["format"] for f in issued.resource["files"]] == ["pdf", "facturx", "xml"]
-    # the files first, then the resource: the check changed nothing in the archive's order
-    assert archive.writes[-1].endswith("resource.json") and len(archive.writes) == 4
+    # the claim, the files, then the resource: the check changed nothing in the archive's order
+    assert archive.writes[0].startswith("claims/") and archive.writes[-1].endswith("resource.json")
+    assert len(archive.writes) == 5
 
 
 def test_a_killed_checking_process_costs_no_document(templates):
