@@ -52,6 +52,8 @@ log = logging.getLogger("docsvc.serving")
 #: Threads per worker: one renders while the others answer health checks, reads and
 #: validations. Rendering is CPU-bound, so more threads buy latency, not throughput.
 THREADS = 4
+#: Seconds a connection refused from the loop (413, 400) is read away before it is closed.
+DRAIN = 2
 #: Seconds an idle kept-alive connection stays open.
 KEEPALIVE = 5
 #: Requests before a worker is replaced (plus up to JITTER, so workers don't restart together).
@@ -66,7 +68,7 @@ _EXPECT = re.compile(rb"\r\nexpect[ \t]*:[ \t]*100-continue[ \t]*(?=\r\n)", re.I
 _REASONS = {400: "Bad Request", 403: "Forbidden", 408: "Request Timeout", 413: "Content Too Large",
             414: "URI Too Long", 417: "Expectation Failed", 431: "Request Header Fields Too Large",
             500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}
-_SLUGS = {400: "bad-request", 408: "request-timeout", 414: "uri-too-long", 431: "headers-too-large",
+_SLUGS = {400: "bad-request", 408: "request-timeout", 413: "too-large", 414: "uri-too-long", 431: "headers-too-large",
           501: "not-implemented", 503: "timeout"}
 
 
@@ -229,6 +231,7 @@ class BufferingWorker(ThreadWorker):
         super().__init__(*args, **kwargs)
         self.max_head = (LIMIT_REQUEST_LINE + 2 + LIMIT_REQUEST_FIELDS * (LIMIT_REQUEST_FIELD_SIZE + 2) + 4)
         self.reading: list[TConn] = []
+        self.draining: list[tuple[TConn, float]] = []  # refused from the loop: what the client still sends is read away
 
     #: DOCSVC_REQUEST_TIMEOUT: what Retry-After says when the arbiter aborts this worker.
     request_timeout: float = 100
@@ -307,25 +310,31 @@ class BufferingWorker(ThreadWorker):
             conn.close()
             return
         conn.inbuf += chunk
-        if self._complete(conn):
+        complete = self._complete(conn)
+        if complete is None:  # refused from here (a malformed or oversized chunked body)
+            return
+        if complete:
             self._stop_reading(conn)
             conn.data_ready = True
             conn.prebuffer = bytes(conn.inbuf)
             conn.inbuf = None
             self.enqueue_req(conn)
 
-    def _complete(self, conn) -> bool:
-        """Whether the request can go to a thread without the thread waiting on the client."""
+    def _complete(self, conn) -> bool | None:
+        """Whether the request can go to a thread without the thread waiting on the client
+        (None: refused and closed here)."""
         buf = conn.inbuf
         if conn.need is None:
             end = buf.find(_HEAD_END)
             if end < 0:
                 return len(buf) > self.max_head  # too big: the parser answers 414/431 from what is here
             head = bytes(buf[:end + 2])
-            length = _CONTENT_LENGTH.search(head)
-            if _CHUNKED.search(head) or length is None:
-                return True  # no body, or chunked (the thread reads it under SO_RCVTIMEO)
-            if int(length.group(1)) > self.max_body:
+            found = _CONTENT_LENGTH.search(head)
+            chunked = _CHUNKED.search(head) is not None
+            if not chunked and found is None:
+                return True  # no body
+            length = int(found.group(1)) if found is not None else 0
+            if not chunked and length > self.max_body:
                 return True  # the application answers 413 without reading it
             if _EXPECT.search(head):  # the body follows a 100 Continue: send it from here
                 try:
@@ -334,8 +343,74 @@ class BufferingWorker(ThreadWorker):
                     pass
                 conn.inbuf = buf = bytearray(_EXPECT.sub(b"", bytes(buf[:end + 4]))) + buf[end + 4:]
                 end = buf.find(_HEAD_END)
-            conn.need = end + 4 + int(length.group(1))
+            # chunked: read here too, until its last chunk (-start); else the whole length
+            conn.need = -(end + 4) if chunked else end + 4 + length
+        if conn.need < 0:
+            return self._chunked_complete(conn, -conn.need)
         return len(buf) >= conn.need
+
+    def _chunked_complete(self, conn, start: int) -> bool | None:
+        """A chunked body, read here like any other: complete once its last chunk and trailer
+        are in (a client trickling it is answered 408 at DOCSVC_CLIENT_TIMEOUT, as for a
+        Content-Length body, never holding a thread); 413 past DOCSVC_MAX_BODY_BYTES, 400 if
+        the framing is broken."""
+        buf, pos, size_total = conn.inbuf, start, 0
+        while True:
+            line_end = buf.find(b"\r\n", pos)
+            if line_end < 0:
+                return self._refuse(conn, 400, "The chunked body's framing is broken.") if len(buf) - pos > 64 \
+                    else False
+            size_text = bytes(buf[pos:line_end]).split(b";", 1)[0].strip()
+            if not size_text or len(size_text) > 16 or any(c not in b"0123456789abcdefABCDEF" for c in size_text):
+                return self._refuse(conn, 400, "The chunked body's framing is broken (a chunk size is not hex).")
+            size = int(size_text, 16)
+            size_total += size
+            if size_total > self.max_body:
+                return self._refuse(conn, 413, f"The body exceeds DOCSVC_MAX_BODY_BYTES ({self.max_body} bytes).")
+            if size == 0:  # the last chunk: then an empty line, or trailers and an empty line
+                if buf[line_end + 2:line_end + 4] == b"\r\n":
+                    return True
+                return buf.find(_HEAD_END, line_end) >= 0
+            pos = line_end + 2 + size + 2
+            if pos > len(buf):
+                return False
+            if buf[pos - 2:pos] != b"\r\n":
+                return self._refuse(conn, 400, "The chunked body's framing is broken (a chunk overruns its size).")
+
+    def _refuse(self, conn, status: int, detail: str) -> bool | None:
+        """Answer `status` from the loop, then read away what the client is still sending for
+        up to DRAIN seconds before closing (closed with unread data, the connection would be
+        reset before the client reads the answer). None, for _complete to say so."""
+        self._stop_reading(conn)
+        try:
+            conn.sock.send(problem_bytes(status, detail=detail))
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.nr_conns -= 1
+            conn.close()
+            return None
+        self.draining.append((conn, time.monotonic() + DRAIN))
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._drain, conn))
+        return None
+
+    def _drain(self, conn, client):
+        try:
+            chunk = conn.sock.recv(256 * 1024)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._stop_draining(conn)
+
+    def _stop_draining(self, conn):
+        try:
+            self.poller.unregister(conn.sock)
+        except (OSError, KeyError, ValueError):
+            pass
+        self.draining = [(c, d) for c, d in self.draining if c is not conn]
+        self.nr_conns -= 1
+        conn.close()
 
     def _stop_reading(self, conn):
         try:
@@ -349,6 +424,9 @@ class BufferingWorker(ThreadWorker):
         """Also close connections that did not send their request in time, with a 408."""
         super().murder_pending()
         now = time.monotonic()
+        for conn, deadline in list(self.draining):
+            if deadline <= now:
+                self._stop_draining(conn)
         for conn in [c for c in self.reading if c.read_deadline <= now]:
             self._stop_reading(conn)
             self.nr_conns -= 1
