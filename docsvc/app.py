@@ -19,6 +19,10 @@ def create_app(settings: Settings | None = None, *, archive: Archive | None = No
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level)
     app = Flask("docsvc")
+    # no redirect from a path with "//" or without its "/": werkzeug's would be a 308 whose
+    # Location echoes the request's Host header (an attacker's review); such paths are 404
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     services = services or bootstrap(settings, archive)

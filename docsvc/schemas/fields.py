@@ -54,6 +54,8 @@ class Amount(fields.Decimal):
         if isinstance(value, Decimal) and not _readable(value):
             raise ValidationError(DECIMAL_HELP)
         number = Decimal(value)
+        if number.is_zero():
+            number = abs(number)  # "-0" would print "-0,00 €" and break BR-DEC rules: it is 0
         if abs(number) > self.max_abs:
             raise ValidationError(f"At most {self.max_abs:,f} in absolute value.")
         if _exponent(number) > 0:  # an exponent is read, never kept: "1.5E3" is 1500

@@ -104,6 +104,9 @@ PATHS = [
     ("file format *", "GET", "/v1/documents/{id}/files/*", 404),
     ("file format ..", "GET", "/v1/documents/{id}/files/%2E%2E", 404),
     ("fixture *", "GET", "/v1/fixtures/*", 404),
+    # werkzeug redirected these with a 308 whose Location echoed the Host header, in HTML
+    ("template //etc", "GET", "/v1/templates/%2Fetc", 404),
+    ("quote ..//", "GET", "/v1/quotes/..%2F/x/documents", 404),
 ]
 # (label, body bytes, expected status), each sent to /v1/documents/validate and /v1/documents
 PAYLOADS = [

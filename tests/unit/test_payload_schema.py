@@ -82,3 +82,12 @@ def test_the_render_context_reference_matches_the_model_and_the_guide():
     assert set(DocumentSchema().fields) == set(Document.__dataclass_fields__)
     guide = (ROOT / "docs" / "templates.md").read_text()
     assert refresh(guide) == guide, "run: python -m docsvc.schemas.reference docs/templates.md"
+
+
+def test_a_negative_zero_is_zero():
+    """An attacker's review: unit_price "-0" printed "-0,00 €" on the PDF and failed BR-FR-DEC-03 in
+    the Factur-X under the field "facturx"; it is 0."""
+    from docsvc.schemas.fields import Amount
+
+    price = Amount(max_places=6)
+    assert [str(price.deserialize(v)) for v in ("-0", "-0.00", "0")] == ["0", "0.00", "0"]
