@@ -244,6 +244,9 @@ class CheckDocument:
         for i, previous in enumerate(payload.previous_invoices):
             archived = resource_or_none(self.archive, keys.document_id(seller, previous.number))
             if archived is None:
+                unknown = self._credit_note_unknown_here(seller, previous)
+                if unknown:
+                    errors[f"previous_invoices.{i}.number"] = [unknown]
                 continue
             doc = archived["document"]
             path = f"previous_invoices.{i}"
@@ -295,6 +298,18 @@ class CheckDocument:
         if all(a is b for a, b in zip(previous_invoices, payload.previous_invoices, strict=True)):
             return payload
         return replace(payload, previous_invoices=tuple(previous_invoices))
+
+    def _credit_note_unknown_here(self, seller: str, previous: PreviousInvoice) -> str | None:
+        """Why a credit note listed but not archived can't be: the invoice it corrects is in this
+        archive, so a credit note on it would be too (a final invoice netting a made-up credit
+        note bills its amount again). None when nothing says it is made up."""
+        if previous.type != "credit_note" or previous.corrects is None:
+            return None
+        corrected = keys.document_id(seller, previous.corrects.number)
+        if resource_or_none(self.archive, corrected) is None:
+            return None  # its invoice was issued elsewhere: taken as stated
+        return (f"{previous.number} is listed as a credit note on {previous.corrects.number}, which this archive "
+                "holds, but no such credit note was issued here: list the credit notes issued on it.")
 
     def check_cycle_complete(self, payload: InvoicePayload) -> int | None:
         """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and

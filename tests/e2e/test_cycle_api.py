@@ -214,3 +214,22 @@ def test_no_deposit_after_the_situations_began(client):
     r = post(client, raw)
     assert r.status_code == 422
     assert r.json["errors"]["deposit"][0].startswith("Quote D-2026-0098 already has the situation F-2026-0120")
+
+
+def test_a_credit_note_listed_on_an_archived_invoice_must_have_been_issued_here(client, archived):
+    """A billing review: a final invoice netted a made-up credit note (3 000 €) on an archived
+    situation and billed it again. Situation 1 (F-2026-0120) is archived here, so a credit note on
+    it would be too: A-2026-0999, listed by situation 2, was never issued."""
+    _issue_first(client, "deposit_invoice", "deposit_invoice_2", "progress_invoice_1")
+    before = archived()
+    raw = load_fixture("progress_invoice_2")
+    raw["previous_invoices"].append({
+        "type": "credit_note", "number": "A-2026-0999", "issue_date": "2026-11-05", "net_total": "100.00",
+        "gross_total": "110.00", "vat": [{"rate": "10", "base": "100.00", "amount": "10.00"}],
+        "corrects": {"number": "F-2026-0120", "issue_date": "2026-10-31", "type": "progress_invoice"}})
+    r = post(client, raw)
+    assert r.status_code == 422, r.json
+    assert r.json["errors"] == {"previous_invoices.3.number": [
+        "A-2026-0999 is listed as a credit note on F-2026-0120, which this archive holds, but no such credit note "
+        "was issued here: list the credit notes issued on it."]}
+    assert archived() == before
