@@ -7,12 +7,14 @@ legal mentions (mentions.py) and the VAT rates in force (vat_rates.py).
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from calendar import monthrange
+from datetime import date, timedelta
 from decimal import Decimal
 
 from .allowances import apply_document, rate_key
 from .cycle_model import PreviousInvoice
 from .lines import price_line
+from .mentions import RECOVERY_INDEMNITY, is_b2b
 from .model import (
     AllowanceCharge,
     DocumentType,
@@ -37,7 +39,7 @@ def payload_errors(payload: InvoicePayload, places: int = 2) -> Errors:
     `places`: the minor digits of the invoice currency (EUR 2, JPY 0)."""
     errors: Errors = {}
     for rule in (parts_of_the_type, previous_invoices, progress, credit_note_parts, due_date, payment_account,
-                 vat_currency, buyer_for_the_category):
+                 vat_currency, buyer_for_the_category, legal_payment_terms):
         for path, messages in rule(payload).items():
             errors.setdefault(path, []).extend(messages)
     for path, messages in [*line_prices(payload, places).items(), *allowances_and_charges(payload, places).items(),
@@ -394,4 +396,35 @@ def buyer_for_the_category(payload: InvoicePayload) -> Errors:
     if "AE" in used and not (buyer.vat_id or buyer.siren):
         errors["buyer.vat_id"] = ["A reverse charge (category AE) names the buyer who pays the VAT: its VAT "
                                   "number or SIREN (CGI art. 283; EN 16931 BR-AE-02)."]
+    return errors
+
+
+def legal_payment_terms(payload: InvoicePayload) -> Errors:
+    """Between businesses (C. com. L441-10): payment within 60 days of the issue date, or 45
+    days end of month (the later of the two readings is the ceiling); late-payment penalties
+    at a rate above zero (at least three times the legal interest rate, which changes every
+    half-year: only 0 is refused here); the recovery indemnity fixed at 40 EUR (D441-5). A
+    schedule agreed by contract is left as stated."""
+    if payload.type == DocumentType.CREDIT_NOTE or not is_b2b(payload):
+        return {}
+    errors: Errors = {}
+    terms = payload.payment
+    issued = payload.issue_date
+    plus_45 = issued + timedelta(days=45)
+    end_of_month = date(plus_45.year, plus_45.month, monthrange(plus_45.year, plus_45.month)[1])
+    latest = max(issued + timedelta(days=60), end_of_month)
+    why = (f"Between businesses payment is due within 60 days of the issue date or 45 days end of month "
+           f"(C. com. L441-10): on {latest.isoformat()} at the latest.")
+    if payload.schedule is None:
+        if payload.due_date is not None and payload.due_date > latest:
+            errors["due_date"] = [why]
+        elif payload.due_date is None and terms.terms_days is not None and issued + timedelta(
+                days=terms.terms_days) > latest:
+            errors["payment.terms_days"] = [why]
+    if terms.late_penalty_rate is not None and terms.late_penalty_rate == 0:
+        errors["payment.late_penalty_rate"] = ["Late-payment penalties between businesses are at least three times "
+                                               "the legal interest rate (C. com. L441-10): not 0."]
+    if terms.recovery_indemnity is not None and terms.recovery_indemnity != RECOVERY_INDEMNITY:
+        errors["payment.recovery_indemnity"] = [f"The recovery indemnity is fixed at {RECOVERY_INDEMNITY} EUR "
+                                                "(C. com. D441-5): leave it out, or send 40.00."]
     return errors

@@ -162,3 +162,29 @@ def test_an_intra_eu_supply_and_a_reverse_charge_name_the_buyer_who_owes_the_vat
     raw["buyer"] = {k: v for k, v in load_fixture("invoice")["buyer"].items() if k not in ("siren", "vat_id")}
     errors = _errors(raw)
     assert "buyer.vat_id" in errors and "BR-AE-02" in errors["buyer.vat_id"][0]
+
+
+def test_payment_terms_between_businesses_stay_within_the_law():
+    """C. com. L441-10 and D441-5, found missing by a billing review (365 days and a due date in
+    2029 were issued). The invoice fixture is dated 20/11/2026: 60 days is 19/01/2027; 45 days is
+    04/01/2027, end of month 31/01/2027: the later reading, 31/01/2027, is the ceiling."""
+    from docsvc.usecases.checking import validate
+    from tests.conftest import load_fixture
+
+    raw = load_fixture("invoice")
+    raw["payment"]["terms_days"] = 72  # 20/11/2026 + 72 days = 31/01/2027: the ceiling itself
+    assert validate(raw).document.due_date.isoformat() == "2027-01-31"
+    raw["payment"]["terms_days"] = 73
+    assert _errors(raw)["payment.terms_days"][0].endswith("on 2027-01-31 at the latest.")
+    raw["payment"]["terms_days"] = 30
+    raw["due_date"] = "2029-01-01"
+    assert list(_errors(raw)) == ["due_date"]
+    del raw["due_date"]
+    raw["payment"]["late_penalty_rate"] = "0"
+    raw["payment"]["recovery_indemnity"] = "5.00"
+    assert set(_errors(raw)) == {"payment.late_penalty_rate", "payment.recovery_indemnity"}
+    raw["buyer"]["kind"] = "consumer"  # none of it applies to a consumer
+    raw["buyer"].pop("siren", None)
+    raw["payment"]["terms_days"] = 90
+    raw["payment"].pop("recovery_indemnity")
+    assert validate(raw).document.due_date.isoformat() == "2027-02-18"
