@@ -568,3 +568,17 @@ def test_the_figures_a_cycle_fixture_lists_for_earlier_documents_are_the_hand_wo
         assert {v["rate"]: (D(v["base"]), D(v["amount"])) for v in entry["vat"]} == expected.vat, entry["number"]
         assert (D(entry["net_total"]), D(entry["gross_total"])) == (expected.net, expected.gross), entry["number"]
         assert D(entry.get("retention", "0.00")) == expected.retention, entry["number"]
+
+
+def test_a_gross_deposit_met_by_moving_cents_between_rates_is_met():
+    """A billing review: 8 635.77 gross on a quote of 8 179.70 at 20 % and 325.19 at 10 % was refused
+    ("the nearest amount is 8 635.78"), though bases exist that meet it: one-cent steps got stuck.
+    Split in proportion to the gross per rate, then bases found so that base + round(VAT) adds up:"""
+    from docsvc.billing.cycle import deposit_per_rate
+    from docsvc.billing.cycle_model import DepositRequest, RateAmount
+
+    quote = [RateAmount("S", D("20"), D("8179.70"), D("1635.94")), RateAmount("S", D("10"), D("325.19"), D("32.52"))]
+    parts = deposit_per_rate(quote, DepositRequest(amount=D("8635.77"), basis="gross"))
+    # 6 943.42 + 20 % (1 388.684 -> 1 388.68) + 276.06 + 10 % (27.606 -> 27.61) = 8 635.77
+    assert [(p.base, p.vat) for p in parts] == [(D("6943.42"), D("1388.68")), (D("276.06"), D("27.61"))]
+    assert sum(p.base + p.vat for p in parts) == D("8635.77")
