@@ -59,9 +59,13 @@ def json_body():
     mimetype = request.mimetype or ""
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         raise BadRequestBody(415, f"Send JSON with Content-Type: application/json (got {mimetype or 'none'}).")
+    charset = (request.mimetype_params.get("charset") or "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise BadRequestBody(415, f"Send JSON in UTF-8 (got charset={charset[:40]}).")
     data = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     try:
-        body = json.loads(data, parse_float=_decimal, parse_int=_integer, parse_constant=_no_constants,
+        text = data.decode("utf-8")  # not json.loads(bytes), which would take UTF-16 and UTF-32 too
+        body = json.loads(text, parse_float=_decimal, parse_int=_integer, parse_constant=_no_constants,
                           object_pairs_hook=_unique_keys)
     except UnicodeDecodeError:
         raise BadRequestBody(400, "The body is not UTF-8.") from None

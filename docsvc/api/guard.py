@@ -17,6 +17,7 @@ from flask import Flask, g, request
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import MethodNotAllowed
 
 from ..access import ApiKey
 from .errors import PROBLEM, problem
@@ -60,7 +61,10 @@ def install(app: Flask, keys, audit, settings) -> RateLimits:
     def identify():
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+        if request.method == "OPTIONS":  # Flask's own answer is an empty HTML 200; no CORS is offered
+            raise MethodNotAllowed(description="OPTIONS is not offered: the API is called from the same origin "
+                                               "or from servers.")
         declared = operation_of(app, request.endpoint)
         scope = declared.scope if declared is not None else None
         if scope is None:  # public: health, docs, designer page, unknown paths

@@ -27,6 +27,21 @@ def bidi_controls(text: str) -> list[str]:
     return list(dict.fromkeys(c for c in text if ord(c) in BIDI_CONTROLS))
 
 
+#: Characters that print nothing, or whatever a font puts there: in a name or an identifier
+#: they make two that look the same differ (zero-width space, word joiner, BOM; private use)
+INVISIBLE = frozenset([0x200B, 0x2060, 0xFEFF])
+
+
+def invisible(text: str) -> list[str]:
+    """The invisible and private-use characters in `text`, each once, in order."""
+    return list(dict.fromkeys(c for c in text if ord(c) in INVISIBLE or 0xE000 <= ord(c) <= 0xF8FF))
+
+
+def invisible_message(found: list[str]) -> str:
+    return (f"Invisible or private-use character(s) {', '.join(describe(c) for c in found)}: not allowed in "
+            "names, identifiers and references, where two that look the same would differ.")
+
+
 def bidi_message(found: list[str]) -> str:
     return (f"Bidirectional control character(s) {', '.join(describe(c) for c in found)}: not allowed in "
             "names, identifiers and amounts, since they change the order in which characters print.")

@@ -58,14 +58,14 @@ def french_vat_id(siren: str) -> str:
     return "FR" + fr_siren.to_tva(siren)
 
 
-VAT_ID_FORMAT = re.compile(r"[A-Z]{2}[0-9A-Z+*.]{2,13}")
+VAT_ID_FORMAT = re.compile(r"[A-Z]{2}[0-9A-Z+*.]{2,14}")  # 14: CHE107787577MWST
 
 
 def vat_id_problem(vat_id: str) -> str | None:
     """Why a VAT number is wrong, or None. EU numbers (and those of countries python-stdnum
     knows, e.g. GB, CH, NO) are checked with their country's check digits; others by format."""
     if not VAT_ID_FORMAT.fullmatch(vat_id):
-        return "Not a VAT number (country prefix and 2 to 13 characters, no spaces)."
+        return "Not a VAT number (country prefix and 2 to 14 characters, no spaces)."
     prefix = vat_id[:2].lower()
     if prefix in eu_vat.MEMBER_STATES or prefix == "el":
         return None if eu_vat.is_valid(vat_id) else f"Not a valid {vat_id[:2]} VAT number (check digits or length)."

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields
 
-from ..billing.text import bidi_controls, bidi_message
+from ..billing.text import bidi_controls, bidi_message, invisible, invisible_message
 
 #: The one grammar of a decimal sent as a string: ASCII digits, an optional sign, an
 #: optional point, an optional exponent of at most two digits. No spaces, no "_", no
@@ -88,6 +88,8 @@ class Text(fields.String):
             raise ValidationError("Control characters are not allowed.")
         if not self.free_text and bidi_controls(result):
             raise ValidationError(bidi_message(bidi_controls(result)))
+        if not self.free_text and invisible(result):
+            raise ValidationError(invisible_message(invisible(result)))
         return result
 
 

@@ -107,6 +107,7 @@ PATHS = [
     # werkzeug redirected these with a 308 whose Location echoed the Host header, in HTML
     ("template //etc", "GET", "/v1/templates/%2Fetc", 404),
     ("quote ..//", "GET", "/v1/quotes/..%2F/x/documents", 404),
+    ("OPTIONS", "OPTIONS", "/v1/documents", 405),  # Flask answered an empty HTML 200
 ]
 # (label, body bytes, expected status), each sent to /v1/documents/validate and /v1/documents
 PAYLOADS = [
@@ -139,6 +140,9 @@ PAYLOADS = [
     ("unknown template version", with_field("template", {"name": "classic", "version": "1.0.0\n"}), 422),
     # found by an attacker's review (issue 16's session): each was a 201 or a 500
     ("number with a final newline", with_field("number", "F-2026-9999\n"), 422),
+    ("buyer name with a zero-width space", with_field("buyer.name", "SCI Les\u200bTilleuls"), 422),
+    ("buyer name with a private-use character", with_field("buyer.name", "SCI Les Tilleuls\ue000"), 422),
+    ("a UTF-16 body", json.dumps(load_fixture("invoice"), default=str).encode("utf-16"), 400),
     ("IBAN with a final tab", with_field("payment.iban", "FR7630006000011234567890189\t"), 422),
     ("issue date 9999-12-31", with_field("issue_date", "9999-12-31"), 422),
     ("issue date 9990-01-01", with_field("issue_date", "9990-01-01"), 422),
@@ -444,3 +448,15 @@ def test_chunked_bodies_are_read_whole_before_a_thread_takes_them(tmp_path):
         for s in slow:
             s.close()
         stop_server(proc)
+
+
+@pytest.mark.e2e
+def test_a_body_declared_in_another_charset_is_415(hostile_server):
+    """An attacker's review: charset=latin-1 was ignored and the body read as UTF-8."""
+    base, archive, _ = hostile_server
+    before = snapshot(archive)
+    body = json.dumps(load_fixture("invoice"), default=str).encode()
+    status, headers, answer = raw_call(base, "POST", "/v1/documents", body,
+                                       {"Content-Type": "application/json; charset=latin-1"})
+    assert status == 415 and headers["Content-Type"] == "application/problem+json", answer[:300]
+    assert b"UTF-8" in answer and snapshot(archive) == before

@@ -188,3 +188,12 @@ def test_payment_terms_between_businesses_stay_within_the_law():
     raw["payment"]["terms_days"] = 90
     raw["payment"].pop("recovery_indemnity")
     assert validate(raw).document.due_date.isoformat() == "2027-02-18"
+
+
+def test_a_swiss_vat_number_with_its_suffix_is_taken():
+    """An accountant's review: CHE107787577MWST (16 characters, python-stdnum checks it) was refused
+    as longer than 2 + 13; a wrong check digit still is."""
+    from docsvc.schemas.codes import vat_id_problem
+
+    assert vat_id_problem("CHE107787577MWST") is None and vat_id_problem("CHE107787577IVA") is None
+    assert vat_id_problem("CHE107787578MWST") == "Not a valid CH VAT number (check digits or length)."
