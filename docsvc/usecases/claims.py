@@ -6,9 +6,9 @@ write its files, and a write-once archive can never take them back (issue 16's s
 refused requests left 10 files; 6 of 6 pairs of final invoices were both issued). So, after
 rendering and before writing anything else, an issue claims, write-once:
 
-- its number, for its payload (`claims/<seller>/documents/<id>/<generation>.json`);
-- for a document of a quote's cycle, the quote's next place, as its checks saw the quote
-  (`claims/<seller>/quotes/<quote>/<documents seen>/<generation>.json`).
+- for a document of a quote's cycle, first the quote's next place, as its checks saw the
+  quote (`claims/<seller>/quotes/<quote>/<documents seen>/<generation>.json`);
+- then its number, for its payload (`claims/<seller>/documents/<id>/<generation>.json`).
 
 The claim held by another payload or document means: being issued now, retry (`InProgress`,
 409 with Retry-After). On the retry, the checks see what the other one issued. A claim is its

@@ -190,6 +190,11 @@ class IssueDocument:
         """Claim the number for this payload and, for a cycle document, the quote's next place,
         before anything but the claims is written (usecases/claims.py)."""
         payload = validated.payload
+        # the quote's place first: a request that loses it has claimed nothing, so the payload
+        # it corrects after its retry's 422 (listing the other document) is not held up
+        if validated.seen_on_quote is not None and payload.quote is not None:
+            claim_quote_place(self.archive, seller_key(payload), payload.quote.number, validated.seen_on_quote,
+                              doc_id, payload_sha)
         try:
             claim_document(self.archive, doc_id, payload_sha, payload.number)
         except InProgress:
@@ -197,9 +202,6 @@ class IssueDocument:
             if issued is not None:  # the other payload was issued meanwhile: the usual 409
                 _same_payload(issued, payload_sha)
             raise
-        if validated.seen_on_quote is not None and payload.quote is not None:
-            claim_quote_place(self.archive, seller_key(payload), payload.quote.number, validated.seen_on_quote,
-                              doc_id, payload_sha)
 
     def _index(self, resource: Resource) -> None:
         """One row per original, after the original: a failure is logged and left to the

@@ -189,3 +189,23 @@ def test_a_claim_is_its_owners_and_one_never_followed_by_an_issue_goes_stale(arc
     with pytest.raises(InProgress, match="Another document of quote D/1 \\(912345675-F-2\\)"):
         claims.claim_quote_place(archive, "912345675", "D/1", 3, "912345675-F-3", "sha-d")
     claims.claim_quote_place(archive, "912345675", "D/1", 4, "912345675-F-3", "sha-d")  # the next place is free
+
+
+def test_a_request_that_loses_the_quotes_place_has_claimed_nothing(archive, templates):
+    """Its retry's 422 asks it to list the other document: the corrected payload, another one
+    under the same number, must not find the number held by the first for STALE_AFTER seconds."""
+    from types import SimpleNamespace
+
+    from docsvc.errors import InProgress
+    from docsvc.usecases import claims
+
+    issuing = IssueDocument(archive, CheckDocument(archive, templates))
+    claims.claim_quote_place(archive, "912345675", "D-1", 2, "912345675-F-9", "sha-x")  # F-9 holds place 2
+    payload = SimpleNamespace(quote=SimpleNamespace(number="D-1"), number="F-10",
+                              seller=SimpleNamespace(siren="912345675", vat_id=None))
+    with pytest.raises(InProgress, match=r"Another document of quote D-1 \(912345675-F-9\)"):
+        issuing._claim("912345675-F-10", "sha-1", SimpleNamespace(payload=payload, seen_on_quote=2))
+    assert list(archive.list("claims/912345675/documents/")) == []
+    # corrected (F-9 now listed, so 3 documents seen), the other payload claims at once
+    issuing._claim("912345675-F-10", "sha-2", SimpleNamespace(payload=payload, seen_on_quote=3))
+    assert list(archive.list("claims/912345675/documents/")) == ["claims/912345675/documents/912345675-F-10/0.json"]
