@@ -24,6 +24,7 @@ from .model import (
 )
 from .money import ZERO
 from .vat import category_problem
+from .vat_rates import EU
 
 Errors = dict[str, list[str]]
 
@@ -369,9 +370,6 @@ def vat_currency(payload: InvoicePayload) -> Errors:
         return {"vat_currency.code": ["A seller in France accounts VAT in euros (CGI art. 242 nonies A)."]}
     return {}
 
-
-#: The member states of the EU, for an intra-community supply (category K)
-EU = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
 
 
 def buyer_for_the_category(payload: InvoicePayload) -> Errors:
