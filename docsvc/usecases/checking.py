@@ -79,7 +79,7 @@ def figures(payload: InvoicePayload) -> Document:
 
 def _beyond_the_amount_limit(payload: InvoicePayload, document: Document) -> dict[str, list[str]]:
     """The limit every amount of a payload keeps (AMOUNT_MAX, 10^12), kept by what it computes
-    too: a line of 10^9 x 10^9 would print 19 digits where the e-invoice allows 19 characters."""
+    too: a line of 10^9 x 10^9 (10^18) is more than the e-invoice's amounts hold (19 characters)."""
     limit = AMOUNT_MAX
     errors: dict[str, list[str]] = {}
     if payload.lines:
@@ -132,8 +132,8 @@ def check_drawable(raw: Any, bundle: Bundle) -> None:
 def check_shown(bundle: Bundle, document: Document) -> None:
     """Refuse a figure the template version would print false: a retention catching up what
     the earlier situations could not withhold, beside a line that reads "5 % of this
-    situation's works" (every classic version before 1.7.3, which declares
-    `retention_caught_up`). An original is never re-rendered, so it is refused, not printed."""
+    situation's works" (classic 1.2.0 to 1.7.2; 1.7.3 declares `retention_caught_up`, and
+    1.0.0 prints only true figures). An original is never re-rendered: refused, not printed."""
     retention = document.retention
     if retention is None or not retention.caught_up or bundle.retention_caught_up:
         return
