@@ -297,13 +297,20 @@ class BufferingWorker(ThreadWorker):
         self.reading.append(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
 
-    def _on_readable(self, conn, client):
+    @staticmethod
+    def _receive(conn) -> bytes | None:
+        """What the client sent (b"": it went away), or None: nothing yet."""
         try:
-            chunk = conn.sock.recv(256 * 1024)
+            return conn.sock.recv(256 * 1024)
         except (BlockingIOError, InterruptedError):
-            return
+            return None
         except OSError:
-            chunk = b""
+            return b""
+
+    def _on_readable(self, conn, client):
+        chunk = self._receive(conn)
+        if chunk is None:
+            return
         if not chunk:  # the client went away
             self._stop_reading(conn)
             self.nr_conns -= 1
@@ -394,13 +401,7 @@ class BufferingWorker(ThreadWorker):
         return None
 
     def _drain(self, conn, client):
-        try:
-            chunk = conn.sock.recv(256 * 1024)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            chunk = b""
-        if not chunk:
+        if self._receive(conn) == b"":  # read away; closed once the client has sent it all
             self._stop_draining(conn)
 
     def _stop_draining(self, conn):

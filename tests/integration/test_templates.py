@@ -226,3 +226,24 @@ def test_1_7_3_names_a_vat_category_briefly_where_its_wording_overran_the_amount
                       "en": ("Intra-EU(1)", "Intra-EU supply, exempt")}[language]
     assert text.count(brief) == 3  # the three lines
     assert text.count(wording) == 2  # the VAT summary's row and the note under it
+
+
+def test_1_7_3_s_running_header_and_an_exemption_that_repeats_its_category():
+    """An accountant's review: the running header read "Facture N° F-2026-0142" (two labels run
+    together) and a reverse charge whose wording is "Autoliquidation" read "Autoliquidation :
+    Autoliquidation"."""
+    registry = TemplateRegistry([ROOT / "templates"])
+    two_pages = plain(load_fixture("invoice"))
+    older, newer = (pdf_pages(registry.get("classic", v).render("pdf", two_pages)) for v in ("1.7.2", "1.7.3"))
+    assert "Facture N° F-2026-0142 · SCI Les Tilleuls" in plain_spaces(older[1])
+    assert "Facture · N° F-2026-0142 · SCI Les Tilleuls" in plain_spaces(newer[1])
+    raw = load_fixture("invoice")
+    raw["lines"] = raw["lines"][:1]
+    raw["payments"] = []
+    raw["lines"][0].update(vat_rate="0", vat_category="AE", vat_exemption_reason="Autoliquidation")
+    document = plain(raw)
+    older, newer = (" ".join(plain_spaces(pdf_pages(registry.get("classic", v).render("pdf", document))[0]).split())
+                    for v in ("1.7.2", "1.7.3"))
+    assert "Autoliquidation : Autoliquidation" in older
+    # the VAT summary's row and the note, once each (the line's cell says "Autoliq.")
+    assert "Autoliquidation : Autoliquidation" not in newer and newer.count("Autoliquidation") == 2
