@@ -57,11 +57,6 @@ class Body:
     extras: dict
 
 
-def _pct(rate: Decimal) -> str:
-    """10 for 10.00 or 1E+1, 5.5 for 5.50."""
-    return format(rate.normalize(), "f")
-
-
 def enrich(payload: InvoicePayload, currency_places: int = 2, vat_currency_places: int = 2) -> Document:
     """Price the lines, build the VAT breakdown and totals, and list the legal mentions.
     `vat_currency_places`: the minor digits of the VAT accounting currency (BT-6), if any."""
@@ -259,12 +254,12 @@ def _progress(payload: InvoicePayload, places: int) -> Body:
     unknown = [k for k in deposits if k not in quote_bases]
     if unknown:
         raise BillingError({"previous_invoices": [
-            f"A deposit was billed at VAT rate {_pct(k[1])} %, which quote {quote.number} does not use."
+            f"A deposit was billed at VAT rate {wording.number(k[1], 'en')} %, which quote {quote.number} does not use."
             for k in unknown]})
     negative = [k for k, v in deposits.items() if v < 0]
     if negative:
         raise BillingError({"previous_invoices": [
-            f"The credit notes on deposits take off more than was deposited at VAT rate {_pct(k[1])} %."
+            f"The credit notes on deposits take off more than was deposited at VAT rate {wording.number(k[1], 'en')} %."
             for k in negative]})
     shares: dict = {}
     for invoice in payload.previous_invoices:
@@ -368,8 +363,8 @@ def _final(payload: InvoicePayload, places: int) -> Body:
     previous = payload.previous_invoices
     quote_rates = {cycle.rate_key(r.category, r.rate) for r in quote.per_rate}
     foreign = {f"previous_invoices.{i}.vat.{j}.rate": [
-        f"{invoice.number} billed at VAT rate {_pct(part.rate)} % ({part.category}), which quote {quote.number} "
-        "does not use: the final invoice would print its deduction and not take it off."]
+        f"{invoice.number} billed at VAT rate {wording.number(part.rate, 'en')} % ({part.category}), which quote "
+        f"{quote.number} does not use: the final invoice would print its deduction and not take it off."]
         for i, invoice in enumerate(previous) for j, part in enumerate(invoice.vat)
         if part.base and cycle.rate_key(part.category, part.rate) not in quote_rates}
     if foreign:

@@ -8,6 +8,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+#: The locale each document language is written in: the PDF's and DOCX's figures and dates
+#: (rendering/environment.py), and the e-invoice's notes (einvoice/cii.py)
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
 _TEXT = {
     "fr": {
         "deposit_percent": "Acompte de {percent} % sur devis n° {quote} du {date}",
@@ -31,6 +35,7 @@ _TEXT = {
 
 
 def number(value: Decimal, language: str) -> str:
+    """A rate or a count as the language writes it, without trailing zeros: 10, 5,5 (fr), 5.5 (en)."""
     text = format(value.normalize(), "f")
     return text.replace(".", ",") if language == "fr" else text
 

@@ -14,6 +14,7 @@ from babel.dates import format_date
 from babel.numbers import format_currency
 from lxml import etree
 
+from ..billing import wording
 from ..billing.model import Document
 
 NS = {
@@ -377,24 +378,21 @@ def _settlement_text(doc: Document) -> str:
     return texts["settled_" + st.method] + on + "."
 
 
-LOCALES = {"fr": "fr_FR", "en": "en_GB"}  # as the PDF's (rendering/environment.py)
-
 def _plain(value, lang: str = "en") -> str:
     """A rate or a count as the notes' language writes it: 12, 5,5 (fr) or 5.5 (en)."""
-    text = format(value.normalize(), "f") if isinstance(value, Decimal) else str(value)
-    return text.replace(".", ",") if lang == "fr" and isinstance(value, Decimal) else text
+    return wording.number(value, lang) if isinstance(value, Decimal) else str(value)
 
 
 def _money(value, lang: str) -> str:
     """An amount in euros as the PDF prints it: 1 500,00 € (fr), €1,500.00 (en): never 152.7."""
     if not isinstance(value, Decimal):
         return str(value)
-    return format_currency(value, "EUR", locale=LOCALES.get(lang, "fr_FR"))
+    return format_currency(value, "EUR", locale=wording.LOCALES.get(lang, "fr_FR"))
 
 
 def _day(day: date | None, lang: str) -> str:
     """A date as the PDF prints it: 18 décembre 2027 (fr), 18 December 2027 (en)."""
-    return format_date(day, "d MMMM y", locale=LOCALES.get(lang, "fr_FR")) if day else ""
+    return format_date(day, "d MMMM y", locale=wording.LOCALES.get(lang, "fr_FR")) if day else ""
 
 
 def _payment_terms(doc: Document, due_now: Decimal) -> list[tuple[str | None, date | None, Decimal | None]]:

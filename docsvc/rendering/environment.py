@@ -25,7 +25,8 @@ from jinja2 import StrictUndefined, pass_context
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+from ..billing.wording import LOCALES
+
 SHORT_DATE = {"fr": "dd/MM/yyyy", "en": "dd/MM/yyyy"}
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from ..archive import Archive, keys
+from ..billing import wording
 from ..billing.cycle_model import PreviousInvoice
 from ..billing.document import BillingError, enrich
 from ..billing.mentions import is_b2b, missing_mentions
@@ -448,14 +449,14 @@ class CheckDocument:
             credited.append(earlier["number"])
             for v in earlier["totals"]["vat_breakdown"]:
                 left[_rate_of(v)] = left.get(_rate_of(v), Decimal(0)) - Decimal(v["base"])
-        charged = ", ".join(f"{_percent(rate)} % ({category})" for category, rate in left)
+        charged = ", ".join(f"{wording.number(rate, 'en')} % ({category})" for category, rate in left)
         before = f", less the credit notes {', '.join(credited)} already issued on it" if credited else ""
         errors: dict[str, list[str]] = {}
         for row in document.vat_breakdown:
             key = (row.category, row.rate.normalize())
             paths = [f"lines.{i}.vat_rate" for i, line in enumerate(payload.lines)
                      if (line.vat_category, line.vat_rate.normalize()) == key] or ["lines"]
-            rate = f"{_percent(key[1])} % ({key[0]})"
+            rate = f"{wording.number(key[1], 'en')} % ({key[0]})"
             if key not in left:
                 message = (f"{number} charged no VAT at {rate}: a credit note reverses the VAT the "
                            f"invoice charged, at its rates: {charged}.")
@@ -470,11 +471,6 @@ class CheckDocument:
         if errors:
             raise InvalidPayload(errors, f"The credit note takes off more than {number} billed: "
                                  + ", ".join(sorted(errors)) + ".")
-
-
-def _percent(rate: Decimal) -> str:
-    """10 for 10.00, 5.5 for 5.50 (never 1E+1)."""
-    return format(rate.normalize(), "f")
 
 
 def _rate_of(row: dict[str, Any]) -> tuple[str, Decimal]:
