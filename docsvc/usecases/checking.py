@@ -209,22 +209,23 @@ class CheckDocument:
         """The checks against archived originals; for a Factur-X, the CII built
         (`validated.einvoice`) and its check against the official rules (the schematrons)
         started, which `confirm_einvoice` waits for: nothing may be archived before."""
-        completed = self.check_history(validated.payload)
-        validated.seen_on_quote = self.check_cycle_complete(validated.payload)
+        originals = Originals(self.archive, seller_key(validated.payload))  # each read once by the checks below
+        completed = self.check_history(validated.payload, originals)
+        validated.seen_on_quote = self.check_cycle_complete(validated.payload, originals)
         # the quote, the deduction mode and the progress rows don't depend on what the archive
         # completes (earlier retentions): checked first, a wrong line is named before the
         # retention it throws off
-        self.check_cycle_consistent(validated.payload, validated.document)
+        self.check_cycle_consistent(validated.payload, validated.document, originals)
         if completed is not validated.payload:  # figures again, with what the archive told
             validated.payload, validated.document = completed, figures(completed)
-        self.check_credit(validated.payload, validated.document)
+        self.check_credit(validated.payload, validated.document, originals)
         check_shown(bundle, validated.document)  # with the figures the archive completed
         if "facturx" not in validated.payload.formats:
             return None
         validated.einvoice, rules = einvoice_check(validated, self.rules_process)
         return rules
 
-    def check_history(self, payload: InvoicePayload) -> InvoicePayload:
+    def check_history(self, payload: InvoicePayload, originals: Originals | None = None) -> InvoicePayload:
         """Earlier documents the payload names must agree with their archived originals.
 
         A previous invoice found in the archive must be of the same type, on the same quote,
@@ -237,15 +238,15 @@ class CheckDocument:
         earlier ones withheld, a final invoice's retention still owed. Returns the payload so
         completed (the same object if nothing was).
         """
-        seller = payload.seller.siren or payload.seller.vat_id
-        if not seller:
+        originals = originals or Originals.of(self.archive, payload)
+        if originals is None:
             return payload
         errors: dict[str, list[str]] = {}
         previous_invoices = list(payload.previous_invoices)
         for i, previous in enumerate(payload.previous_invoices):
-            archived = resource_or_none(self.archive, keys.document_id(seller, previous.number))
+            archived = originals(previous.number)
             if archived is None:
-                unknown = self._credit_note_unknown_here(seller, previous)
+                unknown = _credit_note_unknown_here(originals, previous)
                 if unknown:
                     errors[f"previous_invoices.{i}.number"] = [unknown]
                 continue
@@ -286,7 +287,7 @@ class CheckDocument:
                                 f"{', '.join(differing)}: archived " + ", ".join(
                                     f"{k} {kept[k]}" for k in differing) + "."]
         if payload.corrects is not None:
-            archived = resource_or_none(self.archive, keys.document_id(seller, payload.corrects.number))
+            archived = originals(payload.corrects.number)
             if archived is not None:
                 if archived["issue_date"] != payload.corrects.issue_date.isoformat():
                     errors["corrects.issue_date"] = [f"{payload.corrects.number} was issued on "
@@ -300,19 +301,7 @@ class CheckDocument:
             return payload
         return replace(payload, previous_invoices=tuple(previous_invoices))
 
-    def _credit_note_unknown_here(self, seller: str, previous: PreviousInvoice) -> str | None:
-        """Why a credit note listed but not archived can't be: the invoice it corrects is in this
-        archive, so a credit note on it would be too (a final invoice netting a made-up credit
-        note bills its amount again). None when nothing says it is made up."""
-        if previous.type != "credit_note" or previous.corrects is None:
-            return None
-        corrected = keys.document_id(seller, previous.corrects.number)
-        if resource_or_none(self.archive, corrected) is None:
-            return None  # its invoice was issued elsewhere: taken as stated
-        return (f"{previous.number} is listed as a credit note on {previous.corrects.number}, which this archive "
-                "holds, but no such credit note was issued here: list the credit notes issued on it.")
-
-    def check_cycle_complete(self, payload: InvoicePayload) -> int | None:
+    def check_cycle_complete(self, payload: InvoicePayload, originals: Originals | None = None) -> int | None:
         """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and
         credit note the archive holds on this seller's quote must be in previous_invoices of
         the next situation or the final invoice (left out, it would be billed twice); a new
@@ -324,13 +313,12 @@ class CheckDocument:
         kinds = {DocumentType.DEPOSIT_INVOICE: ("deposit_invoice",),
                  DocumentType.PROGRESS_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note"),
                  DocumentType.FINAL_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note")}
-        if payload.type not in kinds or payload.quote is None:
+        originals = originals or Originals.of(self.archive, payload)
+        if payload.type not in kinds or payload.quote is None or originals is None:
             return None
-        seller = payload.seller.siren or payload.seller.vat_id
-        if not seller:
-            return None
+        seller = originals.seller
         own = keys.document_id(seller, payload.number)
-        if resource_or_none(self.archive, own) is not None:
+        if originals(payload.number) is not None:
             return None
         seen = 0
         listed = {p.number for p in payload.previous_invoices}
@@ -359,24 +347,22 @@ class CheckDocument:
             raise InvalidPayload({"deposit": late}, late[0])
         return seen
 
-
-    def check_cycle_consistent(self, payload: InvoicePayload, document: Document) -> None:
+    def check_cycle_consistent(self, payload: InvoicePayload, document: Document,
+                               originals: Originals | None = None) -> None:
         """What the archived documents of a quote fix for the next ones (DOMAIN.md, "No double
         billing across a cycle"): the quote itself (its date and figures: one sent with other
         lines would bill another contract under the same number), how a situation deducts the
         deposits (a mode changed midway deducts them twice or never), and each line's progress,
         which starts where the latest situation listed left it (understated, the works it billed
         would be billed again). Only what this archive holds is compared."""
-        if payload.quote is None or document.quote is None:
-            return
-        seller = payload.seller.siren or payload.seller.vat_id
-        if not seller:
+        originals = originals or Originals.of(self.archive, payload)
+        if payload.quote is None or document.quote is None or originals is None:
             return
         archived = []
         for i, previous in enumerate(payload.previous_invoices):
             if previous.type == "credit_note":
                 continue
-            resource = resource_or_none(self.archive, keys.document_id(seller, previous.number))
+            resource = originals(previous.number)
             if resource is not None and resource["type"] == previous.type:
                 archived.append((i, previous, resource["document"]))
         errors: dict[str, list[str]] = {}
@@ -420,19 +406,18 @@ class CheckDocument:
             raise InvalidPayload(errors, f"The payload disagrees with the archived documents of quote {mine.number}: "
                                  + ", ".join(sorted(errors)) + ".")
 
-    def check_credit(self, payload: InvoicePayload, document: Document) -> None:
+    def check_credit(self, payload: InvoicePayload, document: Document, originals: Originals | None = None) -> None:
         """A credit note on an invoice this archive holds reverses what that invoice charged,
         and no more (CGI art. 272: only VAT invoiced can be reversed): never a credit note, only
         the invoice's VAT rates, and per rate no more than its base less the credit notes
         already issued on it (listed under it, see Archive.file_under_invoice). An invoice
         issued elsewhere is taken as the payload states it."""
-        if payload.type != DocumentType.CREDIT_NOTE or payload.corrects is None:
+        originals = originals or Originals.of(self.archive, payload)
+        if payload.type != DocumentType.CREDIT_NOTE or payload.corrects is None or originals is None:
             return
-        seller = payload.seller.siren or payload.seller.vat_id
-        if not seller:
-            return
+        seller = originals.seller
         number = payload.corrects.number
-        invoice = resource_or_none(self.archive, keys.document_id(seller, number))
+        invoice = originals(number)
         if invoice is None:
             return
         if invoice["type"] == "credit_note":
@@ -443,7 +428,7 @@ class CheckDocument:
         own = keys.document_id(seller, payload.number)
         credited: list[str] = []
         for entry in call(self.archive.credit_notes_of, seller, number):
-            earlier = resource_or_none(self.archive, entry["id"]) if entry["id"] != own else None
+            earlier = originals(entry["number"]) if entry["id"] != own else None
             if earlier is None:
                 continue  # this very credit note, or an attempt that crashed before its resource
             credited.append(earlier["number"])
@@ -471,6 +456,40 @@ class CheckDocument:
         if errors:
             raise InvalidPayload(errors, f"The credit note takes off more than {number} billed: "
                                  + ", ".join(sorted(errors)) + ".")
+
+
+class Originals:
+    """The archived originals of one seller that one check reads, by number, each fetched
+    once: a cycle document's earlier invoices are read by the history, the cycle and the
+    credit-note checks alike."""
+
+    def __init__(self, archive: Archive, seller: str):
+        self.archive = archive
+        self.seller = seller
+        self._found: dict[str, Resource | None] = {}
+
+    @classmethod
+    def of(cls, archive: Archive, payload: InvoicePayload) -> Originals | None:
+        """For the payload's seller (None: a seller with neither SIREN nor VAT number)."""
+        seller = payload.seller.siren or payload.seller.vat_id
+        return cls(archive, seller) if seller else None
+
+    def __call__(self, number: str) -> Resource | None:
+        if number not in self._found:
+            self._found[number] = resource_or_none(self.archive, keys.document_id(self.seller, number))
+        return self._found[number]
+
+
+def _credit_note_unknown_here(originals: Originals, previous: PreviousInvoice) -> str | None:
+    """Why a credit note listed but not archived can't be: the invoice it corrects is in this
+    archive, so a credit note on it would be too (a final invoice netting a made-up credit
+    note bills its amount again). None when nothing says it is made up."""
+    if previous.type != "credit_note" or previous.corrects is None:
+        return None
+    if originals(previous.corrects.number) is None:
+        return None  # its invoice was issued elsewhere: taken as stated
+    return (f"{previous.number} is listed as a credit note on {previous.corrects.number}, which this archive "
+            "holds, but no such credit note was issued here: list the credit notes issued on it.")
 
 
 def _rate_of(row: dict[str, Any]) -> tuple[str, Decimal]:
