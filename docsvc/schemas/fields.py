@@ -26,7 +26,7 @@ def _readable(number: Decimal) -> bool:
     two digits): 1e999999999999999999 parses, but abs() of it overflows the decimal context."""
     if not number.is_finite():
         return False
-    sign, digits, exponent = number.as_tuple()
+    _, digits, exponent = number.as_tuple()
     return isinstance(exponent, int) and abs(exponent) <= 99 and len(digits) <= MAX_LITERAL
 
 

@@ -52,6 +52,7 @@ from ..billing.money import ZERO, round_money
 from ..billing.vat import category_problem
 from ..naming import SEMVER, TEMPLATE_NAME
 from .codes import (
+    VAT_ID_FORMAT,
     bic_ok,
     codelists,
     currency_places,
@@ -129,8 +130,8 @@ class PartySchema(Base):
     name = Text(max_length=200, required=True)
     siren = fields.String(validate=lambda v: siren_ok(v) or _fail("Not a valid SIREN (9 digits, Luhn key)."))
     siret = fields.String(validate=lambda v: siret_ok(v) or _fail("Not a valid SIRET (14 digits, Luhn key)."))
-    vat_id = fields.String(validate=Whole(r"^[A-Z]{2}[0-9A-Z+*.]{2,14}$",
-                                                    error="Not a VAT number (country prefix and 2 to 14 characters)."))
+    vat_id = fields.String(validate=Whole(rf"^{VAT_ID_FORMAT.pattern}$",  # vat_id_problem's format too
+                                          error="Not a VAT number (country prefix and 2 to 14 characters)."))
     legal_form = Text(max_length=60)
     share_capital = Amount(max_places=2, validate=validate.Range(min=0))
     registration = Text(max_length=120, metadata={"description": "Trade register, e.g. 'RCS Lyon'."})
