@@ -292,7 +292,8 @@ class BufferingWorker(ThreadWorker):
     def _start_reading(self, conn):
         conn.sock.setblocking(False)
         conn.inbuf = bytearray()
-        conn.need = None  # total bytes of head + body, once the head is known
+        conn.need = None  # total bytes of head + body, once the head is known (chunked: see _complete)
+        conn.chunked_bytes = 0  # a chunked body's bytes in its whole chunks so far
         conn.read_deadline = time.monotonic() + self.client_timeout
         self.reading.append(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
@@ -353,7 +354,7 @@ class BufferingWorker(ThreadWorker):
             # chunked: read here too, until its last chunk (-start); else the whole length
             conn.need = -(end + 4) if chunked else end + 4 + length
         if conn.need < 0:
-            return self._chunked_complete(conn, -conn.need)
+            return self._chunked_complete(conn, -conn.need)  # -need: where its next chunk's size line starts
         return len(buf) >= conn.need
 
     def _chunked_complete(self, conn, start: int) -> bool | None:
@@ -361,7 +362,7 @@ class BufferingWorker(ThreadWorker):
         are in (a client trickling it is answered 408 at DOCSVC_CLIENT_TIMEOUT, as for a
         Content-Length body, never holding a thread); 413 past DOCSVC_MAX_BODY_BYTES, 400 if
         the framing is broken."""
-        buf, pos, size_total = conn.inbuf, start, 0
+        buf, pos, size_total = conn.inbuf, start, conn.chunked_bytes
         while True:
             line_end = buf.find(b"\r\n", pos)
             if line_end < 0:
@@ -378,11 +379,15 @@ class BufferingWorker(ThreadWorker):
                 if buf[line_end + 2:line_end + 4] == b"\r\n":
                     return True
                 return buf.find(_HEAD_END, line_end) >= 0
-            pos = line_end + 2 + size + 2
-            if pos > len(buf):
-                return False
-            if buf[pos - 2:pos] != b"\r\n":
+            end = line_end + 2 + size + 2
+            if end > len(buf):
+                return False  # the next read resumes at this chunk's size line
+            if buf[end - 2:end] != b"\r\n":
                 return self._refuse(conn, 400, "The chunked body's framing is broken (a chunk overruns its size).")
+            # a whole chunk is in: the next read starts after it, never scanning the body again
+            # (a body of one-byte chunks, re-read from its start on every packet, would cost the
+            # loop the square of its length)
+            pos, conn.need, conn.chunked_bytes = end, -end, size_total
 
     def _refuse(self, conn, status: int, detail: str) -> bool | None:
         """Answer `status` from the loop, then read away what the client is still sending for
