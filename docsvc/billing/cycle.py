@@ -69,29 +69,49 @@ def base_for_gross(gross: Decimal, rate: Decimal, places: int = 2) -> Decimal:
     return first
 
 
-def deposit_per_rate(quote: Sequence[RateAmount], request: DepositRequest,
-                     places: int = 2) -> tuple[RateAmount, ...]:
+def deposit_per_rate(quote: Sequence[RateAmount], request: DepositRequest, places: int = 2,
+                     deposited: dict[Key, Decimal] | None = None, earlier: int = 0) -> tuple[RateAmount, ...]:
     """A deposit split over the quote's VAT rates.
 
     Percent: base_r = round(quote_base_r x p), VAT on it. Fixed net amount: split in
     proportion to the quote's bases. Fixed gross amount: split in proportion to the
     quote's gross per rate, then each part turned into base + VAT.
+
+    `deposited` is what the `earlier` deposits already billed per rate (deposit_bases).
+    The deposit that completes the quote bills what is left of it, to the cent: a percent
+    that passes a rate's base by no more than the deposits' roundings (half a cent each),
+    or a fixed amount equal to what is left, net or gross (see `_left`).
     """
     def vat_of(base: Decimal, rate: Decimal) -> Decimal:
         return round_money(base * rate / HUNDRED, places)
 
-    if request.percent is not None:
-        bases = [round_money(q.base * request.percent / HUNDRED, places) for q in quote]
+    def parts(bases: Sequence[Decimal]) -> tuple[RateAmount, ...]:
         return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases, strict=True))
+
+    left = _left(quote, deposited or {})
+    if request.percent is not None:
+        slack = (earlier + 1) * quantum(places) / 2  # each deposit's rounding adds at most half a cent
+        bases = [round_money(q.base * request.percent / HUNDRED, places) for q in quote]
+        return parts([rest if rest < b <= rest + slack else b for b, rest in zip(bases, left, strict=True)])
     amount = request.amount
     assert amount is not None, "a deposit is a percent or an amount (payload schema)"
+    if deposited:
+        rest = parts(left)
+        if amount == sum((r.base if request.basis == "net" else r.gross for r in rest), ZERO):
+            return rest
     if request.basis == "net":
-        bases = split_largest_remainder(amount, [q.base for q in quote], places)
-        return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases, strict=True))
+        return parts(split_largest_remainder(amount, [q.base for q in quote], places))
     grosses = split_largest_remainder(amount, [q.gross for q in quote], places)
     bases = [base_for_gross(g, q.rate, places) for q, g in zip(quote, grosses, strict=True)]
     _settle_cent(bases, [q.rate for q in quote], amount, places)
-    return tuple(RateAmount(q.category, q.rate, b, vat_of(b, q.rate)) for q, b in zip(quote, bases, strict=True))
+    return parts(bases)
+
+
+def _left(quote: Sequence[RateAmount], deposited: dict[Key, Decimal]) -> list[Decimal]:
+    """What the earlier deposits left to bill of each rate's base. The deposit that bills
+    it bills the quote's base exactly once at each rate: 30 % then 70 % of 1 000,05 net is
+    300,02 + 700,03, not 700,04, which the quote has not."""
+    return [q.base - deposited.get(rate_key(q.category, q.rate), ZERO) for q in quote]
 
 
 def _settle_cent(bases: list[Decimal], rates: Sequence[Decimal], target: Decimal, places: int) -> None:

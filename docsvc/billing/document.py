@@ -206,23 +206,21 @@ def _deposit(payload: InvoicePayload, places: int) -> Body:
     quote = _quote(payload, places)
     request = payload.deposit
     assert request is not None, "a deposit invoice has its deposit (billing/rules.py)"
-    parts = cycle.deposit_per_rate(quote.per_rate, request, places)
+    previous = tuple(p for p in payload.previous_invoices if p.type == "deposit_invoice")
+    deposited = cycle.deposit_bases(payload.previous_invoices)
+    parts = cycle.deposit_per_rate(quote.per_rate, request, places, deposited, len(previous))
     gross = sum((p.gross for p in parts), ZERO)
-    wanted = request.amount if request.amount is not None else None
+    wanted = request.amount
     if wanted is not None:
         got = gross if request.basis == "gross" else sum((p.base for p in parts), ZERO)
         if got != wanted:  # no split of base + round(VAT) meets it (BR-CO-17); say so, don't bill another amount
             raise BillingError({"deposit.amount": [
                 f"{wanted} can't be billed exactly: VAT is rounded on each base, and the nearest amount "
                 f"this quote's rates allow is {got}."]})
-    previous = tuple(p for p in payload.previous_invoices if p.type == "deposit_invoice")
     all_deposits = gross + sum((p.gross_total for p in previous), ZERO)
     if gross <= 0:
         raise BillingError({"deposit": [f"This deposit amounts to {gross} on quote {quote.number}."]})
-    if all_deposits > quote.gross_total:
-        raise BillingError({"deposit": [
-            f"The deposits of quote {quote.number} would reach {all_deposits}, more than the quote's "
-            f"gross total {quote.gross_total}."]})
+    _refuse_deposits_past_the_quote(quote, parts, deposited, all_deposits)
     lang = payload.language
     percent = request.percent if request.percent is not None else (gross * HUNDRED / quote.gross_total).quantize(
         Decimal("0.01"))
@@ -242,6 +240,26 @@ def _deposit(payload: InvoicePayload, places: int) -> Body:
                          received_date=received)
     return Body(tuple(lines), _rows(parts, quote=quote), {"quote": quote, "deposit": recap,
                                              "deposit_layout": payload.deposit_layout})
+
+
+def _refuse_deposits_past_the_quote(quote: QuoteSummary, parts, deposited, all_deposits: Decimal) -> None:
+    """The deposits of a quote never bill more than the quote: in all, gross, nor at any VAT rate, net.
+    The document that closes a quote is its final invoice, whose VAT, taken by difference, makes the
+    cycle's VAT the quote's; deposits' VAT is rounded on each, and can pass the quote's by a cent."""
+    bases = {cycle.rate_key(q.category, q.rate): q.base for q in quote.per_rate}
+    errors = [f"A deposit was billed at VAT rate {wording.number(k[1], 'en')} %, which quote {quote.number} "
+              "does not use." for k, v in deposited.items() if k not in bases and v]
+    for part in parts:
+        key = cycle.rate_key(part.category, part.rate)
+        billed = deposited.get(key, ZERO) + part.base
+        if billed > bases[key]:
+            errors.append(f"The deposits of quote {quote.number} would reach {billed} net at VAT rate "
+                          f"{wording.number(part.rate, 'en')} %, more than the quote's {bases[key]}.")
+    if all_deposits > quote.gross_total:
+        errors.append(f"The deposits of quote {quote.number} would reach {all_deposits}, more than the quote's "
+                      f"gross total {quote.gross_total}: bill what is left with its final invoice.")
+    if errors:
+        raise BillingError({"deposit": errors})
 
 
 def _progress(payload: InvoicePayload, places: int) -> Body:

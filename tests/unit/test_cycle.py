@@ -125,10 +125,89 @@ def test_deposits_can_never_exceed_the_quote():
                vat=[{"rate": "10", "base": "2500.00", "amount": "250.00"},
                     {"rate": "20", "base": "1500.00", "amount": "300.00"}])
     raw = cycle_payload("deposit_invoice", "FA-1", deposit={"percent": "30"}, previous_invoices=[big])
-    # 4550.00 already + 1605.90 = 6155.90 > 5353.00
+    # 4550.00 already + 1605.90 = 6155.90 > 5353.00; at 10 %: 2500.00 + 915.00 = 3415.00 > 3050.00,
+    # at 20 %: 1500.00 + 499.50 = 1999.50 > 1665.00
     with pytest.raises(BillingError) as info:
         doc_of(raw)
-    assert "6155.90" in info.value.errors["deposit"][0]
+    assert info.value.errors["deposit"] == [
+        "The deposits of quote D-2026-0007 would reach 1999.50 net at VAT rate 20 %, more than the quote's 1665.00.",
+        "The deposits of quote D-2026-0007 would reach 3415.00 net at VAT rate 10 %, more than the quote's 3050.00.",
+        "The deposits of quote D-2026-0007 would reach 6155.90, more than the quote's gross total 5353.00: "
+        "bill what is left with its final invoice."]
+
+
+def _one_rate_quote(net: str) -> dict:
+    return {"number": "D-9", "date": "2026-09-01", "lines": [
+        {"id": "a", "description": "a", "quantity": "1", "unit_price": net, "vat_rate": "20"}]}
+
+
+def _listed(number: str, doc) -> dict:
+    """A deposit as a later document lists it, from its own figures."""
+    return {"type": "deposit_invoice", "number": number, "issue_date": "2026-10-05",
+            "net_total": str(doc.totals.net_total), "gross_total": str(doc.totals.gross_total),
+            "vat": [{"rate": str(r.rate), "base": str(r.base), "amount": str(r.amount)} for r in doc.vat_breakdown]}
+
+
+def test_the_deposit_that_completes_the_quote_bills_what_is_left():
+    """A billing review: 30 % then 70 % of a 1 000.05 quote was refused (1 200.07 > 1 200.06)."""
+    quote = _one_rate_quote("1000.05")  # VAT 200.01 (200.010), gross 1 200.06
+    first = doc_of(cycle_payload("deposit_invoice", "FA-1", quote=quote, deposit={"percent": "30"}))
+    # 1 000.05 x 30 % = 300.015 -> 300.02; VAT 60.004 -> 60.00; gross 360.02
+    assert rates(first) == [(D("20.00"), D("300.02"), D("60.00"))]
+    second = doc_of(cycle_payload("deposit_invoice", "FA-2", quote=quote, deposit={"percent": "70"},
+                                  previous_invoices=[_listed("FA-1", first)]))
+    # 1 000.05 x 70 % = 700.035 -> 700.04, a cent past what is left, 1 000.05 - 300.02 = 700.03,
+    # within the two deposits' roundings (half a cent each): 700.03; VAT 140.006 -> 140.01
+    assert rates(second) == [(D("20.00"), D("700.03"), D("140.01"))]
+    # 360.02 + 840.04 = 1 200.06, the quote's gross; nothing left
+    assert second.totals.gross_total == D("840.04")
+    assert (second.deposit.remaining_net, second.deposit.remaining_gross) == (D("0.00"), D("0.00"))
+
+
+def test_a_percent_past_the_quote_by_more_than_its_roundings_is_still_refused():
+    quote = _one_rate_quote("1000.05")
+    first = doc_of(cycle_payload("deposit_invoice", "FA-1", quote=quote, deposit={"percent": "60"}))
+    # 600.03 (600.030) billed; 60 % again is 600.03 at a rate where 400.02 is left
+    errors = refusals(cycle_payload("deposit_invoice", "FA-2", quote=quote, deposit={"percent": "60"},
+                                    previous_invoices=[_listed("FA-1", first)]))
+    # 600.03 + 600.03 = 1 200.06 net at 20 %; gross 720.04 + 720.04 = 1 440.08
+    assert errors["deposit"] == [
+        "The deposits of quote D-9 would reach 1200.06 net at VAT rate 20 %, more than the quote's 1000.05.",
+        "The deposits of quote D-9 would reach 1440.08, more than the quote's gross total 1200.06: "
+        "bill what is left with its final invoice."]
+
+
+def test_a_fixed_amount_equal_to_what_is_left_bills_each_rate_what_is_left():
+    quote = {"number": "D-9", "date": "2026-09-01", "lines": [
+        {"id": "a", "description": "a", "quantity": "1", "unit_price": "1000.00", "vat_rate": "20"},
+        {"id": "b", "description": "b", "quantity": "1", "unit_price": "1000.00", "vat_rate": "10"}]}
+    first = doc_of(cycle_payload("deposit_invoice", "FA-1", quote=quote,
+                                 deposit={"amount": "333.33", "basis": "net"}))
+    # 333.33 / 2 = 166.665 at each rate: floors 166.66 + 166.66, the cent left to the first (a tie): 20 %
+    assert rates(first) == [(D("20.00"), D("166.67"), D("33.33")), (D("10.00"), D("166.66"), D("16.67"))]
+    second = doc_of(cycle_payload("deposit_invoice", "FA-2", quote=quote, previous_invoices=[_listed("FA-1", first)],
+                                  deposit={"amount": "1666.67", "basis": "net"}))
+    # 2 000.00 - 333.33 = 1 666.67 is what is left: split again in proportion, 833.34 + 833.33 would bill
+    # 1 000.01 at 20 %; what is left is 1 000.00 - 166.67 = 833.33 at 20 %, 1 000.00 - 166.66 = 833.34 at 10 %
+    # VAT 166.666 -> 166.67 and 83.334 -> 83.33
+    assert rates(second) == [(D("20.00"), D("833.33"), D("166.67")), (D("10.00"), D("833.34"), D("83.33"))]
+    assert second.totals.net_total == D("1666.67")
+
+
+def test_deposits_whose_rounded_vat_passes_the_quote_leave_the_rest_to_the_final_invoice():
+    quote = _one_rate_quote("1000.06")  # VAT 200.012 -> 200.01, gross 1 200.07
+    first = doc_of(cycle_payload("deposit_invoice", "FA-1", quote=quote, deposit={"percent": "42"}))
+    # 1 000.06 x 42 % = 420.0252 -> 420.03; VAT 84.006 -> 84.01
+    assert rates(first) == [(D("20.00"), D("420.03"), D("84.01"))]
+    errors = refusals(cycle_payload("deposit_invoice", "FA-2", quote=quote, deposit={"percent": "58"},
+                                    previous_invoices=[_listed("FA-1", first)]))
+    # 58 %: 580.0348 -> 580.03, all that is left; but VAT 116.006 -> 116.01, and 504.04 + 696.04 = 1 200.08
+    assert errors["deposit"] == ["The deposits of quote D-9 would reach 1200.08, more than the quote's gross "
+                                 "total 1200.07: bill what is left with its final invoice."]
+    final = doc_of(cycle_payload("final_invoice", "F-3", quote=quote, previous_invoices=[_listed("FA-1", first)]))
+    # the final invoice bills what is left, 1 000.06 - 420.03 = 580.03, its VAT by difference
+    # 200.01 - 84.01 = 116.00 (round(580.03 x 20 %) is 116.01): the cycle's VAT is the quote's
+    assert rates(final) == [(D("20.00"), D("580.03"), D("116.00"))]
 
 
 def test_full_versus_progressive_deduction_over_three_situations():
