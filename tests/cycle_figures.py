@@ -116,7 +116,7 @@ SITUATION_2 = Figures("F-2026-0131",
 CREDIT_NOTE = Figures("A-2026-0011", {"10.00": (D("420.00"), D("42.00"))},
                       net=D("420.00"), vat_total=D("42.00"), gross=D("462.00"), amount_due=D("462.00"))
 
-# Situation 3, F-2026-0140 of 2026-12-18: L3, L6 100 %, L7 90 %, L8 50 %, the rest 100 %
+# Situation 3, F-2026-0140 of 2026-12-05: L3, L6 100 %, L7 90 %, L8 50 %, the rest 100 %
 #   cumulative 10 %: 2850.00 + 3712.00 + 4632.00 + 4620.00 + 4410.00 x 90 % (3969.00) = 19783.00;
 #                    this situation 19783.00 - 14382.40 = 5400.60
 #   cumulative 20 %: 6400.00 x 50 % = 3200.00, all this situation; 5.5 %: nothing new
@@ -135,7 +135,7 @@ SITUATION_3 = Figures("F-2026-0140",
                       retention=D("489.03"),
                       deducted={"10.00": D("2225.49"), "5.50": D("0.00"), "20.00": D("1318.67")})
 
-# Final invoice F-2026-0152 of 2027-01-08: the quote, minus every deposit and situation, plus the credit
+# Final invoice F-2026-0152 of 2026-12-05: the quote, minus every deposit and situation, plus the credit
 # note (what it took off is billed again), per rate; VAT by difference, so none is billed twice.
 #   billed 10 %:  8333.96 + 3799.83 + 4655.83 + 3175.11 - 420.00 = 19544.73,
 #                 VAT 606.72 + 226.68 + 379.98 + 465.58 + 317.51 - 42.00 = 1954.47

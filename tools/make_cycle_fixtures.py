@@ -88,7 +88,7 @@ credit.update({"type": "credit_note", "number": "A-2026-0011", "issue_date": "20
 
 before = {k: "0" for k in PROGRESS[0]}
 for k, (number, day) in enumerate((("F-2026-0120", "2026-10-31"), ("F-2026-0131", "2026-11-30"),
-                                   ("F-2026-0140", "2026-12-18")), start=1):
+                                   ("F-2026-0140", "2026-12-05")), start=1):
     if k == 3:  # the credit note of 5 December on situation 2 comes before situation 3, which lists it
         story.append(("credit_note_progress", credit))
         previous.append(previous_entry("A-2026-0011", enrich(load_payload(credit))))
@@ -105,7 +105,7 @@ for k, (number, day) in enumerate((("F-2026-0120", "2026-10-31"), ("F-2026-0131"
     previous.append(previous_entry(number, enrich(load_payload(p))))
     before = now
 
-story.append(("final_invoice", payload("final_invoice", "F-2026-0152", "2027-01-08",
+story.append(("final_invoice", payload("final_invoice", "F-2026-0152", "2026-12-05",
                                        previous_invoices=deepcopy(previous))))
 
 for name, p in story:

@@ -39,8 +39,8 @@ def payload_errors(payload: InvoicePayload, places: int = 2) -> Errors:
     """Every refusal of the rules below, by JSON path; empty when the document holds together.
     `places`: the minor digits of the invoice currency (EUR 2, JPY 0)."""
     errors: Errors = {}
-    for rule in (parts_of_the_type, previous_invoices, progress, credit_note_parts, due_date, payment_account,
-                 vat_currency, buyer_for_the_category, legal_payment_terms):
+    for rule in (parts_of_the_type, previous_invoices, chronology, progress, credit_note_parts, due_date,
+                 payment_account, vat_currency, buyer_for_the_category, legal_payment_terms):
         for path, messages in rule(payload).items():
             errors.setdefault(path, []).extend(messages)
     for path, messages in [*line_prices(payload, places).items(), *allowances_and_charges(payload, places).items(),
@@ -71,6 +71,32 @@ def parts_of_the_type(payload: InvoicePayload) -> Errors:
     if payload.type != DocumentType.PROGRESS_INVOICE and payload.progress:
         errors["progress"] = ["Only a progress invoice takes progress."]
     return errors
+
+
+def chronology(payload: InvoicePayload) -> Errors:
+    """A cycle document bills an accepted quote and deducts what was billed before it: the quote
+    and every earlier document it lists are dated no later than itself."""
+    errors: Errors = {}
+    issued = payload.issue_date.isoformat()
+    if payload.type in CYCLE_TYPES and payload.quote is not None and payload.quote.date > payload.issue_date:
+        errors["quote.date"] = [f"Quote {payload.quote.number} is dated {payload.quote.date.isoformat()}, after this "
+                                f"{payload.type.value} ({issued}): a document bills a quote already made."]
+    for i, previous in enumerate(payload.previous_invoices):
+        if previous.issue_date > payload.issue_date:
+            errors[f"previous_invoices.{i}.issue_date"] = [
+                f"{previous.number} is dated {previous.issue_date.isoformat()}, after this {payload.type.value} "
+                f"({issued}): a document deducts or recaps only what was issued before it."]
+    return errors
+
+
+def issued_later_than(payload: InvoicePayload, today: date) -> Errors:
+    """An invoice is dated the day it is drawn up (CGI art. 242 nonies A): not later than
+    `today` (the caller's clock, in France) and the day after, for a billing system a time
+    zone ahead. An original dated in the future would be archived as such for good."""
+    if payload.issue_date <= today + timedelta(days=1):
+        return {}
+    return {"issue_date": [f"{payload.issue_date.isoformat()} is in the future (today is {today.isoformat()}): "
+                           "a document is dated the day it is issued."]}
 
 
 def previous_invoices(payload: InvoicePayload) -> Errors:

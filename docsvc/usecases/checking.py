@@ -3,9 +3,10 @@ what POST /v1/documents/validate answers and what issuing relies on."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from marshmallow import ValidationError
 
@@ -15,7 +16,7 @@ from ..billing.cycle_model import PreviousInvoice
 from ..billing.document import BillingError, enrich
 from ..billing.mentions import is_b2b, missing_mentions
 from ..billing.model import Document, DocumentType, InvoicePayload
-from ..billing.rules import payload_errors
+from ..billing.rules import issued_later_than, payload_errors
 from ..billing.text import undrawable
 from ..billing.vat_rates import rate_errors
 from ..einvoice.cii import build_cii
@@ -30,14 +31,15 @@ from ..schemas.payload import flatten_errors, load_payload
 from .archive_calls import call, resource_or_none
 from .results import Resource, Validated
 
+PARIS = ZoneInfo("Europe/Paris")
 #: How a refusal names an archived document of the cycle.
 LABELS = {"deposit_invoice": "deposit invoice", "progress_invoice": "situation", "credit_note": "credit note",
           "final_invoice": "final invoice", "invoice": "invoice"}
 
 
-def validate(raw: Any, max_lines: int | None = None) -> Validated:
+def validate(raw: Any, max_lines: int | None = None, today: date | None = None) -> Validated:
     """Load the payload, check the document's rules, legal mentions and VAT rates, compute
-    every figure. No I/O."""
+    every figure. No I/O but the clock: `today` is the date in France unless given."""
     if isinstance(raw, dict) and max_lines is not None:
         given = raw.get("quote")
         quote = given if isinstance(given, dict) else {}
@@ -49,6 +51,8 @@ def validate(raw: Any, max_lines: int | None = None) -> Validated:
     except ValidationError as exc:
         raise InvalidPayload(flatten_errors(exc.messages)) from None
     incoherent = payload_errors(payload, currency_places(payload.currency))
+    for path, messages in issued_later_than(payload, today or today_in_france()).items():
+        incoherent.setdefault(path, []).extend(messages)
     if incoherent:
         raise InvalidPayload(incoherent)
     missing = missing_mentions(payload)
@@ -59,6 +63,11 @@ def validate(raw: Any, max_lines: int | None = None) -> Validated:
         raise InvalidPayload(wrong_rates, "VAT rate(s) not in force where and when the operation is taxed: "
                              + ", ".join(sorted(wrong_rates)) + ".")
     return Validated(payload, figures(payload))
+
+
+def today_in_france() -> date:
+    """The date a document issued now bears: in Paris, whatever the server's time zone."""
+    return datetime.now(PARIS).date()
 
 
 def figures(payload: InvoicePayload) -> Document:

@@ -126,11 +126,12 @@ def test_a_final_invoice_nets_an_archived_credit_note_on_the_deposit(client):
               "net_total": "100.00", "gross_total": "110.00",
               "vat": [{"rate": "10", "base": "100.00", "amount": "10.00"}]}
     wrong = dict(stated, corrects={"number": "FA-2026-0071", "issue_date": "2026-10-05"})
-    r = post(client, cycle_payload("final_invoice", "F-2026-0071", previous_invoices=[
+    r = post(client, cycle_payload("final_invoice", "F-2026-0071", issue_date="2026-10-25", previous_invoices=[
         deposit, dict(deposit, number="FA-2026-0071"), wrong]))
     assert r.status_code == 422 and "A-2026-0070 corrects FA-2026-0070" in r.json["errors"][
         "previous_invoices.2.corrects.number"][0]
-    r = post(client, cycle_payload("final_invoice", "F-2026-0072", previous_invoices=[deposit, stated]))
+    r = post(client, cycle_payload("final_invoice", "F-2026-0072", issue_date="2026-10-25",
+                                   previous_invoices=[deposit, stated]))
     # remaining 10 %: 3050.00 - (915.00 - 100.00) = 2235.00 + VAT 305.00 - 81.50 = 223.50;
     # 20 %: 1165.50 + 233.10; due 2235.00 + 223.50 + 1165.50 + 233.10 = 3857.10
     assert r.status_code == 201, r.json

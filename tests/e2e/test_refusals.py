@@ -44,6 +44,19 @@ def refused(client, payload, everything, path="/v1/documents"):
 # ---------------------------------------------------------------- 1. VAT rates
 
 
+def test_a_document_dated_after_today_is_refused(client, everything):
+    """A billing review archived an invoice dated 2031-01-15, for good."""
+    from datetime import date, timedelta
+
+    payload = load_fixture("invoice")
+    later = date.today() + timedelta(days=3)  # past today in France (UTC+1/+2) and the day after
+    payload.update(issue_date=later.isoformat(), due_date=(later + timedelta(days=30)).isoformat())
+    payload["payment"].pop("terms_days", None)
+    errors = refused(client, payload, everything)
+    assert list(errors) == ["issue_date"]
+    assert errors["issue_date"][0].startswith(f"{later.isoformat()} is in the future")
+
+
 def test_a_rate_of_the_past_is_refused_with_the_rates_in_force(client, everything):
     raw = quote_example()  # seller in Lyon (69007), issued 2026-10-01
     raw["lines"][1]["vat_rate"] = "19.6"
@@ -348,7 +361,7 @@ def double_billing_story(client, snapshot):
     r = post(client, situation)
     assert r.status_code == 422
     assert any(m.startswith("Quote D-2026-0098 already has its final invoice F-2026-0152 (final invoice of "
-                            "2027-01-08): nothing is left to bill") for m in r.json["errors"]["previous_invoices"])
+                            "2026-12-05): nothing is left to bill") for m in r.json["errors"]["previous_invoices"])
     assert snapshot() == before
 
 

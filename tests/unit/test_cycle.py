@@ -414,12 +414,45 @@ def test_a_credit_note_must_correct_a_listed_invoice(mutate, path, fragment):
 def test_an_earlier_document_listed_twice_is_refused():
     """Listed twice, the credit note A-2026-0001 (100.00 + 10.00) would be netted twice and the
     deposit FA-2026-0010 deducted twice: the buyer would be billed 110.00 more, or 1605.90 less."""
-    raw = cycle_payload("final_invoice", "F-2026-0063", previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT,
-                                                                            CREDIT_ON_DEPOSIT])
+    raw = cycle_payload("final_invoice", "F-2026-0063", issue_date="2026-11-02",
+                        previous_invoices=[DEPOSIT_30, CREDIT_ON_DEPOSIT, CREDIT_ON_DEPOSIT])
     assert refusals(raw) == {"previous_invoices.2.number": ["A-2026-0001 is already listed at previous_invoices.1."]}
     raw = cycle_payload("progress_invoice", "F-2026-0034", previous_invoices=[DEPOSIT_30, DEPOSIT_30],
                         progress=[{"line": "L1", "percent": "40"}])
     assert list(refusals(raw)) == ["previous_invoices.1.number"]
+
+
+def test_a_cycle_document_is_dated_after_its_quote_and_what_it_lists():
+    """A billing review: a final invoice of 1 September was issued on a quote of 1 October, listing
+    a deposit of 5 October. Each date is named with the document's (2026-10-05 here)."""
+    raw = cycle_payload("final_invoice", "F-2026-0065", issue_date="2026-10-04",
+                        previous_invoices=[DEPOSIT_30])  # the deposit FA-2026-0010 is of 2026-10-05
+    assert refusals(raw) == {"previous_invoices.0.issue_date": [
+        "FA-2026-0010 is dated 2026-10-05, after this final_invoice (2026-10-04): a document deducts or recaps "
+        "only what was issued before it."]}
+    raw = cycle_payload("deposit_invoice", "FA-2026-0012", issue_date="2026-09-30", deposit={"percent": "10"})
+    assert refusals(raw) == {"quote.date": [
+        "Quote D-2026-0007 is dated 2026-10-01, after this deposit_invoice (2026-09-30): a document bills a "
+        "quote already made."]}
+    same_day = cycle_payload("final_invoice", "F-2026-0066", previous_invoices=[DEPOSIT_30])
+    assert doc_of(same_day).issue_date == date(2026, 10, 5)  # the deposit's day: allowed
+
+
+def test_a_document_dated_in_the_future_is_refused():
+    """A billing review archived an invoice dated 2031. Today in France and the day after (a billing
+    system a time zone ahead) are allowed."""
+    from docsvc.usecases.checking import validate as validate_on
+
+    raw = cycle_payload("invoice", "F-2026-0093", issue_date="2026-12-07", lines=QUOTE["lines"])
+    raw.pop("quote")
+    for day, ok in ((date(2026, 12, 7), True), (date(2026, 12, 6), True), (date(2026, 12, 5), False)):
+        if ok:
+            assert validate_on(raw, today=day).payload.issue_date == date(2026, 12, 7)
+            continue
+        with pytest.raises(InvalidPayload) as info:
+            validate_on(raw, today=day)
+        assert info.value.errors == {"issue_date": [
+            "2026-12-07 is in the future (today is 2026-12-05): a document is dated the day it is issued."]}
 
 
 def test_a_final_invoice_refuses_an_earlier_invoice_at_a_rate_the_quote_does_not_use():
