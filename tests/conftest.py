@@ -52,6 +52,19 @@ def quote_payload() -> dict:
     return quote_example()
 
 
+def franchise_invoice(**seller) -> dict:
+    """The invoice fixture from a micro-entrepreneur in franchise en base (art. 293 B): no VAT
+    number, no share capital, every line exempt (category E)."""
+    raw = load_fixture("invoice")
+    kept = {k: v for k, v in raw["seller"].items() if k not in ("vat_id", "share_capital", "registration")}
+    raw["seller"] = {**kept, "name": "Jean Durand", "legal_form": "EI", **seller}
+    raw["lines"] = [{"description": "Dépose de l'ancienne baignoire et évacuation", "quantity": "1", "unit": "C62",
+                     "unit_price": "380.00", "vat_rate": "0", "vat_category": "E",
+                     "vat_exemption_reason": "TVA non applicable, art. 293 B du CGI"}]
+    raw.update(formats=["pdf", "facturx"], payments=[])
+    return raw
+
+
 QUOTE = {
     "number": "D-2026-0007", "date": "2026-10-01",
     "lines": [

@@ -72,6 +72,7 @@ class Party:
     email: str | None = None
     phone: str | None = None
     registration: str | None = None  # "RCS Lyon B 552 100 554", "RM 75"...
+    tax_registration_id: str | None = None  # the seller's BT-32, for a seller without a VAT number
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,25 @@ def type_code(doc: Document) -> str:
     return doc.type_code
 
 
+#: The rule by which an e-invoice billing a VAT category names its seller for VAT: by its VAT
+#: number (BT-31), its tax registration identifier (BT-32) or its tax representative's (BT-63).
+SELLER_TAX_ID_RULES = {"S": "BR-S-02", "Z": "BR-Z-02", "E": "BR-E-02", "AE": "BR-AE-02", "K": "BR-IC-02",
+                       "G": "BR-G-02", "L": "BR-AF-02", "M": "BR-AG-02"}
+
+
+def seller_tax_id_missing(doc: Document) -> dict[str, list[str]]:
+    """What the schematron would refuse in its own words, said with the field to give: a seller
+    without a VAT number (franchise en base, art. 293 B, bills category E) names its BT-32."""
+    if doc.seller.vat_id or doc.seller.tax_registration_id:
+        return {}
+    rules = sorted({SELLER_TAX_ID_RULES[r.category] for r in doc.vat_breakdown if r.category in SELLER_TAX_ID_RULES})
+    if not rules:
+        return {}
+    return {"seller.tax_registration_id": [
+        f"A Factur-X names the seller for VAT ({', '.join(rules)}): give seller.vat_id, or, for a seller without "
+        "a VAT number (franchise en base, art. 293 B du CGI), its tax registration identifier (BT-32)."]}
+
+
 def build_cii(doc: Document) -> tuple[bytes, str]:
     """The CII XML of a document and the Factur-X level it conforms to."""
     level = profile_for(doc)
@@ -283,6 +302,8 @@ def _party(b: _Builder, parent, path: str, party) -> None:
         b.add(b.add(el, "ram:URIUniversalCommunication"), "ram:URIID", party.email, schemeID="EM")
     if party.vat_id:
         b.add(b.add(el, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id, schemeID="VA")
+    if party.tax_registration_id:  # BT-32 (a buyer has none)
+        b.add(b.add(el, "ram:SpecifiedTaxRegistration"), "ram:ID", party.tax_registration_id, schemeID="FC")
 
 
 def street_lines(lines: tuple[str, ...]) -> tuple[str, ...]:

@@ -160,6 +160,12 @@ class PartySchema(Base):
         return Party(**data)
 
 
+class SellerSchema(PartySchema):
+    tax_registration_id = Text(max_length=50, metadata={"description": (
+        "The seller's tax registration identifier (EN 16931 BT-32), in the Factur-X beside or instead "
+        "of the VAT number: a seller without one (franchise en base, art. 293 B) gives it for a Factur-X.")})
+
+
 def _fail(message: str):
     raise ValidationError(message)
 
@@ -521,7 +527,7 @@ class DocumentPayloadSchema(Base):
     template = fields.Nested(TemplateRefSchema, load_default=lambda: TemplateRef())
     formats = fields.List(fields.String(validate=validate.OneOf(FORMATS)),
                           load_default=lambda: ["pdf"], validate=validate.Length(min=1))
-    seller = fields.Nested(PartySchema, required=True)
+    seller = fields.Nested(SellerSchema, required=True)
     buyer = fields.Nested(PartySchema, required=True)
     operation = fields.String(validate=validate.OneOf(("goods", "services", "mixed")))
     vat_on_debits = fields.Boolean(load_default=False, metadata={

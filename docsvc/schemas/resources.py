@@ -32,6 +32,7 @@ class PartyOut(Schema):
     legal_form = fields.String(allow_none=True)
     share_capital = Money(allow_none=True)
     registration = fields.String(allow_none=True)
+    tax_registration_id = fields.String(allow_none=True, metadata={"description": "BT-32, the seller's"})
     kind = fields.String()
     email = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)

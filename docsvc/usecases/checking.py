@@ -19,7 +19,7 @@ from ..billing.model import Document, DocumentType, InvoicePayload
 from ..billing.rules import issued_later_than, payload_errors
 from ..billing.text import undrawable
 from ..billing.vat_rates import rate_errors
-from ..einvoice.cii import build_cii
+from ..einvoice.cii import build_cii, seller_tax_id_missing
 from ..einvoice.rules_process import RulesCheck
 from ..errors import Forbidden, InvalidPayload
 from ..rendering import TemplateRegistry, glyphs
@@ -159,6 +159,9 @@ def einvoice_check(validated: Validated, separate: bool = False) -> tuple[tuple[
     between two French businesses, the French CTC rules pass: reached in a process of its
     own with `separate` (einvoice/rules_process.py), while the caller renders."""
     payload, document = validated.payload, validated.document
+    unnamed = seller_tax_id_missing(document)
+    if unnamed:
+        raise InvalidPayload(unnamed)
     xml, level = build_cii(document)
     french = payload.seller.address.country == "FR" and payload.buyer.address.country == "FR" and is_b2b(payload)
     return (xml, level), RulesCheck(xml, level, french, separate)

@@ -14,7 +14,7 @@ import pytest
 
 from docsvc.app import create_app
 from docsvc.settings import Settings
-from tests.conftest import ROOT, cycle_payload, load_fixture, quote_example
+from tests.conftest import ROOT, cycle_payload, franchise_invoice, load_fixture, quote_example
 from tests.e2e.conftest import DOCSVC
 from tests.e2e.test_api import post
 from tests.originals import pdf_text, plain_spaces
@@ -55,6 +55,18 @@ def test_a_document_dated_after_today_is_refused(client, everything):
     errors = refused(client, payload, everything)
     assert list(errors) == ["issue_date"]
     assert errors["issue_date"][0].startswith(f"{later.isoformat()} is in the future")
+
+
+def test_a_factur_x_names_its_seller_for_vat(client, everything):
+    """A seller in franchise en base issues a Factur-X once it gives its BT-32; without, the 422
+    names seller.tax_registration_id, not the schematron's BR-E-02 alone."""
+    errors = refused(client, franchise_invoice(), everything)
+    assert list(errors) == ["seller.tax_registration_id"] and "(BR-E-02)" in errors["seller.tax_registration_id"][0]
+    r = post(client, franchise_invoice(tax_registration_id="1234567890123"))
+    assert r.status_code == 201, r.json
+    # 380.00 exempt, no VAT: 380.00 due
+    assert r.json["totals"]["amount_due"] == "380.00"
+    assert r.json["document"]["seller"]["tax_registration_id"] == "1234567890123"
 
 
 def test_a_rate_of_the_past_is_refused_with_the_rates_in_force(client, everything):

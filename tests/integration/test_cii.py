@@ -9,7 +9,7 @@ from docsvc.billing.document import enrich
 from docsvc.einvoice.cii import NS, build_cii
 from docsvc.einvoice.validate import validate
 from docsvc.schemas.payload import load_payload
-from tests.conftest import FIXTURES, load_fixture
+from tests.conftest import FIXTURES, franchise_invoice, load_fixture
 
 ALL = ["invoice", "credit_note"] + json.loads((FIXTURES / "cycle.json").read_text())
 
@@ -183,3 +183,27 @@ def test_the_notes_write_amounts_and_dates_as_the_pdf_does():
                     "18 décembre 2027."]  # the spaces babel writes (narrow and no-break) read as spaces here
     assert "Indemnité forfaitaire pour frais de recouvrement : 40,00 € (art. L441-10 et D441-5 du Code de " \
            "commerce)." in notes("invoice")
+
+
+def test_a_seller_without_a_vat_number_is_named_by_its_tax_registration():
+    """An accountant's review: a micro-entrepreneur in franchise en base could not issue a Factur-X:
+    BR-E-02 wants the seller's VAT number (BT-31), tax registration (BT-32) or representative (BT-63),
+    and docsvc had no BT-32. Without either, the refusal names the field to give."""
+    from docsvc.einvoice.cii import seller_tax_id_missing
+
+    unnamed = enrich(load_payload(franchise_invoice()))
+    assert seller_tax_id_missing(unnamed) == {"seller.tax_registration_id": [
+        "A Factur-X names the seller for VAT (BR-E-02): give seller.vat_id, or, for a seller without a VAT "
+        "number (franchise en base, art. 293 B du CGI), its tax registration identifier (BT-32)."]}
+    xml, _ = build_cii(unnamed)
+    assert {f.rule for f in validate(xml, "en16931", french_rules=True)} >= {"BR-E-02"}  # what the check spares
+
+    named = enrich(load_payload(franchise_invoice(tax_registration_id="1234567890123")))
+    assert seller_tax_id_missing(named) == {}
+    xml, level = build_cii(named)
+    assert validate(xml, level, french_rules=True) == []
+    tree = etree.fromstring(xml)
+    seller = tree.find(".//ram:SellerTradeParty", NS)
+    assert [(e.get("schemeID"), e.text) for e in seller.iterfind("ram:SpecifiedTaxRegistration/ram:ID", NS)] == [
+        ("FC", "1234567890123")]
+    assert tree.find(".//ram:BuyerTradeParty/ram:SpecifiedTaxRegistration/ram:ID", NS).get("schemeID") == "VA"
