@@ -89,7 +89,7 @@ def chronology(payload: InvoicePayload) -> Errors:
     return errors
 
 
-def issued_later_than(payload: InvoicePayload, today: date) -> Errors:
+def dated_in_the_future(payload: InvoicePayload, today: date) -> Errors:
     """An invoice is dated the day it is drawn up (CGI art. 242 nonies A): not later than
     `today` (the caller's clock, in France) and the day after, for a billing system a time
     zone ahead. An original dated in the future would be archived as such for good."""

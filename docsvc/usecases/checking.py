@@ -16,7 +16,7 @@ from ..billing.cycle_model import PreviousInvoice
 from ..billing.document import BillingError, enrich
 from ..billing.mentions import is_b2b, missing_mentions
 from ..billing.model import Document, DocumentType, InvoicePayload
-from ..billing.rules import issued_later_than, payload_errors
+from ..billing.rules import dated_in_the_future, payload_errors
 from ..billing.text import undrawable
 from ..billing.vat_rates import rate_errors
 from ..einvoice.cii import build_cii, seller_tax_id_missing
@@ -31,6 +31,7 @@ from ..schemas.payload import flatten_errors, load_payload
 from .archive_calls import call, resource_or_none
 from .results import Resource, Validated
 
+#: A document issued now bears the date in France, whatever the server's time zone.
 PARIS = ZoneInfo("Europe/Paris")
 #: How a refusal names an archived document of the cycle.
 LABELS = {"deposit_invoice": "deposit invoice", "progress_invoice": "situation", "credit_note": "credit note",
@@ -51,7 +52,7 @@ def validate(raw: Any, max_lines: int | None = None, today: date | None = None) 
     except ValidationError as exc:
         raise InvalidPayload(flatten_errors(exc.messages)) from None
     incoherent = payload_errors(payload, currency_places(payload.currency))
-    for path, messages in issued_later_than(payload, today or today_in_france()).items():
+    for path, messages in dated_in_the_future(payload, today or today_in_france()).items():
         incoherent.setdefault(path, []).extend(messages)
     if incoherent:
         raise InvalidPayload(incoherent)
