@@ -74,13 +74,19 @@ def parts_of_the_type(payload: InvoicePayload) -> Errors:
 
 
 def chronology(payload: InvoicePayload) -> Errors:
-    """A cycle document bills an accepted quote and deducts what was billed before it: the quote
-    and every earlier document it lists are dated no later than itself."""
+    """A document states what happened by its date: a cycle document bills an accepted quote and
+    deducts what was billed before it, and any document lists the payments already received; the
+    quote, the earlier documents and the payments are dated no later than itself."""
     errors: Errors = {}
     issued = payload.issue_date.isoformat()
     if payload.type in CYCLE_TYPES and payload.quote is not None and payload.quote.date > payload.issue_date:
         errors["quote.date"] = [f"Quote {payload.quote.number} is dated {payload.quote.date.isoformat()}, after this "
                                 f"{payload.type.value} ({issued}): a document bills a quote already made."]
+    for i, payment in enumerate(payload.payments):
+        if payment.date > payload.issue_date:
+            errors[f"payments.{i}.date"] = [
+                f"{payment.date.isoformat()} is after this {payload.type.value} ({issued}): a document lists the "
+                "payments received when it is issued."]
     for i, previous in enumerate(payload.previous_invoices):
         if previous.issue_date > payload.issue_date:
             errors[f"previous_invoices.{i}.issue_date"] = [

@@ -438,6 +438,16 @@ def test_a_cycle_document_is_dated_after_its_quote_and_what_it_lists():
     assert doc_of(same_day).issue_date == date(2026, 10, 5)  # the deposit's day: allowed
 
 
+def test_a_payment_received_after_the_document_is_refused():
+    """A billing review: an invoice of 20 November printed a payment received on 30 December."""
+    raw = cycle_payload("deposit_invoice", "FA-2026-0013", deposit={"percent": "10"},
+                        payments=[{"date": "2026-10-05", "amount": "100.00", "means": "transfer"},
+                                  {"date": "2026-10-06", "amount": "100.00", "means": "transfer"}])
+    assert refusals(raw) == {"payments.1.date": [
+        "2026-10-06 is after this deposit_invoice (2026-10-05): a document lists the payments received when it "
+        "is issued."]}
+
+
 def test_a_document_dated_in_the_future_is_refused():
     """A billing review archived an invoice dated 2031. Today in France and the day after (a billing
     system a time zone ahead) are allowed."""

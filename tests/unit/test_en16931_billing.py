@@ -155,7 +155,7 @@ def test_the_whole_invoice_totals():
 
 def test_rounding_amount_and_payments_in_the_amount_due():
     raw = quote_example()  # DOMAIN.md's quote: net 4715.00, VAT 638.00, gross 5353.00
-    raw["payments"] = [{"date": "2026-10-02", "amount": "1000.00"}]
+    raw["payments"] = [{"date": "2026-09-28", "amount": "1000.00"}]  # before the invoice of 2026-10-01
     raw["rounding_amount"] = "-0.40"
     t = validate(raw).document.totals
     # BT-115 = 5353.00 - 1000.00 + (-0.40) = 4352.60 (BR-CO-16)

@@ -111,7 +111,8 @@ def test_a_date_before_the_rate_table_does_not_turn_the_rate_check_off():
     assert validate(dict(raw, delivery_date="1999-12-31")).document.totals.gross_total > 0  # 10 % is a rate
     # no date the table covers: the rates can't be checked, so the document is not issued
     with pytest.raises(InvalidPayload) as refused:
-        validate(dict(raw, issue_date="1999-12-31", delivery_date="1999-12-20"))
+        validate(dict(raw, issue_date="1999-12-31", delivery_date="1999-12-20",
+                      payments=[{"date": "1999-12-31", "amount": "100.00"}]))
     assert list(refused.value.errors) == ["issue_date"]
     assert "from 2000-04-01" in refused.value.errors["issue_date"][0]
 
