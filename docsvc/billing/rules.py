@@ -39,8 +39,8 @@ def payload_errors(payload: InvoicePayload, places: int = 2) -> Errors:
     """Every refusal of the rules below, by JSON path; empty when the document holds together.
     `places`: the minor digits of the invoice currency (EUR 2, JPY 0)."""
     errors: Errors = {}
-    for rule in (parts_of_the_type, previous_invoices, chronology, progress, credit_note_parts, due_date,
-                 payment_account, vat_currency, buyer_for_the_category, legal_payment_terms):
+    for rule in (parts_of_the_type, two_parties, previous_invoices, chronology, progress, credit_note_parts,
+                 due_date, payment_account, vat_currency, buyer_for_the_category, legal_payment_terms):
         for path, messages in rule(payload).items():
             errors.setdefault(path, []).extend(messages)
     for path, messages in [*line_prices(payload, places).items(), *allowances_and_charges(payload, places).items(),
@@ -70,6 +70,18 @@ def parts_of_the_type(payload: InvoicePayload) -> Errors:
         errors["progress"] = ["A progress invoice needs the progress of at least one quote line."]
     if payload.type != DocumentType.PROGRESS_INVOICE and payload.progress:
         errors["progress"] = ["Only a progress invoice takes progress."]
+    return errors
+
+
+def two_parties(payload: InvoicePayload) -> Errors:
+    """A document bills someone else: a buyer with the seller's own SIREN or VAT number is the
+    seller (two establishments of one company sell nothing to each other)."""
+    seller, buyer = payload.seller, payload.buyer
+    errors: Errors = {}
+    for name in ("siren", "vat_id"):
+        mine = getattr(seller, name)
+        if mine and getattr(buyer, name) == mine:
+            errors[f"buyer.{name}"] = [f"The seller's own ({mine}): a document bills another person."]
     return errors
 
 
@@ -369,7 +381,8 @@ def allowances_and_charges(payload: InvoicePayload, places: int = 2) -> Errors:
 
 def amounts_in_the_currency(payload: InvoicePayload, places: int) -> Errors:
     """Allowance, charge and rounding amounts have the currency's minor digits (BR-DEC-01..27:
-    at most 2; fewer for a currency without cents), so nothing is rounded away silently."""
+    at most 2; fewer for a currency without cents), so nothing is rounded away silently; a
+    rounding amount is less than the currency's unit (50.00 was added to an amount due)."""
     found: list[tuple[str, Decimal | None]] = [("rounding_amount", payload.rounding_amount)]
     for name in ("allowances", "charges"):
         for i, part in enumerate(getattr(payload, name)):
@@ -382,6 +395,10 @@ def amounts_in_the_currency(payload: InvoicePayload, places: int) -> Errors:
         exponent = value.as_tuple().exponent if value is not None else 0
         if isinstance(exponent, int) and exponent < -places:
             errors[path] = [f"At most {places} decimal places in {payload.currency}."]
+    unit = Decimal(1) if places else Decimal(10)  # cash rounding: to the unit at most (to ten for yen)
+    if payload.rounding_amount is not None and abs(payload.rounding_amount) >= unit and "rounding_amount" not in errors:
+        errors["rounding_amount"] = [f"A rounding amount (BT-114) rounds the amount due: less than {unit} "
+                                     f"{payload.currency} either way, not {payload.rounding_amount}."]
     return errors
 
 

@@ -68,8 +68,8 @@ class Amount(fields.Decimal):
 class Text(fields.String):
     """A trimmed, non-blank string with a length bound, so a layout never receives a novel.
 
-    Names, identifiers and references refuse bidi control characters (U+202E printed
-    "evil" as "live"); `free_text` fields (descriptions, notes, address lines) may need
+    Names, identifiers and references are one line and refuse bidi control characters (U+202E
+    printed "evil" as "live"); `free_text` fields (descriptions, notes, address lines) may need
     them for right-to-left scripts, and are checked against the template's fonts instead.
     """
 
@@ -86,6 +86,8 @@ class Text(fields.String):
             raise ValidationError(f"At most {self.max_length} characters.")
         if any(ord(c) < 32 and c not in "\n\t" for c in result):
             raise ValidationError("Control characters are not allowed.")
+        if not self.free_text and ("\n" in result or "\t" in result):  # the PDF would join what the XML keeps apart
+            raise ValidationError("One line: no line break or tab in a name, identifier or reference.")
         if not self.free_text and bidi_controls(result):
             raise ValidationError(bidi_message(bidi_controls(result)))
         if not self.free_text and invisible(result):

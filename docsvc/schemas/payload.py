@@ -133,7 +133,8 @@ class PartySchema(Base):
     vat_id = fields.String(validate=Whole(rf"^{VAT_ID_FORMAT.pattern}$",  # vat_id_problem's format too
                                           error="Not a VAT number (country prefix and 2 to 14 characters)."))
     legal_form = Text(max_length=60)
-    share_capital = Amount(max_places=2, validate=validate.Range(min=0))
+    share_capital = Amount(max_places=2, validate=validate.Range(min=0, min_inclusive=False, error=(
+        "A company's share capital is more than 0 (1 EUR at least for a SARL or an SAS); a sole trader gives none.")))
     registration = Text(max_length=120, metadata={"description": "Trade register, e.g. 'RCS Lyon'."})
     kind = fields.String(load_default="business", validate=validate.OneOf(("business", "consumer")),
                          metadata={"description": "business (B2B mentions apply) or consumer."})

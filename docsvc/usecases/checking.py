@@ -81,6 +81,11 @@ def figures(payload: InvoicePayload) -> Document:
     too_large = _beyond_the_amount_limit(payload, document)
     if too_large:
         raise InvalidPayload(too_large)
+    if payload.type in (DocumentType.INVOICE, DocumentType.CREDIT_NOTE) and document.totals.gross_total < 0:
+        raise InvalidPayload({"lines": [
+            f"This {payload.type.value} totals {document.totals.gross_total}: an invoice that takes money off is a "
+            "credit note (type credit_note, naming the invoice it corrects), and a credit note states positive "
+            "amounts, as its own document."]})
     if document.totals.prepaid_total > document.totals.gross_total:
         raise InvalidPayload({"payments": [
             f"Payments received ({document.totals.prepaid_total}) exceed the gross total "

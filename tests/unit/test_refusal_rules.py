@@ -198,3 +198,55 @@ def test_a_swiss_vat_number_with_its_suffix_is_taken():
 
     assert vat_id_problem("CHE107787577MWST") is None and vat_id_problem("CHE107787577IVA") is None
     assert vat_id_problem("CHE107787578MWST") == "Not a valid CH VAT number (check digits or length)."
+
+
+def _refusals(raw) -> dict:
+    from docsvc.errors import InvalidPayload
+    from docsvc.usecases.checking import validate
+
+    with pytest.raises(InvalidPayload) as refused:
+        validate(raw)
+    return refused.value.errors
+
+
+def test_figures_that_can_not_be_true_are_refused():
+    """A review of what passed: a SARL "au capital de 0,00 €", a rounding of 50.00 added to the
+    amount due, an invoice totalling -21 097.12 refused as "payments (0.00) exceed the gross
+    total", an order reference on two lines, an invoice to the seller itself."""
+    from tests.conftest import load_fixture
+
+    raw = load_fixture("invoice")
+    raw["seller"]["share_capital"] = "0"
+    assert list(_refusals(raw)) == ["seller.share_capital"]
+
+    raw = load_fixture("invoice")
+    for rounding, refused in (("0.99", False), ("-0.99", False), ("1.00", True), ("-50.00", True)):
+        if refused:
+            assert _refusals(dict(raw, rounding_amount=rounding)) == {"rounding_amount": [
+                f"A rounding amount (BT-114) rounds the amount due: less than 1 EUR either way, not {rounding}."]}
+        else:  # the fixture's gross 20 633.12, less 2 000.00 received, plus the rounding
+            from docsvc.usecases.checking import validate
+            assert validate(dict(raw, rounding_amount=rounding)).document.totals.amount_due == (
+                D("18633.12") + D(rounding))
+
+    raw = load_fixture("invoice")
+    raw["payments"] = []
+    for line in raw["lines"]:  # every quantity negated: what was billed is now taken off
+        quantity = line["quantity"]
+        line["quantity"] = quantity[1:] if quantity.startswith("-") else "-" + quantity
+    errors = _refusals(raw)
+    assert list(errors) == ["lines"] and errors["lines"][0].startswith("This invoice totals -")
+    assert "credit note" in errors["lines"][0]
+
+    raw = load_fixture("invoice")
+    raw["order_reference"] = "BC\n2026"
+    raw["buyer"]["name"] = "SCI\tLes Tilleuls"
+    assert _refusals(raw) == {
+        "order_reference": ["One line: no line break or tab in a name, identifier or reference."],
+        "buyer.name": ["One line: no line break or tab in a name, identifier or reference."]}
+
+    raw = load_fixture("invoice")
+    raw["buyer"] = dict(raw["seller"])
+    assert _refusals(raw) == {
+        "buyer.siren": ["The seller's own (912345675): a document bills another person."],
+        "buyer.vat_id": ["The seller's own (FR65912345675): a document bills another person."]}
