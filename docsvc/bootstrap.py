@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import cast
 
 from .access import AuditLog, KeyStore
 from .archive import Archive
 from .archive.filesystem import FilesystemArchive
-from .index import DocumentIndex, index_or_defer, open_index
+from .index import DocumentIndex, IndexUnavailable, index_or_defer, open_index
 from .metrics import Metrics, TimedArchive
 from .rendering import TemplateRegistry
 from .rendering.parts import PartsPolicy
@@ -85,7 +86,16 @@ def bootstrap(settings: Settings, archive: Archive | None = None) -> Services:
     def index_resource(resource: Resource) -> object:
         return index_or_defer(index, timed, dict(resource))
 
-    check = CheckDocument(timed, registry, settings.max_lines, settings.rules_process)
+    def out_of_order(seller: str, number: str, issued: date) -> list[tuple[str, date]]:
+        """The index's documents a new number contradicts; none while the index is down (issuing
+        goes on without it, as it does when a row is deferred)."""
+        try:
+            return index.out_of_order(seller, number, issued)
+        except IndexUnavailable as exc:
+            logging.getLogger("docsvc").warning("numbering order not checked for %s: %s", number, exc)
+            return []
+
+    check = CheckDocument(timed, registry, settings.max_lines, settings.rules_process, out_of_order)
     fixtures = Fixtures(settings.fixtures_dir)
     return Services(
         settings=settings, archive=timed, templates=registry, index=index, metrics=metrics,

@@ -82,7 +82,7 @@ def line(i, d, q, u, p, r, disc):
 
 
 invoice = {
-    "type": "invoice", "number": "F-2026-0142", "issue_date": "2026-11-20", "delivery_date": "2026-11-13",
+    "type": "invoice", "number": "F-2026-0125", "issue_date": "2026-11-20", "delivery_date": "2026-11-13",
     "currency": "EUR", "language": "fr", "template": {"name": "classic", "version": "1.0.0"},
     "formats": ["pdf", "docx"], "seller": SELLER, "buyer": BUYER, "operation": "mixed",
     "order_reference": "BC-2026-118", "buyer_reference": "Bellevue bât. B",
@@ -97,7 +97,7 @@ credit = {
     "type": "credit_note", "number": "A-2026-0007", "issue_date": "2026-11-27",
     "currency": "EUR", "language": "fr", "template": {"name": "classic", "version": "1.0.0"},
     "formats": ["pdf", "docx"], "seller": SELLER, "buyer": BUYER, "operation": "mixed",
-    "corrects": {"number": "F-2026-0142", "issue_date": "2026-11-20"},
+    "corrects": {"number": "F-2026-0125", "issue_date": "2026-11-20"},
     "lines": [
         line(1, "Paroi de douche fixe : remplacement par le modèle 8 mm sans profilé (écart de prix)",
              "1", "C62", "85.00", "10", None),

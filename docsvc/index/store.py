@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.sql.elements import ColumnElement
 
+from ..billing.numbering import out_of_order, series_of
 from .tables import documents, state
 
 SORTS = ("issue_date", "-issue_date", "number", "-number")
@@ -289,6 +290,30 @@ class DocumentIndex:
         with self._guard(), self.engine.connect() as connection:
             summaries: list[str] = list(connection.execute(statement).scalars())
         return [json.loads(s) for s in summaries]
+
+    def out_of_order(self, seller: str, number: str, issued: date, limit: int = 50) -> list[tuple[str, date]]:
+        """The seller's documents of the series of `number` that a document `number` issued on
+        `issued` would contradict (billing.numbering.out_of_order): lower numbers dated later,
+        higher numbers dated earlier. Numbers of one series compare as text when they have the
+        same width and by width otherwise; each side reads at most `limit` rows, nearest first."""
+        series = series_of(number)
+        if series is None:
+            return []
+        self._ensure()
+        prefix, width = series[0], func.length(documents.c.number)
+        t = documents.c
+        in_series = [t.seller == seller]
+        if prefix:
+            in_series += [t.number >= prefix, t.number < prefix[:-1] + chr(ord(prefix[-1]) + 1)]
+        lower = ((width == len(number)) & (t.number < number)) | (width < len(number))
+        higher = ((width == len(number)) & (t.number > number)) | (width > len(number))
+        later = (select(t.number, t.issue_date).where(*in_series, t.issue_date > issued, lower)
+                 .order_by(width.desc(), t.number.desc()).limit(limit))
+        earlier = (select(t.number, t.issue_date).where(*in_series, t.issue_date < issued, higher)
+                   .order_by(width, t.number).limit(limit))
+        with self._guard(), self.engine.connect() as connection:
+            rows = [(r.number, r.issue_date) for query in (later, earlier) for r in connection.execute(query)]
+        return out_of_order(number, issued, rows)
 
     def dates_of(self, ids: Iterable[str]) -> dict[str, tuple[datetime, date]]:
         """id -> (created_at, issue_date) of the ids already indexed (a rebuild --since skips

@@ -2,6 +2,7 @@
 what POST /v1/documents/validate answers and what issuing relies on."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -16,6 +17,7 @@ from ..billing.cycle_model import PreviousInvoice
 from ..billing.document import BillingError, enrich
 from ..billing.mentions import is_b2b, missing_mentions
 from ..billing.model import Document, DocumentType, InvoicePayload
+from ..billing.numbering import order_problem
 from ..billing.rules import dated_in_the_future, payload_errors
 from ..billing.text import undrawable
 from ..billing.vat_rates import rate_errors
@@ -33,6 +35,8 @@ from .results import Resource, Validated
 
 #: A document issued now bears the date in France, whatever the server's time zone.
 PARIS = ZoneInfo("Europe/Paris")
+#: (seller, number, issue date) -> the archived documents of its series out of order with it
+OutOfOrder = Callable[[str, str, date], list[tuple[str, date]]]
 #: How a refusal names an archived document of the cycle.
 LABELS = {"deposit_invoice": "deposit invoice", "progress_invoice": "situation", "credit_note": "credit note",
           "final_invoice": "final invoice", "invoice": "invoice"}
@@ -196,11 +200,12 @@ class CheckDocument:
     e-invoicing rules. `sellers` limits which sellers the caller may act for (None: any)."""
 
     def __init__(self, archive: Archive, templates: TemplateRegistry, max_lines: int | None = None,
-                 rules_process: bool = False):
+                 rules_process: bool = False, out_of_order: OutOfOrder | None = None):
         self.archive = archive
         self.templates = templates
         self.max_lines = max_lines
         self.rules_process = rules_process  # the official rules checked in a process of their own
+        self.out_of_order = out_of_order  # the search index's documents of a numbering series (bootstrap)
 
     def __call__(self, raw: Any, sellers: set[str] | None = None) -> Validated:
         validated, bundle = self.allowed(raw, sellers)
@@ -227,6 +232,7 @@ class CheckDocument:
         """The checks against archived originals; for a Factur-X, the CII built
         (`validated.einvoice`) and its check against the official rules (the schematrons)
         started, which `confirm_einvoice` waits for: nothing may be archived before."""
+        self.check_numbering(validated.payload)
         originals = Originals(self.archive, seller_key(validated.payload))  # each read once by the checks below
         completed = self.check_history(validated.payload, originals)
         validated.seen_on_quote = self.check_cycle_complete(validated.payload, originals)
@@ -242,6 +248,18 @@ class CheckDocument:
             return None
         validated.einvoice, rules = einvoice_check(validated, self.rules_process)
         return rules
+
+    def check_numbering(self, payload: InvoicePayload) -> None:
+        """A new number takes its place in its series in the order of the dates: refused when an
+        archived document of the series with a lower number is dated later, or with a higher
+        number earlier (billing.numbering). Read from the search index, which may lag behind
+        the archive for the documents it has deferred: those are not seen."""
+        if self.out_of_order is None:
+            return
+        problem = order_problem(payload.number, payload.issue_date,
+                                self.out_of_order(seller_key(payload), payload.number, payload.issue_date))
+        if problem:
+            raise InvalidPayload(problem)
 
     def check_history(self, payload: InvoicePayload, originals: Originals | None = None) -> InvoicePayload:
         """Earlier documents the payload names must agree with their archived originals.

@@ -133,11 +133,11 @@ def test_credit_note_and_search(client):
     credit = post(client, load_fixture("credit_note")).json
     other = quote_example()
     assert post(client, other).status_code == 201
-    assert credit["document"]["corrects"] == {"number": "F-2026-0142", "issue_date": "2026-11-20", "type": None}
+    assert credit["document"]["corrects"] == {"number": "F-2026-0125", "issue_date": "2026-11-20", "type": None}
     # 20 %: 4 x 18.00 + 39.90 = 111.90 -> 22.38; 10 %: 85.00 -> 8.50; gross 196.90 + 30.88 = 227.78
     assert credit["totals"]["gross_total"] == "227.78"
     text = pdf_text(client.get(credit["files"][0]["url"]).data, layout=True, clean=plain_spaces)
-    assert "Avoir" in text and "F-2026-0142" in text and "227,78 €" in text
+    assert "Avoir" in text and "F-2026-0125" in text and "227,78 €" in text
 
     def ids(query):
         r = client.get(f"/v1/documents?{query}")
@@ -147,7 +147,7 @@ def test_credit_note_and_search(client):
 
     assert ids("seller=912345675") == ["912345675-F-2026-0007", invoice["id"], credit["id"]]
     assert ids("seller=912345675&type=credit_note") == [credit["id"]]
-    assert ids("number=F-2026-0142") == [invoice["id"]]
+    assert ids("number=F-2026-0125") == [invoice["id"]]
     assert ids("from=2026-11-01&to=2026-11-21") == [invoice["id"]]
     assert ids("seller=000000000") == []
     assert "document" not in client.get("/v1/documents").json["items"][0]

@@ -1,6 +1,6 @@
 """A credit note on an archived invoice reverses what that invoice charged, and no more.
 
-The invoice fixture F-2026-0142 bills, per rate (tests/unit/test_billing.py works them out):
+The invoice fixture F-2026-0125 bills, per rate (tests/unit/test_billing.py works them out):
 10 %: 13 901.66; 5.5 %: 3 171.50; 20 %: 1 662.80. Its credit note fixture A-2026-0007 takes off
 10 %: 85.00; 20 %: 4 x 18.00 + 39.90 = 111.90.
 """
@@ -32,13 +32,13 @@ def test_credit_notes_take_off_at_most_what_the_invoice_billed_at_its_rates(clie
     r = post(client, credit("A-2026-0008", [line("13816.67", "10")]))
     assert r.status_code == 422, r.json
     assert r.json["errors"] == {"lines.0.vat_rate": [
-        "At 10 % (S) this credit note takes off 13816.67, but F-2026-0142 billed 13816.66 at that rate, less the "
+        "At 10 % (S) this credit note takes off 13816.67, but F-2026-0125 billed 13816.66 at that rate, less the "
         "credit notes A-2026-0007 already issued on it: a credit note takes off at most what the invoice billed."]}
 
     # 2.1 %: a rate the invoice never charged
     r = post(client, credit("A-2026-0008", [line("10.00", "2.1")]))
     assert r.status_code == 422
-    assert r.json["errors"]["lines.0.vat_rate"][0].startswith("F-2026-0142 charged no VAT at 2.1 % (S)")
+    assert r.json["errors"]["lines.0.vat_rate"][0].startswith("F-2026-0125 charged no VAT at 2.1 % (S)")
     assert "10 % (S)" in r.json["errors"]["lines.0.vat_rate"][0]
 
     # a credit note does not correct a credit note
@@ -75,7 +75,7 @@ def test_a_credit_note_on_an_invoice_issued_elsewhere_is_taken_as_stated(client)
 def test_credit_notes_archived_before_their_list_are_listed_by_the_cli(client, archive_dir):
     assert post(client, load_fixture("invoice")).status_code == 201
     assert post(client, load_fixture("credit_note")).status_code == 201
-    listed = archive_dir / "corrections" / "912345675" / "F-2026-0142"
+    listed = archive_dir / "corrections" / "912345675" / "F-2026-0125"
     assert sorted(p.name for p in listed.iterdir()) == ["A-2026-0007.json"]
     shutil.rmtree(archive_dir / "corrections")  # as an archive written before the list existed
     # unseen, A-2026-0007's 85.00 at 10 % is not counted: 13 901.66 passes

@@ -36,7 +36,7 @@ def test_designer_previews_a_fixture_and_shows_validation_errors(server, page, t
     page.wait_for_function("document.getElementById('status').textContent.includes('PDF rendered')", timeout=60000)
     assert page.input_value("#template") == "classic" and page.input_value("#version") == "1.7.3"  # the latest first
     assert page.input_value("#fixture") == "invoice"
-    assert json.loads(page.input_value("#payload"))["number"] == "F-2026-0142"
+    assert json.loads(page.input_value("#payload"))["number"] == "F-2026-0125"
     assert page.get_attribute("#preview", "src").startswith("blob:")
     assert int(page.get_attribute("#preview", "data-size")) > 20000  # a real PDF came back
     assert "not archived" in page.text_content("#status")

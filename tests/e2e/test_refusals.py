@@ -69,6 +69,23 @@ def test_a_factur_x_names_its_seller_for_vat(client, everything):
     assert r.json["document"]["seller"]["tax_registration_id"] == "1234567890123"
 
 
+def test_a_number_out_of_order_with_its_date_is_refused(client, everything):
+    """A billing review issued F-2026-0140 of 18 December and F-2026-0142 of 20 November, in that
+    order: the numbers of a series follow the dates. Refused either way round; the same day passes."""
+    invoice = load_fixture("invoice")  # F-2026-0125 of 2026-11-20
+    invoice["payments"] = []
+    assert post(client, invoice).status_code == 201
+    lower_later = dict(invoice, number="F-2026-0124", issue_date="2026-11-21")
+    assert refused(client, lower_later, everything) == {"number": [
+        "F-2026-0124 of 2026-11-21 is out of order in this seller's series F-2026-…: F-2026-0125 of 2026-11-20. "
+        "Numbers follow their dates (CGI, annexe II, art. 242 nonies A): a new document takes the next number."]}
+    higher_earlier = dict(invoice, number="F-2026-0126", issue_date="2026-11-19", delivery_date="2026-11-13")
+    assert list(refused(client, higher_earlier, everything)) == ["number"]
+    assert post(client, dict(invoice, number="F-2026-0126")).status_code == 201  # the same day
+    apart = dict(invoice, number="FA-2026-0001", issue_date="2026-11-02")  # a series of its own
+    assert post(client, apart).status_code == 201
+
+
 def test_a_rate_of_the_past_is_refused_with_the_rates_in_force(client, everything):
     raw = quote_example()  # seller in Lyon (69007), issued 2026-10-01
     raw["lines"][1]["vat_rate"] = "19.6"

@@ -34,7 +34,7 @@ def test_type_codes_levels_and_references():
     assert tree.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "386" and level == "en16931"
     tree, _ = root("credit_note")
     assert tree.findtext(".//rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "381"
-    assert tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == "F-2026-0142"
+    assert tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) == "F-2026-0125"
     tree, level = root("final_invoice")
     assert level == "extended"  # five earlier invoices referenced: EN 16931 allows one BT-25
     assert [e.text for e in tree.iterfind(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", NS)] == [

@@ -242,7 +242,7 @@ def test_docx_pages_keep_the_closing_block_and_repeat_the_header(service, tmp_pa
     pages = libreoffice_pages(tmp_path, docs)
     # what comes right before the closing block and must share its page: the end of the lines,
     # the contract summary of a situation, the retention still held by a final invoice
-    for name, number, before in (("sixty", "F-2026-0142", "Article numéro 60"),
+    for name, number, before in (("sixty", "F-2026-0125", "Article numéro 60"),
                                  ("final", "F-2026-0152", "Total retenu, restant dû"),
                                  ("situation", "F-2026-0140", "Travaux de cette situation HT")):
         doc_pages = pages[name]

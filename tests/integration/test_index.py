@@ -147,6 +147,32 @@ def test_documents_of_a_quote_in_issue_order(index_url, archive):
     assert numbers(C, "D-2026-0007") == []
 
 
+def test_numbers_out_of_order_with_their_dates(index_url, archive):
+    """A new number contradicts the documents of its series (same seller, same prefix) that have
+    a lower number and a later date, or a higher number and an earlier date; the same day never."""
+    index = DocumentIndex(index_url)
+    rebuild(index, archive)
+    d = date
+    # A's F-2026-: 0005 of 08-14, 0006 of 09-30, 0007 of 10-01; F-2026/0008 and F-2025-0099 are other series
+    assert sorted(index.out_of_order(A, "F-2026-0008", d(2026, 9, 1))) == [
+        ("F-2026-0006", d(2026, 9, 30)), ("F-2026-0007", d(2026, 10, 1))]
+    assert index.out_of_order(A, "F-2026-0008", d(2026, 10, 1)) == []  # 0007's day: in order
+    # dated 08-20, 0003 would come after 0004 (07-01) and 0005 (08-14); its own row is not counted
+    assert sorted(index.out_of_order(A, "F-2026-0003", d(2026, 8, 20))) == [
+        ("F-2026-0004", d(2026, 7, 1)), ("F-2026-0005", d(2026, 8, 14))]
+    assert index.out_of_order(A, "F-2026-0004", d(2026, 7, 1)) == []  # an original and its retry
+    # widths differ: RE-10 is above RE-5 (10-01) and RE-6 (11-23), which are dated after 09-01
+    assert sorted(index.out_of_order(C, "RE-10", d(2026, 9, 1))) == [
+        ("RE-5", d(2026, 10, 1)), ("RE-6", d(2026, 11, 23))]
+    # RE-0 on 12-01 is below all six, each dated before: the nearest come first, `limit` of them
+    assert index.out_of_order(C, "RE-0", d(2026, 12, 1), limit=2) == [
+        ("RE-1", d(2026, 2, 1)), ("RE-2", d(2026, 6, 20))]
+    assert index.out_of_order(B, "2026-009", d(2026, 11, 19)) == [("2026-008", d(2026, 11, 20))]
+    assert index.out_of_order(B, "2026-009", d(2026, 11, 20)) == []
+    assert index.out_of_order(A, "RE-7", d(2026, 1, 1)) == []  # C's series, not A's
+    assert index.out_of_order(A, "SANS-NUMERO", d(2026, 1, 1)) == []  # no series: nothing to compare
+
+
 def test_rebuild_after_losing_the_index_gives_the_same_answers(index_url, archive):
     index = DocumentIndex(index_url)
     for row in DOCUMENTS:

@@ -300,7 +300,7 @@ def test_sixty_lines_carry_subtotals_that_add_up(bundle):
             assert carried(pages[n + 1], "Report") == carried(page, "À reporter")
             # the running header: the number and the buyer, from page 2 on
             head = pages[n + 1].strip().splitlines()[0]
-            assert "F-2026-0142" in head and "SCI Les Tilleuls" in head
+            assert "F-2026-0125" in head and "SCI Les Tilleuls" in head
     assert "À reporter" not in pages[-1]
     assert "SCI Les Tilleuls" not in pages[0].strip().splitlines()[0]  # no running header on page 1
     # the closing block stays with the end of the table

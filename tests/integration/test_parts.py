@@ -107,7 +107,7 @@ def test_every_line_once_in_order_and_the_subtotals_add_up(pdf):
         assert carried(page, "À reporter") == D(last * (last + 1) // 2), n
         assert carried(pages[n + 1], "Report") == carried(page, "À reporter"), n
         head = pages[n + 1].strip().splitlines()[0]
-        assert "F-2026-0142" in head and "SCI Les Tilleuls" in head, n
+        assert "F-2026-0125" in head and "SCI Les Tilleuls" in head, n
     assert "À reporter" not in pages[-1] and "Report" not in pages[0]
     # the closing figures once, on the last page: 90 x 91 / 2 = 4 095,00 € HT; VAT 819,00; 4 914,00 TTC
     text = "\n".join(pages)

@@ -42,7 +42,7 @@ def test_two_page_invoice_in_french(classic):
     text = pages(classic.render("pdf", plain(load_fixture("invoice"))))
     assert len(text) == 3  # 45 lines: lines over two pages, mentions kept together on the third
     first, second = text[0], text[1]
-    assert "Facture" in first and "F-2026-0142" in first and "SCI Les Tilleuls" in first
+    assert "Facture" in first and "F-2026-0125" in first and "SCI Les Tilleuls" in first
     assert "20 novembre 2026" in first  # issue date, long French format
     assert "Page 1 / 3" in first and "Page 2 / 3" in second
     assert "Désignation" in second and "PU HT" in second  # the lines header repeats on page 2
@@ -229,14 +229,14 @@ def test_1_7_3_names_a_vat_category_briefly_where_its_wording_overran_the_amount
 
 
 def test_1_7_3_s_running_header_and_an_exemption_that_repeats_its_category():
-    """An accountant's review: the running header read "Facture N° F-2026-0142" (two labels run
+    """An accountant's review: the running header read "Facture N° F-2026-0125" (two labels run
     together) and a reverse charge whose wording is "Autoliquidation" read "Autoliquidation :
     Autoliquidation"."""
     registry = TemplateRegistry([ROOT / "templates"])
     two_pages = plain(load_fixture("invoice"))
     older, newer = (pdf_pages(registry.get("classic", v).render("pdf", two_pages)) for v in ("1.7.2", "1.7.3"))
-    assert "Facture N° F-2026-0142 · SCI Les Tilleuls" in plain_spaces(older[1])
-    assert "Facture · N° F-2026-0142 · SCI Les Tilleuls" in plain_spaces(newer[1])
+    assert "Facture N° F-2026-0125 · SCI Les Tilleuls" in plain_spaces(older[1])
+    assert "Facture · N° F-2026-0125 · SCI Les Tilleuls" in plain_spaces(newer[1])
     raw = load_fixture("invoice")
     raw["lines"] = raw["lines"][:1]
     raw["payments"] = []

@@ -124,7 +124,7 @@ def test_currency_without_minor_units():
 def test_credit_note_references_the_corrected_invoice(credit_note_payload):
     doc = enrich(load_payload(credit_note_payload))
     assert doc.type_code == "381"
-    assert doc.corrects.number == "F-2026-0142"
+    assert doc.corrects.number == "F-2026-0125"
     # 20 %: 4 x 18.00 + 39.90 = 111.90 -> 22.38; 10 %: 85.00 -> 8.50
     # net 196.90, VAT 30.88, gross 227.78 (amounts positive in a 381)
     assert (doc.totals.net_total, doc.totals.vat_total, doc.totals.gross_total) == (

@@ -116,8 +116,8 @@ def test_filters_format_in_the_document_language(classic, source, value, fr, en)
 
 
 @pytest.mark.parametrize("mention, expected", [
-    ({"code": "credit_note_reference", "values": {"number": "F-2026-0142", "issue_date": date(2026, 11, 20)}},
-     "Avoir sur la facture n° F-2026-0142 du 20 novembre 2026."),
+    ({"code": "credit_note_reference", "values": {"number": "F-2026-0125", "issue_date": date(2026, 11, 20)}},
+     "Avoir sur la facture n° F-2026-0125 du 20 novembre 2026."),
     ({"code": "operation_services", "values": {}}, "Nature de l'opération : prestation de services."),
     ({"code": "vat_on_debits", "values": {}}, "Option pour le paiement de la TVA d'après les débits."),
     ({"code": "vat_exemption", "values": {"category": "E", "reason": "TVA non applicable, art. 293 B du CGI"}},
@@ -334,7 +334,7 @@ def test_pdf_in_english(classic):
 def test_credit_note_names_the_invoice_it_corrects(classic):
     (page,) = pdf_pages(classic.render("pdf", plain(load_fixture("credit_note"))))
     assert "Avoir" in page and "A-2026-0007" in page and "Montant de l'avoir" in page
-    assert "Avoir sur la facture n° F-2026-0142 du 20 novembre" in page
+    assert "Avoir sur la facture n° F-2026-0125 du 20 novembre" in page
 
 
 # ---------------------------------------------------------------- DOCX
