@@ -9,13 +9,14 @@ from itertools import pairwise
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from weasyprint import CSS, DEFAULT_OPTIONS, HTML, Document
+from weasyprint import CSS, DEFAULT_OPTIONS, Document
 from weasyprint.pdf import VARIANTS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import borders
 from .errors import AssetRefused
+from .html_tree import Parser
 
 borders.install()  # every PDF docsvc writes draws plain borders as rectangles (issue 16)
 
@@ -61,6 +62,7 @@ class PdfEngine:
         self.fetcher = BundleFetcher(bundle_path / "assets")
         self.fonts = FontConfiguration()
         self.css = CSS(string=css_text, base_url=BUNDLE_BASE, url_fetcher=self.fetcher, font_config=self.fonts)
+        self.parser = Parser(f"{bundle_path.parent.name} {bundle_path.name}")  # HTML parsed in C (html_tree)
 
     def write(self, document: Document, variant: str | None = None) -> bytes:
         """The PDF (`variant=None`) or a variant such as the PDF/A-3b (`"pdf/a-3b"`) of pages
@@ -131,7 +133,7 @@ class PdfEngine:
         return options
 
     def _layout(self, html: str) -> Document:
-        document = HTML(string=html, base_url=BUNDLE_BASE, url_fetcher=self.fetcher)
+        document = self.parser.html(html, BUNDLE_BASE, self.fetcher)
         return document.render(font_config=self.fonts, **self._options(None))
 
 

@@ -39,7 +39,7 @@ def test_each_document_gets_the_status_the_synchronous_call_would_give(stack):
     before = invoice("B-0005")
     assert stack.call("POST", "/v1/documents", before, token=erp)[0] == 201  # archived before the batch
     other_seller = invoice("B-0007")
-    other_seller["seller"] = {**other_seller["seller"], "siren": "845123983", "vat_id": "FR26845123983"}
+    other_seller["seller"] = {**other_seller["seller"], "siren": "552100554", "vat_id": "FR96552100554"}
     negative = invoice("B-0003")
     negative["lines"][0]["unit_price"] = "-5.00"
     documents = [
