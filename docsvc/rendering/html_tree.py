@@ -5,9 +5,10 @@ one-page invoice, a twentieth of its layout (issue 16).
 Both parsers follow the HTML standard's tree construction, so they agree on whatever a
 template writes: implied <tbody>, unclosed <p> and <li>, misnested inline tags, entities,
 CR LF. Where their builds could still differ, the markup goes to tinyhtml5: foreign content
-(<svg>, <math>, whose names and attributes tinyhtml5 namespaces), <template>, elements whose
-parsing depends on scripting or is legacy (<noscript>, <noembed>, <noframes>, <iframe>,
-<xmp>, <plaintext>, <frameset>), CDATA and processing instructions.
+(<svg>, <math>, whose names and attributes tinyhtml5 namespaces), <template>, <select> and
+its options (whose content model the standard has changed), elements whose parsing depends
+on scripting or is legacy (<noscript>, <noembed>, <noframes>, <iframe>, <xmp>, <plaintext>,
+<frameset>, <nobr>, ruby's <rb> <rt> <rtc> <rp>), CDATA and processing instructions.
 A template version's first documents in a process are parsed by both and compared (`Parser`):
 one the two build differently stays with tinyhtml5. tests/unit/test_html_tree.py compares
 the trees on every shipped template and fixture and on generated markup, and the PDFs.
@@ -26,8 +27,8 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 #: Markup left to tinyhtml5 (see the module's docstring).
-ELSEWHERE = re.compile(r"<\s*/?\s*(?:svg|math|template|noscript|noembed|noframes|iframe|xmp|plaintext|frameset)\b"
-                       r"|<!\[CDATA\[|<\?", re.IGNORECASE)
+ELSEWHERE = re.compile(r"<\s*/?\s*(?:svg|math|template|noscript|noembed|noframes|iframe|xmp|plaintext|frameset"
+                       r"|select|option|optgroup|nobr|rb|rt|rtc|rp)\b|<!\[CDATA\[|<\?", re.IGNORECASE)
 
 
 def parse(html: str) -> ET.Element | None:
