@@ -1,7 +1,8 @@
-"""Invoice numbering: one continuous, chronological series per prefix (CGI, annexe II,
-art. 242 nonies A, 7°). A number is its series' prefix and a sequence number, "F-2026-"
-and 142 for "F-2026-0142"; a seller may keep several series (FA- for deposits, A- for
-credit notes), each in the order of its dates. Pure: the archive's documents come in."""
+"""Invoice numbering: the law asks for continuous, chronological series (CGI, annexe II,
+art. 242 nonies A, 7°); docsvc checks their order. A number is its series' prefix and a
+sequence number, "F-2026-" and 142 for "F-2026-0142"; a seller may keep several series
+(FA- for deposits, A- for credit notes), each in the order of its dates. Pure: the
+archive's documents come in."""
 from __future__ import annotations
 
 import re
