@@ -420,7 +420,6 @@ def vat_currency(payload: InvoicePayload) -> Errors:
     return {}
 
 
-
 def buyer_for_the_category(payload: InvoicePayload) -> Errors:
     """An intra-community supply (K) goes to a business of another member state, named by its
     VAT number (CGI art. 262 ter I, BR-IC-02); a reverse charge (AE) names the buyer who pays

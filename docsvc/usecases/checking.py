@@ -261,7 +261,7 @@ class CheckDocument:
         if problem:
             raise InvalidPayload(problem)
 
-    def check_history(self, payload: InvoicePayload, originals: Originals | None = None) -> InvoicePayload:
+    def check_history(self, payload: InvoicePayload, originals: Originals) -> InvoicePayload:
         """Earlier documents the payload names must agree with their archived originals.
 
         A previous invoice found in the archive must be of the same type, on the same quote,
@@ -274,9 +274,6 @@ class CheckDocument:
         earlier ones withheld, a final invoice's retention still owed. Returns the payload so
         completed (the same object if nothing was).
         """
-        originals = originals or Originals.of(self.archive, payload)
-        if originals is None:
-            return payload
         errors: dict[str, list[str]] = {}
         previous_invoices = list(payload.previous_invoices)
         for i, previous in enumerate(payload.previous_invoices):
@@ -337,7 +334,7 @@ class CheckDocument:
             return payload
         return replace(payload, previous_invoices=tuple(previous_invoices))
 
-    def check_cycle_complete(self, payload: InvoicePayload, originals: Originals | None = None) -> int | None:
+    def check_cycle_complete(self, payload: InvoicePayload, originals: Originals) -> int | None:
         """No double billing across a quote's cycle (DOMAIN.md): every deposit, situation and
         credit note the archive holds on this seller's quote must be in previous_invoices of
         the next situation or the final invoice (left out, it would be billed twice); a new
@@ -349,8 +346,7 @@ class CheckDocument:
         kinds = {DocumentType.DEPOSIT_INVOICE: ("deposit_invoice",),
                  DocumentType.PROGRESS_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note"),
                  DocumentType.FINAL_INVOICE: ("deposit_invoice", "progress_invoice", "credit_note")}
-        originals = originals or Originals.of(self.archive, payload)
-        if payload.type not in kinds or payload.quote is None or originals is None:
+        if payload.type not in kinds or payload.quote is None:
             return None
         seller = originals.seller
         own = keys.document_id(seller, payload.number)
@@ -384,15 +380,14 @@ class CheckDocument:
         return seen
 
     def check_cycle_consistent(self, payload: InvoicePayload, document: Document,
-                               originals: Originals | None = None) -> None:
+                               originals: Originals) -> None:
         """What the archived documents of a quote fix for the next ones (DOMAIN.md, "No double
         billing across a cycle"): the quote itself (its date and figures: one sent with other
         lines would bill another contract under the same number), how a situation deducts the
         deposits (a mode changed midway deducts them twice or never), and each line's progress,
         which starts where the latest situation listed left it (understated, the works it billed
         would be billed again). Only what this archive holds is compared."""
-        originals = originals or Originals.of(self.archive, payload)
-        if payload.quote is None or document.quote is None or originals is None:
+        if payload.quote is None or document.quote is None:
             return
         archived = []
         for i, previous in enumerate(payload.previous_invoices):
@@ -442,14 +437,13 @@ class CheckDocument:
             raise InvalidPayload(errors, f"The payload disagrees with the archived documents of quote {mine.number}: "
                                  + ", ".join(sorted(errors)) + ".")
 
-    def check_credit(self, payload: InvoicePayload, document: Document, originals: Originals | None = None) -> None:
+    def check_credit(self, payload: InvoicePayload, document: Document, originals: Originals) -> None:
         """A credit note on an invoice this archive holds reverses what that invoice charged,
         and no more (CGI art. 272: only VAT invoiced can be reversed): never a credit note, only
         the invoice's VAT rates, and per rate no more than its base less the credit notes
         already issued on it (listed under it, see Archive.file_under_invoice). An invoice
         issued elsewhere is taken as the payload states it."""
-        originals = originals or Originals.of(self.archive, payload)
-        if payload.type != DocumentType.CREDIT_NOTE or payload.corrects is None or originals is None:
+        if payload.type != DocumentType.CREDIT_NOTE or payload.corrects is None:
             return
         seller = originals.seller
         number = payload.corrects.number
@@ -503,12 +497,6 @@ class Originals:
         self.archive = archive
         self.seller = seller
         self._found: dict[str, Resource | None] = {}
-
-    @classmethod
-    def of(cls, archive: Archive, payload: InvoicePayload) -> Originals | None:
-        """For the payload's seller (None: a seller with neither SIREN nor VAT number)."""
-        seller = payload.seller.siren or payload.seller.vat_id
-        return cls(archive, seller) if seller else None
 
     def __call__(self, number: str) -> Resource | None:
         if number not in self._found:
