@@ -14,11 +14,14 @@ from weasyprint.pdf import VARIANTS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import borders
+from . import borders, compression, line_cache
 from .errors import AssetRefused
 from .html_tree import Parser
 
-borders.install()  # every PDF docsvc writes draws plain borders as rectangles (issue 16)
+# In every process that renders, so that a document's bytes don't depend on which one wrote it (issue 16):
+borders.install()  # plain borders drawn as rectangles
+compression.install()  # streams at zlib's default level
+line_cache.install()  # lines of text measured once per process
 
 #: Base URL of every bundle: relative URLs resolve under it, and nothing is ever fetched
 #: from this (reserved, unresolvable) host: the fetcher below serves it from disk.
