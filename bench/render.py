@@ -12,7 +12,11 @@ For invoices of 10, 200 and 2000 lines and each classic version, the median time
   inlined) in this process, after a warm-up: the fair baseline;
 - naive fresh: the same call in a fresh Python process, as a service that starts
   WeasyPrint per document would (interpreter and imports included).
-Medians of --runs runs after one warm-up (--big-runs, no warm-up, from 1000 lines on).
+Medians of --runs runs after one warm-up (--big-runs, no warm-up, from 1000 lines on). Each run,
+warm-up included, renders a document of its own (its number, its buyer, its quantities and
+every line's description differ: see `payload`), in every column: docsvc keeps what it
+measured of a text for the next documents (docsvc/rendering/line_cache.py), and the same
+document again would flatter it.
 The issue 16 goals are printed beside the figures. Printed as one Markdown table, with the
 machine it ran on (nproc, CPU model, load average before and after).
 
@@ -69,6 +73,10 @@ try:
     from docsvc.rendering import borders  # noqa: E402
 except ImportError:  # a checkout from before the border drawing
     borders = None  # type: ignore[assignment]
+try:
+    from docsvc.rendering import compression, line_cache  # noqa: E402
+except ImportError:  # a checkout from before 6 December 2026
+    compression = line_cache = None  # type: ignore[assignment]
 from docsvc.schemas.payload import load_payload  # noqa: E402
 
 NAIVE = """
@@ -82,25 +90,39 @@ GOALS = {10: (120, 40), 200: (600, 80), 2000: (6000, 150)}
 FACTURX_GOAL_MS = 30
 
 
-def payload(lines: int) -> dict:
+def payload(lines: int, variant: int = 0) -> dict:
+    """The invoice fixture with `lines` lines (its own, over and over). Variant 0 is that; any
+    other is another invoice of the same seller: its number, its buyer's name, its quantities
+    and each line's description are its own, so no text of a line is one another document or
+    line already had. A description ends with a reference of its own in place of as many of
+    its last characters, so that it takes the room it took (10 lines still fit one page)."""
     raw = json.loads((ROOT / "fixtures" / "invoice.json").read_text(), parse_float=Decimal)
     base = raw["lines"]
     raw["lines"] = [dict(base[i % len(base)], id=f"L{i + 1}") for i in range(lines)]
     raw["payments"] = []
+    if variant:
+        raw["number"] = f"F-2026-{variant:04d}"
+        raw["buyer"]["name"] = f"{raw['buyer']['name']} {variant}"
+        for i, line in enumerate(raw["lines"]):
+            reference = f" {variant}.{i + 1}"
+            line["description"] = line["description"][:-len(reference)] + reference
+            if not str(line["quantity"]).startswith("-"):  # the discount line stays one
+                line["quantity"] = str(1 + (variant * 7 + i * 3) % 40)
     return raw
 
 
-def document_of(lines: int) -> dict:
-    return as_plain(enrich(load_payload(payload(lines))))
+def document_of(lines: int, variant: int = 0) -> dict:
+    return as_plain(enrich(load_payload(payload(lines, variant))))
 
 
 def median_ms(fn, runs: int, warm_up: bool = True) -> float:
+    """Median of fn(1), …, fn(runs), after fn(0) as a warm-up (each run its own document)."""
     if warm_up:
-        fn()
+        fn(0)
     times = []
-    for _ in range(runs):
+    for run in range(1, runs + 1):
         t0 = time.perf_counter()
-        fn()
+        fn(run)
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
@@ -149,41 +171,45 @@ FORMATS = ("pdf", "facturx", "docx", "naive")
 
 def measure(bundle, size: int, runs: int, tmp: Path, label: str | None = None, naive: bool = True,
             formats: tuple[str, ...] = FORMATS) -> dict:
-    model = enrich(load_payload(payload(size)))
-    document = as_plain(model)
+    # one document per run (and per column: PDF + Factur-X runs after PDF, on documents of its own)
+    models = [enrich(load_payload(payload(size, variant))) for variant in range(1, 3 * (runs + 1) + 1)]
+    documents = [as_plain(model) for model in models]
     warm = size < 1000
     row: dict = {"version": label or bundle.version, "lines": size}
     if "pdf" in formats or "facturx" in formats:
-        row["pages"] = len(PdfReader(io.BytesIO(bundle.render("pdf", document))).pages)
-        row["pdf"] = median_ms(lambda: bundle.render("pdf", document), runs, warm)
+        row["pages"] = len(PdfReader(io.BytesIO(bundle.render("pdf", documents[0]))).pages)
+        row["pdf"] = median_ms(lambda run: bundle.render("pdf", documents[run]), runs, warm)
     if "facturx" in formats:
-        row["pdf_facturx"] = median_ms(lambda: pdf_and_facturx(bundle, model, document), runs, warm)
+        row["pdf_facturx"] = median_ms(lambda run: pdf_and_facturx(bundle, models[runs + 1 + run],
+                                                                   documents[runs + 1 + run]), runs, warm)
     if "docx" in formats:
-        row["docx"] = median_ms(lambda: bundle.render("docx", document), runs)
+        row["docx"] = median_ms(lambda run: bundle.render("docx", documents[2 * (runs + 1) + run]), runs)
     if not naive or "naive" not in formats:  # naive=False: the same HTML as the row above, the same figures
         return row
-    html = bundle.html(document).replace(
-        "</head>", f"<style>{(bundle.path / 'style.css').read_text()}</style></head>")
+    style = f"<style>{(bundle.path / 'style.css').read_text()}</style></head>"
+    htmls = [bundle.html(document).replace("</head>", style) for document in documents[:runs + 1]]
     base = bundle.path.as_uri() + "/"
-    source = tmp / f"{bundle.version}-{size}.html"
-    source.write_text(html)
-    row["naive_warm"] = median_ms(lambda: naive_warm(html, base), runs, warm)
-    row["naive_fresh"] = median_ms(lambda: subprocess.run(
-        [sys.executable, "-c", NAIVE, str(source), base, str(tmp / "n.pdf")], check=True), runs, warm)
+    sources = []
+    for run, html in enumerate(htmls):
+        sources.append(tmp / f"{bundle.version}-{size}-{run}.html")
+        sources[-1].write_text(html)
+    row["naive_warm"] = median_ms(lambda run: naive_warm(htmls[run], base), runs, warm)
+    row["naive_fresh"] = median_ms(lambda run: subprocess.run(
+        [sys.executable, "-c", NAIVE, str(sources[run]), base, str(tmp / "n.pdf")], check=True), runs, warm)
     return row
 
 
 def naive_warm(html: str, base: str) -> None:
-    """WeasyPrint as it comes: without docsvc's border drawing (docsvc/rendering/borders.py),
-    which importing docsvc installed in this process."""
-    if borders is None:
-        weasyprint.HTML(string=html, base_url=base).write_pdf()
-        return
-    borders.uninstall()
+    """WeasyPrint as it comes: without what importing docsvc's PDF engine installed in this
+    process (its border drawing, stream compression level and measured lines)."""
+    changes = [change for change in (borders, compression, line_cache) if change is not None]
+    for change in changes:
+        change.uninstall()
     try:
         weasyprint.HTML(string=html, base_url=base).write_pdf()
     finally:
-        borders.install()
+        for change in changes:
+            change.install()
 
 
 def cell(value: float | None) -> str:
