@@ -22,7 +22,9 @@ PDF is the same bytes with and without it, in whatever order documents are rende
 """
 from __future__ import annotations
 
+import itertools
 import threading
+import weakref
 from collections import OrderedDict
 
 from weasyprint.layout import inline, preferred
@@ -49,6 +51,28 @@ class _Lines:
         self.lines: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
         self.hits = self.misses = 0
+        # A font configuration is named in the keys by a number, not held: a template version
+        # rendered once (a designer's bundle checked at publishing) lets go of its fonts and
+        # their temporary folder, and its lines are dropped at the next measuring.
+        self.numbers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self.counter = itertools.count()
+        self.gone: list[int] = []  # appended by the collector, which must not take the lock
+
+    def number(self, fonts) -> int:
+        number = self.numbers.get(fonts)
+        if number is None:
+            number = self.numbers[fonts] = next(self.counter)
+            weakref.finalize(fonts, self.gone.append, number)
+        return number
+
+    def drop_gone(self) -> None:
+        """Under the lock: the lines of font configurations no longer in use."""
+        if self.gone:
+            gone = set()
+            while self.gone:
+                gone.add(self.gone.pop())
+            for key in [key for key in self.lines if key[0] in gone]:
+                del self.lines[key]
 
 
 LINES = _Lines()
@@ -67,7 +91,7 @@ def split_first_line(text, style, context, max_width, justification_spacing, is_
     if style["hyphens"] == "auto":
         return _WEASYPRINT_SPLIT_FIRST_LINE(text, style, context, max_width, justification_spacing,
                                             is_line_start, minimum)
-    key = (style.font_config, text, max_width, justification_spacing, is_line_start, minimum,
+    key = (LINES.number(style.font_config), text, max_width, justification_spacing, is_line_start, minimum,
            *(style[name] for name in PROPERTIES))
     try:
         hash(key)
@@ -84,6 +108,7 @@ def split_first_line(text, style, context, max_width, justification_spacing, is_
     measured = _WEASYPRINT_SPLIT_FIRST_LINE(text, style, context, max_width, justification_spacing,
                                             is_line_start, minimum)
     with LINES.lock:
+        LINES.drop_gone()
         LINES.misses += 1
         LINES.lines[key] = (_copy(measured[0]), *measured[1:])
         if len(LINES.lines) > MAX_LINES:

@@ -3,8 +3,10 @@ same bytes whether its lines were measured for it, kept from documents rendered 
 or dropped from a full cache; a kept line is never changed by the document it is lent to."""
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import weakref
 
 import pytest
 import weasyprint
@@ -104,3 +106,19 @@ def test_automatic_hyphenation_is_measured_every_time(cache_installed):
     texts = kept_texts()
     assert "incontestablement" in texts  # the paragraph without hyphenation was kept
     assert not any("anticonstitutionnellement" in text for text in texts)  # the hyphenated one never
+
+
+def test_the_lines_of_fonts_no_longer_in_use_are_dropped(documents, cache_installed):
+    """A bundle rendered once (a designer's, checked at publishing) lets go of its fonts and
+    their temporary folder; its lines go at the next measuring."""
+    bundle = TemplateRegistry([ROOT / "templates"]).get("classic", "1.7.3")
+    bundle.render("pdf", documents[0])
+    number = line_cache.LINES.numbers[bundle._pdf.fonts]
+    assert sum(key[0] == number for key in line_cache.LINES.lines) > 100
+    fonts = weakref.ref(bundle._pdf.fonts)
+    del bundle
+    gc.collect()
+    assert fonts() is None  # the cache did not keep the fonts alive
+    a_text_style()  # another document measures its lines
+    assert not any(key[0] == number for key in line_cache.LINES.lines)
+    assert line_cache.LINES.lines  # the other's are kept
