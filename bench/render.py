@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import os
 import platform
@@ -111,6 +112,10 @@ def payload(lines: int, variant: int = 0) -> dict:
     return raw
 
 
+#: the next invoice of its own (see payload), for the whole run of the script
+VARIANTS = itertools.count(1)
+
+
 def document_of(lines: int, variant: int = 0) -> dict:
     return as_plain(enrich(load_payload(payload(lines, variant))))
 
@@ -171,8 +176,8 @@ FORMATS = ("pdf", "facturx", "docx", "naive")
 
 def measure(bundle, size: int, runs: int, tmp: Path, label: str | None = None, naive: bool = True,
             formats: tuple[str, ...] = FORMATS) -> dict:
-    # one document per run (and per column: PDF + Factur-X runs after PDF, on documents of its own)
-    models = [enrich(load_payload(payload(size, variant))) for variant in range(1, 3 * (runs + 1) + 1)]
+    # one document per run, per column and per row (none shares a line's text with another)
+    models = [enrich(load_payload(payload(size, next(VARIANTS)))) for _ in range(3 * (runs + 1))]
     documents = [as_plain(model) for model in models]
     warm = size < 1000
     row: dict = {"version": label or bundle.version, "lines": size}
