@@ -16,7 +16,7 @@ Medians of --runs runs after one warm-up (--big-runs, no warm-up, from 1000 line
 warm-up included, renders a document of its own (its number, its buyer, its quantities and
 every line's description differ: see `payload`), in every column: docsvc keeps what it
 measured of a text for the next documents (docsvc/rendering/line_cache.py), and the same
-document again would flatter it.
+document again would flatter it. Each is made just before its run, untimed.
 The issue 16 goals are printed beside the figures. Printed as one Markdown table, with the
 machine it ran on (nproc, CPU model, load average before and after).
 
@@ -120,15 +120,19 @@ def document_of(lines: int, variant: int = 0) -> dict:
     return as_plain(enrich(load_payload(payload(lines, variant))))
 
 
-def median_ms(fn, runs: int, warm_up: bool = True) -> float:
-    """Median of fn(1), …, fn(runs), after fn(0) as a warm-up (each run its own document)."""
+def median_ms(fn, runs: int, warm_up: bool, prepare) -> float:
+    """Median of `runs` timed calls fn(prepare()), after one untimed as a warm-up. prepare()
+    is never timed: it makes the run's own invoice, just before, as a request's payload is
+    read just before its render (its objects are as young, for the collector, as a payload's)."""
     if warm_up:
-        fn(0)
+        fn(prepare())
     times = []
-    for run in range(1, runs + 1):
+    for _ in range(runs):
+        given = prepare()
         t0 = time.perf_counter()
-        fn(run)
+        fn(given)
         times.append((time.perf_counter() - t0) * 1000)
+        del given
     return statistics.median(times)
 
 
@@ -176,31 +180,36 @@ FORMATS = ("pdf", "facturx", "docx", "naive")
 
 def measure(bundle, size: int, runs: int, tmp: Path, label: str | None = None, naive: bool = True,
             formats: tuple[str, ...] = FORMATS) -> dict:
-    # one document per run, per column and per row (none shares a line's text with another)
-    models = [enrich(load_payload(payload(size, next(VARIANTS)))) for _ in range(3 * (runs + 1))]
-    documents = [as_plain(model) for model in models]
+    def invoice() -> tuple:
+        """The next invoice of its own: no line's text is one of another run, column or row."""
+        model = enrich(load_payload(payload(size, next(VARIANTS))))
+        return model, as_plain(model)
+
     warm = size < 1000
     row: dict = {"version": label or bundle.version, "lines": size}
     if "pdf" in formats or "facturx" in formats:
-        row["pages"] = len(PdfReader(io.BytesIO(bundle.render("pdf", documents[0]))).pages)
-        row["pdf"] = median_ms(lambda run: bundle.render("pdf", documents[run]), runs, warm)
+        row["pages"] = len(PdfReader(io.BytesIO(bundle.render("pdf", invoice()[1]))).pages)
+        row["pdf"] = median_ms(lambda given: bundle.render("pdf", given[1]), runs, warm, invoice)
     if "facturx" in formats:
-        row["pdf_facturx"] = median_ms(lambda run: pdf_and_facturx(bundle, models[runs + 1 + run],
-                                                                   documents[runs + 1 + run]), runs, warm)
+        row["pdf_facturx"] = median_ms(lambda given: pdf_and_facturx(bundle, *given), runs, warm, invoice)
     if "docx" in formats:
-        row["docx"] = median_ms(lambda run: bundle.render("docx", documents[2 * (runs + 1) + run]), runs)
+        row["docx"] = median_ms(lambda given: bundle.render("docx", given[1]), runs, True, invoice)
     if not naive or "naive" not in formats:  # naive=False: the same HTML as the row above, the same figures
         return row
     style = f"<style>{(bundle.path / 'style.css').read_text()}</style></head>"
-    htmls = [bundle.html(document).replace("</head>", style) for document in documents[:runs + 1]]
     base = bundle.path.as_uri() + "/"
-    sources = []
-    for run, html in enumerate(htmls):
-        sources.append(tmp / f"{bundle.version}-{size}-{run}.html")
-        sources[-1].write_text(html)
-    row["naive_warm"] = median_ms(lambda run: naive_warm(htmls[run], base), runs, warm)
-    row["naive_fresh"] = median_ms(lambda run: subprocess.run(
-        [sys.executable, "-c", NAIVE, str(sources[run]), base, str(tmp / "n.pdf")], check=True), runs, warm)
+
+    def html() -> str:
+        return bundle.html(invoice()[1]).replace("</head>", style)
+
+    def html_file() -> Path:
+        source = tmp / f"{bundle.version}-{size}.html"
+        source.write_text(html())
+        return source
+
+    row["naive_warm"] = median_ms(lambda given: naive_warm(given, base), runs, warm, html)
+    row["naive_fresh"] = median_ms(lambda given: subprocess.run(
+        [sys.executable, "-c", NAIVE, str(given), base, str(tmp / "n.pdf")], check=True), runs, warm, html_file)
     return row
 
 
