@@ -7,7 +7,7 @@ column's width), and most of an invoice's text is the same from one invoice to t
 the labels, the seller's block, the legal mentions, the payment terms, recurring line
 descriptions, units and rates. Pango's answer depends only on the text, the width, the
 font configuration (one per template version) and the style properties listed below, so
-the answer is kept, keyed by all of them: 4 096 lines at most in a process (about 3.5 MB),
+the answer is kept, keyed by all of them: 4 096 lines at most in a process (3.7 MB),
 the least recently used dropped first, so a worker's memory stays flat.
 
 What is kept is what WeasyPrint keeps after measuring: the figures, and its Layout object
