@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, getcontext
 
 from babel import Locale
 from babel.dates import format_date
@@ -66,6 +66,7 @@ class NumberFormat:
                      and not any(ch in "'¤" for ch in symbol + self.group + self.decimal))
         self.prefix = [text.replace("¤", symbol) for text in pattern.prefix]  # [positive, negative]
         self.suffix = [text.replace("¤", symbol) for text in pattern.suffix]
+        self.texts: dict[tuple, str] = {}
 
     def __call__(self, value: Decimal, decimal_quantization: bool = True) -> str:
         if not self.fast or not value.is_finite():
@@ -73,6 +74,20 @@ class NumberFormat:
                 return format_decimal(value, locale=self.locale, decimal_quantization=decimal_quantization)
             return format_currency(value, self.currency, locale=self.locale,
                                    decimal_quantization=decimal_quantization)
+        # The text depends on the value (not its exponent: it is normalized), its sign (−0),
+        # the quantization and the context's precision and rounding: a figure met before is
+        # not worked out again (a long invoice's rates, units, prices and quantities repeat).
+        context = getcontext()
+        key = (value, value.is_signed(), decimal_quantization, context.prec, context.rounding)
+        text = self.texts.get(key)
+        if text is None:
+            text = self._text(value, decimal_quantization)
+            if len(self.texts) >= TEXTS_KEPT:
+                self.texts.clear()
+            self.texts[key] = text
+        return text
+
+    def _text(self, value: Decimal, decimal_quantization: bool) -> str:
         # NumberPattern.apply: sign apart, magnitude normalized (its scaleb(0), for a pattern of
         # scale 0, only rounds to the context's precision, which abs() does here)
         negative = int(value.is_signed())
@@ -103,6 +118,8 @@ class NumberFormat:
         return self.prefix[negative] + whole + grouped + fraction + self.suffix[negative]
 
 
+#: figures' texts kept per locale and currency (a few hundred kilobytes at most)
+TEXTS_KEPT = 4096
 _QUANTA: dict[int, Decimal] = {}
 ONE = Decimal(1)
 _FORMATS: dict[tuple[str, str | None], NumberFormat] = {}

@@ -89,6 +89,27 @@ def test_the_callers_decimal_context_applies_as_in_babel(rounding, precision):
                                 == outcome(babel, value, locale, currency, quantization)), (value, context)
 
 
+def test_a_figure_met_before_gives_the_same_text_under_the_same_context_only(monkeypatch):
+    """Texts are kept per value, sign, quantization and the context's precision and rounding."""
+    fmt = NumberFormat("fr_FR", "EUR")
+    values = EDGES + random_values(300, seed=7)
+    first = [outcome(fmt, value, quantization) for value in values for quantization in (True, False)]
+    assert len(fmt.texts) > 300
+    assert [outcome(fmt, value, quantization) for value in values for quantization in (True, False)] == first
+    with decimal.localcontext() as context:  # the same values, now met in another context
+        context.rounding, context.prec = decimal.ROUND_DOWN, 12
+        for value in values:
+            for quantization in (True, False):
+                assert outcome(fmt, value, quantization) == outcome(babel, value, "fr_FR", "EUR", quantization), value
+    # equal values written with other exponents are one figure; −0 is not 0 (Babel keeps its sign)
+    assert fmt(D("12.5")) == fmt(D("12.50")) == fmt(D("1.25E+1")) == "12,50\xa0€"
+    assert (fmt(D("0.00")), fmt(D("-0.00")), fmt(D("0"))) == ("0,00\xa0€", "-0,00\xa0€", "0,00\xa0€")
+    monkeypatch.setattr(environment, "TEXTS_KEPT", 10)  # full: started again, never beyond
+    for value in random_values(50, seed=8):
+        assert outcome(fmt, value, True) == outcome(babel, value, "fr_FR", "EUR", True), value
+        assert len(fmt.texts) <= 10
+
+
 @settings(max_examples=300, deadline=None)
 @given(value=st.decimals(allow_nan=True, allow_infinity=True, places=None),
        locale=st.sampled_from(LOCALES), currency=st.sampled_from(CURRENCIES), quantization=st.booleans())
