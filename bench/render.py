@@ -116,8 +116,8 @@ def payload(lines: int, variant: int = 0) -> dict:
 VARIANTS = itertools.count(1)
 
 
-def document_of(lines: int, variant: int = 0) -> dict:
-    return as_plain(enrich(load_payload(payload(lines, variant))))
+def document_of(lines: int) -> dict:
+    return as_plain(enrich(load_payload(payload(lines))))
 
 
 def median_ms(fn, runs: int, warm_up: bool, prepare) -> float:

@@ -88,25 +88,22 @@ def _copy(layout):
 def split_first_line(text, style, context, max_width, justification_spacing, is_line_start=True,
                      minimum=False):
     """WeasyPrint's split_first_line, answered from the cache when it has measured the same."""
+    given = (text, style, context, max_width, justification_spacing, is_line_start, minimum)
     if style["hyphens"] == "auto":
-        return _WEASYPRINT_SPLIT_FIRST_LINE(text, style, context, max_width, justification_spacing,
-                                            is_line_start, minimum)
+        return _WEASYPRINT_SPLIT_FIRST_LINE(*given)
     key = (LINES.number(style.font_config), text, max_width, justification_spacing, is_line_start, minimum,
            *(style[name] for name in PROPERTIES))
     try:
-        hash(key)
+        with LINES.lock:
+            kept = LINES.lines.get(key)
+            if kept is not None:
+                LINES.lines.move_to_end(key)
+                LINES.hits += 1
     except TypeError:  # a property whose value can't be a key: measured every time
-        return _WEASYPRINT_SPLIT_FIRST_LINE(text, style, context, max_width, justification_spacing,
-                                            is_line_start, minimum)
-    with LINES.lock:
-        kept = LINES.lines.get(key)
-        if kept is not None:
-            LINES.lines.move_to_end(key)
-            LINES.hits += 1
+        return _WEASYPRINT_SPLIT_FIRST_LINE(*given)
     if kept is not None:
         return (_copy(kept[0]), *kept[1:])
-    measured = _WEASYPRINT_SPLIT_FIRST_LINE(text, style, context, max_width, justification_spacing,
-                                            is_line_start, minimum)
+    measured = _WEASYPRINT_SPLIT_FIRST_LINE(*given)
     with LINES.lock:
         LINES.drop_gone()
         LINES.misses += 1
