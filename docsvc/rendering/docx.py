@@ -203,19 +203,14 @@ class _Template(DocxTemplate):
         """docxtpl's: the body parsed, and each table's grid fitted to the cells of its rows
         (its nested tables' rows included) when they outnumber or underfill it. Each table's
         grid depends on that table alone, so docxtpl's walk over every row and cell runs only
-        on the tables that need it (TABLE_MAY_STAY, one XPath in C, and _spans_all tell the
-        others): the classic layout tables that hold nested ones, not the invoice lines'."""
+        on the tables that need it (_grids_to_fit tells them in one walk over the body): the
+        classic layout tables that hold nested ones, not the invoice lines'."""
         self._drawings = "docPr" in xml  # any wp:docPr element is named so in the text
         tree = self._in_place(xml)
         if tree is None:
             tree = etree.fromstring(xml, parser=etree.XMLParser(recover=True))
         ns = "{" + tree.nsmap["w"] + "}"
-        for table in tree.iter(ns + "tbl"):
-            grid = table.find(ns + "tblGrid")
-            if grid is not None:
-                columns = len(grid.findall(ns + "gridCol"))
-                if TABLE_MAY_STAY(table, columns=columns) and _spans_all(table, columns, ns):
-                    continue
+        for table, grid in _grids_to_fit(tree, ns):
             # docxtpl's own fix on this table alone (its first table is itself); its grid
             # then replaces this one (a table's rows and cells are left as they are)
             fitted = super().fix_tables(etree.tostring(table, encoding="unicode", with_tail=False))
@@ -282,15 +277,41 @@ LISTING_CHARS = ("\t", "\a", "\n", "\f")
 PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
 PARAGRAPH_START = re.compile(r"<w:p([ >])")
 
-#: Tables whose grid docxtpl's fix_tables may leave as it is: one grid, no row (nested tables'
-#: rows included, as docxtpl counts them) with more cells than the grid has columns, and every
-#: span a plain number as int() reads it; _spans_all then looks for a row spanning the grid.
-TABLE_MAY_STAY = etree.XPath(
-    "count(w:tblGrid) = 1"
-    " and not(descendant::w:tr[count(w:tc) > $columns])"
-    " and not(descendant::w:gridSpan[not(@w:val) or string-length(@w:val) = 0 or string-length(@w:val) > 9"
-    "                                 or string-length(translate(@w:val, '0123456789', '')) > 0])",
-    namespaces={"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"})
+def _grids_to_fit(tree, ns: str) -> list[tuple[Any, Any]]:
+    """The tables of `tree` whose grid docxtpl's fix_tables may change, each with its
+    first grid (None: docxtpl fails on it), in document order; found in one walk over the
+    body, in C, that stops at tables, rows and spans only.
+
+    docxtpl leaves a table's grid as it is when no row (its nested tables' rows included)
+    has more cells than the grid has columns, and some row spans them all (_spans_all).
+    A table is also handed to docxtpl when it has no grid or more than one, or any span
+    below it is not a plain number int() reads (docxtpl then raises, or reads it its way)."""
+    table_tag, row_tag, cell_tag, span_tag = ns + "tbl", ns + "tr", ns + "tc", ns + "gridSpan"
+    widest: dict[Any, int] = {}  # each table: the most cells in one of its rows, nested included
+    odd: set[Any] = set()  # tables with a span that is not a plain number
+    for element in tree.iter(table_tag, row_tag, span_tag):
+        if element.tag == row_tag:
+            cells = 0
+            for _ in element.iterchildren(cell_tag):
+                cells += 1
+            for table in element.iterancestors(table_tag):  # each met before its rows
+                if cells > widest[table]:
+                    widest[table] = cells
+        elif element.tag == table_tag:
+            widest[element] = 0
+        else:
+            value = element.get(ns + "val")
+            if not (value and len(value) <= 9 and value.isascii() and value.isdigit()):
+                odd.update(element.iterancestors(table_tag))
+    to_fit = []
+    for table, cells in widest.items():
+        grids = table.findall(ns + "tblGrid")
+        if len(grids) == 1 and table not in odd:
+            columns = len(grids[0].findall(ns + "gridCol"))
+            if cells <= columns and _spans_all(table, columns, ns):
+                continue
+        to_fit.append((table, grids[0] if grids else None))
+    return to_fit
 
 
 def _spans_all(table, columns: int, ns: str) -> bool:

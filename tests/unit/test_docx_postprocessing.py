@@ -102,6 +102,17 @@ TABLES = {
     "the lines": table([4195, 737, 737, 1304, 964, 1020, 1361], [cell() * 7] * 300),
     "spans as int() reads them": table([1000, 2000, 3000], [cell("a", "03"), cell() + cell("b", "2")]),
     "refitted, with text after it": table([1000], [cell() * 2]) + "tail text",
+    # docxtpl counts a nested table's rows for the table around it too: 3 cells in a 1-column grid
+    "a nested row wider than the outer grid": table([9000], [
+        "<w:tc>" + table([1000, 2000], [cell() * 3]) + "<w:p/></w:tc>"]),
+    "rows in a content control": ("<w:tbl><w:tblPr/><w:tblGrid><w:gridCol w:w=\"1000\"/></w:tblGrid>"
+                                  f"<w:sdt><w:sdtContent><w:tr>{cell() * 2}</w:tr></w:sdtContent></w:sdt>"
+                                  f"<w:tr>{cell()}</w:tr></w:tbl>"),
+    "two grids": table([1000, 2000], [cell() * 2]).replace("</w:tblGrid>", "</w:tblGrid><w:tblGrid/>", 1),
+    "a span of 0": table([1000, 2000], [cell("a", "0") + cell(), cell() * 2]),
+    "spans in other digits, as int() reads them": table([1000, 2000, 3000], [cell("a", "\u0662") + cell()]),
+    "a span in a nested table, short of its grid": table([9000], [
+        "<w:tc>" + table([1000, 2000, 3000], [cell("a", "2")]) + "<w:p/></w:tc>"]),
 }
 
 
@@ -127,6 +138,7 @@ def test_fix_tables_refits_what_docxtpl_refits():
     (BODY.format(table([1000], [cell()], grid=False)), AttributeError),  # no grid
     (BODY.format(table([1000, 2000], [cell("a", "two")])), ValueError),  # a span int() cannot read
     (BODY.format(table([1000, 2000], [cell("a", "1.5")])), ValueError),
+    (BODY.format(table([9000], ["<w:tc>" + table([1000, 2000], [cell("a", "x")]) + "<w:p/></w:tc>"])), ValueError),
 ])
 @pytest.mark.parametrize("in_place", [False, True])
 def test_fix_tables_fails_where_docxtpl_fails(xml, error, in_place):
