@@ -14,7 +14,7 @@ from weasyprint.pdf import VARIANTS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import borders, compression, line_cache
+from . import borders, compression, line_cache, subset_arrays
 from .errors import AssetRefused
 from .html_tree import Parser
 
@@ -22,6 +22,7 @@ from .html_tree import Parser
 borders.install()  # plain borders drawn as rectangles
 compression.install()  # streams at zlib's default level
 line_cache.install()  # lines of text measured once per process
+subset_arrays.install()  # font subsetting's glyph arrays of a C type parsed once
 
 #: Base URL of every bundle: relative URLs resolve under it, and nothing is ever fetched
 #: from this (reserved, unresolvable) host: the fetcher below serves it from disk.
