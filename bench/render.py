@@ -82,6 +82,10 @@ try:
     from docsvc.rendering import subset_arrays  # noqa: E402
 except ImportError:  # a checkout from before the glyph arrays
     subset_arrays = None  # type: ignore[assignment]
+try:
+    from docsvc.rendering import style_cache  # noqa: E402
+except ImportError:  # a checkout from before the kept styles
+    style_cache = None  # type: ignore[assignment]
 from docsvc.schemas.payload import load_payload  # noqa: E402
 
 NAIVE = """
@@ -220,8 +224,10 @@ def measure(bundle, size: int, runs: int, tmp: Path, label: str | None = None, n
 
 def naive_warm(html: str, base: str) -> None:
     """WeasyPrint as it comes: without what importing docsvc's PDF engine installed in this
-    process (its border drawing, stream compression level, measured lines and glyph arrays)."""
-    changes = [change for change in (borders, compression, line_cache, subset_arrays) if change is not None]
+    process (its border drawing, stream compression level, measured lines, glyph arrays and
+    kept styles)."""
+    changes = [change for change in (borders, compression, line_cache, subset_arrays, style_cache)
+               if change is not None]
     for change in changes:
         change.uninstall()
     try:

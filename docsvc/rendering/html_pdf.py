@@ -14,7 +14,7 @@ from weasyprint.pdf import VARIANTS
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import borders, compression, line_cache, subset_arrays
+from . import borders, compression, line_cache, style_cache, subset_arrays
 from .errors import AssetRefused
 from .html_tree import Parser
 
@@ -23,6 +23,7 @@ borders.install()  # plain borders drawn as rectangles
 compression.install()  # streams at zlib's default level
 line_cache.install()  # lines of text measured once per process
 subset_arrays.install()  # font subsetting's glyph arrays of a C type parsed once
+style_cache.install()  # computed styles worked out once per template version
 
 #: Base URL of every bundle: relative URLs resolve under it, and nothing is ever fetched
 #: from this (reserved, unresolvable) host: the fetcher below serves it from disk.
@@ -65,6 +66,7 @@ class PdfEngine:
     def __init__(self, bundle_path: Path, css_text: str):
         self.fetcher = BundleFetcher(bundle_path / "assets")
         self.fonts = FontConfiguration()
+        style_cache.keep_styles(self.fonts)
         self.css = CSS(string=css_text, base_url=BUNDLE_BASE, url_fetcher=self.fetcher, font_config=self.fonts)
         self.parser = Parser(f"{bundle_path.parent.name} {bundle_path.name}")  # HTML parsed in C (html_tree)
 
