@@ -181,9 +181,8 @@ class DocumentStyle(weasyprint_css.ComputedStyle):
     def __missing__(self, key):
         if key in OWN:
             return _COMPUTED_STYLE.__missing__(self, key)
-        if self._kept is not None:
-            kept, self._kept = self._kept, None
-            self._reference = kept.reference(self)
+        if self._kept is not None:  # looked for once; then only this test on the hot path
+            _reference_of(self)
         reference = self._reference
         if reference is None:
             return _COMPUTED_STYLE.__missing__(self, key)
@@ -217,10 +216,7 @@ def _preprocess_declarations(base_url, declarations, prelude=None):
     """WeasyPrint's, the plain values of a document's own declarations interned while its
     styles are built (the stylesheets are parsed outside of that, and left as they are)."""
     kept = getattr(_current, "kept", None)
-    if prelude is None:
-        items = _PREPROCESS_DECLARATIONS(base_url, declarations)
-    else:
-        items = _PREPROCESS_DECLARATIONS(base_url, declarations, prelude)
+    items = _PREPROCESS_DECLARATIONS(base_url, declarations, prelude)
     if kept is None:
         yield from items
         return
